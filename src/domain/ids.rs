@@ -1,0 +1,299 @@
+//! Value types of the domain: parsed once at the edge, trusted everywhere after ("parse, don't validate").
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+use std::sync::Arc;
+
+/// Why a value could not be parsed into a domain type.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ParseError {
+    #[error("{what} must not be empty")]
+    Empty { what: &'static str },
+    #[error("{what} is longer than {max} characters")]
+    TooLong { what: &'static str, max: usize },
+    #[error("{what} contains a character that is not allowed: {found:?}")]
+    BadChar { what: &'static str, found: char },
+    #[error("{what} is not valid: {why}")]
+    Invalid {
+        what: &'static str,
+        why: &'static str,
+    },
+}
+
+/// Milliseconds since the Unix epoch (UTC). The domain never reads a clock: times arrive in commands.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default,
+)]
+pub struct Millis(pub i64);
+
+impl Millis {
+    pub fn plus_secs(self, secs: i64) -> Millis {
+        Millis(self.0.saturating_add(secs.saturating_mul(1000)))
+    }
+}
+
+/// The identity of one interaction (inbound message or reply): a UUID.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct InteractionId(uuid::Uuid);
+
+impl InteractionId {
+    pub fn from_uuid(u: uuid::Uuid) -> Self {
+        InteractionId(u)
+    }
+    pub fn as_uuid(&self) -> uuid::Uuid {
+        self.0
+    }
+    /// The event-log stream that holds this interaction's events.
+    pub fn stream(&self) -> String {
+        format!("interaction-{}", self.0)
+    }
+    /// Parses a stream name written by [`InteractionId::stream`].
+    pub fn from_stream(stream: &str) -> Option<Self> {
+        stream
+            .strip_prefix("interaction-")
+            .and_then(|s| uuid::Uuid::parse_str(s).ok())
+            .map(InteractionId)
+    }
+}
+
+impl FromStr for InteractionId {
+    type Err = ParseError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        uuid::Uuid::parse_str(s.trim())
+            .map(InteractionId)
+            .map_err(|_| ParseError::Invalid {
+                what: "interaction id",
+                why: "expected a UUID such as 0190f5b2-6c1e-7c3a-9d2e-5b7a1c9e0f11",
+            })
+    }
+}
+
+impl fmt::Display for InteractionId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+fn check_name(s: &str, what: &'static str, max: usize) -> Result<(), ParseError> {
+    if s.is_empty() {
+        return Err(ParseError::Empty { what });
+    }
+    if s.chars().count() > max {
+        return Err(ParseError::TooLong { what, max });
+    }
+    if let Some(c) = s
+        .chars()
+        .find(|c| !(c.is_alphanumeric() || matches!(c, '-' | '_' | '.' | '@')))
+    {
+        return Err(ParseError::BadChar { what, found: c });
+    }
+    Ok(())
+}
+
+macro_rules! name_type {
+    ($(#[$doc:meta])* $name:ident, $what:literal, $max:expr) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        pub struct $name(Arc<str>);
+
+        impl $name {
+            pub fn parse(s: &str) -> Result<Self, ParseError> {
+                check_name(s, $what, $max)?;
+                Ok($name(Arc::from(s)))
+            }
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = ParseError;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                Self::parse(s)
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+}
+
+name_type!(
+    /// A user name of an agent, supervisor or other person working in postroom.
+    AgentId,
+    "user name",
+    64
+);
+name_type!(
+    /// The name of a queue in the workflow.
+    QueueName,
+    "queue name",
+    64
+);
+
+/// A syntactically valid e-mail address (`local@domain`), kept as written but trimmed.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct EmailAddress(Arc<str>);
+
+impl EmailAddress {
+    /// Accepts the common addr-spec shape: one `@`, a non-empty local part of printable ASCII
+    /// without spaces or angle brackets, and a domain of dot-separated labels.
+    pub fn parse(s: &str) -> Result<Self, ParseError> {
+        const WHAT: &str = "e-mail address";
+        let s = s.trim();
+        if s.is_empty() {
+            return Err(ParseError::Empty { what: WHAT });
+        }
+        if s.len() > 254 {
+            return Err(ParseError::TooLong {
+                what: WHAT,
+                max: 254,
+            });
+        }
+        if let Some(c) = s.chars().find(|c| {
+            c.is_control() || c.is_whitespace() || matches!(c, '<' | '>' | ',' | ';' | '"' | '\\')
+        }) {
+            return Err(ParseError::BadChar {
+                what: WHAT,
+                found: c,
+            });
+        }
+        let (local, domain) = s.rsplit_once('@').ok_or(ParseError::Invalid {
+            what: WHAT,
+            why: "it has no '@'",
+        })?;
+        if local.is_empty() || local.len() > 64 || local.contains('@') {
+            return Err(ParseError::Invalid {
+                what: WHAT,
+                why: "the part before '@' must be 1 to 64 characters with no other '@'",
+            });
+        }
+        let labels_ok = !domain.is_empty()
+            && domain.split('.').all(|l| {
+                !l.is_empty()
+                    && l.len() <= 63
+                    && !l.starts_with('-')
+                    && !l.ends_with('-')
+                    && l.chars().all(|c| c.is_alphanumeric() || c == '-')
+            });
+        if !labels_ok {
+            return Err(ParseError::Invalid {
+                what: WHAT,
+                why: "the domain must be dot-separated labels of letters, digits and '-'",
+            });
+        }
+        Ok(EmailAddress(Arc::from(s)))
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+    /// The address as used to identify a contact: lower-cased.
+    pub fn normalised(&self) -> String {
+        self.0.to_lowercase()
+    }
+}
+
+impl fmt::Display for EmailAddress {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A reference to content kept outside the log: the SHA-256 of the bytes, in hex.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct ContentRef(pub [u8; 32]);
+
+impl ContentRef {
+    pub fn to_hex(&self) -> String {
+        hex::encode(self.0)
+    }
+}
+
+/// Who caused an event: recorded in every envelope so auditors can ask "who did what".
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Principal {
+    /// A customer, by the address they wrote from.
+    Customer(String),
+    /// A person logged in to postroom, by user name.
+    User(String),
+    /// A component of postroom itself (ingest, workflow, router, mailer, cli…).
+    System(String),
+}
+
+impl Principal {
+    /// `customer:addr`, `user:name` or `system:component`: the form used in filters and exports.
+    pub fn to_label(&self) -> String {
+        match self {
+            Principal::Customer(a) => format!("customer:{a}"),
+            Principal::User(n) => format!("user:{n}"),
+            Principal::System(c) => format!("system:{c}"),
+        }
+    }
+    pub fn from_label(s: &str) -> Option<Principal> {
+        let (kind, name) = s.split_once(':')?;
+        match kind {
+            "customer" => Some(Principal::Customer(name.to_string())),
+            "user" => Some(Principal::User(name.to_string())),
+            "system" => Some(Principal::System(name.to_string())),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn email_addresses_that_parse() {
+        for ok in [
+            "a@b.c",
+            "first.last+tag@example.co.uk",
+            "x@localhost",
+            "ü@bücher.de",
+        ] {
+            assert!(EmailAddress::parse(ok).is_ok(), "{ok}");
+        }
+    }
+
+    #[test]
+    fn email_addresses_that_are_refused() {
+        for bad in [
+            "",
+            "plain",
+            "@example.com",
+            "a@",
+            "a@b..c",
+            "a b@c.d",
+            "a@-b.c",
+            "<a@b.c>",
+            "a@b.c\r\nBcc: x@y.z",
+            "a,b@c.d",
+        ] {
+            assert!(EmailAddress::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn names_refuse_spaces_and_empty() {
+        assert!(QueueName::parse("inbound").is_ok());
+        assert!(QueueName::parse("").is_err());
+        assert!(AgentId::parse("bob smith").is_err());
+        assert!(AgentId::parse(&"x".repeat(65)).is_err());
+    }
+
+    #[test]
+    fn principal_labels_round_trip() {
+        for p in [
+            Principal::Customer("a@b.c".into()),
+            Principal::User("alice".into()),
+            Principal::System("webform".into()),
+        ] {
+            assert_eq!(Principal::from_label(&p.to_label()), Some(p));
+        }
+    }
+}

@@ -1,0 +1,202 @@
+//! Interaction commands: what someone asks to happen. Each carries its time and ids.
+
+use super::event::{Channel, TransferTarget};
+use crate::domain::{AgentId, ContentRef, EmailAddress, InteractionId, Millis, QueueName};
+
+/// Who finishes an interaction: the agent working it, or a component (auto-response, screening).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Actor {
+    Agent(AgentId),
+    System(String),
+}
+
+impl Actor {
+    pub fn label(&self) -> String {
+        match self {
+            Actor::Agent(a) => format!("user:{a}"),
+            Actor::System(c) => format!("system:{c}"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InteractionCommand {
+    // Inbound lifecycle.
+    Receive {
+        channel: Channel,
+        from: EmailAddress,
+        from_name: Option<String>,
+        subject: String,
+        content: Option<ContentRef>,
+        priority: i32,
+        at: Millis,
+    },
+    Enqueue {
+        queue: QueueName,
+        at: Millis,
+    },
+    LockForRouting {
+        router: String,
+        at: Millis,
+    },
+    UnlockRouting {
+        at: Millis,
+    },
+    Offer {
+        agent: AgentId,
+        deadline: Millis,
+        at: Millis,
+    },
+    AcceptOffer {
+        agent: AgentId,
+        at: Millis,
+    },
+    RejectOffer {
+        agent: AgentId,
+        at: Millis,
+    },
+    ExpireOffer {
+        at: Millis,
+    },
+    Transfer {
+        agent: AgentId,
+        target: TransferTarget,
+        at: Millis,
+    },
+    StartConsultation {
+        agent: AgentId,
+        consultant: AgentId,
+        at: Millis,
+    },
+    EndConsultation {
+        agent: AgentId,
+        consultant: AgentId,
+        at: Millis,
+    },
+    ReturnToQueue {
+        agent: AgentId,
+        queue: Option<QueueName>,
+        at: Millis,
+    },
+    RecordReply {
+        agent: AgentId,
+        reply: InteractionId,
+        at: Millis,
+    },
+    MarkDone {
+        by: Actor,
+        at: Millis,
+    },
+    Categorise {
+        category: String,
+        confidence_permille: u16,
+        at: Millis,
+    },
+    // Supervisor intervention (ad hoc management).
+    SupervisorMove {
+        supervisor: AgentId,
+        queue: QueueName,
+        at: Millis,
+    },
+    SupervisorReprioritise {
+        supervisor: AgentId,
+        priority: i32,
+        at: Millis,
+    },
+    SupervisorAssign {
+        supervisor: AgentId,
+        agent: AgentId,
+        at: Millis,
+    },
+    /// Stop processing: by a supervisor (`user:NAME`) or a component (`system:screening`).
+    Stop {
+        by: String,
+        reason: String,
+        at: Millis,
+    },
+    // Reply lifecycle.
+    DraftReply {
+        parent: InteractionId,
+        agent: AgentId,
+        to: EmailAddress,
+        subject: String,
+        content: Option<ContentRef>,
+        at: Millis,
+    },
+    UpdateDraft {
+        agent: AgentId,
+        content: Option<ContentRef>,
+        at: Millis,
+    },
+    ReleaseReply {
+        agent: AgentId,
+        at: Millis,
+    },
+    QueueOutbound {
+        queue: QueueName,
+        at: Millis,
+    },
+    StartReview {
+        reviewer: AgentId,
+        at: Millis,
+    },
+    ApproveReply {
+        reviewer: AgentId,
+        at: Millis,
+    },
+    ReturnForRevision {
+        reviewer: AgentId,
+        note: String,
+        at: Millis,
+    },
+    StartSending {
+        at: Millis,
+    },
+    MarkSent {
+        message_id: String,
+        at: Millis,
+    },
+    MarkSendFailed {
+        error: String,
+        retry_at: Option<Millis>,
+        at: Millis,
+    },
+}
+
+impl InteractionCommand {
+    /// The command's name, for rejections and logs.
+    pub fn name(&self) -> &'static str {
+        use InteractionCommand::*;
+        match self {
+            Receive { .. } => "receive",
+            Enqueue { .. } => "enqueue",
+            LockForRouting { .. } => "lock_for_routing",
+            UnlockRouting { .. } => "unlock_routing",
+            Offer { .. } => "offer",
+            AcceptOffer { .. } => "accept_offer",
+            RejectOffer { .. } => "reject_offer",
+            ExpireOffer { .. } => "expire_offer",
+            Transfer { .. } => "transfer",
+            StartConsultation { .. } => "start_consultation",
+            EndConsultation { .. } => "end_consultation",
+            ReturnToQueue { .. } => "return_to_queue",
+            RecordReply { .. } => "record_reply",
+            MarkDone { .. } => "mark_done",
+            Categorise { .. } => "categorise",
+            SupervisorMove { .. } => "supervisor_move",
+            SupervisorReprioritise { .. } => "supervisor_reprioritise",
+            SupervisorAssign { .. } => "supervisor_assign",
+            Stop { .. } => "stop",
+            DraftReply { .. } => "draft_reply",
+            UpdateDraft { .. } => "update_draft",
+            ReleaseReply { .. } => "release_reply",
+            QueueOutbound { .. } => "queue_outbound",
+            StartReview { .. } => "start_review",
+            ApproveReply { .. } => "approve_reply",
+            ReturnForRevision { .. } => "return_for_revision",
+            StartSending { .. } => "start_sending",
+            MarkSent { .. } => "mark_sent",
+            MarkSendFailed { .. } => "mark_send_failed",
+        }
+    }
+}

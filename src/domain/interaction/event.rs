@@ -1,0 +1,324 @@
+//! Interaction events: the public contract of what happened. Never change a released layout;
+//! add a version and an upcaster in `events::upcast` instead.
+
+use crate::domain::{AgentId, ContentRef, InteractionId, Millis, QueueName};
+use serde::{Deserialize, Serialize};
+
+/// How an inbound interaction reached us.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Channel {
+    Email,
+    WebForm,
+}
+
+/// Where a transfer sends an interaction.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TransferTarget {
+    /// Offered straight to a colleague, who must accept before the deadline.
+    Agent { agent: AgentId, deadline: Millis },
+    /// Back into a queue for routing.
+    Queue { queue: QueueName },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InteractionReceived {
+    pub channel: Channel,
+    pub from: String,
+    pub from_name: Option<String>,
+    pub subject: String,
+    pub content: Option<ContentRef>,
+    pub priority: i32,
+    pub at: Millis,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InteractionQueued {
+    pub queue: QueueName,
+    pub at: Millis,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoutingLocked {
+    pub router: String,
+    pub at: Millis,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoutingUnlocked {
+    pub at: Millis,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InteractionOffered {
+    pub agent: AgentId,
+    pub deadline: Millis,
+    pub at: Millis,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OfferAccepted {
+    pub agent: AgentId,
+    pub at: Millis,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OfferRejected {
+    pub agent: AgentId,
+    pub at: Millis,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OfferExpired {
+    pub agent: AgentId,
+    pub at: Millis,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InteractionTransferred {
+    pub from_agent: AgentId,
+    pub target: TransferTarget,
+    pub at: Millis,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsultationStarted {
+    pub owner: AgentId,
+    pub consultant: AgentId,
+    pub at: Millis,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsultationEnded {
+    pub consultant: AgentId,
+    pub ended_by: AgentId,
+    pub at: Millis,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReturnedToQueue {
+    pub agent: AgentId,
+    pub queue: QueueName,
+    pub at: Millis,
+}
+
+/// On the inbound interaction: the owner released a reply (the reply is its own interaction).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InteractionReplied {
+    pub agent: AgentId,
+    pub reply: InteractionId,
+    pub at: Millis,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InteractionDone {
+    pub by: String,
+    pub at: Millis,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MovedBySupervisor {
+    pub supervisor: AgentId,
+    pub from_queue: Option<QueueName>,
+    pub to_queue: QueueName,
+    pub at: Millis,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reprioritised {
+    pub supervisor: AgentId,
+    pub priority: i32,
+    pub at: Millis,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AssignedBySupervisor {
+    pub supervisor: AgentId,
+    pub agent: AgentId,
+    pub at: Millis,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InteractionStopped {
+    pub by: String,
+    pub reason: String,
+    pub at: Millis,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InteractionCategorised {
+    pub category: String,
+    /// Confidence in thousandths (0..=1000).
+    pub confidence_permille: u16,
+    pub at: Millis,
+}
+
+/// A reply interaction is created as a draft, child of an inbound interaction.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReplyDrafted {
+    pub parent: InteractionId,
+    pub agent: AgentId,
+    pub to: String,
+    pub subject: String,
+    pub content: Option<ContentRef>,
+    pub at: Millis,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DraftUpdated {
+    pub agent: AgentId,
+    pub content: Option<ContentRef>,
+    pub at: Millis,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReplyReleased {
+    pub agent: AgentId,
+    pub at: Millis,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboundQueued {
+    pub queue: QueueName,
+    pub at: Millis,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReviewStarted {
+    pub reviewer: AgentId,
+    pub at: Millis,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReplyApproved {
+    pub reviewer: AgentId,
+    pub at: Millis,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReturnedForRevision {
+    pub reviewer: AgentId,
+    pub note: String,
+    pub at: Millis,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SendingStarted {
+    pub attempt: u32,
+    pub at: Millis,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReplySent {
+    pub message_id: String,
+    pub at: Millis,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SendFailed {
+    pub attempt: u32,
+    pub error: String,
+    /// When the mailer will try again; `None` when it gave up.
+    pub retry_at: Option<Millis>,
+    pub at: Millis,
+}
+
+macro_rules! interaction_events {
+    ($($variant:ident),* $(,)?) => {
+        /// Everything that can happen to an interaction.
+        #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+        pub enum InteractionEvent {
+            $($variant($variant),)*
+        }
+
+        impl InteractionEvent {
+            /// The stable type name written in the envelope.
+            pub fn event_type(&self) -> &'static str {
+                match self {
+                    $(InteractionEvent::$variant(_) => stringify!($variant),)*
+                }
+            }
+            /// The schema version of this event's current layout.
+            pub fn event_version(&self) -> u16 {
+                1
+            }
+            /// Every type name this aggregate records.
+            pub const TYPES: &'static [&'static str] = &[$(stringify!($variant)),*];
+        }
+
+        $(impl From<$variant> for InteractionEvent {
+            fn from(e: $variant) -> Self {
+                InteractionEvent::$variant(e)
+            }
+        })*
+    };
+}
+
+interaction_events!(
+    InteractionReceived,
+    InteractionQueued,
+    RoutingLocked,
+    RoutingUnlocked,
+    InteractionOffered,
+    OfferAccepted,
+    OfferRejected,
+    OfferExpired,
+    InteractionTransferred,
+    ConsultationStarted,
+    ConsultationEnded,
+    ReturnedToQueue,
+    InteractionReplied,
+    InteractionDone,
+    MovedBySupervisor,
+    Reprioritised,
+    AssignedBySupervisor,
+    InteractionStopped,
+    InteractionCategorised,
+    ReplyDrafted,
+    DraftUpdated,
+    ReplyReleased,
+    OutboundQueued,
+    ReviewStarted,
+    ReplyApproved,
+    ReturnedForRevision,
+    SendingStarted,
+    ReplySent,
+    SendFailed,
+);
+
+impl InteractionEvent {
+    /// When the event happened in the domain (the time carried by its command).
+    pub fn at(&self) -> Millis {
+        use InteractionEvent::*;
+        match self {
+            InteractionReceived(e) => e.at,
+            InteractionQueued(e) => e.at,
+            RoutingLocked(e) => e.at,
+            RoutingUnlocked(e) => e.at,
+            InteractionOffered(e) => e.at,
+            OfferAccepted(e) => e.at,
+            OfferRejected(e) => e.at,
+            OfferExpired(e) => e.at,
+            InteractionTransferred(e) => e.at,
+            ConsultationStarted(e) => e.at,
+            ConsultationEnded(e) => e.at,
+            ReturnedToQueue(e) => e.at,
+            InteractionReplied(e) => e.at,
+            InteractionDone(e) => e.at,
+            MovedBySupervisor(e) => e.at,
+            Reprioritised(e) => e.at,
+            AssignedBySupervisor(e) => e.at,
+            InteractionStopped(e) => e.at,
+            InteractionCategorised(e) => e.at,
+            ReplyDrafted(e) => e.at,
+            DraftUpdated(e) => e.at,
+            ReplyReleased(e) => e.at,
+            OutboundQueued(e) => e.at,
+            ReviewStarted(e) => e.at,
+            ReplyApproved(e) => e.at,
+            ReturnedForRevision(e) => e.at,
+            SendingStarted(e) => e.at,
+            ReplySent(e) => e.at,
+            SendFailed(e) => e.at,
+        }
+    }
+}

@@ -1,0 +1,133 @@
+//! The state of one interaction, as rebuilt from its events.
+
+use super::event::Channel;
+use crate::domain::{AgentId, ContentRef, InteractionId, Millis, QueueName};
+use serde::{Deserialize, Serialize};
+
+/// Inbound customer message, or a reply written by an agent (a child of an inbound interaction).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum Kind {
+    #[default]
+    Inbound,
+    Reply {
+        parent: InteractionId,
+    },
+}
+
+/// Where an interaction is in its lifecycle (see DESIGN.md, "Lifecycle").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum Status {
+    /// No event yet: the stream does not exist.
+    #[default]
+    New,
+    // Inbound.
+    Received,
+    Queued,
+    /// Routing holds the lock while it looks for an agent: supervisors must wait.
+    Locked {
+        router: String,
+    },
+    Offered {
+        agent: AgentId,
+        deadline: Millis,
+    },
+    Assigned,
+    Replied,
+    Done,
+    Stopped {
+        reason: String,
+    },
+    // Reply.
+    Draft,
+    Released,
+    OutboundQueued,
+    InReview {
+        reviewer: AgentId,
+    },
+    Approved,
+    Sending {
+        attempt: u32,
+    },
+    Sent {
+        message_id: String,
+    },
+    Failed {
+        attempt: u32,
+        retry_at: Option<Millis>,
+    },
+}
+
+impl Status {
+    /// A short stable name, used in rejections, the cache and the API.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Status::New => "new",
+            Status::Received => "received",
+            Status::Queued => "queued",
+            Status::Locked { .. } => "locked",
+            Status::Offered { .. } => "offered",
+            Status::Assigned => "assigned",
+            Status::Replied => "replied",
+            Status::Done => "done",
+            Status::Stopped { .. } => "stopped",
+            Status::Draft => "draft",
+            Status::Released => "released",
+            Status::OutboundQueued => "outbound_queued",
+            Status::InReview { .. } => "in_review",
+            Status::Approved => "approved",
+            Status::Sending { .. } => "sending",
+            Status::Sent { .. } => "sent",
+            Status::Failed { .. } => "failed",
+        }
+    }
+
+    /// Nothing more will happen to it (a customer's answer starts a new interaction).
+    pub fn is_terminal(&self) -> bool {
+        matches!(
+            self,
+            Status::Done | Status::Stopped { .. } | Status::Sent { .. }
+        )
+    }
+
+    /// Routing holds it: locked while searching, or offered to an agent.
+    pub fn is_locked_by_routing(&self) -> bool {
+        matches!(self, Status::Locked { .. } | Status::Offered { .. })
+    }
+}
+
+/// One interaction's state: what the decider needs and what the cache shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Interaction {
+    pub kind: Kind,
+    pub status: Status,
+    pub channel: Option<Channel>,
+    /// Inbound: the customer's address. Reply: the recipient.
+    pub from: String,
+    pub from_name: Option<String>,
+    pub subject: String,
+    pub content: Option<ContentRef>,
+    pub queue: Option<QueueName>,
+    pub priority: i32,
+    pub category: Option<String>,
+    /// Inbound: the agent working it. Reply: its author.
+    pub owner: Option<AgentId>,
+    pub consultants: Vec<AgentId>,
+    pub replies: Vec<InteractionId>,
+    /// Reply: send attempts so far.
+    pub attempts: u32,
+    /// Reply: how many times QA returned it.
+    pub revisions: u32,
+    pub created_at: Millis,
+    pub updated_at: Millis,
+    /// Number of events applied: the stream version.
+    pub version: u64,
+}
+
+impl Interaction {
+    pub fn exists(&self) -> bool {
+        self.status != Status::New
+    }
+    pub fn is_reply(&self) -> bool {
+        matches!(self.kind, Kind::Reply { .. })
+    }
+}

@@ -1,0 +1,12 @@
+//! Pure domain logic: deciders, value types and business rules, with no I/O, clock or framework.
+//!
+//! Everything here is plain data and plain functions. Time and identifiers arrive inside commands,
+//! so every rule can be tested without actors, servers or disks.
+
+pub mod ids;
+pub mod interaction;
+pub mod user;
+
+pub use ids::{
+    AgentId, ContentRef, EmailAddress, InteractionId, Millis, ParseError, Principal, QueueName,
+};

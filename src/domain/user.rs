@@ -1,0 +1,203 @@
+//! The user aggregate: people who log in (agents, supervisors, auditors, admins) and their tokens.
+//!
+//! Tokens themselves never reach the log: only their SHA-256 digest, so an export can be shared
+//! with auditors without leaking a credential.
+
+use crate::domain::{AgentId, Millis};
+use serde::{Deserialize, Serialize};
+
+/// What a user may do. Each role is a set of endpoints; admins may do everything.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Role {
+    Agent,
+    Supervisor,
+    Auditor,
+    Admin,
+}
+
+impl Role {
+    pub fn parse(s: &str) -> Option<Role> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "agent" => Some(Role::Agent),
+            "supervisor" => Some(Role::Supervisor),
+            "auditor" => Some(Role::Auditor),
+            "admin" => Some(Role::Admin),
+            _ => None,
+        }
+    }
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Role::Agent => "agent",
+            Role::Supervisor => "supervisor",
+            Role::Auditor => "auditor",
+            Role::Admin => "admin",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserAdded {
+    pub name: AgentId,
+    pub role: Role,
+    pub token_sha256: [u8; 32],
+    pub at: Millis,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserRevoked {
+    pub name: AgentId,
+    pub at: Millis,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum UserEvent {
+    UserAdded(UserAdded),
+    UserRevoked(UserRevoked),
+}
+
+impl UserEvent {
+    pub fn event_type(&self) -> &'static str {
+        match self {
+            UserEvent::UserAdded(_) => "UserAdded",
+            UserEvent::UserRevoked(_) => "UserRevoked",
+        }
+    }
+    pub fn event_version(&self) -> u16 {
+        1
+    }
+    pub const TYPES: &'static [&'static str] = &["UserAdded", "UserRevoked"];
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UserCommand {
+    Add {
+        name: AgentId,
+        role: Role,
+        token_sha256: [u8; 32],
+        at: Millis,
+    },
+    Revoke {
+        name: AgentId,
+        at: Millis,
+    },
+}
+
+/// A user's state: absent, active with a role, or revoked.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum User {
+    #[default]
+    Absent,
+    Active {
+        role: Role,
+        token_sha256: [u8; 32],
+    },
+    Revoked,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UserRejection {
+    #[error("a user named {0} already exists")]
+    Exists(AgentId),
+    #[error("no active user named {0}")]
+    NotActive(AgentId),
+}
+
+/// A name once revoked may be added again (with a new token): people come back.
+pub fn decide(state: &User, cmd: &UserCommand) -> Result<Vec<UserEvent>, UserRejection> {
+    match (state, cmd) {
+        (
+            User::Absent | User::Revoked,
+            UserCommand::Add {
+                name,
+                role,
+                token_sha256,
+                at,
+            },
+        ) => Ok(vec![UserEvent::UserAdded(UserAdded {
+            name: name.clone(),
+            role: *role,
+            token_sha256: *token_sha256,
+            at: *at,
+        })]),
+        (User::Active { .. }, UserCommand::Add { name, .. }) => {
+            Err(UserRejection::Exists(name.clone()))
+        }
+        (User::Active { .. }, UserCommand::Revoke { name, at }) => {
+            Ok(vec![UserEvent::UserRevoked(UserRevoked {
+                name: name.clone(),
+                at: *at,
+            })])
+        }
+        (_, UserCommand::Revoke { name, .. }) => Err(UserRejection::NotActive(name.clone())),
+    }
+}
+
+pub fn evolve(_state: User, event: &UserEvent) -> User {
+    match event {
+        UserEvent::UserAdded(e) => User::Active {
+            role: e.role,
+            token_sha256: e.token_sha256,
+        },
+        UserEvent::UserRevoked(_) => User::Revoked,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn name() -> AgentId {
+        AgentId::parse("alice").unwrap()
+    }
+    fn add() -> UserCommand {
+        UserCommand::Add {
+            name: name(),
+            role: Role::Agent,
+            token_sha256: [1; 32],
+            at: Millis(1),
+        }
+    }
+
+    #[test]
+    fn a_new_user_is_added() {
+        let events = decide(&User::Absent, &add()).unwrap();
+        let state = events.iter().fold(User::Absent, evolve);
+        assert!(matches!(
+            state,
+            User::Active {
+                role: Role::Agent,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn an_active_user_cannot_be_added_twice() {
+        let state = User::Active {
+            role: Role::Agent,
+            token_sha256: [0; 32],
+        };
+        assert_eq!(decide(&state, &add()), Err(UserRejection::Exists(name())));
+    }
+
+    #[test]
+    fn only_an_active_user_can_be_revoked() {
+        let revoke = UserCommand::Revoke {
+            name: name(),
+            at: Millis(2),
+        };
+        assert_eq!(
+            decide(&User::Absent, &revoke),
+            Err(UserRejection::NotActive(name()))
+        );
+        assert_eq!(
+            decide(&User::Revoked, &revoke),
+            Err(UserRejection::NotActive(name()))
+        );
+    }
+
+    #[test]
+    fn a_revoked_user_can_come_back_with_a_new_token() {
+        assert!(decide(&User::Revoked, &add()).is_ok());
+    }
+}
