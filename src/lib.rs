@@ -5,3 +5,4 @@
 //! `http` the REST API; `cli` and `startup` wire it all into a program.
 
 pub mod domain;
+pub mod events;

@@ -203,9 +203,37 @@ impl fmt::Display for EmailAddress {
     }
 }
 
-/// A reference to content kept outside the log: the SHA-256 of the bytes, in hex.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+/// A reference to content kept outside the log: the SHA-256 of the bytes.
+///
+/// Binary formats (the log) carry the 32 bytes exactly as a derived `[u8; 32]` would; JSON shows
+/// them as hex.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct ContentRef(pub [u8; 32]);
+
+impl Serialize for ContentRef {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        if s.is_human_readable() {
+            s.serialize_str(&hex::encode(self.0))
+        } else {
+            self.0.serialize(s)
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for ContentRef {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        if d.is_human_readable() {
+            let s = String::deserialize(d)?;
+            let bytes = hex::decode(&s).map_err(serde::de::Error::custom)?;
+            let arr: [u8; 32] = bytes
+                .try_into()
+                .map_err(|_| serde::de::Error::custom("a content reference is 32 bytes"))?;
+            Ok(ContentRef(arr))
+        } else {
+            <[u8; 32]>::deserialize(d).map(ContentRef)
+        }
+    }
+}
 
 impl ContentRef {
     pub fn to_hex(&self) -> String {
