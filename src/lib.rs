@@ -6,3 +6,5 @@
 
 pub mod domain;
 pub mod events;
+pub mod projections;
+pub mod actors;

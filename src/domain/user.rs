@@ -83,7 +83,7 @@ pub enum UserCommand {
 }
 
 /// A user's state: absent, active with a role, or revoked.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub enum User {
     #[default]
     Absent,

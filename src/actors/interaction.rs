@@ -1,0 +1,209 @@
+//! One actor per live interaction: it holds the state, runs commands one at a time through the
+//! decider, appends the events with the expected version, and passivates when idle.
+
+use super::registry::{AggregateSnapshots, CommandEnvelope, EngineError};
+use crate::domain::interaction::{decide, evolve, Interaction};
+use crate::domain::InteractionId;
+use crate::events::{
+    AppendRequest, DomainEvent, EventStore, ExpectedVersion, NewEvent, StoreError,
+};
+use actix::prelude::*;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Run one command against this interaction.
+#[derive(Message)]
+#[rtype(result = "Result<Outcome, EngineError>")]
+pub struct Execute(pub CommandEnvelope);
+
+/// Read the current state (for tests and the registry's callers).
+#[derive(Message)]
+#[rtype(result = "Result<Interaction, EngineError>")]
+pub struct GetState;
+
+/// What a command did.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Outcome {
+    pub interaction_id: InteractionId,
+    /// The stream version after the command.
+    pub version: u64,
+    /// The log position of the last event recorded (None when the command changed nothing).
+    pub last_position: Option<u64>,
+    pub event_types: Vec<&'static str>,
+}
+
+pub struct InteractionActor {
+    id: InteractionId,
+    stream: String,
+    store: Arc<dyn EventStore>,
+    snapshots: AggregateSnapshots,
+    /// None until loaded; an error if loading failed (answered to every command).
+    state: Result<Interaction, EngineError>,
+    snapshot_version: u64,
+    idle: Duration,
+    last_activity: Instant,
+    on_stop: Option<Box<dyn FnOnce() + Send>>,
+}
+
+impl InteractionActor {
+    pub fn new(
+        id: InteractionId,
+        store: Arc<dyn EventStore>,
+        snapshots: AggregateSnapshots,
+        idle: Duration,
+        on_stop: Box<dyn FnOnce() + Send>,
+    ) -> Self {
+        InteractionActor {
+            id,
+            stream: id.stream(),
+            store,
+            snapshots,
+            state: Ok(Interaction::default()),
+            snapshot_version: 0,
+            idle,
+            last_activity: Instant::now(),
+            on_stop: Some(on_stop),
+        }
+    }
+
+    /// The latest snapshot plus the events after it.
+    fn load(&mut self) {
+        let loaded = (|| {
+            let mut state = self.snapshots.load(&self.stream).unwrap_or_default();
+            self.snapshot_version = state.version;
+            for e in self
+                .store
+                .read_stream(&self.stream, state.version + 1)
+                .map_err(EngineError::from)?
+            {
+                match DomainEvent::from_recorded(&e) {
+                    Ok(DomainEvent::Interaction(ev)) => state = evolve(state, &ev),
+                    Ok(_) => {}
+                    Err(err) => {
+                        return Err(EngineError::from(StoreError::Corrupt {
+                            position: e.position,
+                            why: err.to_string(),
+                        }))
+                    }
+                }
+            }
+            Ok(state)
+        })();
+        self.state = loaded;
+    }
+}
+
+impl Actor for InteractionActor {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        self.load();
+        let tick = (self.idle / 2).max(Duration::from_millis(1));
+        ctx.run_interval(tick, |act, ctx| {
+            if act.last_activity.elapsed() >= act.idle {
+                ctx.stop();
+            }
+        });
+    }
+
+    fn stopped(&mut self, _ctx: &mut Self::Context) {
+        if let Ok(state) = &self.state {
+            if state.version > self.snapshot_version {
+                self.snapshots.save(&self.stream, state);
+            }
+        }
+        if let Some(f) = self.on_stop.take() {
+            f();
+        }
+        tracing::debug!(interaction_id = %self.id, "passivated");
+    }
+}
+
+impl Handler<GetState> for InteractionActor {
+    type Result = Result<Interaction, EngineError>;
+    fn handle(&mut self, _: GetState, _: &mut Self::Context) -> Self::Result {
+        self.last_activity = Instant::now();
+        self.state.clone()
+    }
+}
+
+impl Handler<Execute> for InteractionActor {
+    type Result = AtomicResponse<Self, Result<Outcome, EngineError>>;
+
+    fn handle(&mut self, msg: Execute, _: &mut Self::Context) -> Self::Result {
+        self.last_activity = Instant::now();
+        let cmd = msg.0;
+        let state = match &self.state {
+            Ok(s) => s.clone(),
+            Err(e) => return AtomicResponse::new(Box::pin(fut::ready(Err(e.clone())))),
+        };
+        let events = match decide(&state, &cmd.command) {
+            Ok(ev) => ev,
+            Err(r) => return AtomicResponse::new(Box::pin(fut::ready(Err(EngineError::Rejected(r))))),
+        };
+        let id = self.id;
+        if events.is_empty() {
+            let outcome = Outcome {
+                interaction_id: id,
+                version: state.version,
+                last_position: None,
+                event_types: vec![],
+            };
+            return AtomicResponse::new(Box::pin(fut::ready(Ok(outcome))));
+        }
+        let new_events: Vec<NewEvent> = events
+            .iter()
+            .enumerate()
+            .map(|(i, ev)| {
+                let domain = DomainEvent::Interaction(ev.clone());
+                NewEvent {
+                    id: cmd.event_id(i),
+                    event_type: domain.event_type().to_string(),
+                    schema_version: domain.event_version(),
+                    payload: domain.encode_payload(),
+                    principal: cmd.principal.clone(),
+                    correlation_id: cmd.correlation_id,
+                    causation_id: cmd.causation_id,
+                }
+            })
+            .collect();
+        let pending = self.store.append(AppendRequest {
+            stream: self.stream.clone(),
+            expected: if state.version == 0 {
+                ExpectedVersion::NoStream
+            } else {
+                ExpectedVersion::Exact(state.version)
+            },
+            events: new_events,
+        });
+        AtomicResponse::new(Box::pin(async move { pending.await }.into_actor(self).map(
+            move |result, act, _ctx| match result {
+                Ok(r) => {
+                    let mut s = state;
+                    for ev in &events {
+                        s = evolve(s, ev);
+                    }
+                    // An idempotent re-append may answer an older version: trust the log.
+                    if s.version != r.stream_version {
+                        act.load();
+                    } else {
+                        act.state = Ok(s);
+                    }
+                    act.last_activity = Instant::now();
+                    Ok(Outcome {
+                        interaction_id: id,
+                        version: r.stream_version,
+                        last_position: Some(r.last_position),
+                        event_types: events.iter().map(|e| e.event_type()).collect(),
+                    })
+                }
+                Err(StoreError::WrongExpectedVersion { .. }) => {
+                    // Someone else wrote this stream (another process, a repair): reload.
+                    act.load();
+                    Err(EngineError::Conflict)
+                }
+                Err(e) => Err(EngineError::from(e)),
+            },
+        )))
+    }
+}

@@ -1,0 +1,8 @@
+//! Actors: thin shells that run commands through the deciders and append what they decide.
+
+pub mod interaction;
+pub mod registry;
+pub mod workflow;
+
+pub use interaction::{Execute, InteractionActor, Outcome};
+pub use registry::{CommandEnvelope, EngineError, Registry, RegistryOptions};

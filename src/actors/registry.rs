@@ -1,0 +1,240 @@
+//! The registry of interaction actors (virtual actors): activates an actor on demand from its
+//! latest snapshot plus the events after it, and lets idle ones passivate.
+//!
+//! No message is lost at the passivation edge: an actor stops only between messages, and a
+//! message that reaches a stopping actor's closed mailbox was not applied, so the registry
+//! activates a fresh actor and sends it again.
+
+use super::interaction::{Execute, GetState, InteractionActor, Outcome};
+use crate::domain::interaction::{Interaction, InteractionCommand, Rejection};
+use crate::domain::{InteractionId, Principal};
+use crate::events::{codec, EventStore, StoreError};
+use crate::projections::snapshot::layout_fingerprint;
+use actix::prelude::*;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// What can go wrong running a command.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum EngineError {
+    #[error("{0}")]
+    Rejected(Rejection),
+    #[error("the interaction was changed concurrently; try again")]
+    Conflict,
+    #[error("event log: {0}")]
+    Store(Arc<StoreError>),
+    #[error("the interaction's actor did not answer")]
+    Unavailable,
+}
+
+impl From<StoreError> for EngineError {
+    fn from(e: StoreError) -> Self {
+        EngineError::Store(Arc::new(e))
+    }
+}
+
+/// A command with the envelope data its events will carry.
+#[derive(Debug, Clone)]
+pub struct CommandEnvelope {
+    pub command: InteractionCommand,
+    pub principal: Principal,
+    pub correlation_id: uuid::Uuid,
+    pub causation_id: Option<uuid::Uuid>,
+    /// When set, event ids derive from it, so re-running the same command after a crash is
+    /// answered from the log instead of recorded twice.
+    pub command_id: Option<uuid::Uuid>,
+}
+
+impl CommandEnvelope {
+    pub fn new(command: InteractionCommand, principal: Principal) -> Self {
+        CommandEnvelope {
+            command,
+            principal,
+            correlation_id: uuid::Uuid::now_v7(),
+            causation_id: None,
+            command_id: None,
+        }
+    }
+
+    /// The id of the `i`-th event this command records.
+    pub fn event_id(&self, i: usize) -> uuid::Uuid {
+        match self.command_id {
+            Some(c) => {
+                let mut bytes = c.as_bytes().to_vec();
+                bytes.extend_from_slice(&(i as u64).to_be_bytes());
+                let h = codec::sha256(&bytes);
+                let mut b = [0u8; 16];
+                b.copy_from_slice(&h[..16]);
+                uuid::Builder::from_custom_bytes(b).into_uuid()
+            }
+            None => uuid::Uuid::now_v7(),
+        }
+    }
+}
+
+/// Per-interaction state snapshots in a sled tree, so activation does not replay long streams.
+/// A snapshot is a cache: one that does not decode (an older layout) is ignored.
+#[derive(Clone)]
+pub struct AggregateSnapshots {
+    tree: sled::Tree,
+}
+
+impl AggregateSnapshots {
+    pub fn open(db: &sled::Db) -> Result<Self, StoreError> {
+        let tree = db
+            .open_tree("aggregate_snapshots")
+            .map_err(|e| StoreError::io("opening snapshots", std::io::Error::other(e.to_string())))?;
+        Ok(AggregateSnapshots { tree })
+    }
+
+    pub fn load(&self, stream: &str) -> Option<Interaction> {
+        let bytes = self.tree.get(stream).ok()??;
+        if bytes.len() < 32 || bytes[..32] != layout_fingerprint() {
+            return None;
+        }
+        codec::decode(&bytes[32..]).ok()
+    }
+
+    pub fn save(&self, stream: &str, state: &Interaction) {
+        let mut bytes = layout_fingerprint().to_vec();
+        bytes.extend_from_slice(&codec::encode(state));
+        if let Err(e) = self.tree.insert(stream, bytes) {
+            tracing::warn!(stream, error = %e, "could not save an aggregate snapshot");
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct RegistryOptions {
+    /// How long an actor stays active without a message.
+    pub idle: Duration,
+    /// How long a caller waits for an actor's answer.
+    pub timeout: Duration,
+}
+
+impl Default for RegistryOptions {
+    fn default() -> Self {
+        RegistryOptions {
+            idle: Duration::from_secs(60),
+            timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+type ActorMap = Arc<Mutex<HashMap<InteractionId, (u64, Addr<InteractionActor>)>>>;
+
+/// Finds or activates the actor of an interaction. Cheap to clone.
+#[derive(Clone)]
+pub struct Registry {
+    actors: ActorMap,
+    store: Arc<dyn EventStore>,
+    snapshots: AggregateSnapshots,
+    options: RegistryOptions,
+    arbiter: ArbiterHandle,
+    generation: Arc<AtomicU64>,
+    activations: Arc<AtomicU64>,
+}
+
+impl Registry {
+    /// Must be called inside a running actix system: actors run on an arbiter of their own.
+    pub fn new(
+        store: Arc<dyn EventStore>,
+        snapshots: AggregateSnapshots,
+        options: RegistryOptions,
+    ) -> Self {
+        let arbiter = Arbiter::new().handle();
+        Registry {
+            actors: Arc::new(Mutex::new(HashMap::new())),
+            store,
+            snapshots,
+            options,
+            arbiter,
+            generation: Arc::new(AtomicU64::new(0)),
+            activations: Arc::new(AtomicU64::new(0)),
+        }
+    }
+
+    fn addr(&self, id: InteractionId) -> Result<(u64, Addr<InteractionActor>), EngineError> {
+        let mut map = self.actors.lock().map_err(|_| EngineError::Unavailable)?;
+        if let Some((g, a)) = map.get(&id) {
+            if a.connected() {
+                return Ok((*g, a.clone()));
+            }
+        }
+        let generation = self.generation.fetch_add(1, Ordering::SeqCst);
+        let actors = self.actors.clone();
+        let on_stop = Box::new(move || {
+            if let Ok(mut m) = actors.lock() {
+                if m.get(&id).map(|(g, _)| *g) == Some(generation) {
+                    m.remove(&id);
+                }
+            }
+        });
+        let actor = InteractionActor::new(
+            id,
+            self.store.clone(),
+            self.snapshots.clone(),
+            self.options.idle,
+            on_stop,
+        );
+        let addr = InteractionActor::start_in_arbiter(&self.arbiter, move |_| actor);
+        self.activations.fetch_add(1, Ordering::Relaxed);
+        map.insert(id, (generation, addr.clone()));
+        Ok((generation, addr))
+    }
+
+    fn forget(&self, id: InteractionId, generation: u64) {
+        if let Ok(mut m) = self.actors.lock() {
+            if m.get(&id).map(|(g, _)| *g) == Some(generation) {
+                m.remove(&id);
+            }
+        }
+    }
+
+    /// Runs a command on an interaction and answers once its events are durable.
+    pub async fn execute(
+        &self,
+        id: InteractionId,
+        command: CommandEnvelope,
+    ) -> Result<Outcome, EngineError> {
+        for _ in 0..8 {
+            let (generation, addr) = self.addr(id)?;
+            match addr
+                .send(Execute(command.clone()))
+                .timeout(self.options.timeout)
+                .await
+            {
+                Ok(result) => return result,
+                // The actor passivated before it took the message: it was not applied.
+                Err(MailboxError::Closed) => self.forget(id, generation),
+                Err(MailboxError::Timeout) => return Err(EngineError::Unavailable),
+            }
+        }
+        Err(EngineError::Unavailable)
+    }
+
+    /// The actor's current state (activating it if needed).
+    pub async fn state(&self, id: InteractionId) -> Result<Interaction, EngineError> {
+        for _ in 0..8 {
+            let (generation, addr) = self.addr(id)?;
+            match addr.send(GetState).timeout(self.options.timeout).await {
+                Ok(result) => return result,
+                Err(MailboxError::Closed) => self.forget(id, generation),
+                Err(MailboxError::Timeout) => return Err(EngineError::Unavailable),
+            }
+        }
+        Err(EngineError::Unavailable)
+    }
+
+    /// How many actors are active now.
+    pub fn active(&self) -> usize {
+        self.actors.lock().map(|m| m.len()).unwrap_or(0)
+    }
+
+    /// How many activations happened since start (each passivation makes the next one count).
+    pub fn activations(&self) -> u64 {
+        self.activations.load(Ordering::Relaxed)
+    }
+}

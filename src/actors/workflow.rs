@@ -1,0 +1,35 @@
+//! The default workflow: what happens to a new inbound interaction. For now one step: place it in
+//! the configured inbound queue. Strategies (screening, categorising, routing) come later.
+
+use super::registry::{CommandEnvelope, EngineError, Registry};
+use crate::domain::interaction::InteractionCommand;
+use crate::domain::{InteractionId, Millis, Principal, QueueName};
+
+#[derive(Clone)]
+pub struct Workflow {
+    pub inbound_queue: QueueName,
+}
+
+impl Workflow {
+    /// Receives a new interaction and queues it. Answers once both are durable.
+    pub async fn accept(
+        &self,
+        registry: &Registry,
+        id: InteractionId,
+        receive: CommandEnvelope,
+        now: Millis,
+    ) -> Result<u64, EngineError> {
+        let correlation = receive.correlation_id;
+        let received = registry.execute(id, receive).await?;
+        let mut enqueue = CommandEnvelope::new(
+            InteractionCommand::Enqueue {
+                queue: self.inbound_queue.clone(),
+                at: now,
+            },
+            Principal::System("workflow".into()),
+        );
+        enqueue.correlation_id = correlation;
+        let queued = registry.execute(id, enqueue).await?;
+        Ok(queued.last_position.or(received.last_position).unwrap_or(0))
+    }
+}

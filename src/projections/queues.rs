@@ -1,0 +1,71 @@
+//! Queues: what waits where, ordered by priority (highest first), then age (oldest first).
+
+use crate::domain::interaction::{Interaction, Status};
+use crate::domain::{InteractionId, Millis, QueueName};
+use std::cmp::Reverse;
+use std::collections::{BTreeSet, HashMap};
+
+/// One place in a queue: the order is the routing order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct QueueEntry {
+    pub priority: Reverse<i32>,
+    pub since: Millis,
+    pub id: InteractionId,
+}
+
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Queues {
+    queues: HashMap<QueueName, BTreeSet<QueueEntry>>,
+}
+
+/// Where an interaction stands in the queues, if it waits in one: queued (locked by routing
+/// or not) inbound work, and replies in an outbound queue.
+fn place(state: &Interaction) -> Option<(&QueueName, QueueEntry)> {
+    let waiting = matches!(
+        state.status,
+        Status::Queued | Status::Locked { .. } | Status::OutboundQueued
+    );
+    if !waiting {
+        return None;
+    }
+    // Age counts from arrival: a returned or moved interaction keeps its place by age.
+    let q = state.queue.as_ref()?;
+    Some((
+        q,
+        QueueEntry {
+            priority: Reverse(state.priority),
+            since: state.created_at,
+            id: InteractionId::from_uuid(uuid::Uuid::nil()),
+        },
+    ))
+}
+
+impl Queues {
+    pub fn update(&mut self, id: InteractionId, before: Option<&Interaction>, after: &Interaction) {
+        let old = before.and_then(place).map(|(q, e)| (q.clone(), QueueEntry { id, ..e }));
+        let new = place(after).map(|(q, e)| (q.clone(), QueueEntry { id, ..e }));
+        if old == new {
+            return;
+        }
+        if let Some((q, e)) = old {
+            if let Some(set) = self.queues.get_mut(&q) {
+                set.remove(&e);
+            }
+        }
+        if let Some((q, e)) = new {
+            self.queues.entry(q).or_default().insert(e);
+        }
+    }
+
+    /// Every queue that has ever held something, with its current depth.
+    pub fn depths(&self) -> Vec<(QueueName, usize)> {
+        let mut v: Vec<_> = self.queues.iter().map(|(q, s)| (q.clone(), s.len())).collect();
+        v.sort();
+        v
+    }
+
+    /// A queue's contents in routing order.
+    pub fn contents(&self, queue: &QueueName) -> Option<impl Iterator<Item = &QueueEntry>> {
+        self.queues.get(queue).map(|s| s.iter())
+    }
+}

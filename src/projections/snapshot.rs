@@ -1,0 +1,152 @@
+//! Projection snapshots on disk: `MAGIC ++ bincode(SnapshotV1) ++ sha256`, written to a temporary
+//! file, synced and renamed, so a crash leaves the old snapshot or the new one, never half of one.
+//!
+//! The snapshot stores the cache and the users; queues and workloads are derived from the cache
+//! when it loads. It also stores a fingerprint of the cached state's layout: after an upgrade that
+//! changes it, the snapshot is ignored and the projections are rebuilt from the log.
+
+use super::{InteractionCache, Projections, Users};
+use crate::domain::interaction::Interaction;
+use crate::domain::user::User;
+use crate::domain::{AgentId, InteractionId};
+use crate::events::codec;
+use serde::{Deserialize, Serialize};
+use std::io::Write;
+use std::path::Path;
+
+const MAGIC: &[u8; 8] = b"PRSNAP1\n";
+
+#[derive(Serialize, Deserialize)]
+struct SnapshotV1 {
+    fingerprint: [u8; 32],
+    checkpoint: u64,
+    checkpoint_hash: [u8; 32],
+    undecodable: u64,
+    interactions: Vec<(InteractionId, Interaction)>,
+    users: Vec<(AgentId, User)>,
+}
+
+fn fingerprint() -> [u8; 32] {
+    let mut p = Projections::default();
+    p.users = Users::from_snapshot(vec![(
+        AgentId::parse("fingerprint").unwrap_or_else(|_| unreachable!("a valid literal name")),
+        User::Active {
+            role: crate::domain::user::Role::Auditor,
+            token_sha256: [3; 32],
+        },
+    )]);
+    let mut bytes = codec::encode(&p.users.events_for_snapshot());
+    bytes.extend(codec::encode(&Interaction::default()));
+    bytes.extend(layout_fingerprint());
+    codec::sha256(&bytes)
+}
+
+/// Serialises the projections (under whatever lock the caller holds).
+pub fn encode(p: &Projections) -> Vec<u8> {
+    let snap = SnapshotV1 {
+        fingerprint: fingerprint(),
+        checkpoint: p.checkpoint,
+        checkpoint_hash: p.checkpoint_hash,
+        undecodable: p.undecodable,
+        interactions: p.cache.iter().map(|(k, v)| (*k, v.clone())).collect(),
+        users: p.users.events_for_snapshot(),
+    };
+    let body = codec::encode(&snap);
+    let mut out = Vec::with_capacity(MAGIC.len() + body.len() + 32);
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&body);
+    out.extend_from_slice(&codec::sha256(&body));
+    out
+}
+
+/// Writes a snapshot atomically.
+pub fn write(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let tmp = path.with_extension("snap.tmp");
+    {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+    }
+    std::fs::rename(&tmp, path)?;
+    if let Some(dir) = path.parent() {
+        // Make the rename itself durable.
+        if let Ok(d) = std::fs::File::open(dir) {
+            let _ = d.sync_all();
+        }
+    }
+    Ok(())
+}
+
+/// Reads a snapshot; `None` (with the reason logged) when absent, damaged or of another layout.
+pub fn read(path: &Path) -> Option<Projections> {
+    let bytes = std::fs::read(path).ok()?;
+    let why = match decode(&bytes) {
+        Ok(p) => return Some(p),
+        Err(why) => why,
+    };
+    tracing::warn!(path = %path.display(), why, "projection snapshot ignored; rebuilding from the log");
+    None
+}
+
+fn decode(bytes: &[u8]) -> Result<Projections, String> {
+    if bytes.len() < MAGIC.len() + 32 || &bytes[..MAGIC.len()] != MAGIC {
+        return Err("not a postroom snapshot".into());
+    }
+    let (body, sum) = bytes[MAGIC.len()..].split_at(bytes.len() - MAGIC.len() - 32);
+    if codec::sha256(body) != sum {
+        return Err("checksum mismatch".into());
+    }
+    let snap: SnapshotV1 = codec::decode(body)?;
+    if snap.fingerprint != fingerprint() {
+        return Err("written by a build with another state layout".into());
+    }
+    let mut cache = InteractionCache::default();
+    for (id, state) in snap.interactions {
+        cache.insert(id, state);
+    }
+    let mut p = Projections {
+        cache,
+        users: Users::from_snapshot(snap.users),
+        checkpoint: snap.checkpoint,
+        checkpoint_hash: snap.checkpoint_hash,
+        undecodable: snap.undecodable,
+        ..Projections::default()
+    };
+    p.reindex();
+    Ok(p)
+}
+
+/// Changes whenever the layout of `Interaction` changes, so stale snapshots (projection and
+/// aggregate) are never misread: the bincode of a fully populated sample.
+pub fn layout_fingerprint() -> [u8; 32] {
+    use crate::domain::interaction::{Kind, Status};
+    use crate::domain::{AgentId, ContentRef, Millis, QueueName};
+    let agent = AgentId::parse("fingerprint").ok();
+    let sample = Interaction {
+        kind: Kind::Reply {
+            parent: InteractionId::from_uuid(uuid::Uuid::from_u128(7)),
+        },
+        status: Status::Failed {
+            attempt: 3,
+            retry_at: Some(Millis(9)),
+        },
+        channel: Some(crate::domain::interaction::Channel::WebForm),
+        from: "f".into(),
+        from_name: Some("n".into()),
+        subject: "s".into(),
+        content: Some(ContentRef([5; 32])),
+        queue: QueueName::parse("q").ok(),
+        priority: -4,
+        category: Some("c".into()),
+        owner: agent.clone(),
+        consultants: agent.clone().into_iter().collect(),
+        replies: vec![InteractionId::from_uuid(uuid::Uuid::from_u128(8))],
+        attempts: 2,
+        revisions: 1,
+        created_at: Millis(10),
+        updated_at: Millis(11),
+        version: 12,
+    };
+    codec::sha256(&codec::encode(&sample))
+}
+
