@@ -4,7 +4,13 @@
 //! `projections` the read models derived from it; `actors` the thin shells that run commands;
 //! `http` the REST API; `cli` and `startup` wire it all into a program.
 
+pub mod actors;
+pub mod bench;
+pub mod cli;
+pub mod content;
 pub mod domain;
 pub mod events;
+pub mod http;
 pub mod projections;
-pub mod actors;
+pub mod settings;
+pub mod startup;

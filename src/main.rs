@@ -1,1 +1,24 @@
-fn main() {}
+//! The `postroom` program: parses the command line and hands it to the library.
+
+use clap::Parser;
+
+fn main() -> std::process::ExitCode {
+    let cli = postroom::cli::Cli::parse();
+    let default = match cli.command {
+        postroom::cli::Command::Serve { .. } => "info",
+        _ => "warn",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("POSTROOM_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+    match postroom::cli::run(cli) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {}", e.0);
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

@@ -139,7 +139,9 @@ impl Handler<Execute> for InteractionActor {
         };
         let events = match decide(&state, &cmd.command) {
             Ok(ev) => ev,
-            Err(r) => return AtomicResponse::new(Box::pin(fut::ready(Err(EngineError::Rejected(r))))),
+            Err(r) => {
+                return AtomicResponse::new(Box::pin(fut::ready(Err(EngineError::Rejected(r)))))
+            }
         };
         let id = self.id;
         if events.is_empty() {
@@ -176,7 +178,7 @@ impl Handler<Execute> for InteractionActor {
             },
             events: new_events,
         });
-        AtomicResponse::new(Box::pin(async move { pending.await }.into_actor(self).map(
+        AtomicResponse::new(Box::pin(pending.into_actor(self).map(
             move |result, act, _ctx| match result {
                 Ok(r) => {
                     let mut s = state;

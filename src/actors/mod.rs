@@ -2,6 +2,7 @@
 
 pub mod interaction;
 pub mod registry;
+pub mod users;
 pub mod workflow;
 
 pub use interaction::{Execute, InteractionActor, Outcome};

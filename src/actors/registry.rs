@@ -83,9 +83,9 @@ pub struct AggregateSnapshots {
 
 impl AggregateSnapshots {
     pub fn open(db: &sled::Db) -> Result<Self, StoreError> {
-        let tree = db
-            .open_tree("aggregate_snapshots")
-            .map_err(|e| StoreError::io("opening snapshots", std::io::Error::other(e.to_string())))?;
+        let tree = db.open_tree("aggregate_snapshots").map_err(|e| {
+            StoreError::io("opening snapshots", std::io::Error::other(e.to_string()))
+        })?;
         Ok(AggregateSnapshots { tree })
     }
 

@@ -29,7 +29,14 @@ impl Workflow {
             Principal::System("workflow".into()),
         );
         enqueue.correlation_id = correlation;
-        let queued = registry.execute(id, enqueue).await?;
-        Ok(queued.last_position.or(received.last_position).unwrap_or(0))
+        match registry.execute(id, enqueue).await {
+            Ok(queued) => Ok(queued.last_position.or(received.last_position).unwrap_or(0)),
+            // A supervisor moved or stopped it in between: it is no longer ours to queue.
+            Err(EngineError::Rejected(r)) => {
+                tracing::info!(interaction_id = %id, reason = %r, "not queued by the workflow");
+                Ok(received.last_position.unwrap_or(0))
+            }
+            Err(e) => Err(e),
+        }
     }
 }

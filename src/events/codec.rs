@@ -32,7 +32,8 @@ pub fn encode<T: Serialize>(value: &T) -> Vec<u8> {
 
 /// Decodes a value; trailing bytes are an error (a layout mismatch, not a shorter record).
 pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
-    let (value, used) = bincode::serde::decode_from_slice(bytes, config()).map_err(|e| e.to_string())?;
+    let (value, used) =
+        bincode::serde::decode_from_slice(bytes, config()).map_err(|e| e.to_string())?;
     if used != bytes.len() {
         return Err(format!("{} trailing bytes", bytes.len() - used));
     }
@@ -160,7 +161,10 @@ mod tests {
         for i in 0..bytes.len() {
             let mut b = bytes.clone();
             b[i] ^= 0x01;
-            assert!(decode_record(&b).is_err(), "flip at byte {i} went unnoticed");
+            assert!(
+                decode_record(&b).is_err(),
+                "flip at byte {i} went unnoticed"
+            );
         }
     }
 

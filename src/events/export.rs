@@ -16,7 +16,10 @@ use std::io::{BufRead, Write};
 pub fn format_micros(micros: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp_nanos(micros as i128 * 1000)
         .ok()
-        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
         .unwrap_or_else(|| micros.to_string())
 }
 
@@ -68,7 +71,9 @@ fn hash_field(v: &Value, k: &str) -> Result<[u8; 32], String> {
     bytes.try_into().map_err(|_| format!("{k} is not 32 bytes"))
 }
 fn u64_field(v: &Value, k: &str) -> Result<u64, String> {
-    field(v, k)?.as_u64().ok_or_else(|| format!("{k} is not a number"))
+    field(v, k)?
+        .as_u64()
+        .ok_or_else(|| format!("{k} is not a number"))
 }
 
 /// Rebuilds a record from an export line.
@@ -83,7 +88,10 @@ pub fn from_json(v: &Value) -> Result<RecordedEvent, String> {
     };
     Ok(RecordedEvent {
         position: u64_field(v, "position")?,
-        stream: field(v, "stream")?.as_str().ok_or("stream is not text")?.to_string(),
+        stream: field(v, "stream")?
+            .as_str()
+            .ok_or("stream is not text")?
+            .to_string(),
         version: u64_field(v, "version")?,
         id: uuid_field(v, "id")?,
         recorded_at_micros: field(v, "recorded_at_micros")?
@@ -92,7 +100,10 @@ pub fn from_json(v: &Value) -> Result<RecordedEvent, String> {
         principal,
         correlation_id: uuid_field(v, "correlation_id")?,
         causation_id,
-        event_type: field(v, "type")?.as_str().ok_or("type is not text")?.to_string(),
+        event_type: field(v, "type")?
+            .as_str()
+            .ok_or("type is not text")?
+            .to_string(),
         schema_version: u16::try_from(u64_field(v, "schema_version")?)
             .map_err(|_| "schema_version is too large")?,
         payload: field(v, "payload_hex")?
@@ -153,7 +164,10 @@ impl ChainCheck {
             }
             Some((p, _)) => {
                 if contiguous_required {
-                    return Err(format!("position {} follows {p}: events are missing", e.position));
+                    return Err(format!(
+                        "position {} follows {p}: events are missing",
+                        e.position
+                    ));
                 }
                 self.report.gaps += 1;
             }
@@ -218,7 +232,8 @@ pub fn verify_file(reader: impl BufRead) -> Result<VerifyReport, VerifyError> {
             continue;
         }
         let text = std::str::from_utf8(&line).map_err(|_| at_line("not UTF-8".into()))?;
-        let value: Value = serde_json::from_str(text).map_err(|e| at_line(format!("not JSON: {e}")))?;
+        let value: Value =
+            serde_json::from_str(text).map_err(|e| at_line(format!("not JSON: {e}")))?;
         let e = from_json(&value).map_err(at_line)?;
         let at_pos = |why: String| VerifyError {
             where_: format!("position {} (line {})", e.position, i + 1),

@@ -4,6 +4,7 @@
 pub mod codec;
 pub mod envelope;
 pub mod export;
+pub mod query;
 pub mod sled_store;
 pub mod store;
 pub mod subscription;

@@ -97,7 +97,10 @@ struct Inner {
     head_rx: watch::Receiver<u64>,
 }
 
-type Job = (AppendRequest, oneshot::Sender<Result<AppendResult, StoreError>>);
+type Job = (
+    AppendRequest,
+    oneshot::Sender<Result<AppendResult, StoreError>>,
+);
 
 /// The sled-backed [`EventStore`].
 pub struct SledStore {
@@ -132,7 +135,10 @@ impl SledStore {
     /// Opens the log in `db`; `data_file` is sled's `db` file, synced after each flush in
     /// `Durability::Fsync` mode.
     pub fn open(db: &sled::Db, dir: &Path, options: StoreOptions) -> Result<SledStore, StoreError> {
-        let tree = |name: &str| db.open_tree(name).map_err(|e| sled_err("opening a log tree", e));
+        let tree = |name: &str| {
+            db.open_tree(name)
+                .map_err(|e| sled_err("opening a log tree", e))
+        };
         let log = tree("log")?;
         let streams = tree("log_streams")?;
         let ids = tree("log_ids")?;
@@ -146,7 +152,8 @@ impl SledStore {
             None => (0, [0u8; 32]),
         };
         repair_indexes(&log, &streams, &ids, last_pos)?;
-        db.flush().map_err(|e| sled_err("flushing the repaired indexes", e))?;
+        db.flush()
+            .map_err(|e| sled_err("flushing the repaired indexes", e))?;
 
         let (head_tx, head_rx) = watch::channel(last_pos);
         let inner = Arc::new(Inner {
@@ -200,6 +207,11 @@ impl SledStore {
         }
     }
 
+    /// True once a write failed: the writer refuses further appends until a restart.
+    pub fn writer_failed(&self) -> bool {
+        self.inner.failed.load(Ordering::SeqCst)
+    }
+
     fn get(&self, position: u64) -> Result<Option<RecordedEvent>, StoreError> {
         match self
             .inner
@@ -240,7 +252,8 @@ fn repair_indexes(
     for item in log.range((upto + 1).to_be_bytes()..) {
         let (k, v) = item.map_err(|e| sled_err("reading the log", e))?;
         let pos = be_u64(&k);
-        let rec = codec::decode_record(&v).map_err(|why| StoreError::Corrupt { position: pos, why })?;
+        let rec =
+            codec::decode_record(&v).map_err(|why| StoreError::Corrupt { position: pos, why })?;
         streams
             .insert(stream_key(&rec.stream, rec.version), &pos.to_be_bytes())
             .map_err(|e| sled_err("writing the stream index", e))?;
@@ -348,10 +361,13 @@ impl Committer {
             .ids
             .apply_batch(ids)
             .map_err(|e| sled_err("writing the id index", e))?;
-        self.db.flush().map_err(|e| sled_err("flushing the log", e))?;
+        self.db
+            .flush()
+            .map_err(|e| sled_err("flushing the log", e))?;
         if let Some(f) = &self.sync_file {
-            f.sync_data()
-                .map_err(|e| StoreError::io(format!("fdatasync of {}", self.data_file.display()), e))?;
+            f.sync_data().map_err(|e| {
+                StoreError::io(format!("fdatasync of {}", self.data_file.display()), e)
+            })?;
         }
         if self.heads.len() > 100_000 {
             self.heads.clear();
@@ -385,7 +401,8 @@ impl Committer {
                 position: pos,
                 why: "the id index points to a missing event".into(),
             })?;
-        let rec = codec::decode_record(&v).map_err(|why| StoreError::Corrupt { position: pos, why })?;
+        let rec =
+            codec::decode_record(&v).map_err(|why| StoreError::Corrupt { position: pos, why })?;
         Ok(Some((pos, rec.stream, rec.version)))
     }
 
@@ -402,10 +419,16 @@ impl Committer {
         Ok(v)
     }
 
-    fn stage(&mut self, req: &AppendRequest, staged: &mut Staged) -> Result<AppendResult, StoreError> {
+    fn stage(
+        &mut self,
+        req: &AppendRequest,
+        staged: &mut Staged,
+    ) -> Result<AppendResult, StoreError> {
         validate_stream(&req.stream).map_err(StoreError::InvalidRequest)?;
         if req.events.is_empty() {
-            return Err(StoreError::InvalidRequest("an append needs at least one event".into()));
+            return Err(StoreError::InvalidRequest(
+                "an append needs at least one event".into(),
+            ));
         }
         if req.events.len() > MAX_EVENTS_PER_APPEND {
             return Err(StoreError::InvalidRequest(format!(
@@ -415,9 +438,13 @@ impl Committer {
         let mut seen = std::collections::HashSet::new();
         for e in &req.events {
             if !seen.insert(e.id) {
-                return Err(StoreError::InvalidRequest(format!("event id {} appears twice", e.id)));
+                return Err(StoreError::InvalidRequest(format!(
+                    "event id {} appears twice",
+                    e.id
+                )));
             }
-            if e.payload.len() > MAX_PAYLOAD || e.event_type.is_empty() || e.event_type.len() > 100 {
+            if e.payload.len() > MAX_PAYLOAD || e.event_type.is_empty() || e.event_type.len() > 100
+            {
                 return Err(StoreError::InvalidRequest(format!(
                     "event {}: the type must be 1 to 100 bytes and the payload at most {MAX_PAYLOAD} bytes",
                     e.id
@@ -485,7 +512,9 @@ impl Committer {
             rec.hash = codec::compute_hash(&rec);
             let pos = self.next_pos.to_be_bytes();
             staged.log.insert(&pos, codec::encode_record(&rec));
-            staged.streams.insert(stream_key(&req.stream, version), &pos);
+            staged
+                .streams
+                .insert(stream_key(&req.stream, version), &pos);
             staged.ids.insert(e.id.as_bytes(), &pos);
             staged
                 .new_ids
@@ -507,7 +536,10 @@ impl EventStore for SledStore {
     fn append(&self, request: AppendRequest) -> PendingAppend {
         let (tx, rx) = oneshot::channel();
         let sent = match self.tx.lock() {
-            Ok(guard) => guard.as_ref().map(|s| s.send((request, tx)).is_ok()).unwrap_or(false),
+            Ok(guard) => guard
+                .as_ref()
+                .map(|s| s.send((request, tx)).is_ok())
+                .unwrap_or(false),
             Err(_) => false,
         };
         if !sent {
@@ -516,7 +548,11 @@ impl EventStore for SledStore {
         PendingAppend(PendingInner::Waiting(rx))
     }
 
-    fn read_stream(&self, stream: &str, from_version: u64) -> Result<Vec<RecordedEvent>, StoreError> {
+    fn read_stream(
+        &self,
+        stream: &str,
+        from_version: u64,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
         let durable = self.head();
         let start = stream_key(stream, from_version.max(1));
         let end = stream_key(stream, u64::MAX);
@@ -547,10 +583,17 @@ impl EventStore for SledStore {
             return Ok(Vec::new());
         }
         let mut out = Vec::with_capacity(limit.min(4096));
-        for item in self.inner.log.range(from.to_be_bytes()..=durable.to_be_bytes()) {
+        for item in self
+            .inner
+            .log
+            .range(from.to_be_bytes()..=durable.to_be_bytes())
+        {
             let (k, v) = item.map_err(|e| sled_err("reading the log", e))?;
             let pos = be_u64(&k);
-            out.push(codec::decode_record(&v).map_err(|why| StoreError::Corrupt { position: pos, why })?);
+            out.push(
+                codec::decode_record(&v)
+                    .map_err(|why| StoreError::Corrupt { position: pos, why })?,
+            );
             if out.len() >= limit {
                 break;
             }

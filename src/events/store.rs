@@ -82,7 +82,11 @@ pub trait EventStore: Send + Sync + 'static {
     /// Appends events to one stream, atomically, after checking the expected version.
     fn append(&self, request: AppendRequest) -> PendingAppend;
     /// Events of one stream with `version >= from_version`, in order.
-    fn read_stream(&self, stream: &str, from_version: u64) -> Result<Vec<RecordedEvent>, StoreError>;
+    fn read_stream(
+        &self,
+        stream: &str,
+        from_version: u64,
+    ) -> Result<Vec<RecordedEvent>, StoreError>;
     /// Up to `limit` events with `position >= from_position`, in order.
     fn read_all(&self, from_position: u64, limit: usize) -> Result<Vec<RecordedEvent>, StoreError>;
     /// The position of the last durable event (0 when the log is empty).

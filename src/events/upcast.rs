@@ -106,7 +106,11 @@ impl DomainEvent {
     }
 
     /// Decodes a payload of any released (type, version) into the current event.
-    pub fn decode(event_type: &str, version: u16, payload: &[u8]) -> Result<DomainEvent, UpcastError> {
+    pub fn decode(
+        event_type: &str,
+        version: u16,
+        payload: &[u8],
+    ) -> Result<DomainEvent, UpcastError> {
         if let Some(r) = decode_interaction(event_type, version, payload) {
             return r.map(DomainEvent::Interaction);
         }

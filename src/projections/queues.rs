@@ -42,7 +42,9 @@ fn place(state: &Interaction) -> Option<(&QueueName, QueueEntry)> {
 
 impl Queues {
     pub fn update(&mut self, id: InteractionId, before: Option<&Interaction>, after: &Interaction) {
-        let old = before.and_then(place).map(|(q, e)| (q.clone(), QueueEntry { id, ..e }));
+        let old = before
+            .and_then(place)
+            .map(|(q, e)| (q.clone(), QueueEntry { id, ..e }));
         let new = place(after).map(|(q, e)| (q.clone(), QueueEntry { id, ..e }));
         if old == new {
             return;
@@ -59,7 +61,11 @@ impl Queues {
 
     /// Every queue that has ever held something, with its current depth.
     pub fn depths(&self) -> Vec<(QueueName, usize)> {
-        let mut v: Vec<_> = self.queues.iter().map(|(q, s)| (q.clone(), s.len())).collect();
+        let mut v: Vec<_> = self
+            .queues
+            .iter()
+            .map(|(q, s)| (q.clone(), s.len()))
+            .collect();
         v.sort();
         v
     }

@@ -27,15 +27,14 @@ struct SnapshotV1 {
 }
 
 fn fingerprint() -> [u8; 32] {
-    let mut p = Projections::default();
-    p.users = Users::from_snapshot(vec![(
+    let users = Users::from_snapshot(vec![(
         AgentId::parse("fingerprint").unwrap_or_else(|_| unreachable!("a valid literal name")),
         User::Active {
             role: crate::domain::user::Role::Auditor,
             token_sha256: [3; 32],
         },
     )]);
-    let mut bytes = codec::encode(&p.users.events_for_snapshot());
+    let mut bytes = codec::encode(&users.events_for_snapshot());
     bytes.extend(codec::encode(&Interaction::default()));
     bytes.extend(layout_fingerprint());
     codec::sha256(&bytes)
@@ -149,4 +148,3 @@ pub fn layout_fingerprint() -> [u8; 32] {
     };
     codec::sha256(&codec::encode(&sample))
 }
-

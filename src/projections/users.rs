@@ -41,7 +41,10 @@ impl Users {
     }
 
     pub fn events_for_snapshot(&self) -> Vec<(AgentId, User)> {
-        self.by_name.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+        self.by_name
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
     }
 
     pub fn from_snapshot(entries: Vec<(AgentId, User)>) -> Users {

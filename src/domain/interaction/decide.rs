@@ -483,6 +483,10 @@ pub fn decide(
         } => {
             inbound_only(cmd, state)?;
             supervisor_may_act(state)?;
+            // Work handed to an agent must have a queue to fall back to (reject, expiry, return).
+            if state.queue.is_none() {
+                return Err(Rejection::NoQueue);
+            }
             Ok(vec![AssignedBySupervisor {
                 supervisor: supervisor.clone(),
                 agent: agent.clone(),

@@ -1,0 +1,557 @@
+//! The command line: parses arguments and calls the library. Every failure is one clear line on
+//! stderr and a non-zero exit code.
+
+use crate::domain::user::Role;
+use crate::domain::{AgentId, InteractionId, Principal};
+use crate::events::export::{self, verify_file, verify_store};
+use crate::events::query::{page, AuditFilter};
+use crate::events::{EventStore, StoreError};
+use crate::projections::{runner, snapshot};
+use crate::settings::Settings;
+use crate::startup::{now, Application, DataPaths, Storage};
+use clap::{Args, Parser, Subcommand};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+#[derive(Parser)]
+#[command(
+    name = "postroom",
+    version,
+    about = "Event-sourced e-mail interaction server for contact centers"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Args, Clone)]
+pub struct Common {
+    /// Configuration file (TOML). Without it: the embedded defaults.
+    #[arg(long, env = "POSTROOM_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Data folder (overrides the configuration's data_dir).
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+}
+
+#[derive(Args, Clone)]
+pub struct Remote {
+    /// Go through a running server's HTTP API instead of opening the data folder.
+    #[arg(long, env = "POSTROOM_SERVER")]
+    pub server: Option<String>,
+    /// Bearer token for --server.
+    #[arg(long, env = "POSTROOM_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Run the server.
+    Serve {
+        #[command(flatten)]
+        common: Common,
+        /// Address to listen on (overrides the configuration's listen).
+        #[arg(long)]
+        listen: Option<String>,
+    },
+    /// Manage users and their bearer tokens.
+    Users {
+        #[command(subcommand)]
+        command: UsersCommand,
+    },
+    /// Print an interaction's timeline: every event and the state after it.
+    Replay {
+        interaction_id: String,
+        #[command(flatten)]
+        common: Common,
+        #[command(flatten)]
+        remote: Remote,
+        /// Print the history as JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Export and verify the audit log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+    /// Rebuild the projections from the log.
+    Projections {
+        #[command(subcommand)]
+        command: ProjectionsCommand,
+    },
+    /// Measure the log, the projections and start-up, and print a report.
+    Bench(crate::bench::BenchArgs),
+}
+
+#[derive(Subcommand)]
+pub enum UsersCommand {
+    /// Add a user and print their bearer token (shown once).
+    Add {
+        name: String,
+        /// agent, supervisor, auditor or admin.
+        #[arg(long)]
+        role: String,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Revoke a user's token.
+    Revoke {
+        name: String,
+        #[command(flatten)]
+        common: Common,
+    },
+}
+
+#[derive(Args, Clone, Default)]
+pub struct FilterArgs {
+    #[arg(long)]
+    pub stream: Option<String>,
+    #[arg(long)]
+    pub interaction: Option<String>,
+    /// customer:<address>, user:<name> or system:<component>.
+    #[arg(long)]
+    pub principal: Option<String>,
+    #[arg(long = "type")]
+    pub event_type: Option<String>,
+    /// RFC 3339 time (inclusive).
+    #[arg(long)]
+    pub from: Option<String>,
+    /// RFC 3339 time (exclusive).
+    #[arg(long)]
+    pub to: Option<String>,
+}
+
+#[derive(Subcommand)]
+pub enum AuditCommand {
+    /// Write the log (or a filtered part) as NDJSON with the hashes.
+    Export {
+        #[command(flatten)]
+        common: Common,
+        #[command(flatten)]
+        remote: Remote,
+        #[command(flatten)]
+        filter: FilterArgs,
+        /// Output file (default: standard output).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Check the hash chain of the log or of an export; names the first bad position.
+    Verify {
+        #[command(flatten)]
+        common: Common,
+        /// Verify this NDJSON export instead of the data folder.
+        #[arg(long)]
+        file: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum ProjectionsCommand {
+    /// Replay the whole log into fresh projections and save their snapshot.
+    Rebuild {
+        #[command(flatten)]
+        common: Common,
+    },
+}
+
+/// A CLI failure: printed as `error: …`.
+#[derive(Debug)]
+pub struct CliError(pub String);
+
+impl<E: std::fmt::Display> From<E> for CliError {
+    fn from(e: E) -> Self {
+        CliError(e.to_string())
+    }
+}
+
+fn settings(common: &Common) -> Result<Settings, CliError> {
+    let mut s = Settings::load(common.config.as_deref(), std::env::vars())?;
+    if let Some(d) = &common.data {
+        s.data_dir = d.clone();
+    }
+    Ok(s)
+}
+
+/// Opens the data folder, or explains in one line that a server holds it.
+fn open(settings: &Settings, hint: &str) -> Result<Storage, CliError> {
+    match Storage::open(settings) {
+        Ok(s) => Ok(s),
+        Err(StoreError::Locked { .. }) => {
+            let paths = DataPaths::new(&settings.data_dir);
+            let url = std::fs::read_to_string(&paths.server_info)
+                .ok()
+                .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+                .and_then(|v| v.get("url").and_then(|u| u.as_str()).map(String::from));
+            let at = url.map(|u| format!(" at {u}")).unwrap_or_default();
+            Err(CliError(format!(
+                "the data folder {} is in use by a running postroom server{at}; stop it first{hint}",
+                settings.data_dir.display()
+            )))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
+    Ok(tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?)
+}
+
+pub fn run(cli: Cli) -> Result<(), CliError> {
+    match cli.command {
+        Command::Serve { common, listen } => {
+            let mut s = settings(&common)?;
+            if let Some(l) = listen {
+                s.listen = l;
+                s = Settings::load_validated(s)?;
+            }
+            serve(s)
+        }
+        Command::Users { command } => users(command),
+        Command::Replay {
+            interaction_id,
+            common,
+            remote,
+            json,
+        } => replay(&interaction_id, &common, &remote, json),
+        Command::Audit { command } => audit(command),
+        Command::Projections {
+            command: ProjectionsCommand::Rebuild { common },
+        } => rebuild(&common),
+        Command::Bench(args) => crate::bench::run(args).map_err(CliError),
+    }
+}
+
+fn serve(s: Settings) -> Result<(), CliError> {
+    actix_web::rt::System::new().block_on(async move {
+        let app = match Application::build(s.clone()).await {
+            Ok(a) => a,
+            Err(crate::startup::StartError::Store(StoreError::Locked { path })) => {
+                return Err(CliError(format!(
+                    "the data folder {path} is in use by another postroom process; stop it or choose another --data"
+                )))
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let ip = s.listen_addr().ip();
+        // Tests and scripts read this line to learn the port.
+        println!("postroom listening on http://{ip}:{}", app.port());
+        let _ = std::io::stdout().flush();
+        tracing::info!(port = app.port(), data = %s.data_dir.display(), "serving");
+        app.run_until_stopped().await?;
+        Ok(())
+    })
+}
+
+fn users(command: UsersCommand) -> Result<(), CliError> {
+    let hint = "; or use POST /api/v1/admin/users with an admin token";
+    match command {
+        UsersCommand::Add { name, role, common } => {
+            let name = AgentId::parse(name.trim()).map_err(|e| CliError(format!("NAME: {e}")))?;
+            let role = Role::parse(&role).ok_or_else(|| {
+                CliError(format!(
+                    "--role: {role:?} is not one of agent, supervisor, auditor, admin"
+                ))
+            })?;
+            let storage = open(&settings(&common)?, hint)?;
+            let (token, _) = runtime()?.block_on(crate::actors::users::add(
+                storage.store.as_ref(),
+                &name,
+                role,
+                Principal::System("cli".into()),
+                now(),
+            ))?;
+            println!("{token}");
+            eprintln!(
+                "user {name} ({}) added; the token above is shown only once",
+                role.as_str()
+            );
+            Ok(())
+        }
+        UsersCommand::Revoke { name, common } => {
+            let name = AgentId::parse(name.trim()).map_err(|e| CliError(format!("NAME: {e}")))?;
+            let storage = open(&settings(&common)?, hint)?;
+            runtime()?.block_on(crate::actors::users::revoke(
+                storage.store.as_ref(),
+                &name,
+                Principal::System("cli".into()),
+                now(),
+            ))?;
+            eprintln!("user {name} revoked");
+            Ok(())
+        }
+    }
+}
+
+fn http_get(remote: &Remote, path: &str) -> Result<serde_json::Value, CliError> {
+    let base = remote
+        .server
+        .as_deref()
+        .unwrap_or_default()
+        .trim_end_matches('/');
+    let token = remote
+        .token
+        .as_deref()
+        .ok_or_else(|| CliError("--server needs --token (or POSTROOM_TOKEN)".into()))?;
+    match ureq::get(&format!("{base}{path}"))
+        .set("Authorization", &format!("Bearer {token}"))
+        .call()
+    {
+        Ok(r) => Ok(r.into_json()?),
+        Err(ureq::Error::Status(code, r)) => {
+            let detail = r
+                .into_json::<serde_json::Value>()
+                .ok()
+                .and_then(|v| v.get("detail").and_then(|d| d.as_str()).map(String::from))
+                .unwrap_or_default();
+            Err(CliError(format!("{base} answered {code}: {detail}")))
+        }
+        Err(e) => Err(CliError(format!("cannot reach {base}: {e}"))),
+    }
+}
+
+fn replay(raw_id: &str, common: &Common, remote: &Remote, json: bool) -> Result<(), CliError> {
+    let id: InteractionId = raw_id
+        .parse()
+        .map_err(|e: crate::domain::ParseError| CliError(format!("INTERACTION_ID: {e}")))?;
+    let history: serde_json::Value = if remote.server.is_some() {
+        http_get(remote, &format!("/api/v1/interactions/{id}/history"))?
+    } else {
+        let storage = open(
+            &settings(common)?,
+            ", or pass --server URL --token TOKEN to read through its API",
+        )?;
+        let h = crate::http::interactions::replay(storage.store.as_ref(), id, None)
+            .map_err(|e| CliError(e.to_string()))?;
+        serde_json::to_value(h)?
+    };
+    let mut out = std::io::stdout().lock();
+    if json {
+        writeln!(out, "{}", serde_json::to_string_pretty(&history)?)?;
+        return Ok(());
+    }
+    let s = |v: &serde_json::Value, k: &str| {
+        v.get(k).and_then(|x| x.as_str()).unwrap_or("").to_string()
+    };
+    let state = &history["state"];
+    writeln!(
+        out,
+        "interaction {id}: {} {}, version {}",
+        s(state, "kind"),
+        s(state, "status"),
+        history["version"]
+    )?;
+    for entry in history["events"].as_array().into_iter().flatten() {
+        let e = &entry["event"];
+        let st = &entry["state"];
+        let mut detail = String::new();
+        if let Some(obj) = e["data"]
+            .as_object()
+            .and_then(|d| d.values().next())
+            .and_then(|v| v.as_object())
+        {
+            for (k, v) in obj.iter().filter(|(k, _)| *k != "at") {
+                let v = match v {
+                    serde_json::Value::String(x) => x.clone(),
+                    other => other.to_string(),
+                };
+                detail.push_str(&format!(" {k}={v}"));
+            }
+        }
+        writeln!(
+            out,
+            "v{:<3} #{:<8} {}  {:<28} {:<24} -> {:<10}{}",
+            e["version"],
+            e["position"],
+            s(e, "recorded_at"),
+            s(e, "principal"),
+            s(e, "type"),
+            s(st, "status"),
+            detail
+        )?;
+    }
+    Ok(())
+}
+
+fn filter_of(f: &FilterArgs) -> Result<AuditFilter, CliError> {
+    let stream = match (&f.stream, &f.interaction) {
+        (Some(_), Some(_)) => {
+            return Err(CliError("give --stream or --interaction, not both".into()))
+        }
+        (Some(s), None) => Some(s.clone()),
+        (None, Some(i)) => Some(
+            i.parse::<InteractionId>()
+                .map_err(|e| CliError(format!("--interaction: {e}")))?
+                .stream(),
+        ),
+        (None, None) => None,
+    };
+    let principal = match &f.principal {
+        Some(p) => Some(Principal::from_label(p).ok_or_else(|| {
+            CliError(format!(
+                "--principal: {p:?} is not customer:<address>, user:<name> or system:<component>"
+            ))
+        })?),
+        None => None,
+    };
+    let time = |k: &str, v: &Option<String>| -> Result<Option<i64>, CliError> {
+        v.as_deref()
+            .map(|s| crate::http::audit::parse_time(k, s).map_err(|e| CliError(format!("--{e}"))))
+            .transpose()
+    };
+    Ok(AuditFilter {
+        stream,
+        principal,
+        event_type: f.event_type.clone(),
+        from_micros: time("from", &f.from)?,
+        to_micros: time("to", &f.to)?,
+    })
+}
+
+fn audit(command: AuditCommand) -> Result<(), CliError> {
+    match command {
+        AuditCommand::Export {
+            common,
+            remote,
+            filter,
+            out,
+        } => {
+            let mut sink: Box<dyn Write> = match &out {
+                Some(p) => Box::new(std::io::BufWriter::new(
+                    std::fs::File::create(p)
+                        .map_err(|e| CliError(format!("--out {}: {e}", p.display())))?,
+                )),
+                None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+            };
+            let n = if remote.server.is_some() {
+                export_remote(&remote, &filter, &mut sink)?
+            } else {
+                let f = filter_of(&filter)?;
+                let storage = open(
+                    &settings(&common)?,
+                    ", or pass --server URL --token TOKEN to export through its API",
+                )?;
+                let mut after = 0;
+                let mut n = 0;
+                loop {
+                    let p = page(storage.store.as_ref(), &f, after, 4096, 1 << 20)?;
+                    n += export::write_lines(&mut sink, &p.events)?;
+                    match p.next_after {
+                        Some(a) => after = a,
+                        None => break,
+                    }
+                }
+                n
+            };
+            sink.flush()?;
+            eprintln!("exported {n} events");
+            Ok(())
+        }
+        AuditCommand::Verify { common, file } => {
+            let report = match file {
+                Some(path) => {
+                    let f = std::fs::File::open(&path)
+                        .map_err(|e| CliError(format!("--file {}: {e}", path.display())))?;
+                    verify_file(std::io::BufReader::new(f))?
+                }
+                None => {
+                    let storage = open(&settings(&common)?, "")?;
+                    let bar = progress(storage.store.head(), "verifying");
+                    let r = verify_store(storage.store.as_ref(), |p| bar.set_position(p))?;
+                    bar.finish_and_clear();
+                    r
+                }
+            };
+            println!(
+                "ok: {} events verified (positions {}..{}), {} links checked, {} gaps (filtered export), last hash {}",
+                report.events,
+                report.first_position.unwrap_or(0),
+                report.last_position.unwrap_or(0),
+                report.links,
+                report.gaps,
+                report.last_hash.unwrap_or_default()
+            );
+            Ok(())
+        }
+    }
+}
+
+fn export_remote(remote: &Remote, f: &FilterArgs, sink: &mut dyn Write) -> Result<u64, CliError> {
+    let mut query = Vec::new();
+    for (k, v) in [
+        ("stream", &f.stream),
+        ("interaction", &f.interaction),
+        ("principal", &f.principal),
+        ("type", &f.event_type),
+        ("from", &f.from),
+        ("to", &f.to),
+    ] {
+        if let Some(v) = v {
+            query.push(format!("{k}={}", urlencode(v)));
+        }
+    }
+    let mut after = 0;
+    let mut n = 0;
+    loop {
+        let mut q = query.clone();
+        q.push(format!("after={after}"));
+        q.push("limit=1000".into());
+        let page = http_get(remote, &format!("/api/v1/audit/events?{}", q.join("&")))?;
+        for e in page["events"].as_array().into_iter().flatten() {
+            writeln!(sink, "{e}")?;
+            n += 1;
+        }
+        match page["next_after"].as_u64() {
+            Some(a) => after = a,
+            None => return Ok(n),
+        }
+    }
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+fn progress(len: u64, what: &str) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new(len);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{msg} [{bar:40}] {pos}/{len} events ({per_sec}, {eta})",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    bar.set_message(what.to_string());
+    bar
+}
+
+fn rebuild(common: &Common) -> Result<(), CliError> {
+    let s = settings(common)?;
+    let storage = open(&s, "")?;
+    let head = storage.store.head();
+    let bar = progress(head, "rebuilding");
+    let started = std::time::Instant::now();
+    let p = runner::rebuild(storage.store.as_ref(), |pos| bar.set_position(pos))?;
+    bar.finish_and_clear();
+    let path: &Path = &storage.paths.projection_snapshot;
+    snapshot::write(path, &snapshot::encode(&p))?;
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "rebuilt from {} events in {:.2}s ({:.0} events/s): {} interactions, snapshot written to {}",
+        head,
+        secs,
+        head as f64 / secs.max(1e-9),
+        p.cache.len(),
+        path.display()
+    );
+    Ok(())
+}

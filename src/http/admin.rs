@@ -1,0 +1,103 @@
+//! Administration: users and their tokens.
+
+use super::auth::Caller;
+use super::problem::{ApiError, Problem};
+use super::views::CreatedUser;
+use crate::actors::users::{self, UserError};
+use crate::domain::user::{Role, UserRejection};
+use crate::domain::{AgentId, Principal};
+use crate::startup::{now, Engine};
+use actix_web::{delete, post, web, HttpResponse};
+use serde::Deserialize;
+use std::time::Duration;
+use utoipa::ToSchema;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateUser {
+    pub name: String,
+    /// agent, supervisor, auditor or admin.
+    pub role: String,
+}
+
+impl From<UserError> for ApiError {
+    fn from(e: UserError) -> Self {
+        match e {
+            UserError::Rejected(r @ UserRejection::Exists(_)) => ApiError::Conflict(r.to_string()),
+            UserError::Rejected(r @ UserRejection::NotActive(_)) => {
+                ApiError::NotFound(r.to_string())
+            }
+            UserError::Store(s) => s.into(),
+        }
+    }
+}
+
+/// Create a user; the answer holds their bearer token, shown this once.
+#[utoipa::path(
+    tag = "admin",
+    request_body = CreateUser,
+    responses(
+        (status = 201, body = CreatedUser),
+        (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 409, body = Problem), (status = 422, body = Problem),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/admin/users")]
+pub async fn create_user(
+    engine: web::Data<Engine>,
+    caller: Caller,
+    body: web::Json<CreateUser>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(&[Role::Admin])?;
+    let name = AgentId::parse(body.name.trim())
+        .map_err(|e| ApiError::Unprocessable(format!("name: {e}")))?;
+    let role = Role::parse(&body.role).ok_or_else(|| {
+        ApiError::Unprocessable(format!(
+            "role: {:?} is not one of agent, supervisor, auditor, admin",
+            body.role
+        ))
+    })?;
+    let by = Principal::User(caller.name.to_string());
+    let (token, position) =
+        users::add(engine.storage.store.as_ref(), &name, role, by, now()).await?;
+    engine
+        .projections
+        .wait_for(position, Duration::from_secs(2))
+        .await;
+    tracing::info!(user = %name, role = role.as_str(), by = %caller.name, "user created");
+    Ok(HttpResponse::Created().json(CreatedUser {
+        name: name.to_string(),
+        role: role.as_str(),
+        token,
+    }))
+}
+
+/// Revoke a user's token.
+#[utoipa::path(
+    tag = "admin",
+    params(("name" = String, Path, description = "User name")),
+    responses(
+        (status = 204, description = "Revoked"),
+        (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 404, body = Problem),
+    ),
+    security(("bearer" = []))
+)]
+#[delete("/admin/users/{name}")]
+pub async fn revoke_user(
+    engine: web::Data<Engine>,
+    caller: Caller,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(&[Role::Admin])?;
+    let name = AgentId::parse(&path).map_err(|e| ApiError::BadRequest(format!("name: {e}")))?;
+    let by = Principal::User(caller.name.to_string());
+    let position = users::revoke(engine.storage.store.as_ref(), &name, by, now()).await?;
+    engine
+        .projections
+        .wait_for(position, Duration::from_secs(2))
+        .await;
+    tracing::info!(user = %name, by = %caller.name, "user revoked");
+    Ok(HttpResponse::NoContent().finish())
+}

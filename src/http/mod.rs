@@ -1,0 +1,136 @@
+//! The REST API (actix-web, JSON under `/api/v1`), documented by an OpenAPI document generated from
+//! the handlers themselves (utoipa-actix-web collects every `service`).
+
+pub mod admin;
+pub mod audit;
+pub mod auth;
+pub mod health;
+pub mod interactions;
+pub mod problem;
+pub mod queues;
+pub mod views;
+pub mod webform;
+
+use crate::startup::Engine;
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
+use actix_web::{web, App, HttpRequest, HttpResponse};
+use problem::ApiError;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_actix_web::{scope, AppExt};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "postroom",
+        description = "Event-sourced e-mail interaction server for contact centers."
+    ),
+    modifiers(&BearerAuth),
+    components(schemas(problem::Problem))
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+fn json_error(err: JsonPayloadError, _: &HttpRequest) -> actix_web::Error {
+    let e = match &err {
+        JsonPayloadError::Overflow { .. } | JsonPayloadError::OverflowKnownLength { .. } => {
+            ApiError::PayloadTooLarge(err.to_string())
+        }
+        JsonPayloadError::ContentType => {
+            ApiError::UnsupportedMediaType("the body must be application/json".into())
+        }
+        JsonPayloadError::Deserialize(de) if de.is_data() => {
+            ApiError::Unprocessable(de.to_string())
+        }
+        other => ApiError::BadRequest(format!("the body is not valid JSON: {other}")),
+    };
+    e.into()
+}
+
+fn query_error(err: QueryPayloadError, _: &HttpRequest) -> actix_web::Error {
+    ApiError::BadRequest(format!("query string: {err}")).into()
+}
+
+fn path_error(err: PathError, _: &HttpRequest) -> actix_web::Error {
+    ApiError::BadRequest(format!("path: {err}")).into()
+}
+
+async fn not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    Err(ApiError::NotFound(format!(
+        "no route for {} {}",
+        req.method(),
+        req.path()
+    )))
+}
+
+async fn openapi_json(spec: web::Data<utoipa::openapi::OpenApi>) -> HttpResponse {
+    HttpResponse::Ok().json(spec.get_ref())
+}
+
+/// The OpenAPI document of every route `app` serves.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    routes(App::new().into_utoipa_app()).split_for_parts().1
+}
+
+fn routes<T>(app: utoipa_actix_web::UtoipaApp<T>) -> utoipa_actix_web::UtoipaApp<T>
+where
+    T: ServiceFactory<ServiceRequest, Config = (), Error = actix_web::Error, InitError = ()>,
+{
+    app.openapi(ApiDoc::openapi())
+        .service(health::healthz)
+        .service(health::readyz)
+        .service(
+            scope::scope("/api/v1")
+                .service(webform::submit)
+                .service(interactions::get_interaction)
+                .service(interactions::get_history)
+                .service(queues::list_queues)
+                .service(queues::get_queue)
+                .service(audit::list_events)
+                .service(admin::create_user)
+                .service(admin::revoke_user),
+        )
+}
+
+/// The application: routes, error shapes, and the OpenAPI document at `/api/v1/openapi.json`.
+pub fn app(
+    engine: web::Data<Engine>,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl actix_web::body::MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    let json_limit = engine.settings.webform.max_body_bytes * 6 + 64 * 1024;
+    let (app, spec) = routes(
+        App::new()
+            .app_data(engine)
+            .app_data(
+                web::JsonConfig::default()
+                    .limit(json_limit)
+                    .error_handler(json_error),
+            )
+            .app_data(web::QueryConfig::default().error_handler(query_error))
+            .app_data(web::PathConfig::default().error_handler(path_error))
+            .into_utoipa_app(),
+    )
+    .split_for_parts();
+    app.app_data(web::Data::new(spec))
+        .route("/api/v1/openapi.json", web::get().to(openapi_json))
+        .default_service(web::to(not_found))
+}

@@ -1,0 +1,134 @@
+//! One error type for the API, answered as an RFC 9457 problem body. Unexpected errors are logged
+//! with their cause and never shown to the caller.
+
+use crate::actors::EngineError;
+use crate::domain::interaction::Rejection;
+use crate::events::StoreError;
+use actix_web::http::{header, StatusCode};
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+
+/// RFC 9457 problem details.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Problem {
+    /// A URI naming the kind of problem.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("a valid bearer token is required")]
+    Unauthorized,
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    #[error("{0}")]
+    Unprocessable(String),
+    #[error("{0}")]
+    Unavailable(String),
+    #[error("internal error")]
+    Internal(String),
+}
+
+impl ApiError {
+    fn slug(&self) -> &'static str {
+        match self {
+            ApiError::BadRequest(_) => "bad-request",
+            ApiError::Unauthorized => "unauthorized",
+            ApiError::Forbidden(_) => "forbidden",
+            ApiError::NotFound(_) => "not-found",
+            ApiError::Conflict(_) => "conflict",
+            ApiError::PayloadTooLarge(_) => "payload-too-large",
+            ApiError::UnsupportedMediaType(_) => "unsupported-media-type",
+            ApiError::Unprocessable(_) => "invalid-input",
+            ApiError::Unavailable(_) => "unavailable",
+            ApiError::Internal(_) => "internal",
+        }
+    }
+
+    /// Logs an unexpected error with its cause and answers a bare 500.
+    pub fn internal(context: &str, e: impl std::fmt::Display) -> ApiError {
+        tracing::error!(error = %e, "{context}");
+        ApiError::Internal(context.to_string())
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let status = self.status_code();
+        let detail = match self {
+            ApiError::Internal(_) => "an unexpected error occurred; it has been logged".to_string(),
+            other => other.to_string(),
+        };
+        let body = Problem {
+            kind: format!("https://postroom.dev/problems/{}", self.slug()),
+            title: status.canonical_reason().unwrap_or("Error").to_string(),
+            status: status.as_u16(),
+            detail,
+        };
+        let mut resp = HttpResponse::build(status);
+        resp.insert_header((header::CONTENT_TYPE, "application/problem+json"));
+        if matches!(self, ApiError::Unauthorized) {
+            resp.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+        }
+        if matches!(self, ApiError::Unavailable(_)) {
+            resp.insert_header((header::RETRY_AFTER, "5"));
+        }
+        resp.json(body)
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Unavailable => ApiError::Unavailable(e.to_string()),
+            StoreError::WrongExpectedVersion { .. } => ApiError::Conflict(e.to_string()),
+            other => ApiError::internal("event log failure", other),
+        }
+    }
+}
+
+impl From<EngineError> for ApiError {
+    fn from(e: EngineError) -> Self {
+        match e {
+            EngineError::Rejected(Rejection::NotFound) => {
+                ApiError::NotFound("no such interaction".into())
+            }
+            EngineError::Rejected(r) => ApiError::Conflict(r.to_string()),
+            EngineError::Conflict => ApiError::Conflict(e.to_string()),
+            EngineError::Unavailable => ApiError::Unavailable(e.to_string()),
+            EngineError::Store(s) => match s.as_ref() {
+                StoreError::Unavailable => ApiError::Unavailable(s.to_string()),
+                other => ApiError::internal("event log failure", other),
+            },
+        }
+    }
+}

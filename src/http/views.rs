@@ -1,0 +1,197 @@
+//! JSON shapes of the API's answers.
+
+use crate::domain::interaction::{Channel, Interaction, Kind, Status};
+use crate::domain::{InteractionId, Millis};
+use crate::events::export::format_micros;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+pub fn rfc3339_millis(m: Millis) -> String {
+    format_micros(m.0.saturating_mul(1000))
+}
+
+/// An interaction's operational data, as cached.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InteractionView {
+    pub id: String,
+    /// `inbound` or `reply`.
+    pub kind: &'static str,
+    /// For a reply: the inbound interaction it answers.
+    pub parent: Option<String>,
+    /// received, queued, locked, offered, assigned, replied, done, stopped, draft, released,
+    /// outbound_queued, in_review, approved, sending, sent, failed.
+    pub status: &'static str,
+    /// Routing holds it (locked or offered): supervisors must wait.
+    pub locked: bool,
+    pub locked_by: Option<String>,
+    pub offered_to: Option<String>,
+    pub offer_deadline: Option<String>,
+    pub stop_reason: Option<String>,
+    pub reviewer: Option<String>,
+    pub queue: Option<String>,
+    pub owner: Option<String>,
+    pub consultants: Vec<String>,
+    pub priority: i32,
+    pub category: Option<String>,
+    /// `email` or `webform` (inbound only).
+    pub channel: Option<&'static str>,
+    /// Inbound: the customer's address. Reply: the recipient.
+    pub from: String,
+    pub from_name: Option<String>,
+    pub subject: String,
+    /// SHA-256 of the body in the content store.
+    pub content_ref: Option<String>,
+    pub replies: Vec<String>,
+    pub attempts: u32,
+    pub revisions: u32,
+    pub created_at: String,
+    pub updated_at: String,
+    /// The stream version: the number of events so far.
+    pub version: u64,
+}
+
+impl InteractionView {
+    pub fn new(id: InteractionId, s: &Interaction) -> Self {
+        let (locked_by, offered_to, offer_deadline, stop_reason, reviewer) = match &s.status {
+            Status::Locked { router } => (Some(router.clone()), None, None, None, None),
+            Status::Offered { agent, deadline } => (
+                Some("routing".to_string()),
+                Some(agent.to_string()),
+                Some(rfc3339_millis(*deadline)),
+                None,
+                None,
+            ),
+            Status::Stopped { reason } => (None, None, None, Some(reason.clone()), None),
+            Status::InReview { reviewer } => (None, None, None, None, Some(reviewer.to_string())),
+            _ => (None, None, None, None, None),
+        };
+        InteractionView {
+            id: id.to_string(),
+            kind: match s.kind {
+                Kind::Inbound => "inbound",
+                Kind::Reply { .. } => "reply",
+            },
+            parent: match &s.kind {
+                Kind::Reply { parent } => Some(parent.to_string()),
+                Kind::Inbound => None,
+            },
+            status: s.status.name(),
+            locked: s.status.is_locked_by_routing(),
+            locked_by,
+            offered_to,
+            offer_deadline,
+            stop_reason,
+            reviewer,
+            queue: s.queue.as_ref().map(|q| q.to_string()),
+            owner: s.owner.as_ref().map(|o| o.to_string()),
+            consultants: s.consultants.iter().map(|c| c.to_string()).collect(),
+            priority: s.priority,
+            category: s.category.clone(),
+            channel: s.channel.map(|c| match c {
+                Channel::Email => "email",
+                Channel::WebForm => "webform",
+            }),
+            from: s.from.clone(),
+            from_name: s.from_name.clone(),
+            subject: s.subject.clone(),
+            content_ref: s.content.as_ref().map(|c| c.to_hex()),
+            replies: s.replies.iter().map(|r| r.to_string()).collect(),
+            attempts: s.attempts,
+            revisions: s.revisions,
+            created_at: rfc3339_millis(s.created_at),
+            updated_at: rfc3339_millis(s.updated_at),
+            version: s.version,
+        }
+    }
+}
+
+/// One step of an interaction's history: the event with its envelope, and the state after it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HistoryEntry {
+    /// The envelope (position, version, id, recorded_at, principal, correlation and causation
+    /// ids, type, schema_version, payload, hashes) with the decoded event under `data`.
+    #[schema(value_type = Object)]
+    pub event: serde_json::Value,
+    pub state: InteractionView,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct History {
+    pub interaction_id: String,
+    /// The version the state is given at (the latest unless `?version=` asked for another).
+    pub version: u64,
+    /// The state as of `version`.
+    pub state: InteractionView,
+    pub events: Vec<HistoryEntry>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct QueueSummary {
+    pub name: String,
+    pub depth: usize,
+    /// Declared in the workflow configuration (false: only seen in the log).
+    pub configured: bool,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct QueueItem {
+    /// 1 is next for routing.
+    pub rank: usize,
+    pub interaction_id: String,
+    pub priority: i32,
+    pub waiting_since: String,
+    pub status: &'static str,
+    pub locked: bool,
+    pub from: String,
+    pub subject: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct QueueView {
+    pub name: String,
+    pub depth: usize,
+    /// In routing order: priority (highest first), then age (oldest first).
+    pub items: Vec<QueueItem>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditPage {
+    /// Events in position order, each as in `postroom audit export`.
+    #[schema(value_type = Vec<Object>)]
+    pub events: Vec<serde_json::Value>,
+    /// Pass as `after` for the next page; absent when the log has been read to its head.
+    pub next_after: Option<u64>,
+    /// The log's durable head when the page was read.
+    pub head: u64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Accepted {
+    pub interaction_id: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreatedUser {
+    pub name: String,
+    pub role: &'static str,
+    /// The bearer token: shown once, stored only as a digest.
+    pub token: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Health {
+    pub status: &'static str,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Readiness {
+    pub ready: bool,
+    pub log_head: u64,
+    pub projections_checkpoint: u64,
+    /// Events written but not yet in the projections.
+    pub projections_lag: u64,
+    /// `snapshot` or `rebuilt`: how the projections were loaded at start.
+    pub projections_start: &'static str,
+    pub active_actors: usize,
+    pub interactions: usize,
+}

@@ -1,0 +1,347 @@
+//! Configuration: one typed struct, loaded from an optional TOML file plus `POSTROOM_*`
+//! environment overrides, validated at load with errors that name the key.
+
+use crate::domain::QueueName;
+use crate::events::Durability;
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Settings {
+    /// Address the HTTP server binds (port 0: any free port, reported at start).
+    pub listen: String,
+    /// Folder of the sled database and the projection snapshot.
+    pub data_dir: PathBuf,
+    pub log: LogSettings,
+    pub actors: ActorSettings,
+    pub projections: ProjectionSettings,
+    pub workflow: WorkflowSettings,
+    pub webform: WebformSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogSettings {
+    /// `fsync` (survives a power cut on an honest disk) or `flush` (survives a process kill).
+    pub durability: Durability,
+    /// sled page cache, in MiB.
+    pub cache_mib: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ActorSettings {
+    /// An interaction actor passivates after this long without a message.
+    pub idle_secs: f64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ProjectionSettings {
+    /// Snapshot the projections after this many new events (and at shutdown).
+    pub snapshot_every: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WorkflowSettings {
+    /// Where new inbound interactions are queued.
+    pub inbound_queue: String,
+    /// Every queue of the business process (the inbound queue is added if missing).
+    pub queues: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WebformSettings {
+    pub max_body_bytes: usize,
+    pub max_subject_chars: usize,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            listen: "127.0.0.1:8080".into(),
+            data_dir: PathBuf::from("data"),
+            log: LogSettings::default(),
+            actors: ActorSettings::default(),
+            projections: ProjectionSettings::default(),
+            workflow: WorkflowSettings::default(),
+            webform: WebformSettings::default(),
+        }
+    }
+}
+
+impl Default for LogSettings {
+    fn default() -> Self {
+        LogSettings {
+            durability: Durability::Fsync,
+            cache_mib: 256,
+        }
+    }
+}
+
+impl Default for ActorSettings {
+    fn default() -> Self {
+        ActorSettings { idle_secs: 60.0 }
+    }
+}
+
+impl Default for ProjectionSettings {
+    fn default() -> Self {
+        ProjectionSettings {
+            snapshot_every: 100_000,
+        }
+    }
+}
+
+impl Default for WorkflowSettings {
+    fn default() -> Self {
+        WorkflowSettings {
+            inbound_queue: "inbound".into(),
+            queues: vec!["inbound".into()],
+        }
+    }
+}
+
+impl Default for WebformSettings {
+    fn default() -> Self {
+        WebformSettings {
+            max_body_bytes: 256 * 1024,
+            max_subject_chars: 998,
+        }
+    }
+}
+
+/// A configuration problem, naming the key.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{path}: {message}")]
+    Parse { path: String, message: String },
+    #[error("{key}: {message}")]
+    Invalid { key: String, message: String },
+}
+
+fn invalid(key: &str, message: impl Into<String>) -> SettingsError {
+    SettingsError::Invalid {
+        key: key.to_string(),
+        message: message.into(),
+    }
+}
+
+impl Settings {
+    /// Reads the file (if any), applies the environment, validates.
+    pub fn load(
+        file: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Settings, SettingsError> {
+        let mut s = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|source| SettingsError::Read {
+                    path: path.display().to_string(),
+                    source,
+                })?;
+                toml::from_str(&text).map_err(|e| SettingsError::Parse {
+                    path: path.display().to_string(),
+                    message: e.to_string().trim().replace('\n', " "),
+                })?
+            }
+            None => Settings::default(),
+        };
+        for (k, v) in env {
+            s.apply_env(&k, &v)?;
+        }
+        s.validate()?;
+        Ok(s)
+    }
+
+    /// `POSTROOM_LISTEN`, `POSTROOM_DATA_DIR`, `POSTROOM_LOG_DURABILITY`, `POSTROOM_LOG_CACHE_MIB`,
+    /// `POSTROOM_ACTORS_IDLE_SECS`, `POSTROOM_PROJECTIONS_SNAPSHOT_EVERY`,
+    /// `POSTROOM_WORKFLOW_INBOUND_QUEUE`, `POSTROOM_WEBFORM_MAX_BODY_BYTES`.
+    fn apply_env(&mut self, key: &str, value: &str) -> Result<(), SettingsError> {
+        fn num<T: std::str::FromStr>(key: &str, v: &str) -> Result<T, SettingsError> {
+            v.trim()
+                .parse()
+                .map_err(|_| invalid(key, format!("{v:?} is not a number")))
+        }
+        match key {
+            "POSTROOM_LISTEN" => self.listen = value.to_string(),
+            "POSTROOM_DATA_DIR" => self.data_dir = PathBuf::from(value),
+            "POSTROOM_LOG_DURABILITY" => {
+                self.log.durability = match value.trim() {
+                    "fsync" => Durability::Fsync,
+                    "flush" => Durability::Flush,
+                    other => {
+                        return Err(invalid(
+                            key,
+                            format!("{other:?} is not one of \"fsync\", \"flush\""),
+                        ))
+                    }
+                }
+            }
+            "POSTROOM_LOG_CACHE_MIB" => self.log.cache_mib = num(key, value)?,
+            "POSTROOM_ACTORS_IDLE_SECS" => self.actors.idle_secs = num(key, value)?,
+            "POSTROOM_PROJECTIONS_SNAPSHOT_EVERY" => {
+                self.projections.snapshot_every = num(key, value)?
+            }
+            "POSTROOM_WORKFLOW_INBOUND_QUEUE" => self.workflow.inbound_queue = value.to_string(),
+            "POSTROOM_WEBFORM_MAX_BODY_BYTES" => self.webform.max_body_bytes = num(key, value)?,
+            k if k.starts_with("POSTROOM_") && !IGNORED.contains(&k) => {
+                return Err(invalid(k, "unknown setting (see README, Configuration)"))
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// Validates settings changed after loading (e.g. by a command-line flag).
+    pub fn load_validated(mut s: Settings) -> Result<Settings, SettingsError> {
+        s.validate()?;
+        Ok(s)
+    }
+
+    fn validate(&mut self) -> Result<(), SettingsError> {
+        self.listen.parse::<SocketAddr>().map_err(|_| {
+            invalid(
+                "listen",
+                format!("{:?} is not an address like 127.0.0.1:8080", self.listen),
+            )
+        })?;
+        if self.data_dir.as_os_str().is_empty() {
+            return Err(invalid("data_dir", "must not be empty"));
+        }
+        if !(self.actors.idle_secs > 0.0 && self.actors.idle_secs.is_finite()) {
+            return Err(invalid(
+                "actors.idle_secs",
+                "must be a positive number of seconds",
+            ));
+        }
+        if self.log.cache_mib == 0 {
+            return Err(invalid("log.cache_mib", "must be at least 1"));
+        }
+        if self.projections.snapshot_every == 0 {
+            return Err(invalid("projections.snapshot_every", "must be at least 1"));
+        }
+        QueueName::parse(&self.workflow.inbound_queue)
+            .map_err(|e| invalid("workflow.inbound_queue", e.to_string()))?;
+        for (i, q) in self.workflow.queues.iter().enumerate() {
+            QueueName::parse(q)
+                .map_err(|e| invalid(&format!("workflow.queues[{i}]"), e.to_string()))?;
+        }
+        if !self.workflow.queues.contains(&self.workflow.inbound_queue) {
+            self.workflow
+                .queues
+                .push(self.workflow.inbound_queue.clone());
+        }
+        if self.webform.max_body_bytes == 0 || self.webform.max_body_bytes > 16 * 1024 * 1024 {
+            return Err(invalid(
+                "webform.max_body_bytes",
+                "must be between 1 and 16777216",
+            ));
+        }
+        Ok(())
+    }
+
+    pub fn listen_addr(&self) -> SocketAddr {
+        // validate() checked it; the fallback is never used.
+        self.listen
+            .parse()
+            .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 8080)))
+    }
+
+    pub fn inbound_queue(&self) -> QueueName {
+        QueueName::parse(&self.workflow.inbound_queue)
+            .unwrap_or_else(|_| unreachable!("validated at load"))
+    }
+
+    pub fn queue_names(&self) -> Vec<QueueName> {
+        self.workflow
+            .queues
+            .iter()
+            .filter_map(|q| QueueName::parse(q).ok())
+            .collect()
+    }
+}
+
+/// Variables that belong to the test harness or logging, not to the configuration.
+const IGNORED: &[&str] = &["POSTROOM_LOG", "POSTROOM_TEST_LOG", "POSTROOM_BIN"];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load_str(toml_text: &str, env: &[(&str, &str)]) -> Result<Settings, SettingsError> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("postroom.toml");
+        std::fs::write(&path, toml_text).unwrap();
+        Settings::load(
+            Some(&path),
+            env.iter().map(|(k, v)| (k.to_string(), v.to_string())),
+        )
+    }
+
+    #[test]
+    fn no_file_gives_the_embedded_default() {
+        let s = Settings::load(None, Vec::new()).unwrap();
+        assert_eq!(s.listen, "127.0.0.1:8080");
+        assert_eq!(s.data_dir, PathBuf::from("data"));
+        assert_eq!(s.workflow.inbound_queue, "inbound");
+    }
+
+    #[test]
+    fn the_environment_overrides_the_file() {
+        let s = load_str(
+            "listen = \"127.0.0.1:9000\"\n",
+            &[("POSTROOM_LISTEN", "127.0.0.1:9001")],
+        )
+        .unwrap();
+        assert_eq!(s.listen, "127.0.0.1:9001");
+    }
+
+    #[test]
+    fn errors_name_the_key() {
+        let e = load_str("[log]\ndurability = \"sometimes\"\n", &[])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("durability"), "{e}");
+        let e = load_str("[workflow]\ninbound_queue = \"has space\"\n", &[])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("workflow.inbound_queue"), "{e}");
+        let e = load_str("listen = \"nowhere\"\n", &[])
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("listen:"), "{e}");
+        let e = load_str("colour = \"blue\"\n", &[])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("colour"), "{e}");
+        let e = Settings::load(
+            None,
+            vec![("POSTROOM_ACTORS_IDLE_SECS".into(), "soon".into())],
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("POSTROOM_ACTORS_IDLE_SECS"), "{e}");
+    }
+
+    #[test]
+    fn the_inbound_queue_is_always_a_queue() {
+        let s = load_str(
+            "[workflow]\ninbound_queue = \"mail\"\nqueues = [\"vip\"]\n",
+            &[],
+        )
+        .unwrap();
+        assert_eq!(
+            s.workflow.queues,
+            vec!["vip".to_string(), "mail".to_string()]
+        );
+    }
+}

@@ -1,0 +1,233 @@
+//! Start-up: open the data folder, load the projections, start the actors and the HTTP server.
+//! `Application::build` binds (port 0 in tests) and reports the port; `run_until_stopped` serves.
+
+use crate::actors::registry::AggregateSnapshots;
+use crate::actors::workflow::Workflow;
+use crate::actors::{CommandEnvelope, Registry, RegistryOptions};
+use crate::content::ContentStore;
+use crate::domain::interaction::{InteractionCommand, Status};
+use crate::domain::{Millis, Principal};
+use crate::events::sled_store::open_db;
+use crate::events::{EventStore, SledStore, StoreError, StoreOptions};
+use crate::projections::runner::RunnerOptions;
+use crate::projections::ProjectionRunner;
+use crate::settings::Settings;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The current time in milliseconds since the epoch: the shell's clock, handed to the domain.
+pub fn now() -> Millis {
+    Millis(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or(0),
+    )
+}
+
+/// Where things live in a data folder.
+pub struct DataPaths {
+    pub sled: PathBuf,
+    pub projection_snapshot: PathBuf,
+    pub server_info: PathBuf,
+}
+
+impl DataPaths {
+    pub fn new(data_dir: &Path) -> Self {
+        DataPaths {
+            sled: data_dir.join("sled"),
+            projection_snapshot: data_dir.join("projections.snap"),
+            server_info: data_dir.join("server.json"),
+        }
+    }
+}
+
+/// The storage side of postroom: log, content, snapshots. Needs no actor system, so the CLI
+/// uses it too.
+pub struct Storage {
+    pub db: sled::Db,
+    pub store: Arc<SledStore>,
+    pub content: ContentStore,
+    pub snapshots: AggregateSnapshots,
+    pub paths: DataPaths,
+}
+
+impl Storage {
+    pub fn open(settings: &Settings) -> Result<Storage, StoreError> {
+        let paths = DataPaths::new(&settings.data_dir);
+        let db = open_db(&paths.sled, settings.log.cache_mib * 1024 * 1024)?;
+        let store = Arc::new(SledStore::open(
+            &db,
+            &paths.sled,
+            StoreOptions {
+                durability: settings.log.durability,
+                ..StoreOptions::default()
+            },
+        )?);
+        Ok(Storage {
+            content: ContentStore::open(&db)?,
+            snapshots: AggregateSnapshots::open(&db)?,
+            db,
+            store,
+            paths,
+        })
+    }
+
+    pub fn log(&self) -> Arc<dyn EventStore> {
+        self.store.clone()
+    }
+}
+
+/// Everything a request handler needs.
+pub struct Engine {
+    pub settings: Settings,
+    pub storage: Storage,
+    pub projections: ProjectionRunner,
+    pub registry: Registry,
+    pub workflow: Workflow,
+}
+
+impl Engine {
+    /// Opens storage, loads projections and starts the actor registry (inside an actix system).
+    pub fn start(settings: Settings) -> Result<Engine, StoreError> {
+        let storage = Storage::open(&settings)?;
+        let projections = ProjectionRunner::start(
+            storage.log(),
+            RunnerOptions {
+                snapshot_path: Some(storage.paths.projection_snapshot.clone()),
+                snapshot_every: settings.projections.snapshot_every,
+            },
+        )?;
+        let registry = Registry::new(
+            storage.log(),
+            storage.snapshots.clone(),
+            RegistryOptions {
+                idle: Duration::from_secs_f64(settings.actors.idle_secs),
+                ..RegistryOptions::default()
+            },
+        );
+        let workflow = Workflow {
+            inbound_queue: settings.inbound_queue(),
+        };
+        Ok(Engine {
+            settings,
+            storage,
+            projections,
+            registry,
+            workflow,
+        })
+    }
+
+    /// Finishes what a crash interrupted: an interaction received but never queued is queued now.
+    pub async fn resume(&self) {
+        let stranded: Vec<_> = self.projections.read(|p| {
+            p.cache
+                .iter()
+                .filter(|(_, s)| s.status == Status::Received)
+                .map(|(id, _)| *id)
+                .collect()
+        });
+        for id in stranded {
+            let cmd = CommandEnvelope::new(
+                InteractionCommand::Enqueue {
+                    queue: self.workflow.inbound_queue.clone(),
+                    at: now(),
+                },
+                Principal::System("workflow".into()),
+            );
+            match self.registry.execute(id, cmd).await {
+                Ok(_) => {
+                    tracing::info!(interaction_id = %id, "queued an interaction left received by a crash")
+                }
+                Err(e) => tracing::warn!(interaction_id = %id, error = %e, "could not resume"),
+            }
+        }
+    }
+
+    /// Stops the projection runner (final snapshot) and the log writer.
+    pub fn shutdown(&mut self) {
+        self.projections.shutdown();
+        self.storage.store.close();
+        if let Err(e) = self.storage.db.flush() {
+            tracing::warn!(error = %e, "final flush failed");
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("{0}")]
+    Store(#[from] StoreError),
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        addr: String,
+        source: std::io::Error,
+    },
+}
+
+pub struct Application {
+    port: u16,
+    server: actix_web::dev::Server,
+    engine: Arc<Engine>,
+}
+
+impl Application {
+    /// Binds the listener and prepares the server. Must run inside an actix system.
+    pub async fn build(settings: Settings) -> Result<Application, StartError> {
+        let addr = settings.listen_addr();
+        let listener = TcpListener::bind(addr).map_err(|source| StartError::Listen {
+            addr: addr.to_string(),
+            source,
+        })?;
+        let port = listener
+            .local_addr()
+            .map(|a| a.port())
+            .unwrap_or(addr.port());
+        let engine = Arc::new(Engine::start(settings)?);
+        engine.resume().await;
+        let info = serde_json::json!({
+            "pid": std::process::id(),
+            "url": format!("http://{}:{}", addr.ip(), port),
+        });
+        let _ = std::fs::write(&engine.storage.paths.server_info, info.to_string());
+        let data = actix_web::web::Data::from(engine.clone());
+        let server = actix_web::HttpServer::new(move || crate::http::app(data.clone()))
+            .workers(2)
+            .shutdown_timeout(5)
+            .listen(listener)
+            .map_err(|source| StartError::Listen {
+                addr: addr.to_string(),
+                source,
+            })?
+            .run();
+        Ok(Application {
+            port,
+            server,
+            engine,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn engine(&self) -> Arc<Engine> {
+        self.engine.clone()
+    }
+
+    /// Serves until SIGINT/SIGTERM, then shuts down cleanly.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let result = self.server.await;
+        let _ = std::fs::remove_file(&self.engine.storage.paths.server_info);
+        match Arc::try_unwrap(self.engine) {
+            Ok(mut engine) => engine.shutdown(),
+            Err(engine) => {
+                // Workers still hold a reference: the runner's own drop writes the snapshot.
+                engine.storage.store.close();
+            }
+        }
+        result
+    }
+}

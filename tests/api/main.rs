@@ -1,0 +1,3 @@
+//! Integration tests, compiled as one binary (one link instead of many).
+
+mod store;
