@@ -347,11 +347,7 @@ fn replay(raw_id: &str, common: &Common, remote: &Remote, json: bool) -> Result<
         let e = &entry["event"];
         let st = &entry["state"];
         let mut detail = String::new();
-        if let Some(obj) = e["data"]
-            .as_object()
-            .and_then(|d| d.values().next())
-            .and_then(|v| v.as_object())
-        {
+        if let Some(obj) = e["data"].as_object() {
             for (k, v) in obj.iter().filter(|(k, _)| *k != "at") {
                 let v = match v {
                     serde_json::Value::String(x) => x.clone(),

@@ -26,9 +26,19 @@ pub fn format_micros(micros: i64) -> String {
 /// The JSON form of a recorded event, with its decoded payload under `data` (null when this build
 /// cannot decode it).
 pub fn to_json(e: &RecordedEvent) -> Value {
+    // The event's own fields: the aggregate and type wrappers repeat what `type` says.
     let data = DomainEvent::from_recorded(e)
         .ok()
-        .and_then(|d| serde_json::to_value(d).ok())
+        .and_then(|d| match d {
+            DomainEvent::Interaction(ev) => serde_json::to_value(ev).ok(),
+            DomainEvent::User(ev) => serde_json::to_value(ev).ok(),
+        })
+        .map(|v| match v {
+            Value::Object(mut m) if m.len() == 1 => {
+                m.remove(e.event_type.as_str()).unwrap_or(Value::Object(m))
+            }
+            other => other,
+        })
         .unwrap_or(Value::Null);
     json!({
         "position": e.position,

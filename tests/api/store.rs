@@ -56,7 +56,7 @@ impl TestStore {
     }
 
     fn open(&mut self) {
-        let db = open_db(self.dir.path(), 64 << 20).expect("opening sled");
+        let db = open_db_after_close(self.dir.path()).expect("opening sled");
         let store =
             SledStore::open(&db, self.dir.path(), self.options.clone()).expect("opening the store");
         self.db = Some(db);
@@ -99,6 +99,20 @@ impl TestStore {
 
     fn path(&self) -> &Path {
         self.dir.path()
+    }
+}
+
+/// Opens sled on a folder whose previous `Db` was just dropped. sled's background I/O threads
+/// may hold the old file (and its lock) a moment longer, so `Locked` is retried briefly.
+fn open_db_after_close(path: &Path) -> Result<sled::Db, StoreError> {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        match open_db(path, 64 << 20) {
+            Err(StoreError::Locked { .. }) if Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            other => return other,
+        }
     }
 }
 
@@ -1265,7 +1279,7 @@ fn verify_store_detects_a_record_rewritten_or_damaged_in_the_log() -> TestResult
     populate_for_export(ts.store())?;
     ts.close();
     {
-        let db = open_db(ts.path(), 64 << 20)?;
+        let db = open_db_after_close(ts.path())?;
         let log = db.open_tree("log")?;
         let bytes = log.get(3u64.to_be_bytes())?.expect("position 3");
         let mut record = codec::decode_record(&bytes)?;
@@ -1281,7 +1295,7 @@ fn verify_store_detects_a_record_rewritten_or_damaged_in_the_log() -> TestResult
     // A damaged byte makes a record unreadable: reported at that (earlier) position.
     ts.close();
     {
-        let db = open_db(ts.path(), 64 << 20)?;
+        let db = open_db_after_close(ts.path())?;
         let log = db.open_tree("log")?;
         let mut bytes = log.get(2u64.to_be_bytes())?.expect("position 2").to_vec();
         bytes[20] ^= 0x01;
@@ -1633,7 +1647,7 @@ fn model_based_random_appends_resends_reads_and_restarts_agree_with_an_in_memory
 /// Removes the index entries of positions after `keep` and sets the marker to `marker` (None:
 /// removes it), as a crash between the log batch and the index batches would leave them.
 fn drop_index_tail(path: &Path, keep: u64, marker: Option<u64>) -> TestResult {
-    let db = open_db(path, 64 << 20)?;
+    let db = open_db_after_close(path)?;
     for name in ["log_streams", "log_ids"] {
         let tree = db.open_tree(name)?;
         for item in tree.iter() {
@@ -1721,7 +1735,7 @@ fn an_index_tail_lost_in_a_crash_is_rebuilt_on_open() -> TestResult {
     drop_index_tail(ts.path(), 4, Some(4))?;
     {
         // The damage is real: without repair, the tail would be unindexed.
-        let db = open_db(ts.path(), 64 << 20)?;
+        let db = open_db_after_close(ts.path())?;
         assert_eq!(db.open_tree("log_streams")?.len(), 4);
         assert_eq!(db.open_tree("log_ids")?.len(), 5);
     }
@@ -1746,7 +1760,7 @@ fn an_index_with_only_the_stream_index_tail_written_is_completed_on_open() -> Te
     let fixture = populate_for_repair(ts.store())?;
     ts.close();
     {
-        let db = open_db(ts.path(), 64 << 20)?;
+        let db = open_db_after_close(ts.path())?;
         let ids = db.open_tree("log_ids")?;
         for id in ids_of(&fixture.a_tail).chain(ids_of(&fixture.c_tail)) {
             ids.remove(id.as_bytes())?;
@@ -1904,7 +1918,7 @@ fn a_writer_killed_mid_append_loses_no_acknowledged_event() -> TestResult {
         acks.len()
     );
 
-    let db = open_db(dir.path(), 64 << 20)?;
+    let db = open_db_after_close(dir.path())?;
     let store = SledStore::open(&db, dir.path(), StoreOptions::default())?;
     let all = assert_log_is_well_formed(&store);
     for (first, last, version, stream, ids) in &acks {

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Runs the whole test suite on a fresh machine: installs the real mail servers the integration
+# tests start (Dovecot IMAP, aiosmtpd SMTP; Debian packages), then checks formatting and lints,
+# and runs every test.  Usage: scripts/test.sh   (from anywhere in the repository)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+command -v dovecot >/dev/null 2>&1 || need+=(dovecot-imapd)
+/usr/bin/python3 -c 'import aiosmtpd' >/dev/null 2>&1 || need+=(python3-aiosmtpd)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "==> installing ${need[*]}"
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+export CARGO_TERM_COLOR=never
+echo "==> cargo fmt --check"
+cargo fmt --all -- --check
+echo "==> cargo clippy"
+cargo clippy --all-targets --locked -- -D warnings
+echo "==> cargo test"
+cargo test --locked --all-targets
