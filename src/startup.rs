@@ -217,10 +217,16 @@ impl Application {
         self.engine.clone()
     }
 
+    /// A handle to stop the server gracefully (tests, embedding).
+    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+
     /// Serves until SIGINT/SIGTERM, then shuts down cleanly.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let result = self.server.await;
         let _ = std::fs::remove_file(&self.engine.storage.paths.server_info);
+        self.engine.registry.stop();
         match Arc::try_unwrap(self.engine) {
             Ok(mut engine) => engine.shutdown(),
             Err(engine) => {

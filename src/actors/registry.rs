@@ -228,6 +228,11 @@ impl Registry {
         Err(EngineError::Unavailable)
     }
 
+    /// Stops every actor (each saves its snapshot) and the arbiter they run on.
+    pub fn stop(&self) {
+        self.arbiter.stop();
+    }
+
     /// How many actors are active now.
     pub fn active(&self) -> usize {
         self.actors.lock().map(|m| m.len()).unwrap_or(0)

@@ -47,15 +47,15 @@ impl From<UserError> for ApiError {
 pub async fn create_user(
     engine: web::Data<Engine>,
     caller: Caller,
-    body: web::Json<CreateUser>,
+    body: super::JsonBody<CreateUser>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(&[Role::Admin])?;
-    let name = AgentId::parse(body.name.trim())
+    let name = AgentId::parse(body.0.name.trim())
         .map_err(|e| ApiError::Unprocessable(format!("name: {e}")))?;
-    let role = Role::parse(&body.role).ok_or_else(|| {
+    let role = Role::parse(&body.0.role).ok_or_else(|| {
         ApiError::Unprocessable(format!(
             "role: {:?} is not one of agent, supervisor, auditor, admin",
-            body.role
+            body.0.role
         ))
     })?;
     let by = Principal::User(caller.name.to_string());

@@ -117,20 +117,46 @@ pub fn app(
     >,
 > {
     let json_limit = engine.settings.webform.max_body_bytes * 6 + 64 * 1024;
-    let (app, spec) = routes(
-        App::new()
-            .app_data(engine)
-            .app_data(
-                web::JsonConfig::default()
-                    .limit(json_limit)
-                    .error_handler(json_error),
-            )
-            .app_data(web::QueryConfig::default().error_handler(query_error))
-            .app_data(web::PathConfig::default().error_handler(path_error))
-            .into_utoipa_app(),
-    )
-    .split_for_parts();
-    app.app_data(web::Data::new(spec))
-        .route("/api/v1/openapi.json", web::get().to(openapi_json))
+    // Registered before the `/api/v1` scope, which would otherwise answer it with a 404.
+    let base = App::new()
+        .app_data(engine)
+        .app_data(web::Data::new(openapi()))
+        .app_data(
+            web::JsonConfig::default()
+                .limit(json_limit)
+                .error_handler(json_error),
+        )
+        .app_data(web::QueryConfig::default().error_handler(query_error))
+        .app_data(web::PathConfig::default().error_handler(path_error))
+        .route("/api/v1/openapi.json", web::get().to(openapi_json));
+    routes(base.into_utoipa_app())
+        .into_app()
         .default_service(web::to(not_found))
+}
+
+/// A JSON body whose errors name the field at fault (`from: invalid type: …`).
+pub struct JsonBody<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned> actix_web::FromRequest for JsonBody<T> {
+    type Error = actix_web::Error;
+    type Future = std::pin::Pin<Box<dyn std::future::Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut actix_web::dev::Payload) -> Self::Future {
+        let value = web::Json::<serde_json::Value>::from_request(req, payload);
+        Box::pin(async move {
+            let value = value.await?.into_inner();
+            serde_path_to_error::deserialize(value)
+                .map(JsonBody)
+                .map_err(|e| {
+                    let path = e.path().to_string();
+                    let inner = e.into_inner();
+                    let detail = if path == "." {
+                        inner.to_string()
+                    } else {
+                        format!("{path}: {inner}")
+                    };
+                    ApiError::Unprocessable(detail).into()
+                })
+        })
+    }
 }

@@ -101,9 +101,9 @@ impl Submission {
 #[post("/webform")]
 pub async fn submit(
     engine: web::Data<Engine>,
-    body: web::Json<WebformRequest>,
+    body: super::JsonBody<WebformRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let s = Submission::parse(body.into_inner(), &engine)?;
+    let s = Submission::parse(body.0, &engine)?;
     let id = InteractionId::from_uuid(uuid::Uuid::now_v7());
     let span = tracing::info_span!("webform", interaction_id = %id);
     let _enter = span.enter();

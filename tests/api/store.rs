@@ -1528,20 +1528,6 @@ fn run_model(seed: u64, ops: usize) {
                     req.events.len()
                 ));
                 assert_eq!(got, want, "{what}: {req:?}\ntrace: {trace:#?}");
-                eprintln!(
-                    "STAT single {}",
-                    match &got {
-                        Outcome::Appended(r)
-                            if r.last_position
-                                <= model.log.len() as u64
-                                    - (r.last_position - r.first_position + 1) =>
-                            "replay-or-append",
-                        Outcome::Appended(_) => "appended",
-                        Outcome::WrongVersion(_) => "wrong",
-                        Outcome::Conflict => "conflict",
-                        Outcome::Invalid => "invalid",
-                    }
-                );
                 history.push(req);
             }
             // A burst of requests handed over before any is answered (one or more group commits).
@@ -1627,16 +1613,8 @@ fn run_model(seed: u64, ops: usize) {
 
 #[test]
 fn model_based_random_appends_resends_reads_and_restarts_agree_with_an_in_memory_model() {
-    let n: u64 = std::env::var("MODEL_SEEDS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(20);
-    let ops: usize = std::env::var("MODEL_OPS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(300);
-    for seed in 0..n {
-        run_model(seed, ops);
+    for seed in 0..20 {
+        run_model(seed, 300);
     }
 }
 
@@ -1807,6 +1785,58 @@ fn durability_fsync_appends_survive_a_restart() -> TestResult {
 #[test]
 fn durability_flush_appends_survive_a_restart() -> TestResult {
     durability_smoke(Durability::Flush)
+}
+
+/// BUG (src/events/sled_store.rs, `Committer::write` with `MAX_PAYLOAD` = 8 MiB, and the module
+/// doc's promise for `Durability::Fsync`): sled 0.34 writes any log message larger than
+/// segment_size / 4 (128 KiB by default) to its own file under `blobs/`, with neither sled nor the
+/// store ever syncing that file or the folder (`pagecache/blob_io.rs::write_blob`; the store only
+/// `fdatasync`s `db`). Such an append is acknowledged as surviving a power cut but is not.
+#[test]
+#[ignore = "bug: events over ~128 KiB land in sled blob files that Fsync mode never syncs (sled_store.rs write)"]
+fn a_large_event_accepted_in_fsync_mode_is_kept_only_in_files_the_store_syncs() -> TestResult {
+    let ts = TestStore::new();
+    append(
+        ts.store(),
+        "big",
+        NoStream,
+        &[new_event(&vec![7u8; 200 * 1024])],
+    )?;
+    let blobs: Vec<_> = match std::fs::read_dir(ts.path().join("blobs")) {
+        Ok(dir) => dir.collect::<Result<_, _>>()?,
+        Err(_) => Vec::new(),
+    };
+    assert!(
+        blobs.is_empty(),
+        "acknowledged data in unsynced sled blob files: {:?}",
+        blobs.iter().map(|e| e.file_name()).collect::<Vec<_>>()
+    );
+    Ok(())
+}
+
+#[test]
+fn closing_the_store_answers_every_append_already_handed_over() -> TestResult {
+    let ts = TestStore::new();
+    let pending: Vec<_> = (0..50)
+        .map(|i| {
+            (
+                i,
+                ts.store()
+                    .append(request("s", Exact(i), &events(1, "queued"))),
+            )
+        })
+        .collect();
+    ts.store().close();
+    for (i, p) in pending {
+        assert_eq!(p.wait()?, result(i + 1, i + 1, i + 1));
+    }
+    assert!(matches!(
+        append(ts.store(), "s", Any, &events(1, "late")),
+        Err(StoreError::Unavailable)
+    ));
+    assert_eq!(ts.store().head(), 50);
+    assert_log_is_well_formed(ts.store());
+    Ok(())
 }
 
 #[test]
