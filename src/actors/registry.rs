@@ -133,6 +133,8 @@ pub struct Registry {
     snapshots: AggregateSnapshots,
     options: RegistryOptions,
     arbiter: ArbiterHandle,
+    /// The arbiter's thread, joined at stop so no actor outlives the engine.
+    thread: Arc<Mutex<Option<Arbiter>>>,
     generation: Arc<AtomicU64>,
     activations: Arc<AtomicU64>,
 }
@@ -144,8 +146,10 @@ impl Registry {
         snapshots: AggregateSnapshots,
         options: RegistryOptions,
     ) -> Self {
-        let arbiter = Arbiter::new().handle();
+        let thread = Arbiter::new();
+        let arbiter = thread.handle();
         Registry {
+            thread: Arc::new(Mutex::new(Some(thread))),
             actors: Arc::new(Mutex::new(HashMap::new())),
             store,
             snapshots,
@@ -231,6 +235,10 @@ impl Registry {
     /// Stops every actor (each saves its snapshot) and the arbiter they run on.
     pub fn stop(&self) {
         self.arbiter.stop();
+        let thread = self.thread.lock().ok().and_then(|mut t| t.take());
+        if let Some(t) = thread {
+            let _ = t.join();
+        }
     }
 
     /// How many actors are active now.

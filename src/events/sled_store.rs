@@ -6,7 +6,8 @@
 //! flush: durable *and* fast.
 //!
 //! Trees: `log` (position → record), `log_streams` (stream NUL version → position) and `log_ids`
-//! (event id → position). The two indexes are derivable from the log, so they are written as plain
+//! (event id → its position and the first and last position of the append that wrote it, so a
+//! resend is recognised only as exactly that append). The two indexes are derivable from the log, so they are written as plain
 //! batches rather than a multi-tree transaction (half the throughput, see the notes): a marker in
 //! `log_ids` says up to which position they are complete, and `open` re-indexes any tail a crash
 //! left between the log batch and the index batches. sled recovers a prefix of its writes, and the
@@ -30,9 +31,10 @@ use std::thread::JoinHandle;
 use tokio::sync::{oneshot, watch};
 
 const MARKER: &[u8] = b"\xffindexed-upto";
-/// A single append may carry at most this many events and this many payload bytes.
+/// A single append may carry at most this many events and this many payload bytes per event.
+/// Payloads stay far below sled's blob threshold (segment size / 4): content lives outside the log.
 const MAX_EVENTS_PER_APPEND: usize = 10_000;
-const MAX_PAYLOAD: usize = 8 * 1024 * 1024;
+pub const MAX_PAYLOAD: usize = 64 * 1024;
 
 /// What "acknowledged" promises. See the module documentation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -61,6 +63,19 @@ impl Default for StoreOptions {
 /// Opens (or creates) the sled database of a data folder, with a clear error when another
 /// process holds it.
 pub fn open_db(dir: &Path, cache_bytes: u64) -> Result<sled::Db, StoreError> {
+    // sled's background threads may hold the lock a moment after the same process closed it.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_millis(1500);
+    loop {
+        match try_open_db(dir, cache_bytes) {
+            Err(StoreError::Locked { .. }) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(50))
+            }
+            other => return other,
+        }
+    }
+}
+
+fn try_open_db(dir: &Path, cache_bytes: u64) -> Result<sled::Db, StoreError> {
     std::fs::create_dir_all(dir)
         .map_err(|e| StoreError::io(format!("creating {}", dir.display()), e))?;
     sled::Config::new()
@@ -117,6 +132,24 @@ fn stream_key(stream: &str, version: u64) -> Vec<u8> {
     k
 }
 
+/// The id index value: the event's position and its append's first and last positions.
+fn id_value(pos: u64, first: u64, last: u64) -> [u8; 24] {
+    let mut v = [0u8; 24];
+    v[..8].copy_from_slice(&pos.to_be_bytes());
+    v[8..16].copy_from_slice(&first.to_be_bytes());
+    v[16..].copy_from_slice(&last.to_be_bytes());
+    v
+}
+
+/// What identifies an event's content for idempotency: its type and payload.
+fn content_digest(event_type: &str, payload: &[u8]) -> [u8; 32] {
+    let mut bytes = Vec::with_capacity(event_type.len() + 1 + payload.len());
+    bytes.extend_from_slice(event_type.as_bytes());
+    bytes.push(0);
+    bytes.extend_from_slice(payload);
+    codec::sha256(&bytes)
+}
+
 fn be_u64(bytes: &[u8]) -> u64 {
     let mut b = [0u8; 8];
     let n = bytes.len().min(8);
@@ -132,8 +165,8 @@ fn now_micros() -> i64 {
 }
 
 impl SledStore {
-    /// Opens the log in `db`; `data_file` is sled's `db` file, synced after each flush in
-    /// `Durability::Fsync` mode.
+    /// Opens the log in `db`, which sled opened at `dir` (its `db` file and `blobs/` folder are
+    /// synced after each flush in `Durability::Fsync` mode).
     pub fn open(db: &sled::Db, dir: &Path, options: StoreOptions) -> Result<SledStore, StoreError> {
         let tree = |name: &str| {
             db.open_tree(name)
@@ -177,6 +210,7 @@ impl SledStore {
             inner: inner.clone(),
             db: db.clone(),
             sync_file,
+            blobs: BlobSync::new(dir.join("blobs")),
             data_file,
             head_tx,
             next_pos: last_pos + 1,
@@ -249,20 +283,108 @@ fn repair_indexes(
         return Ok(());
     }
     tracing::info!(from = upto + 1, to = last_pos, "re-indexing the log tail");
+    let mut tail = Vec::new();
     for item in log.range((upto + 1).to_be_bytes()..) {
         let (k, v) = item.map_err(|e| sled_err("reading the log", e))?;
         let pos = be_u64(&k);
-        let rec =
-            codec::decode_record(&v).map_err(|why| StoreError::Corrupt { position: pos, why })?;
-        streams
-            .insert(stream_key(&rec.stream, rec.version), &pos.to_be_bytes())
-            .map_err(|e| sled_err("writing the stream index", e))?;
-        ids.insert(rec.id.as_bytes(), &pos.to_be_bytes())
-            .map_err(|e| sled_err("writing the id index", e))?;
+        tail.push(
+            codec::decode_record(&v).map_err(|why| StoreError::Corrupt { position: pos, why })?,
+        );
+    }
+    // The log does not record append boundaries: events of one append are consecutive, in one
+    // stream, with one recorded time, which is how they are regrouped here.
+    let mut i = 0;
+    while i < tail.len() {
+        let mut j = i + 1;
+        while j < tail.len()
+            && tail[j].stream == tail[i].stream
+            && tail[j].recorded_at_micros == tail[i].recorded_at_micros
+            && tail[j].position == tail[j - 1].position + 1
+        {
+            j += 1;
+        }
+        let (first, last) = (tail[i].position, tail[j - 1].position);
+        for rec in &tail[i..j] {
+            streams
+                .insert(
+                    stream_key(&rec.stream, rec.version),
+                    &rec.position.to_be_bytes(),
+                )
+                .map_err(|e| sled_err("writing the stream index", e))?;
+            ids.insert(rec.id.as_bytes(), &id_value(rec.position, first, last))
+                .map_err(|e| sled_err("writing the id index", e))?;
+        }
+        i = j;
     }
     ids.insert(MARKER, &last_pos.to_be_bytes())
         .map_err(|e| sled_err("writing the index marker", e))?;
     Ok(())
+}
+
+/// Syncs the blob files sled created since the last commit (content values above sled's blob
+/// threshold), and their folder. Costs one `stat` per commit while the folder is unchanged.
+struct BlobSync {
+    dir: PathBuf,
+    seen_mtime: Option<std::time::SystemTime>,
+    synced: std::collections::HashSet<std::ffi::OsString>,
+}
+
+impl BlobSync {
+    fn new(dir: PathBuf) -> Self {
+        BlobSync {
+            dir,
+            seen_mtime: None,
+            synced: std::collections::HashSet::new(),
+        }
+    }
+
+    fn sync_new(&mut self) -> Result<(), StoreError> {
+        let Ok(meta) = std::fs::metadata(&self.dir) else {
+            return Ok(());
+        };
+        let mtime = meta.modified().ok();
+        // Timestamps are coarse: a folder changed within the last second is scanned again.
+        let recent = mtime
+            .and_then(|m| m.elapsed().ok())
+            .is_none_or(|age| age < std::time::Duration::from_secs(1));
+        if mtime == self.seen_mtime && !recent {
+            return Ok(());
+        }
+        let ctx = |e: std::io::Error| StoreError::io(format!("syncing {}", self.dir.display()), e);
+        let mut changed = false;
+        for entry in std::fs::read_dir(&self.dir).map_err(ctx)? {
+            let entry = entry.map_err(ctx)?;
+            if self.synced.contains(&entry.file_name()) {
+                continue;
+            }
+            match File::open(entry.path()) {
+                Ok(f) => f.sync_all().map_err(ctx)?,
+                // sled removes blobs it no longer needs; a vanished one needs no sync.
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(ctx(e)),
+            }
+            self.synced.insert(entry.file_name());
+            changed = true;
+        }
+        if changed {
+            File::open(&self.dir)
+                .and_then(|d| d.sync_all())
+                .map_err(ctx)?;
+        }
+        self.seen_mtime = mtime;
+        Ok(())
+    }
+}
+
+/// Where an event id was stored, and what it carried.
+#[derive(Clone)]
+struct Stored {
+    position: u64,
+    append_first: u64,
+    append_last: u64,
+    stream: String,
+    version: u64,
+    digest: [u8; 32],
 }
 
 struct Committer {
@@ -271,6 +393,9 @@ struct Committer {
     sync_file: Option<File>,
     data_file: PathBuf,
     head_tx: watch::Sender<u64>,
+    /// sled writes values larger than a quarter segment to files of their own under `blobs/`
+    /// and never syncs them; in Fsync mode the committer does.
+    blobs: BlobSync,
     next_pos: u64,
     head_hash: [u8; 32],
     /// Last version of recently written streams (bounded; the index answers the rest).
@@ -284,8 +409,8 @@ struct Staged {
     log: sled::Batch,
     streams: sled::Batch,
     ids: sled::Batch,
-    /// Event id → (position, stream, version) for ids staged in this batch.
-    new_ids: HashMap<uuid::Uuid, (u64, String, u64)>,
+    /// Event ids staged in this batch.
+    new_ids: HashMap<uuid::Uuid, Stored>,
     count: usize,
 }
 
@@ -368,6 +493,7 @@ impl Committer {
             f.sync_data().map_err(|e| {
                 StoreError::io(format!("fdatasync of {}", self.data_file.display()), e)
             })?;
+            self.blobs.sync_new()?;
         }
         if self.heads.len() > 100_000 {
             self.heads.clear();
@@ -375,15 +501,11 @@ impl Committer {
         Ok(())
     }
 
-    fn lookup_id(
-        &self,
-        id: &uuid::Uuid,
-        staged: &Staged,
-    ) -> Result<Option<(u64, String, u64)>, StoreError> {
+    fn lookup_id(&self, id: &uuid::Uuid, staged: &Staged) -> Result<Option<Stored>, StoreError> {
         if let Some(found) = staged.new_ids.get(id) {
             return Ok(Some(found.clone()));
         }
-        let Some(pos) = self
+        let Some(value) = self
             .inner
             .ids
             .get(id.as_bytes())
@@ -391,7 +513,12 @@ impl Committer {
         else {
             return Ok(None);
         };
-        let pos = be_u64(&pos);
+        let pos = be_u64(&value[..8.min(value.len())]);
+        let (append_first, append_last) = if value.len() == 24 {
+            (be_u64(&value[8..16]), be_u64(&value[16..]))
+        } else {
+            (pos, pos)
+        };
         let v = self
             .inner
             .log
@@ -403,7 +530,14 @@ impl Committer {
             })?;
         let rec =
             codec::decode_record(&v).map_err(|why| StoreError::Corrupt { position: pos, why })?;
-        Ok(Some((pos, rec.stream, rec.version)))
+        Ok(Some(Stored {
+            position: pos,
+            append_first,
+            append_last,
+            digest: content_digest(&rec.event_type, &rec.payload),
+            stream: rec.stream,
+            version: rec.version,
+        }))
     }
 
     fn stream_version(&mut self, stream: &str) -> Result<u64, StoreError> {
@@ -452,26 +586,47 @@ impl Committer {
             }
         }
 
-        // Idempotency: a request whose events were all stored before answers the stored result.
+        // Idempotency: a request that is exactly an earlier append (same ids, same order, same
+        // stream, same content) answers where that append landed. Anything else that reuses a
+        // stored id is a conflict: it cannot be applied, and it is not the same request.
         let mut found = Vec::new();
         for e in &req.events {
             if let Some(hit) = self.lookup_id(&e.id, staged)? {
-                found.push(hit);
+                found.push((e, hit));
             }
         }
-        if !found.is_empty() {
-            let same_stream = found.iter().all(|(_, s, _)| s == &req.stream);
-            if found.len() != req.events.len() || !same_stream {
-                return Err(StoreError::IdempotencyConflict {
-                    event_id: req.events[0].id,
-                    why: "some of these event ids are stored already, but not this exact append"
-                        .into(),
-                });
+        if let Some((first_event, first)) = found.first() {
+            let conflict = |why: &str| StoreError::IdempotencyConflict {
+                event_id: first_event.id,
+                why: why.to_string(),
+            };
+            if found.len() != req.events.len() {
+                return Err(conflict(
+                    "it was stored before, but the other events of this append were not",
+                ));
             }
+            let whole = first.append_last - first.append_first + 1 == found.len() as u64
+                && found.iter().enumerate().all(|(i, (_, h))| {
+                    h.append_first == first.append_first
+                        && h.position == first.append_first + i as u64
+                });
+            if !whole {
+                return Err(conflict("these ids were stored, but not as exactly this append (same events, same order)"));
+            }
+            if found.iter().any(|(_, h)| h.stream != req.stream) {
+                return Err(conflict("it was stored in another stream"));
+            }
+            if found
+                .iter()
+                .any(|(e, h)| content_digest(&e.event_type, &e.payload) != h.digest)
+            {
+                return Err(conflict("it was stored with another type or payload"));
+            }
+            let last = &found[found.len() - 1].1;
             return Ok(AppendResult {
-                first_position: found[0].0,
-                last_position: found[found.len() - 1].0,
-                stream_version: found[found.len() - 1].2,
+                first_position: first.position,
+                last_position: last.position,
+                stream_version: last.version,
             });
         }
 
@@ -515,10 +670,22 @@ impl Committer {
             staged
                 .streams
                 .insert(stream_key(&req.stream, version), &pos);
-            staged.ids.insert(e.id.as_bytes(), &pos);
-            staged
-                .new_ids
-                .insert(e.id, (self.next_pos, req.stream.clone(), version));
+            let last_position = first_position + req.events.len() as u64 - 1;
+            staged.ids.insert(
+                e.id.as_bytes(),
+                &id_value(self.next_pos, first_position, last_position),
+            );
+            staged.new_ids.insert(
+                e.id,
+                Stored {
+                    position: self.next_pos,
+                    append_first: first_position,
+                    append_last: last_position,
+                    stream: req.stream.clone(),
+                    version,
+                    digest: content_digest(&e.event_type, &e.payload),
+                },
+            );
             staged.count += 1;
             self.head_hash = rec.hash;
             self.next_pos += 1;

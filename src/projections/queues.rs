@@ -52,6 +52,10 @@ impl Queues {
         if let Some((q, e)) = old {
             if let Some(set) = self.queues.get_mut(&q) {
                 set.remove(&e);
+                // An empty queue leaves no trace, exactly as in a rebuild from a snapshot.
+                if set.is_empty() {
+                    self.queues.remove(&q);
+                }
             }
         }
         if let Some((q, e)) = new {
@@ -59,7 +63,7 @@ impl Queues {
         }
     }
 
-    /// Every queue that has ever held something, with its current depth.
+    /// Every queue that holds something now, with its depth.
     pub fn depths(&self) -> Vec<(QueueName, usize)> {
         let mut v: Vec<_> = self
             .queues

@@ -28,6 +28,8 @@ pub struct TestApp {
     pub address: String,
     pub engine: Arc<Engine>,
     pub admin_token: String,
+    admin: AgentId,
+    #[allow(dead_code)]
     pub data_dir: PathBuf,
     handle: actix_web::dev::ServerHandle,
     thread: Option<std::thread::JoinHandle<()>>,
@@ -88,12 +90,16 @@ pub fn start(data_dir: PathBuf, configure: impl FnOnce(&mut Settings)) -> TestAp
         })
     });
     let (port, engine, handle) = rx.recv().expect("the app reports its port");
-    let admin = AgentId::parse("root").expect("name");
+    // A fresh admin per start: a restarted data folder still knows the earlier ones.
+    static STARTS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = STARTS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let admin = AgentId::parse(&format!("root{n}")).expect("name");
     let admin_token = add_user_direct(&engine, &admin, Role::Admin);
     TestApp {
         address: format!("http://127.0.0.1:{port}"),
         engine,
         admin_token,
+        admin,
         data_dir,
         handle,
         thread: Some(thread),
@@ -149,6 +155,10 @@ fn call(req: ureq::Request, body: Option<Value>) -> Resp {
 }
 
 impl TestApp {
+    pub fn admin_name(&self) -> &str {
+        self.admin.as_str()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
     }

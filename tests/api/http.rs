@@ -170,7 +170,10 @@ fn admins_create_and_revoke_users() {
     );
 
     // The token never reaches the log: only its digest, under the admin who acted.
-    let page = app.admin_get("/api/v1/audit/events?type=UserAdded&principal=user:root");
+    let page = app.admin_get(&format!(
+        "/api/v1/audit/events?type=UserAdded&principal=user:{}",
+        app.admin_name()
+    ));
     let events = page.body["events"].as_array().unwrap();
     assert_eq!(events.len(), 1);
     assert!(!events[0].to_string().contains(&token));

@@ -1,5 +1,6 @@
 //! Integration tests, compiled as one binary (one link instead of many).
 
+mod engine;
 mod helpers;
 mod http;
 mod store;
