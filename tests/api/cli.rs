@@ -1,0 +1,1 @@
+//! The command line against real data folders and a running server.
