@@ -1,8 +1,337 @@
 //! `postroom bench`: measures the log, the projections and start-up, and prints a report.
+//!
+//! Every figure that depends on the machine is also given as a ratio against a baseline measured
+//! in the same run (these machines are shared and noisy): durable appends against one flush per
+//! append, start-up with a snapshot against start-up without.
+
+use crate::domain::interaction::{
+    Channel, InteractionEvent, InteractionQueued, InteractionReceived,
+};
+use crate::domain::{InteractionId, Millis, Principal, QueueName};
+use crate::events::sled_store::open_db;
+use crate::events::{
+    AppendRequest, DomainEvent, Durability, EventStore, ExpectedVersion, NewEvent, RecordedEvent,
+    SledStore, StoreOptions,
+};
+use crate::projections::{runner, snapshot, Projections};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 #[derive(clap::Args, Debug, Clone)]
-pub struct BenchArgs {}
+pub struct BenchArgs {
+    /// Events in the log for the rebuild and start-up figures.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub events: u64,
+    /// Seconds per append round.
+    #[arg(long, default_value_t = 3.0)]
+    pub seconds: f64,
+    /// Interactions for the memory figure.
+    #[arg(long, default_value_t = 200_000)]
+    pub interactions: u64,
+    /// Where to put the benchmark's data (a fresh folder inside it; removed at the end).
+    #[arg(long, default_value = "target/bench-data")]
+    pub dir: PathBuf,
+    /// Small sizes, for a smoke test of the benchmark itself.
+    #[arg(long)]
+    pub quick: bool,
+}
 
-pub fn run(_args: BenchArgs) -> Result<(), String> {
-    Err("not yet".into())
+fn rss_bytes() -> u64 {
+    // /proc/self/statm: size resident shared ... in pages.
+    let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) }.max(1) as u64;
+    std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|s| {
+            s.split_whitespace()
+                .nth(1)
+                .and_then(|r| r.parse::<u64>().ok())
+        })
+        .map(|pages| pages * page)
+        .unwrap_or(0)
+}
+
+fn event(e: InteractionEvent, principal: Principal) -> NewEvent {
+    let d = DomainEvent::Interaction(e);
+    NewEvent {
+        id: uuid::Uuid::now_v7(),
+        event_type: d.event_type().to_string(),
+        schema_version: d.event_version(),
+        payload: d.encode_payload(),
+        principal,
+        correlation_id: uuid::Uuid::now_v7(),
+        causation_id: None,
+    }
+}
+
+/// The two events of a typical new interaction (about 200 bytes of payload together).
+fn new_interaction_events(n: u64) -> Vec<InteractionEvent> {
+    let at = Millis(1_795_000_000_000 + n as i64);
+    vec![
+        InteractionReceived {
+            channel: Channel::Email,
+            from: format!("customer{n}@example.com"),
+            from_name: Some(format!("Customer Number {n}")),
+            subject: format!("Order {n} has not arrived yet, please help"),
+            content: Some(crate::domain::ContentRef([n as u8; 32])),
+            priority: (n % 5) as i32,
+            at,
+        }
+        .into(),
+        InteractionQueued {
+            queue: QueueName::parse(["inbound", "billing", "vip"][(n % 3) as usize])
+                .unwrap_or_else(|_| unreachable!("valid literal queue names")),
+            at,
+        }
+        .into(),
+    ]
+}
+
+struct TempDir(PathBuf);
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn open_store(
+    dir: &Path,
+    durability: Durability,
+    max_batch: usize,
+) -> Result<(sled::Db, Arc<SledStore>), String> {
+    let db = open_db(dir, 256 << 20).map_err(|e| e.to_string())?;
+    let store = SledStore::open(
+        &db,
+        dir,
+        StoreOptions {
+            durability,
+            max_batch_events: max_batch,
+        },
+    )
+    .map_err(|e| e.to_string())?;
+    Ok((db, Arc::new(store)))
+}
+
+/// Appends one ~200-byte event per append from `writers` threads for `secs`; events per second.
+fn append_rate(store: &Arc<SledStore>, writers: usize, secs: f64) -> f64 {
+    let stop = Arc::new(AtomicBool::new(false));
+    let done = Arc::new(AtomicU64::new(0));
+    let started = Instant::now();
+    let handles: Vec<_> = (0..writers)
+        .map(|w| {
+            let store = store.clone();
+            let stop = stop.clone();
+            let done = done.clone();
+            std::thread::spawn(move || {
+                let mut n = 0u64;
+                while !stop.load(Ordering::Relaxed) {
+                    let mut evs = new_interaction_events(n);
+                    evs.truncate(1);
+                    let req = AppendRequest {
+                        stream: format!("bench-{w}-{n}"),
+                        expected: ExpectedVersion::NoStream,
+                        events: evs
+                            .into_iter()
+                            .map(|e| event(e, Principal::System("bench".into())))
+                            .collect(),
+                    };
+                    if store.append(req).wait().is_ok() {
+                        done.fetch_add(1, Ordering::Relaxed);
+                    }
+                    n += 1;
+                }
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_secs_f64(secs));
+    stop.store(true, Ordering::Relaxed);
+    for h in handles {
+        let _ = h.join();
+    }
+    done.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64()
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[v.len() / 2]
+}
+
+pub fn run(args: BenchArgs) -> Result<(), String> {
+    let (events, secs, interactions) = if args.quick {
+        (20_000, 0.5, 20_000)
+    } else {
+        (args.events, args.seconds, args.interactions)
+    };
+    let root = TempDir(args.dir.join(format!("run-{}", std::process::id())));
+    std::fs::create_dir_all(&root.0).map_err(|e| format!("{}: {e}", root.0.display()))?;
+    let mut report = String::new();
+    let mut say = |line: String| {
+        println!("{line}");
+        report.push_str(&line);
+        report.push('\n');
+    };
+    say(format!(
+        "postroom bench: {} cores, payload ~200 bytes per event, {secs}s per round",
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    ));
+
+    // 1. Memory first, while the heap is fresh: resident bytes per cached interaction.
+    {
+        let mut p = Projections::default();
+        let base = rss_bytes();
+        let mut position = 0;
+        for n in 0..interactions {
+            let id = InteractionId::from_uuid(uuid::Uuid::from_u128(n as u128 + 1));
+            for e in new_interaction_events(n) {
+                position += 1;
+                let d = DomainEvent::Interaction(e);
+                p.apply(&RecordedEvent {
+                    position,
+                    stream: id.stream(),
+                    version: 1,
+                    id: uuid::Uuid::nil(),
+                    recorded_at_micros: 0,
+                    principal: Principal::System("bench".into()),
+                    correlation_id: uuid::Uuid::nil(),
+                    causation_id: None,
+                    event_type: d.event_type().into(),
+                    schema_version: 1,
+                    payload: d.encode_payload(),
+                    prev_hash: [0; 32],
+                    hash: [0; 32],
+                });
+            }
+        }
+        let grown = rss_bytes().saturating_sub(base);
+        say(String::new());
+        say("## Memory".into());
+        say(format!(
+            "resident memory per cached interaction (cache + queue index, {interactions} queued interactions): {:.0} bytes (size_of Interaction = {} bytes)",
+            grown as f64 / interactions as f64,
+            std::mem::size_of::<crate::domain::interaction::Interaction>()
+        ));
+        drop(p);
+    }
+
+    // 2. Durable appends: group commit against one flush per append, same durability, same run.
+    say(String::new());
+    say("## Durable appends (events/s, median of 3 rounds)".into());
+    say("| mode | writers | events/s | × flush-per-append |".into());
+    say("|---|---|---|---|".into());
+    for durability in [Durability::Fsync, Durability::Flush] {
+        let name = match durability {
+            Durability::Fsync => "fsync",
+            Durability::Flush => "flush",
+        };
+        let dir = root.0.join(format!("appends-{name}"));
+        let baseline = {
+            let (_db, store) = open_store(&dir.join("baseline"), durability, 1)?;
+            median((0..3).map(|_| append_rate(&store, 1, secs)).collect())
+        };
+        say(format!(
+            "| {name}, flush per append (baseline) | 1 | {baseline:.0} | 1.0 |"
+        ));
+        let (_db, store) = open_store(&dir.join("group"), durability, 8192)?;
+        for writers in [1, 8, 64, 256] {
+            let rate = median((0..3).map(|_| append_rate(&store, writers, secs)).collect());
+            say(format!(
+                "| {name}, group commit | {writers} | {rate:.0} | {:.1} |",
+                rate / baseline.max(1e-9)
+            ));
+        }
+    }
+
+    // 3. A log of `events` events: rebuild speed and start-up with and without a snapshot.
+    say(String::new());
+    say(format!(
+        "## A log of {events} events ({} interactions)",
+        events / 2
+    ));
+    let dir = root.0.join("big");
+    let populate = Instant::now();
+    {
+        let (_db, store) = open_store(&dir, Durability::Flush, 8192)?;
+        let next = Arc::new(AtomicU64::new(0));
+        let pairs = events / 2;
+        let handles: Vec<_> = (0..64)
+            .map(|_| {
+                let store = store.clone();
+                let next = next.clone();
+                std::thread::spawn(move || loop {
+                    let n = next.fetch_add(1, Ordering::Relaxed);
+                    if n >= pairs {
+                        return;
+                    }
+                    let id = InteractionId::from_uuid(uuid::Uuid::from_u128(n as u128 + 1));
+                    let req = AppendRequest {
+                        stream: id.stream(),
+                        expected: ExpectedVersion::NoStream,
+                        events: new_interaction_events(n)
+                            .into_iter()
+                            .map(|e| {
+                                event(e, Principal::Customer(format!("customer{n}@example.com")))
+                            })
+                            .collect(),
+                    };
+                    let _ = store.append(req).wait();
+                })
+            })
+            .collect();
+        for h in handles {
+            let _ = h.join();
+        }
+        store.close();
+    }
+    say(format!(
+        "populated through group commit (64 writers, 2 events per append, durability flush) in {:.1}s",
+        populate.elapsed().as_secs_f64()
+    ));
+    let snap_path = dir.join("projections.snap");
+    let (rebuild_secs, cached) = {
+        let (_db, store) = open_store(&dir, Durability::Flush, 8192)?;
+        let t = Instant::now();
+        let p = runner::rebuild(store.as_ref(), |_| {}).map_err(|e| e.to_string())?;
+        let secs = t.elapsed().as_secs_f64();
+        snapshot::write(&snap_path, &snapshot::encode(&p)).map_err(|e| e.to_string())?;
+        store.close();
+        (secs, p.cache.len())
+    };
+    say(format!(
+        "full rebuild: {:.0} events/s ({events} events, {cached} interactions, {rebuild_secs:.2}s)",
+        events as f64 / rebuild_secs
+    ));
+    let snapshot_size = std::fs::metadata(&snap_path).map(|m| m.len()).unwrap_or(0);
+    let start = |with_snapshot: bool| -> Result<f64, String> {
+        let t = Instant::now();
+        let (_db, store) = open_store(&dir, Durability::Flush, 8192)?;
+        let (p, kind) = runner::load(store.as_ref(), with_snapshot.then_some(snap_path.as_path()))
+            .map_err(|e| e.to_string())?;
+        let secs = t.elapsed().as_secs_f64();
+        if p.cache.len() != cached {
+            return Err(format!(
+                "start-up found {} interactions, expected {cached}",
+                p.cache.len()
+            ));
+        }
+        if with_snapshot != matches!(kind, runner::StartKind::FromSnapshot { .. }) {
+            return Err(format!("start-up kind {kind:?}"));
+        }
+        store.close();
+        Ok(secs)
+    };
+    let without = median(
+        (0..3)
+            .map(|_| start(false))
+            .collect::<Result<Vec<_>, _>>()?,
+    );
+    let with = median((0..3).map(|_| start(true)).collect::<Result<Vec<_>, _>>()?);
+    say(format!(
+        "start-up (open the log + load projections): without snapshot {without:.2}s, with snapshot {with:.2}s ({:.1}× faster; snapshot {:.1} MB)",
+        without / with.max(1e-9),
+        snapshot_size as f64 / 1e6
+    ));
+    Ok(())
 }

@@ -126,7 +126,7 @@ impl Engine {
             p.cache
                 .iter()
                 .filter(|(_, s)| s.status == Status::Received)
-                .map(|(id, _)| *id)
+                .map(|(id, _)| id)
                 .collect()
         });
         for id in stranded {

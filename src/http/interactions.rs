@@ -36,7 +36,7 @@ pub async fn get_interaction(
     let id = parse_id(&path)?;
     let view = engine
         .projections
-        .read(|p| p.cache.get(&id).map(|s| InteractionView::new(id, s)))
+        .read(|p| p.cache.get(&id).map(|s| InteractionView::new(id, &s)))
         .ok_or_else(|| ApiError::NotFound(format!("no interaction {id}")))?;
     Ok(HttpResponse::Ok().json(view))
 }

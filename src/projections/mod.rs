@@ -58,10 +58,10 @@ impl Projections {
                 let Some(id) = InteractionId::from_stream(&e.stream) else {
                     return;
                 };
-                let before = self.cache.get(&id).cloned().unwrap_or_default();
+                let before = self.cache.get(&id).unwrap_or_default();
                 let after = evolve(before.clone(), &ev);
                 self.index(id, Some(&before), &after);
-                self.cache.insert(id, after);
+                self.cache.insert(id, &after);
             }
             DomainEvent::User(ev) => self.users.apply(&ev),
         }
@@ -77,8 +77,7 @@ impl Projections {
     pub fn reindex(&mut self) {
         self.queues = Queues::default();
         self.workloads = Workloads::default();
-        let entries: Vec<(InteractionId, Interaction)> =
-            self.cache.iter().map(|(k, v)| (*k, v.clone())).collect();
+        let entries: Vec<(InteractionId, Interaction)> = self.cache.iter().collect();
         for (id, state) in &entries {
             self.index(*id, None, state);
         }

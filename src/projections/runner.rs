@@ -170,18 +170,31 @@ fn follow(
     let mut sub = Subscription::new(store, start);
     let mut last_snapshot = start;
     let mut last_snapshot_time = Instant::now();
+    // A small runtime of its own, to wait on the log's head instead of polling it.
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            tracing::error!(error = %e, "projection runner cannot start its runtime");
+            return;
+        }
+    };
     while !stop.load(std::sync::atomic::Ordering::SeqCst) {
-        let batch = match sub.wait_batch(4096, Duration::from_millis(50)) {
-            Ok(b) => b,
-            Err(e) => {
+        // Wake at least every 100 ms to notice a stop request.
+        let next = rt.block_on(async {
+            tokio::time::timeout(Duration::from_millis(100), sub.next_batch(4096)).await
+        });
+        let batch = match next {
+            Ok(Ok(b)) => b,
+            Ok(Err(e)) => {
                 tracing::error!(error = %e, "projection runner cannot read the log");
                 std::thread::sleep(Duration::from_millis(500));
                 continue;
             }
+            Err(_) => continue,
         };
-        if batch.is_empty() {
-            continue;
-        }
         let checkpoint = {
             let mut p = state.write().unwrap_or_else(|p| p.into_inner());
             for e in &batch {

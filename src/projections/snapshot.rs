@@ -22,7 +22,8 @@ struct SnapshotV1 {
     checkpoint: u64,
     checkpoint_hash: [u8; 32],
     undecodable: u64,
-    interactions: Vec<(InteractionId, Interaction)>,
+    /// Each state as the cache keeps it: its bincode encoding.
+    interactions: Vec<(InteractionId, Vec<u8>)>,
     users: Vec<(AgentId, User)>,
 }
 
@@ -47,7 +48,7 @@ pub fn encode(p: &Projections) -> Vec<u8> {
         checkpoint: p.checkpoint,
         checkpoint_hash: p.checkpoint_hash,
         undecodable: p.undecodable,
-        interactions: p.cache.iter().map(|(k, v)| (*k, v.clone())).collect(),
+        interactions: p.cache.raw().map(|(k, v)| (*k, v.to_vec())).collect(),
         users: p.users.events_for_snapshot(),
     };
     let body = codec::encode(&snap);
@@ -101,7 +102,7 @@ fn decode(bytes: &[u8]) -> Result<Projections, String> {
     }
     let mut cache = InteractionCache::default();
     for (id, state) in snap.interactions {
-        cache.insert(id, state);
+        cache.insert_raw(id, state);
     }
     let mut p = Projections {
         cache,

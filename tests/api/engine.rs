@@ -80,13 +80,19 @@ fn no_command_is_lost_at_the_passivation_edge() {
     let id = app.new_interaction("edge@example.com", "race");
     let threads = 4;
     let per_thread = 40;
+    let barrier = std::sync::Barrier::new(threads);
     std::thread::scope(|scope| {
         for t in 0..threads {
             let app = &app;
+            let barrier = &barrier;
             scope.spawn(move || {
                 for i in 0..per_thread {
-                    // Gaps longer than the idle time let the actor passivate mid-stream.
-                    std::thread::sleep(Duration::from_micros(((t * 7 + i * 13) % 4) as u64 * 1000));
+                    // Every other round all threads pause together for about the idle time, so
+                    // the next commands arrive while the actor passivates.
+                    barrier.wait();
+                    if i % 2 == 0 {
+                        std::thread::sleep(Duration::from_micros(1500 + (i as u64 % 5) * 500));
+                    }
                     let out = app.execute(
                         id,
                         C::Categorise {
