@@ -5,4 +5,5 @@ mod crash;
 mod engine;
 mod helpers;
 mod http;
+mod schema;
 mod store;
