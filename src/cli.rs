@@ -94,12 +94,16 @@ pub enum UsersCommand {
         role: String,
         #[command(flatten)]
         common: Common,
+        #[command(flatten)]
+        remote: Remote,
     },
     /// Revoke a user's token.
     Revoke {
         name: String,
         #[command(flatten)]
         common: Common,
+        #[command(flatten)]
+        remote: Remote,
     },
 }
 
@@ -140,6 +144,8 @@ pub enum AuditCommand {
     Verify {
         #[command(flatten)]
         common: Common,
+        #[command(flatten)]
+        remote: Remote,
         /// Verify this NDJSON export instead of the data folder.
         #[arg(long)]
         file: Option<PathBuf>,
@@ -246,23 +252,40 @@ fn serve(s: Settings) -> Result<(), CliError> {
 }
 
 fn users(command: UsersCommand) -> Result<(), CliError> {
-    let hint = "; or use POST /api/v1/admin/users with an admin token";
+    let hint = ", or pass --server URL --token ADMIN_TOKEN to go through its API";
     match command {
-        UsersCommand::Add { name, role, common } => {
+        UsersCommand::Add {
+            name,
+            role,
+            common,
+            remote,
+        } => {
             let name = AgentId::parse(name.trim()).map_err(|e| CliError(format!("NAME: {e}")))?;
             let role = Role::parse(&role).ok_or_else(|| {
                 CliError(format!(
                     "--role: {role:?} is not one of agent, supervisor, auditor, admin"
                 ))
             })?;
-            let storage = open(&settings(&common)?, hint)?;
-            let (token, _) = runtime()?.block_on(crate::actors::users::add(
-                storage.store.as_ref(),
-                &name,
-                role,
-                Principal::System("cli".into()),
-                now(),
-            ))?;
+            let token = if remote.server.is_some() {
+                let created = http_send(
+                    &remote,
+                    "POST",
+                    "/api/v1/admin/users",
+                    Some(serde_json::json!({"name": name.as_str(), "role": role.as_str()})),
+                )?;
+                created["token"].as_str().unwrap_or_default().to_string()
+            } else {
+                let storage = open(&settings(&common)?, hint)?;
+                runtime()?
+                    .block_on(crate::actors::users::add(
+                        storage.store.as_ref(),
+                        &name,
+                        role,
+                        Principal::System("cli".into()),
+                        now(),
+                    ))?
+                    .0
+            };
             println!("{token}");
             eprintln!(
                 "user {name} ({}) added; the token above is shown only once",
@@ -270,15 +293,28 @@ fn users(command: UsersCommand) -> Result<(), CliError> {
             );
             Ok(())
         }
-        UsersCommand::Revoke { name, common } => {
+        UsersCommand::Revoke {
+            name,
+            common,
+            remote,
+        } => {
             let name = AgentId::parse(name.trim()).map_err(|e| CliError(format!("NAME: {e}")))?;
-            let storage = open(&settings(&common)?, hint)?;
-            runtime()?.block_on(crate::actors::users::revoke(
-                storage.store.as_ref(),
-                &name,
-                Principal::System("cli".into()),
-                now(),
-            ))?;
+            if remote.server.is_some() {
+                http_send(
+                    &remote,
+                    "DELETE",
+                    &format!("/api/v1/admin/users/{name}"),
+                    None,
+                )?;
+            } else {
+                let storage = open(&settings(&common)?, hint)?;
+                runtime()?.block_on(crate::actors::users::revoke(
+                    storage.store.as_ref(),
+                    &name,
+                    Principal::System("cli".into()),
+                    now(),
+                ))?;
+            }
             eprintln!("user {name} revoked");
             Ok(())
         }
@@ -286,6 +322,16 @@ fn users(command: UsersCommand) -> Result<(), CliError> {
 }
 
 fn http_get(remote: &Remote, path: &str) -> Result<serde_json::Value, CliError> {
+    http_send(remote, "GET", path, None)
+}
+
+/// Calls the running server's API; a problem answer becomes one line naming its detail.
+fn http_send(
+    remote: &Remote,
+    method: &str,
+    path: &str,
+    body: Option<serde_json::Value>,
+) -> Result<serde_json::Value, CliError> {
     let base = remote
         .server
         .as_deref()
@@ -295,10 +341,14 @@ fn http_get(remote: &Remote, path: &str) -> Result<serde_json::Value, CliError> 
         .token
         .as_deref()
         .ok_or_else(|| CliError("--server needs --token (or POSTROOM_TOKEN)".into()))?;
-    match ureq::get(&format!("{base}{path}"))
-        .set("Authorization", &format!("Bearer {token}"))
-        .call()
-    {
+    let req = ureq::request(method, &format!("{base}{path}"))
+        .set("Authorization", &format!("Bearer {token}"));
+    let result = match body {
+        Some(b) => req.send_json(b),
+        None => req.call(),
+    };
+    match result {
+        Ok(r) if r.status() == 204 => Ok(serde_json::Value::Null),
         Ok(r) => Ok(r.into_json()?),
         Err(ureq::Error::Status(code, r)) => {
             let detail = r
@@ -445,15 +495,34 @@ fn audit(command: AuditCommand) -> Result<(), CliError> {
             eprintln!("exported {n} events");
             Ok(())
         }
-        AuditCommand::Verify { common, file } => {
+        AuditCommand::Verify {
+            common,
+            remote,
+            file,
+        } => {
             let report = match file {
+                None if remote.server.is_some() => {
+                    // The whole log through the API, verified as an export would be.
+                    let mut buf = Vec::new();
+                    export_remote(&remote, &FilterArgs::default(), &mut buf)?;
+                    let r = verify_file(std::io::BufReader::new(&buf[..]))?;
+                    if r.gaps > 0 || r.first_position.is_some_and(|p| p != 1) {
+                        return Err(CliError(
+                            "the server's log has gaps: events are missing".into(),
+                        ));
+                    }
+                    r
+                }
                 Some(path) => {
                     let f = std::fs::File::open(&path)
                         .map_err(|e| CliError(format!("--file {}: {e}", path.display())))?;
                     verify_file(std::io::BufReader::new(f))?
                 }
                 None => {
-                    let storage = open(&settings(&common)?, "")?;
+                    let storage = open(
+                        &settings(&common)?,
+                        ", or pass --server URL --token TOKEN to verify through its API",
+                    )?;
                     let bar = progress(storage.store.head(), "verifying");
                     let r = verify_store(storage.store.as_ref(), |p| bar.set_position(p))?;
                     bar.finish_and_clear();
