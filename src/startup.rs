@@ -5,7 +5,7 @@ use crate::actors::registry::AggregateSnapshots;
 use crate::actors::workflow::Workflow;
 use crate::actors::{CommandEnvelope, Registry, RegistryOptions};
 use crate::content::ContentStore;
-use crate::domain::interaction::{InteractionCommand, Status};
+use crate::domain::interaction::InteractionCommand;
 use crate::domain::{Millis, Principal};
 use crate::events::sled_store::open_db;
 use crate::events::{EventStore, SledStore, StoreError, StoreOptions};
@@ -122,13 +122,9 @@ impl Engine {
 
     /// Finishes what a crash interrupted: an interaction received but never queued is queued now.
     pub async fn resume(&self) {
-        let stranded: Vec<_> = self.projections.read(|p| {
-            p.cache
-                .iter()
-                .filter(|(_, s)| s.status == Status::Received)
-                .map(|(id, _)| id)
-                .collect()
-        });
+        let stranded: Vec<_> = self
+            .projections
+            .read(|p| p.awaiting_workflow.iter().copied().collect());
         for id in stranded {
             let cmd = CommandEnvelope::new(
                 InteractionCommand::Enqueue {

@@ -29,6 +29,8 @@ pub struct Projections {
     pub queues: Queues,
     pub workloads: Workloads,
     pub users: Users,
+    /// Interactions received but not yet placed by the workflow (a crash can leave some).
+    pub awaiting_workflow: std::collections::BTreeSet<InteractionId>,
     /// The position of the last event applied.
     pub checkpoint: u64,
     /// The hash of that event (the snapshot's proof of which log it belongs to).
@@ -71,12 +73,18 @@ impl Projections {
     fn index(&mut self, id: InteractionId, before: Option<&Interaction>, after: &Interaction) {
         self.queues.update(id, before, after);
         self.workloads.update(id, before, after);
+        if after.status == crate::domain::interaction::Status::Received {
+            self.awaiting_workflow.insert(id);
+        } else {
+            self.awaiting_workflow.remove(&id);
+        }
     }
 
     /// Builds the derived indexes (queues, workloads) from the cache: used after loading a snapshot.
     pub fn reindex(&mut self) {
         self.queues = Queues::default();
         self.workloads = Workloads::default();
+        self.awaiting_workflow.clear();
         let entries: Vec<(InteractionId, Interaction)> = self.cache.iter().collect();
         for (id, state) in &entries {
             self.index(*id, None, state);
