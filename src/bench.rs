@@ -36,6 +36,9 @@ pub struct BenchArgs {
     /// Small sizes, for a smoke test of the benchmark itself.
     #[arg(long)]
     pub quick: bool,
+    /// Run one section only: memory, appends or log.
+    #[arg(long)]
+    pub only: Option<String>,
 }
 
 fn rss_bytes() -> u64 {
@@ -178,8 +181,15 @@ pub fn run(args: BenchArgs) -> Result<(), String> {
             .unwrap_or(1)
     ));
 
+    let section = |name: &str| args.only.as_deref().is_none_or(|o| o == name);
+    if let Some(o) = args.only.as_deref() {
+        if !["memory", "appends", "log"].contains(&o) {
+            return Err(format!("--only: {o:?} is not one of memory, appends, log"));
+        }
+    }
+
     // 1. Memory first, while the heap is fresh: resident bytes per cached interaction.
-    {
+    if section("memory") {
         let mut p = Projections::default();
         let base = rss_bytes();
         let mut position = 0;
@@ -217,34 +227,39 @@ pub fn run(args: BenchArgs) -> Result<(), String> {
     }
 
     // 2. Durable appends: group commit against one flush per append, same durability, same run.
-    say(String::new());
-    say("## Durable appends (events/s, median of 3 rounds)".into());
-    say("| mode | writers | events/s | × flush-per-append |".into());
-    say("|---|---|---|---|".into());
-    for durability in [Durability::Fsync, Durability::Flush] {
-        let name = match durability {
-            Durability::Fsync => "fsync",
-            Durability::Flush => "flush",
-        };
-        let dir = root.0.join(format!("appends-{name}"));
-        let baseline = {
-            let (_db, store) = open_store(&dir.join("baseline"), durability, 1)?;
-            median((0..3).map(|_| append_rate(&store, 1, secs)).collect())
-        };
-        say(format!(
-            "| {name}, flush per append (baseline) | 1 | {baseline:.0} | 1.0 |"
-        ));
-        let (_db, store) = open_store(&dir.join("group"), durability, 8192)?;
-        for writers in [1, 8, 64, 256] {
-            let rate = median((0..3).map(|_| append_rate(&store, writers, secs)).collect());
+    if section("appends") {
+        say(String::new());
+        say("## Durable appends (events/s, median of 3 rounds)".into());
+        say("| mode | writers | events/s | × flush-per-append |".into());
+        say("|---|---|---|---|".into());
+        for durability in [Durability::Fsync, Durability::Flush] {
+            let name = match durability {
+                Durability::Fsync => "fsync",
+                Durability::Flush => "flush",
+            };
+            let dir = root.0.join(format!("appends-{name}"));
+            let baseline = {
+                let (_db, store) = open_store(&dir.join("baseline"), durability, 1)?;
+                median((0..3).map(|_| append_rate(&store, 1, secs)).collect())
+            };
             say(format!(
-                "| {name}, group commit | {writers} | {rate:.0} | {:.1} |",
-                rate / baseline.max(1e-9)
+                "| {name}, flush per append (baseline) | 1 | {baseline:.0} | 1.0 |"
             ));
+            let (_db, store) = open_store(&dir.join("group"), durability, 8192)?;
+            for writers in [1, 8, 64, 256] {
+                let rate = median((0..3).map(|_| append_rate(&store, writers, secs)).collect());
+                say(format!(
+                    "| {name}, group commit | {writers} | {rate:.0} | {:.1} |",
+                    rate / baseline.max(1e-9)
+                ));
+            }
         }
     }
 
     // 3. A log of `events` events: rebuild speed and start-up with and without a snapshot.
+    if !section("log") {
+        return Ok(());
+    }
     say(String::new());
     say(format!(
         "## A log of {events} events ({} interactions)",

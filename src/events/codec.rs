@@ -25,15 +25,26 @@ fn config() -> bincode::config::Configuration<
 
 /// Encodes a value with the project's bincode configuration.
 pub fn encode<T: Serialize>(value: &T) -> Vec<u8> {
-    // Encoding into a Vec fails only for types serde cannot express (none of ours) or above the
-    // limit, which our size checks keep payloads far below.
-    bincode::serde::encode_to_vec(value, config()).unwrap_or_default()
+    // The input limit guards decoding only; encoding has none (a large snapshot is fine). Encoding
+    // into a Vec then fails only for sequences of unknown length, which none of our types have.
+    bincode::serde::encode_to_vec(value, bincode::config::standard()).unwrap_or_default()
 }
 
 /// Decodes a value; trailing bytes are an error (a layout mismatch, not a shorter record).
 pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
     let (value, used) =
         bincode::serde::decode_from_slice(bytes, config()).map_err(|e| e.to_string())?;
+    if used != bytes.len() {
+        return Err(format!("{} trailing bytes", bytes.len() - used));
+    }
+    Ok(value)
+}
+
+/// Decodes bytes whose integrity was already checked (e.g. a checksummed snapshot), which may be
+/// larger than the limit that guards against corrupt length prefixes.
+pub fn decode_verified<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
+    let (value, used) = bincode::serde::decode_from_slice(bytes, bincode::config::standard())
+        .map_err(|e| e.to_string())?;
     if used != bytes.len() {
         return Err(format!("{} trailing bytes", bytes.len() - used));
     }
