@@ -116,41 +116,88 @@ fn open_store(
     Ok((db, Arc::new(store)))
 }
 
-/// Appends one ~200-byte event per append from `writers` threads for `secs`; events per second.
-fn append_rate(store: &Arc<SledStore>, writers: usize, secs: f64) -> f64 {
+fn one_event_request(stream: String, n: u64) -> AppendRequest {
+    let mut evs = new_interaction_events(n);
+    evs.truncate(1);
+    AppendRequest {
+        stream,
+        expected: ExpectedVersion::NoStream,
+        events: evs
+            .into_iter()
+            .map(|e| event(e, Principal::System("bench".into())))
+            .collect(),
+    }
+}
+
+/// How the concurrent writers run.
+#[derive(Clone, Copy, PartialEq)]
+enum Writers {
+    /// Async tasks on one runtime thread, as the server's actors and handlers are.
+    Tasks,
+    /// One OS thread each, blocking on its append.
+    Threads,
+}
+
+/// Appends one ~200-byte event per append from `writers` concurrent writers for `secs`;
+/// answers events per second.
+fn append_rate(store: &Arc<SledStore>, kind: Writers, writers: usize, secs: f64) -> f64 {
     let stop = Arc::new(AtomicBool::new(false));
     let done = Arc::new(AtomicU64::new(0));
     let started = Instant::now();
-    let handles: Vec<_> = (0..writers)
-        .map(|w| {
-            let store = store.clone();
-            let stop = stop.clone();
-            let done = done.clone();
-            std::thread::spawn(move || {
-                let mut n = 0u64;
-                while !stop.load(Ordering::Relaxed) {
-                    let mut evs = new_interaction_events(n);
-                    evs.truncate(1);
-                    let req = AppendRequest {
-                        stream: format!("bench-{w}-{n}"),
-                        expected: ExpectedVersion::NoStream,
-                        events: evs
-                            .into_iter()
-                            .map(|e| event(e, Principal::System("bench".into())))
-                            .collect(),
-                    };
-                    if store.append(req).wait().is_ok() {
-                        done.fetch_add(1, Ordering::Relaxed);
-                    }
-                    n += 1;
+    match kind {
+        Writers::Threads => {
+            let handles: Vec<_> = (0..writers)
+                .map(|w| {
+                    let (store, stop, done) = (store.clone(), stop.clone(), done.clone());
+                    std::thread::spawn(move || {
+                        let mut n = 0u64;
+                        while !stop.load(Ordering::Relaxed) {
+                            let req = one_event_request(format!("bench-t{w}-{n}"), n);
+                            if store.append(req).wait().is_ok() {
+                                done.fetch_add(1, Ordering::Relaxed);
+                            }
+                            n += 1;
+                        }
+                    })
+                })
+                .collect();
+            std::thread::sleep(Duration::from_secs_f64(secs));
+            stop.store(true, Ordering::Relaxed);
+            for h in handles {
+                let _ = h.join();
+            }
+        }
+        Writers::Tasks => {
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_time()
+                .build()
+            else {
+                return 0.0;
+            };
+            let local = tokio::task::LocalSet::new();
+            local.block_on(&rt, async {
+                let tasks: Vec<_> = (0..writers)
+                    .map(|w| {
+                        let (store, stop, done) = (store.clone(), stop.clone(), done.clone());
+                        tokio::task::spawn_local(async move {
+                            let mut n = 0u64;
+                            while !stop.load(Ordering::Relaxed) {
+                                let req = one_event_request(format!("bench-a{w}-{n}"), n);
+                                if store.append(req).await.is_ok() {
+                                    done.fetch_add(1, Ordering::Relaxed);
+                                }
+                                n += 1;
+                            }
+                        })
+                    })
+                    .collect();
+                tokio::time::sleep(Duration::from_secs_f64(secs)).await;
+                stop.store(true, Ordering::Relaxed);
+                for t in tasks {
+                    let _ = t.await;
                 }
-            })
-        })
-        .collect();
-    std::thread::sleep(Duration::from_secs_f64(secs));
-    stop.store(true, Ordering::Relaxed);
-    for h in handles {
-        let _ = h.join();
+            });
+        }
     }
     done.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64()
 }
@@ -240,16 +287,34 @@ pub fn run(args: BenchArgs) -> Result<(), String> {
             let dir = root.0.join(format!("appends-{name}"));
             let baseline = {
                 let (_db, store) = open_store(&dir.join("baseline"), durability, 1)?;
-                median((0..3).map(|_| append_rate(&store, 1, secs)).collect())
+                median(
+                    (0..3)
+                        .map(|_| append_rate(&store, Writers::Tasks, 1, secs))
+                        .collect(),
+                )
             };
             say(format!(
                 "| {name}, flush per append (baseline) | 1 | {baseline:.0} | 1.0 |"
             ));
             let (_db, store) = open_store(&dir.join("group"), durability, 8192)?;
-            for writers in [1, 8, 64, 256] {
-                let rate = median((0..3).map(|_| append_rate(&store, writers, secs)).collect());
+            for (kind, writers) in [
+                (Writers::Tasks, 1),
+                (Writers::Tasks, 8),
+                (Writers::Tasks, 64),
+                (Writers::Tasks, 256),
+                (Writers::Threads, 64),
+            ] {
+                let rate = median(
+                    (0..3)
+                        .map(|_| append_rate(&store, kind, writers, secs))
+                        .collect(),
+                );
+                let how = match kind {
+                    Writers::Tasks => "async tasks",
+                    Writers::Threads => "OS threads",
+                };
                 say(format!(
-                    "| {name}, group commit | {writers} | {rate:.0} | {:.1} |",
+                    "| {name}, group commit, {how} | {writers} | {rate:.0} | {:.1} |",
                     rate / baseline.max(1e-9)
                 ));
             }

@@ -8,6 +8,7 @@ use crate::events::{
     AppendRequest, DomainEvent, EventStore, ExpectedVersion, NewEvent, StoreError,
 };
 use actix::prelude::*;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -42,6 +43,13 @@ pub struct InteractionActor {
     snapshot_version: u64,
     idle: Duration,
     last_activity: Instant,
+    /// Messages the registry has sent that this actor has not taken yet: it never passivates
+    /// while one is on its way.
+    in_flight: Arc<AtomicUsize>,
+    /// A command's append is on its way to the log. actix abandons an actor's pending `wait`
+    /// future once it stops, so stopping now would orphan an append that still lands: the caller
+    /// would retry and the command could be recorded twice.
+    busy: bool,
     on_stop: Option<Box<dyn FnOnce() + Send>>,
 }
 
@@ -51,6 +59,7 @@ impl InteractionActor {
         store: Arc<dyn EventStore>,
         snapshots: AggregateSnapshots,
         idle: Duration,
+        in_flight: Arc<AtomicUsize>,
         on_stop: Box<dyn FnOnce() + Send>,
     ) -> Self {
         InteractionActor {
@@ -62,8 +71,23 @@ impl InteractionActor {
             snapshot_version: 0,
             idle,
             last_activity: Instant::now(),
+            in_flight,
+            busy: false,
             on_stop: Some(on_stop),
         }
+    }
+
+    fn may_passivate(&self) -> bool {
+        !self.busy
+            && self.in_flight.load(Ordering::SeqCst) == 0
+            && self.last_activity.elapsed() >= self.idle
+    }
+
+    fn took_message(&mut self) {
+        self.last_activity = Instant::now();
+        let _ = self
+            .in_flight
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1));
     }
 
     /// The latest snapshot plus the events after it.
@@ -100,10 +124,18 @@ impl Actor for InteractionActor {
         self.load();
         let tick = (self.idle / 2).max(Duration::from_millis(1));
         ctx.run_interval(tick, |act, ctx| {
-            if act.last_activity.elapsed() >= act.idle {
+            if act.may_passivate() {
                 ctx.stop();
             }
         });
+    }
+
+    fn stopping(&mut self, _ctx: &mut Self::Context) -> Running {
+        // Also guards stops from elsewhere (an arbiter shutting down waits for the append).
+        if self.busy {
+            return Running::Continue;
+        }
+        Running::Stop
     }
 
     fn stopped(&mut self, _ctx: &mut Self::Context) {
@@ -122,7 +154,7 @@ impl Actor for InteractionActor {
 impl Handler<GetState> for InteractionActor {
     type Result = Result<Interaction, EngineError>;
     fn handle(&mut self, _: GetState, _: &mut Self::Context) -> Self::Result {
-        self.last_activity = Instant::now();
+        self.took_message();
         self.state.clone()
     }
 }
@@ -131,7 +163,7 @@ impl Handler<Execute> for InteractionActor {
     type Result = AtomicResponse<Self, Result<Outcome, EngineError>>;
 
     fn handle(&mut self, msg: Execute, _: &mut Self::Context) -> Self::Result {
-        self.last_activity = Instant::now();
+        self.took_message();
         let cmd = msg.0;
         let state = match &self.state {
             Ok(s) => s.clone(),
@@ -169,6 +201,7 @@ impl Handler<Execute> for InteractionActor {
                 }
             })
             .collect();
+        self.busy = true;
         let pending = self.store.append(AppendRequest {
             stream: self.stream.clone(),
             expected: if state.version == 0 {
@@ -179,32 +212,36 @@ impl Handler<Execute> for InteractionActor {
             events: new_events,
         });
         AtomicResponse::new(Box::pin(pending.into_actor(self).map(
-            move |result, act, _ctx| match result {
-                Ok(r) => {
-                    let mut s = state;
-                    for ev in &events {
-                        s = evolve(s, ev);
+            move |result, act, _ctx| {
+                act.busy = false;
+                act.last_activity = Instant::now();
+                match result {
+                    Ok(r) => {
+                        let mut s = state;
+                        for ev in &events {
+                            s = evolve(s, ev);
+                        }
+                        // An idempotent re-append may answer an older version: trust the log.
+                        if s.version != r.stream_version {
+                            act.load();
+                        } else {
+                            act.state = Ok(s);
+                        }
+                        act.last_activity = Instant::now();
+                        Ok(Outcome {
+                            interaction_id: id,
+                            version: r.stream_version,
+                            last_position: Some(r.last_position),
+                            event_types: events.iter().map(|e| e.event_type()).collect(),
+                        })
                     }
-                    // An idempotent re-append may answer an older version: trust the log.
-                    if s.version != r.stream_version {
+                    Err(StoreError::WrongExpectedVersion { .. }) => {
+                        // Someone else wrote this stream (another process, a repair): reload.
                         act.load();
-                    } else {
-                        act.state = Ok(s);
+                        Err(EngineError::Conflict)
                     }
-                    act.last_activity = Instant::now();
-                    Ok(Outcome {
-                        interaction_id: id,
-                        version: r.stream_version,
-                        last_position: Some(r.last_position),
-                        event_types: events.iter().map(|e| e.event_type()).collect(),
-                    })
+                    Err(e) => Err(EngineError::from(e)),
                 }
-                Err(StoreError::WrongExpectedVersion { .. }) => {
-                    // Someone else wrote this stream (another process, a repair): reload.
-                    act.load();
-                    Err(EngineError::Conflict)
-                }
-                Err(e) => Err(EngineError::from(e)),
             },
         )))
     }

@@ -12,7 +12,7 @@ use crate::events::{codec, EventStore, StoreError};
 use crate::projections::snapshot::layout_fingerprint;
 use actix::prelude::*;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -123,7 +123,19 @@ impl Default for RegistryOptions {
     }
 }
 
-type ActorMap = Arc<Mutex<HashMap<InteractionId, (u64, Addr<InteractionActor>)>>>;
+/// An active actor: its generation, address and count of messages on their way to it.
+#[derive(Clone)]
+struct Active {
+    generation: u64,
+    addr: Addr<InteractionActor>,
+    in_flight: Arc<AtomicUsize>,
+}
+
+/// A message meets a stopping actor only in the instant between its last check and its stop;
+/// each retry goes to a fresh actor, which cannot stop while the message is on its way.
+const ATTEMPTS: usize = 16;
+
+type ActorMap = Arc<Mutex<HashMap<InteractionId, Active>>>;
 
 /// Finds or activates the actor of an interaction. Cheap to clone.
 #[derive(Clone)]
@@ -160,38 +172,47 @@ impl Registry {
         }
     }
 
-    fn addr(&self, id: InteractionId) -> Result<(u64, Addr<InteractionActor>), EngineError> {
+    /// The interaction's actor, activated if needed, with one more message counted on its way.
+    fn addr(&self, id: InteractionId) -> Result<Active, EngineError> {
         let mut map = self.actors.lock().map_err(|_| EngineError::Unavailable)?;
-        if let Some((g, a)) = map.get(&id) {
-            if a.connected() {
-                return Ok((*g, a.clone()));
+        if let Some(a) = map.get(&id) {
+            if a.addr.connected() {
+                a.in_flight.fetch_add(1, Ordering::SeqCst);
+                return Ok(a.clone());
             }
         }
         let generation = self.generation.fetch_add(1, Ordering::SeqCst);
         let actors = self.actors.clone();
         let on_stop = Box::new(move || {
             if let Ok(mut m) = actors.lock() {
-                if m.get(&id).map(|(g, _)| *g) == Some(generation) {
+                if m.get(&id).map(|a| a.generation) == Some(generation) {
                     m.remove(&id);
                 }
             }
         });
+        let in_flight = Arc::new(AtomicUsize::new(1));
         let actor = InteractionActor::new(
             id,
             self.store.clone(),
             self.snapshots.clone(),
             self.options.idle,
+            in_flight.clone(),
             on_stop,
         );
         let addr = InteractionActor::start_in_arbiter(&self.arbiter, move |_| actor);
         self.activations.fetch_add(1, Ordering::Relaxed);
-        map.insert(id, (generation, addr.clone()));
-        Ok((generation, addr))
+        let active = Active {
+            generation,
+            addr,
+            in_flight,
+        };
+        map.insert(id, active.clone());
+        Ok(active)
     }
 
     fn forget(&self, id: InteractionId, generation: u64) {
         if let Ok(mut m) = self.actors.lock() {
-            if m.get(&id).map(|(g, _)| *g) == Some(generation) {
+            if m.get(&id).map(|a| a.generation) == Some(generation) {
                 m.remove(&id);
             }
         }
@@ -203,16 +224,17 @@ impl Registry {
         id: InteractionId,
         command: CommandEnvelope,
     ) -> Result<Outcome, EngineError> {
-        for _ in 0..8 {
-            let (generation, addr) = self.addr(id)?;
-            match addr
+        for _ in 0..ATTEMPTS {
+            let active = self.addr(id)?;
+            match active
+                .addr
                 .send(Execute(command.clone()))
                 .timeout(self.options.timeout)
                 .await
             {
                 Ok(result) => return result,
-                // The actor passivated before it took the message: it was not applied.
-                Err(MailboxError::Closed) => self.forget(id, generation),
+                // The actor stopped before it took the message: it was not applied.
+                Err(MailboxError::Closed) => self.forget(id, active.generation),
                 Err(MailboxError::Timeout) => return Err(EngineError::Unavailable),
             }
         }
@@ -221,11 +243,16 @@ impl Registry {
 
     /// The actor's current state (activating it if needed).
     pub async fn state(&self, id: InteractionId) -> Result<Interaction, EngineError> {
-        for _ in 0..8 {
-            let (generation, addr) = self.addr(id)?;
-            match addr.send(GetState).timeout(self.options.timeout).await {
+        for _ in 0..ATTEMPTS {
+            let active = self.addr(id)?;
+            match active
+                .addr
+                .send(GetState)
+                .timeout(self.options.timeout)
+                .await
+            {
                 Ok(result) => return result,
-                Err(MailboxError::Closed) => self.forget(id, generation),
+                Err(MailboxError::Closed) => self.forget(id, active.generation),
                 Err(MailboxError::Timeout) => return Err(EngineError::Unavailable),
             }
         }

@@ -51,7 +51,7 @@ pub fn decode_verified<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
     Ok(value)
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Deserialize)]
 struct CanonicalV1 {
     position: u64,
     stream: String,
@@ -67,20 +67,37 @@ struct CanonicalV1 {
     prev_hash: [u8; 32],
 }
 
+/// The same layout as `CanonicalV1`, borrowed: what encoding uses, so no field is copied.
+#[derive(Serialize)]
+struct CanonicalV1Ref<'a> {
+    position: u64,
+    stream: &'a str,
+    version: u64,
+    id: [u8; 16],
+    recorded_at_micros: i64,
+    principal: &'a Principal,
+    correlation_id: [u8; 16],
+    causation_id: Option<[u8; 16]>,
+    event_type: &'a str,
+    schema_version: u16,
+    payload: &'a [u8],
+    prev_hash: [u8; 32],
+}
+
 /// The canonical bytes of a record: what its hash covers.
 pub fn canonical_bytes(e: &RecordedEvent) -> Vec<u8> {
-    encode(&CanonicalV1 {
+    encode(&CanonicalV1Ref {
         position: e.position,
-        stream: e.stream.clone(),
+        stream: &e.stream,
         version: e.version,
         id: *e.id.as_bytes(),
         recorded_at_micros: e.recorded_at_micros,
-        principal: e.principal.clone(),
+        principal: &e.principal,
         correlation_id: *e.correlation_id.as_bytes(),
         causation_id: e.causation_id.map(|c| *c.as_bytes()),
-        event_type: e.event_type.clone(),
+        event_type: &e.event_type,
         schema_version: e.schema_version,
-        payload: e.payload.clone(),
+        payload: &e.payload,
         prev_hash: e.prev_hash,
     })
 }
@@ -94,14 +111,24 @@ pub fn compute_hash(e: &RecordedEvent) -> [u8; 32] {
     sha256(&canonical_bytes(e))
 }
 
-/// Encodes a record for the log, setting nothing: `e.hash` must already be `compute_hash(e)`.
-pub fn encode_record(e: &RecordedEvent) -> Vec<u8> {
-    let canonical = canonical_bytes(e);
+fn frame(canonical: &[u8], hash: &[u8; 32]) -> Vec<u8> {
     let mut out = Vec::with_capacity(1 + canonical.len() + 32);
     out.push(FORMAT_V1);
-    out.extend_from_slice(&canonical);
-    out.extend_from_slice(&e.hash);
+    out.extend_from_slice(canonical);
+    out.extend_from_slice(hash);
     out
+}
+
+/// Encodes a record for the log, setting nothing: `e.hash` must already be `compute_hash(e)`.
+pub fn encode_record(e: &RecordedEvent) -> Vec<u8> {
+    frame(&canonical_bytes(e), &e.hash)
+}
+
+/// Computes the record's hash, sets it, and answers the stored bytes (one encoding for both).
+pub fn seal_record(e: &mut RecordedEvent) -> Vec<u8> {
+    let canonical = canonical_bytes(e);
+    e.hash = sha256(&canonical);
+    frame(&canonical, &e.hash)
 }
 
 /// Decodes a stored record and checks that its bytes still match its own hash.

@@ -440,9 +440,10 @@ impl Committer {
             return;
         }
         let mut staged = Staged::default();
-        let results: Vec<_> = jobs
-            .iter()
-            .map(|(req, _)| self.stage(req, &mut staged))
+        let (requests, replies): (Vec<_>, Vec<_>) = jobs.into_iter().unzip();
+        let results: Vec<_> = requests
+            .into_iter()
+            .map(|req| self.stage(req, &mut staged))
             .collect();
         let outcome = if staged.count > 0 {
             self.write(staged)
@@ -454,7 +455,7 @@ impl Committer {
                 let head = self.next_pos - 1;
                 self.inner.durable.store(head, Ordering::SeqCst);
                 self.head_tx.send_replace(head);
-                for ((_, tx), r) in jobs.into_iter().zip(results) {
+                for (tx, r) in replies.into_iter().zip(results) {
                     let _ = tx.send(r);
                 }
             }
@@ -463,7 +464,7 @@ impl Committer {
                 // stopped writer; a restart recovers whatever reached the disk.
                 tracing::error!(error = %e, "log write failed; the log writer stops");
                 self.inner.failed.store(true, Ordering::SeqCst);
-                for (_, tx) in jobs {
+                for tx in replies {
                     let _ = tx.send(Err(StoreError::Unavailable));
                 }
             }
@@ -555,7 +556,7 @@ impl Committer {
 
     fn stage(
         &mut self,
-        req: &AppendRequest,
+        req: AppendRequest,
         staged: &mut Staged,
     ) -> Result<AppendResult, StoreError> {
         validate_stream(&req.stream).map_err(StoreError::InvalidRequest)?;
@@ -646,8 +647,9 @@ impl Committer {
 
         let recorded_at_micros = now_micros();
         let first_position = self.next_pos;
+        let last_position = first_position + req.events.len() as u64 - 1;
         let mut version = current;
-        for e in &req.events {
+        for e in req.events {
             version += 1;
             let mut rec = RecordedEvent {
                 position: self.next_pos,
@@ -655,22 +657,21 @@ impl Committer {
                 version,
                 id: e.id,
                 recorded_at_micros,
-                principal: e.principal.clone(),
+                principal: e.principal,
                 correlation_id: e.correlation_id,
                 causation_id: e.causation_id,
-                event_type: e.event_type.clone(),
+                event_type: e.event_type,
                 schema_version: e.schema_version,
-                payload: e.payload.clone(),
+                payload: e.payload,
                 prev_hash: self.head_hash,
                 hash: [0; 32],
             };
-            rec.hash = codec::compute_hash(&rec);
+            let bytes = codec::seal_record(&mut rec);
             let pos = self.next_pos.to_be_bytes();
-            staged.log.insert(&pos, codec::encode_record(&rec));
+            staged.log.insert(&pos, bytes);
             staged
                 .streams
                 .insert(stream_key(&req.stream, version), &pos);
-            let last_position = first_position + req.events.len() as u64 - 1;
             staged.ids.insert(
                 e.id.as_bytes(),
                 &id_value(self.next_pos, first_position, last_position),
@@ -683,7 +684,7 @@ impl Committer {
                     append_last: last_position,
                     stream: req.stream.clone(),
                     version,
-                    digest: content_digest(&e.event_type, &e.payload),
+                    digest: content_digest(&rec.event_type, &rec.payload),
                 },
             );
             staged.count += 1;
