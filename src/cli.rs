@@ -179,22 +179,35 @@ fn settings(common: &Common) -> Result<Settings, CliError> {
     Ok(s)
 }
 
+/// One line saying who holds a data folder: the running server's address when its `server.json`
+/// names a live process, else "another postroom process".
+fn in_use(settings: &Settings, hint: &str) -> CliError {
+    let paths = DataPaths::new(&settings.data_dir);
+    let server = std::fs::read_to_string(&paths.server_info)
+        .ok()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        .filter(|v| {
+            // A server killed outright leaves its server.json behind.
+            v.get("pid")
+                .and_then(|p| p.as_i64())
+                .is_some_and(|pid| unsafe { libc::kill(pid as libc::pid_t, 0) } == 0)
+        })
+        .and_then(|v| v.get("url").and_then(|u| u.as_str()).map(String::from));
+    let who = match server {
+        Some(url) => format!("a running postroom server at {url}"),
+        None => "another postroom process".to_string(),
+    };
+    CliError(format!(
+        "the data folder {} is in use by {who}; stop it first{hint}",
+        settings.data_dir.display()
+    ))
+}
+
 /// Opens the data folder, or explains in one line that a server holds it.
 fn open(settings: &Settings, hint: &str) -> Result<Storage, CliError> {
     match Storage::open(settings) {
         Ok(s) => Ok(s),
-        Err(StoreError::Locked { .. }) => {
-            let paths = DataPaths::new(&settings.data_dir);
-            let url = std::fs::read_to_string(&paths.server_info)
-                .ok()
-                .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
-                .and_then(|v| v.get("url").and_then(|u| u.as_str()).map(String::from));
-            let at = url.map(|u| format!(" at {u}")).unwrap_or_default();
-            Err(CliError(format!(
-                "the data folder {} is in use by a running postroom server{at}; stop it first{hint}",
-                settings.data_dir.display()
-            )))
-        }
+        Err(StoreError::Locked { .. }) => Err(in_use(settings, hint)),
         Err(e) => Err(e.into()),
     }
 }
@@ -234,10 +247,8 @@ fn serve(s: Settings) -> Result<(), CliError> {
     actix_web::rt::System::new().block_on(async move {
         let app = match Application::build(s.clone()).await {
             Ok(a) => a,
-            Err(crate::startup::StartError::Store(StoreError::Locked { path })) => {
-                return Err(CliError(format!(
-                    "the data folder {path} is in use by another postroom process; stop it or choose another --data"
-                )))
+            Err(crate::startup::StartError::Store(StoreError::Locked { .. })) => {
+                return Err(in_use(&s, " or choose another --data"))
             }
             Err(e) => return Err(e.into()),
         };

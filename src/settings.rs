@@ -270,8 +270,16 @@ impl Settings {
     }
 }
 
-/// Variables that belong to the test harness or logging, not to the configuration.
-const IGNORED: &[&str] = &["POSTROOM_LOG", "POSTROOM_TEST_LOG", "POSTROOM_BIN"];
+/// Variables that belong to the command line, logging or tests, not to the configuration.
+const IGNORED: &[&str] = &[
+    "POSTROOM_CONFIG",
+    "POSTROOM_SERVER",
+    "POSTROOM_TOKEN",
+    "POSTROOM_LOG",
+    "POSTROOM_TEST_LOG",
+    "POSTROOM_RECORD_SNAPSHOTS",
+    "POSTROOM_TEST_CRASH_CHILD_DIR",
+];
 
 #[cfg(test)]
 mod tests {

@@ -142,8 +142,10 @@ impl Engine {
         }
     }
 
-    /// Stops the projection runner (final snapshot) and the log writer.
-    pub fn shutdown(&mut self) {
+    /// Stops the actors, the projection runner (final snapshot) and the log writer. Whoever
+    /// still holds the engine afterwards can read, but nothing more is written.
+    pub fn shutdown(&self) {
+        self.registry.stop();
         self.projections.shutdown();
         self.storage.store.close();
         if let Err(e) = self.storage.db.flush() {
@@ -222,14 +224,7 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let result = self.server.await;
         let _ = std::fs::remove_file(&self.engine.storage.paths.server_info);
-        self.engine.registry.stop();
-        match Arc::try_unwrap(self.engine) {
-            Ok(mut engine) => engine.shutdown(),
-            Err(engine) => {
-                // Workers still hold a reference: the runner's own drop writes the snapshot.
-                engine.storage.store.close();
-            }
-        }
+        self.engine.shutdown();
         result
     }
 }

@@ -59,9 +59,43 @@ pub fn to_json(e: &RecordedEvent) -> Value {
     })
 }
 
-/// One export line (without the newline).
+/// One export line (without the newline): compact JSON with every object's keys sorted, so the
+/// bytes do not depend on how a JSON map happens to order its keys (serde_json's
+/// `preserve_order` feature, for one).
 pub fn to_line(e: &RecordedEvent) -> String {
-    to_json(e).to_string()
+    let mut out = String::with_capacity(1024);
+    write_canonical(&to_json(e), &mut out);
+    out
+}
+
+fn write_canonical(v: &Value, out: &mut String) {
+    match v {
+        Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            out.push('{');
+            for (i, k) in keys.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&Value::String(k.clone()).to_string());
+                out.push(':');
+                write_canonical(&map[k], out);
+            }
+            out.push('}');
+        }
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_canonical(item, out);
+            }
+            out.push(']');
+        }
+        other => out.push_str(&other.to_string()),
+    }
 }
 
 fn field<'a>(v: &'a Value, k: &str) -> Result<&'a Value, String> {

@@ -28,7 +28,7 @@ pub struct ProjectionRunner {
     state: Arc<RwLock<Projections>>,
     checkpoint: watch::Receiver<u64>,
     stop: Arc<std::sync::atomic::AtomicBool>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    thread: std::sync::Mutex<Option<std::thread::JoinHandle<()>>>,
     pub start_kind: StartKind,
 }
 
@@ -99,7 +99,7 @@ impl ProjectionRunner {
             state,
             checkpoint: rx,
             stop,
-            thread: Some(thread),
+            thread: std::sync::Mutex::new(Some(thread)),
             start_kind,
         })
     }
@@ -131,10 +131,11 @@ impl ProjectionRunner {
         tokio::time::timeout(timeout, wait).await.unwrap_or(false)
     }
 
-    /// Stops following and writes a final snapshot.
-    pub fn shutdown(&mut self) {
+    /// Stops following and writes a final snapshot; nothing is written after it returns.
+    pub fn shutdown(&self) {
         self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
-        if let Some(t) = self.thread.take() {
+        let thread = self.thread.lock().ok().and_then(|mut t| t.take());
+        if let Some(t) = thread {
             let _ = t.join();
         }
     }

@@ -944,7 +944,6 @@ fn a_second_server_on_a_held_folder_exits_with_one_clear_line() -> TestResult {
 /// know except `IGNORED` (src/settings.rs), which lacks `POSTROOM_CONFIG`: the file is never read,
 /// the command fails with "POSTROOM_CONFIG: unknown setting".
 #[test]
-#[ignore = "bug: POSTROOM_CONFIG is refused as an unknown setting (src/settings.rs, IGNORED)"]
 fn the_configuration_file_may_come_from_postroom_config() -> TestResult {
     let root = tempfile::tempdir()?;
     let data = root.path().join("configured-data");
@@ -968,7 +967,6 @@ fn the_configuration_file_may_come_from_postroom_config() -> TestResult {
 /// `projections rebuild` and every local `users`/`replay`/`audit` command fail with
 /// "POSTROOM_TOKEN: unknown setting" once a user has exported them.
 #[test]
-#[ignore = "bug: POSTROOM_SERVER/POSTROOM_TOKEN are refused as unknown settings (src/settings.rs, IGNORED)"]
 fn remote_mode_variables_do_not_break_commands_that_open_the_folder() -> TestResult {
     let root = tempfile::tempdir()?;
     let data = root.path().join("data");
