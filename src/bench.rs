@@ -202,6 +202,28 @@ fn append_rate(store: &Arc<SledStore>, kind: Writers, writers: usize, secs: f64)
     done.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64()
 }
 
+/// The disk itself: 256-byte records appended to a plain file, `fdatasync` after each.
+fn raw_fdatasync_rate(path: &Path, secs: f64) -> f64 {
+    use std::io::Write;
+    let Ok(mut f) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+    else {
+        return 0.0;
+    };
+    let record = [7u8; 256];
+    let started = Instant::now();
+    let mut n = 0u64;
+    while started.elapsed().as_secs_f64() < secs {
+        if f.write_all(&record).and_then(|_| f.sync_data()).is_err() {
+            break;
+        }
+        n += 1;
+    }
+    n as f64 / started.elapsed().as_secs_f64()
+}
+
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(|a, b| a.total_cmp(b));
     v[v.len() / 2]
@@ -279,6 +301,14 @@ pub fn run(args: BenchArgs) -> Result<(), String> {
         say("## Durable appends (events/s, median of 3 rounds)".into());
         say("| mode | writers | events/s | × flush-per-append |".into());
         say("|---|---|---|---|".into());
+        let raw = median(
+            (0..3)
+                .map(|i| raw_fdatasync_rate(&root.0.join(format!("raw-{i}")), secs))
+                .collect(),
+        );
+        say(format!(
+            "| the disk: raw file, fdatasync per 256-byte record | 1 | {raw:.0} | – |"
+        ));
         for durability in [Durability::Fsync, Durability::Flush] {
             let name = match durability {
                 Durability::Fsync => "fsync",

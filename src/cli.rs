@@ -4,7 +4,7 @@
 use crate::domain::user::Role;
 use crate::domain::{AgentId, InteractionId, Principal};
 use crate::events::export::{self, verify_file, verify_store};
-use crate::events::query::{page, AuditFilter};
+use crate::events::query::{page, AuditFilter, FilterText};
 use crate::events::{EventStore, StoreError};
 use crate::projections::{runner, snapshot};
 use crate::settings::Settings;
@@ -433,38 +433,15 @@ fn replay(raw_id: &str, common: &Common, remote: &Remote, json: bool) -> Result<
 }
 
 fn filter_of(f: &FilterArgs) -> Result<AuditFilter, CliError> {
-    let stream = match (&f.stream, &f.interaction) {
-        (Some(_), Some(_)) => {
-            return Err(CliError("give --stream or --interaction, not both".into()))
-        }
-        (Some(s), None) => Some(s.clone()),
-        (None, Some(i)) => Some(
-            i.parse::<InteractionId>()
-                .map_err(|e| CliError(format!("--interaction: {e}")))?
-                .stream(),
-        ),
-        (None, None) => None,
-    };
-    let principal = match &f.principal {
-        Some(p) => Some(Principal::from_label(p).ok_or_else(|| {
-            CliError(format!(
-                "--principal: {p:?} is not customer:<address>, user:<name> or system:<component>"
-            ))
-        })?),
-        None => None,
-    };
-    let time = |k: &str, v: &Option<String>| -> Result<Option<i64>, CliError> {
-        v.as_deref()
-            .map(|s| crate::http::audit::parse_time(k, s).map_err(|e| CliError(format!("--{e}"))))
-            .transpose()
-    };
-    Ok(AuditFilter {
-        stream,
-        principal,
+    AuditFilter::parse(&FilterText {
+        stream: f.stream.clone(),
+        interaction: f.interaction.clone(),
+        principal: f.principal.clone(),
         event_type: f.event_type.clone(),
-        from_micros: time("from", &f.from)?,
-        to_micros: time("to", &f.to)?,
+        from: f.from.clone(),
+        to: f.to.clone(),
     })
+    .map_err(|e| CliError(format!("--{e}")))
 }
 
 fn audit(command: AuditCommand) -> Result<(), CliError> {

@@ -13,12 +13,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Run one command against this interaction.
-#[derive(Message)]
+#[derive(Message, Clone)]
 #[rtype(result = "Result<Outcome, EngineError>")]
 pub struct Execute(pub CommandEnvelope);
 
 /// Read the current state (for tests and the registry's callers).
-#[derive(Message)]
+#[derive(Message, Clone)]
 #[rtype(result = "Result<Interaction, EngineError>")]
 pub struct GetState;
 

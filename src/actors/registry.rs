@@ -218,17 +218,18 @@ impl Registry {
         }
     }
 
-    /// Runs a command on an interaction and answers once its events are durable.
-    pub async fn execute(
-        &self,
-        id: InteractionId,
-        command: CommandEnvelope,
-    ) -> Result<Outcome, EngineError> {
+    /// Sends a message to the interaction's actor, activating it if needed.
+    async fn ask<M, R>(&self, id: InteractionId, msg: M) -> Result<R, EngineError>
+    where
+        M: Message<Result = Result<R, EngineError>> + Clone + Send + 'static,
+        R: Send + 'static,
+        InteractionActor: Handler<M>,
+    {
         for _ in 0..ATTEMPTS {
             let active = self.addr(id)?;
             match active
                 .addr
-                .send(Execute(command.clone()))
+                .send(msg.clone())
                 .timeout(self.options.timeout)
                 .await
             {
@@ -241,22 +242,18 @@ impl Registry {
         Err(EngineError::Unavailable)
     }
 
+    /// Runs a command on an interaction and answers once its events are durable.
+    pub async fn execute(
+        &self,
+        id: InteractionId,
+        command: CommandEnvelope,
+    ) -> Result<Outcome, EngineError> {
+        self.ask(id, Execute(command)).await
+    }
+
     /// The actor's current state (activating it if needed).
     pub async fn state(&self, id: InteractionId) -> Result<Interaction, EngineError> {
-        for _ in 0..ATTEMPTS {
-            let active = self.addr(id)?;
-            match active
-                .addr
-                .send(GetState)
-                .timeout(self.options.timeout)
-                .await
-            {
-                Ok(result) => return result,
-                Err(MailboxError::Closed) => self.forget(id, active.generation),
-                Err(MailboxError::Timeout) => return Err(EngineError::Unavailable),
-            }
-        }
-        Err(EngineError::Unavailable)
+        self.ask(id, GetState).await
     }
 
     /// Stops every actor (each saves its snapshot) and the arbiter they run on.

@@ -16,7 +16,58 @@ pub struct AuditFilter {
     pub to_micros: Option<i64>,
 }
 
+/// A filter as people write it (query string or command line), before it is parsed.
+#[derive(Debug, Clone, Default)]
+pub struct FilterText {
+    pub stream: Option<String>,
+    pub interaction: Option<String>,
+    pub principal: Option<String>,
+    pub event_type: Option<String>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+}
+
+/// Parses an RFC 3339 time into microseconds since the epoch; errors name the field.
+pub fn parse_time(field: &str, s: &str) -> Result<i64, String> {
+    time::OffsetDateTime::parse(s.trim(), &time::format_description::well_known::Rfc3339)
+        .map(|t| (t.unix_timestamp_nanos() / 1000) as i64)
+        .map_err(|_| format!("{field}: {s:?} is not an RFC 3339 time such as 2026-11-24T09:00:00Z"))
+}
+
 impl AuditFilter {
+    /// Parses a written filter; each error names the field at fault.
+    pub fn parse(t: &FilterText) -> Result<AuditFilter, String> {
+        let stream = match (&t.stream, &t.interaction) {
+            (Some(_), Some(_)) => return Err("stream: give stream or interaction, not both".into()),
+            (Some(s), None) => Some(s.clone()),
+            (None, Some(i)) => Some(
+                i.parse::<crate::domain::InteractionId>()
+                    .map_err(|e| format!("interaction: {e}"))?
+                    .stream(),
+            ),
+            (None, None) => None,
+        };
+        let principal = match &t.principal {
+            Some(p) => Some(Principal::from_label(p).ok_or_else(|| {
+                format!(
+                    "principal: {p:?} is not customer:<address>, user:<name> or system:<component>"
+                )
+            })?),
+            None => None,
+        };
+        Ok(AuditFilter {
+            stream,
+            principal,
+            event_type: t.event_type.clone(),
+            from_micros: t
+                .from
+                .as_deref()
+                .map(|s| parse_time("from", s))
+                .transpose()?,
+            to_micros: t.to.as_deref().map(|s| parse_time("to", s)).transpose()?,
+        })
+    }
+
     pub fn matches(&self, e: &RecordedEvent) -> bool {
         self.stream.as_ref().is_none_or(|s| &e.stream == s)
             && self.principal.as_ref().is_none_or(|p| &e.principal == p)

@@ -49,37 +49,7 @@ macro_rules! interaction_codec {
     };
 }
 
-interaction_codec!(
-    InteractionReceived,
-    InteractionQueued,
-    RoutingLocked,
-    RoutingUnlocked,
-    InteractionOffered,
-    OfferAccepted,
-    OfferRejected,
-    OfferExpired,
-    InteractionTransferred,
-    ConsultationStarted,
-    ConsultationEnded,
-    ReturnedToQueue,
-    InteractionReplied,
-    InteractionDone,
-    MovedBySupervisor,
-    Reprioritised,
-    AssignedBySupervisor,
-    InteractionStopped,
-    InteractionCategorised,
-    ReplyDrafted,
-    DraftUpdated,
-    ReplyReleased,
-    OutboundQueued,
-    ReviewStarted,
-    ReplyApproved,
-    ReturnedForRevision,
-    SendingStarted,
-    ReplySent,
-    SendFailed,
-);
+crate::domain::interaction::for_each_interaction_event!(interaction_codec);
 
 impl DomainEvent {
     pub fn event_type(&self) -> &'static str {

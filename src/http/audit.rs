@@ -4,9 +4,8 @@ use super::auth::Caller;
 use super::problem::{ApiError, Problem};
 use super::views::AuditPage;
 use crate::domain::user::Role;
-use crate::domain::Principal;
 use crate::events::export;
-use crate::events::query::{page, AuditFilter};
+use crate::events::query::{page, AuditFilter, FilterText};
 use crate::startup::Engine;
 use actix_web::{get, web, HttpResponse};
 use serde::Deserialize;
@@ -34,49 +33,17 @@ pub struct AuditQuery {
     pub limit: Option<usize>,
 }
 
-/// Parses an RFC 3339 time into microseconds since the epoch.
-pub fn parse_time(field: &str, s: &str) -> Result<i64, String> {
-    time::OffsetDateTime::parse(s.trim(), &time::format_description::well_known::Rfc3339)
-        .map(|t| (t.unix_timestamp_nanos() / 1000) as i64)
-        .map_err(|_| format!("{field}: {s:?} is not an RFC 3339 time such as 2026-11-24T09:00:00Z"))
-}
-
 impl AuditQuery {
     fn filter(&self) -> Result<AuditFilter, ApiError> {
-        let bad = ApiError::BadRequest;
-        let stream = match (&self.stream, &self.interaction) {
-            (Some(_), Some(_)) => return Err(bad("give stream or interaction, not both".into())),
-            (Some(s), None) => Some(s.clone()),
-            (None, Some(i)) => Some(super::interactions::parse_id(i)?.stream()),
-            (None, None) => None,
-        };
-        let principal = match &self.principal {
-            Some(p) => Some(Principal::from_label(p).ok_or_else(|| {
-                bad(format!(
-                    "principal: {p:?} is not customer:<address>, user:<name> or system:<component>"
-                ))
-            })?),
-            None => None,
-        };
-        let from_micros = self
-            .from
-            .as_deref()
-            .map(|s| parse_time("from", s))
-            .transpose()
-            .map_err(bad)?;
-        let to_micros = self
-            .to
-            .as_deref()
-            .map(|s| parse_time("to", s))
-            .transpose()
-            .map_err(bad)?;
-        Ok(AuditFilter {
-            stream,
-            principal,
+        AuditFilter::parse(&FilterText {
+            stream: self.stream.clone(),
+            interaction: self.interaction.clone(),
+            principal: self.principal.clone(),
             event_type: self.event_type.clone(),
-            from_micros,
-            to_micros,
+            from: self.from.clone(),
+            to: self.to.clone(),
         })
+        .map_err(ApiError::BadRequest)
     }
 }
 

@@ -243,6 +243,13 @@ macro_rules! interaction_events {
             }
             /// Every type name this aggregate records.
             pub const TYPES: &'static [&'static str] = &[$(stringify!($variant)),*];
+
+            /// When the event happened in the domain (the time carried by its command).
+            pub fn at(&self) -> Millis {
+                match self {
+                    $(InteractionEvent::$variant(e) => e.at,)*
+                }
+            }
         }
 
         $(impl From<$variant> for InteractionEvent {
@@ -253,72 +260,43 @@ macro_rules! interaction_events {
     };
 }
 
-interaction_events!(
-    InteractionReceived,
-    InteractionQueued,
-    RoutingLocked,
-    RoutingUnlocked,
-    InteractionOffered,
-    OfferAccepted,
-    OfferRejected,
-    OfferExpired,
-    InteractionTransferred,
-    ConsultationStarted,
-    ConsultationEnded,
-    ReturnedToQueue,
-    InteractionReplied,
-    InteractionDone,
-    MovedBySupervisor,
-    Reprioritised,
-    AssignedBySupervisor,
-    InteractionStopped,
-    InteractionCategorised,
-    ReplyDrafted,
-    DraftUpdated,
-    ReplyReleased,
-    OutboundQueued,
-    ReviewStarted,
-    ReplyApproved,
-    ReturnedForRevision,
-    SendingStarted,
-    ReplySent,
-    SendFailed,
-);
-
-impl InteractionEvent {
-    /// When the event happened in the domain (the time carried by its command).
-    pub fn at(&self) -> Millis {
-        use InteractionEvent::*;
-        match self {
-            InteractionReceived(e) => e.at,
-            InteractionQueued(e) => e.at,
-            RoutingLocked(e) => e.at,
-            RoutingUnlocked(e) => e.at,
-            InteractionOffered(e) => e.at,
-            OfferAccepted(e) => e.at,
-            OfferRejected(e) => e.at,
-            OfferExpired(e) => e.at,
-            InteractionTransferred(e) => e.at,
-            ConsultationStarted(e) => e.at,
-            ConsultationEnded(e) => e.at,
-            ReturnedToQueue(e) => e.at,
-            InteractionReplied(e) => e.at,
-            InteractionDone(e) => e.at,
-            MovedBySupervisor(e) => e.at,
-            Reprioritised(e) => e.at,
-            AssignedBySupervisor(e) => e.at,
-            InteractionStopped(e) => e.at,
-            InteractionCategorised(e) => e.at,
-            ReplyDrafted(e) => e.at,
-            DraftUpdated(e) => e.at,
-            ReplyReleased(e) => e.at,
-            OutboundQueued(e) => e.at,
-            ReviewStarted(e) => e.at,
-            ReplyApproved(e) => e.at,
-            ReturnedForRevision(e) => e.at,
-            SendingStarted(e) => e.at,
-            ReplySent(e) => e.at,
-            SendFailed(e) => e.at,
-        }
-    }
+/// Calls `$callback!(A, B, …)` with every interaction event type: the one list of them, shared by
+/// the enum here and the payload codec in `events::upcast`.
+macro_rules! for_each_interaction_event {
+    ($callback:ident) => {
+        $callback!(
+            InteractionReceived,
+            InteractionQueued,
+            RoutingLocked,
+            RoutingUnlocked,
+            InteractionOffered,
+            OfferAccepted,
+            OfferRejected,
+            OfferExpired,
+            InteractionTransferred,
+            ConsultationStarted,
+            ConsultationEnded,
+            ReturnedToQueue,
+            InteractionReplied,
+            InteractionDone,
+            MovedBySupervisor,
+            Reprioritised,
+            AssignedBySupervisor,
+            InteractionStopped,
+            InteractionCategorised,
+            ReplyDrafted,
+            DraftUpdated,
+            ReplyReleased,
+            OutboundQueued,
+            ReviewStarted,
+            ReplyApproved,
+            ReturnedForRevision,
+            SendingStarted,
+            ReplySent,
+            SendFailed,
+        );
+    };
 }
+pub(crate) use for_each_interaction_event;
+
+for_each_interaction_event!(interaction_events);
