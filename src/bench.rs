@@ -25,7 +25,7 @@ pub struct BenchArgs {
     #[arg(long, default_value_t = 1_000_000)]
     pub events: u64,
     /// Seconds per append round.
-    #[arg(long, default_value_t = 3.0)]
+    #[arg(long, default_value_t = 3.0, value_parser = positive_seconds)]
     pub seconds: f64,
     /// Interactions for the memory figure.
     #[arg(long, default_value_t = 200_000)]
@@ -39,6 +39,15 @@ pub struct BenchArgs {
     /// Run one section only: memory, appends or log.
     #[arg(long)]
     pub only: Option<String>,
+}
+
+fn positive_seconds(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 && v <= 3600.0 => Ok(v),
+        _ => Err(format!(
+            "{s:?} is not a number of seconds between 0 and 3600"
+        )),
+    }
 }
 
 fn rss_bytes() -> u64 {
@@ -237,12 +246,7 @@ pub fn run(args: BenchArgs) -> Result<(), String> {
     };
     let root = TempDir(args.dir.join(format!("run-{}", std::process::id())));
     std::fs::create_dir_all(&root.0).map_err(|e| format!("{}: {e}", root.0.display()))?;
-    let mut report = String::new();
-    let mut say = |line: String| {
-        println!("{line}");
-        report.push_str(&line);
-        report.push('\n');
-    };
+    let say = |line: String| println!("{line}");
     say(format!(
         "postroom bench: {} cores, payload ~200 bytes per event, {secs}s per round",
         std::thread::available_parallelism()

@@ -223,8 +223,8 @@ impl Settings {
                 "must be a positive number of seconds",
             ));
         }
-        if self.log.cache_mib == 0 {
-            return Err(invalid("log.cache_mib", "must be at least 1"));
+        if !(1..=1 << 20).contains(&self.log.cache_mib) {
+            return Err(invalid("log.cache_mib", "must be between 1 and 1048576"));
         }
         if self.projections.snapshot_every == 0 {
             return Err(invalid("projections.snapshot_every", "must be at least 1"));
@@ -244,6 +244,13 @@ impl Settings {
             return Err(invalid(
                 "webform.max_body_bytes",
                 "must be between 1 and 16777216",
+            ));
+        }
+        // The subject travels in the event, whose payload the log caps at 64 KiB.
+        if !(1..=4000).contains(&self.webform.max_subject_chars) {
+            return Err(invalid(
+                "webform.max_subject_chars",
+                "must be between 1 and 4000",
             ));
         }
         Ok(())

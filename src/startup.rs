@@ -87,6 +87,7 @@ pub struct Engine {
     pub projections: ProjectionRunner,
     pub registry: Registry,
     pub workflow: Workflow,
+    shut_down: std::sync::atomic::AtomicBool,
 }
 
 impl Engine {
@@ -117,11 +118,19 @@ impl Engine {
             projections,
             registry,
             workflow,
+            shut_down: std::sync::atomic::AtomicBool::new(false),
         })
+    }
+
+    pub fn is_shut_down(&self) -> bool {
+        self.shut_down.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// Finishes what a crash interrupted: an interaction received but never queued is queued now.
     pub async fn resume(&self) {
+        if self.is_shut_down() {
+            return;
+        }
         let stranded: Vec<_> = self
             .projections
             .read(|p| p.awaiting_workflow.iter().copied().collect());
@@ -145,6 +154,8 @@ impl Engine {
     /// Stops the actors, the projection runner (final snapshot) and the log writer. Whoever
     /// still holds the engine afterwards can read, but nothing more is written.
     pub fn shutdown(&self) {
+        self.shut_down
+            .store(true, std::sync::atomic::Ordering::SeqCst);
         self.registry.stop();
         self.projections.shutdown();
         self.storage.store.close();
@@ -175,6 +186,8 @@ impl Application {
     /// Binds the listener and prepares the server. Must run inside an actix system.
     pub async fn build(settings: Settings) -> Result<Application, StartError> {
         let addr = settings.listen_addr();
+        // The data folder first: a second server on it says so, not "address in use".
+        let engine = Arc::new(Engine::start(settings)?);
         let listener = TcpListener::bind(addr).map_err(|source| StartError::Listen {
             addr: addr.to_string(),
             source,
@@ -183,8 +196,20 @@ impl Application {
             .local_addr()
             .map(|a| a.port())
             .unwrap_or(addr.port());
-        let engine = Arc::new(Engine::start(settings)?);
         engine.resume().await;
+        // Whatever a failed request left received gets queued within seconds, not at the next
+        // start.
+        {
+            let engine = engine.clone();
+            actix_web::rt::spawn(async move {
+                let mut tick = tokio::time::interval(Duration::from_secs(5));
+                tick.tick().await;
+                while !engine.is_shut_down() {
+                    tick.tick().await;
+                    engine.resume().await;
+                }
+            });
+        }
         let info = serde_json::json!({
             "pid": std::process::id(),
             "url": format!("http://{}:{}", addr.ip(), port),

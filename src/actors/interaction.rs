@@ -12,6 +12,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+/// New events since the last snapshot that make passivation save a new one.
+const SNAPSHOT_AFTER: u64 = 16;
+
 /// Run one command against this interaction.
 #[derive(Message, Clone)]
 #[rtype(result = "Result<Outcome, EngineError>")]
@@ -140,7 +143,8 @@ impl Actor for InteractionActor {
 
     fn stopped(&mut self, _ctx: &mut Self::Context) {
         if let Ok(state) = &self.state {
-            if state.version > self.snapshot_version {
+            // Short streams replay faster than a snapshot decodes; snapshot long ones only.
+            if state.version >= self.snapshot_version + SNAPSHOT_AFTER {
                 self.snapshots.save(&self.stream, state);
             }
         }
@@ -187,11 +191,10 @@ impl Handler<Execute> for InteractionActor {
         }
         let new_events: Vec<NewEvent> = events
             .iter()
-            .enumerate()
-            .map(|(i, ev)| {
+            .map(|ev| {
                 let domain = DomainEvent::Interaction(ev.clone());
                 NewEvent {
-                    id: cmd.event_id(i),
+                    id: uuid::Uuid::now_v7(),
                     event_type: domain.event_type().to_string(),
                     schema_version: domain.event_version(),
                     payload: domain.encode_payload(),
@@ -221,12 +224,7 @@ impl Handler<Execute> for InteractionActor {
                         for ev in &events {
                             s = evolve(s, ev);
                         }
-                        // An idempotent re-append may answer an older version: trust the log.
-                        if s.version != r.stream_version {
-                            act.load();
-                        } else {
-                            act.state = Ok(s);
-                        }
+                        act.state = Ok(s);
                         act.last_activity = Instant::now();
                         Ok(Outcome {
                             interaction_id: id,

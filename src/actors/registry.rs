@@ -42,9 +42,6 @@ pub struct CommandEnvelope {
     pub principal: Principal,
     pub correlation_id: uuid::Uuid,
     pub causation_id: Option<uuid::Uuid>,
-    /// When set, event ids derive from it, so re-running the same command after a crash is
-    /// answered from the log instead of recorded twice.
-    pub command_id: Option<uuid::Uuid>,
 }
 
 impl CommandEnvelope {
@@ -54,22 +51,6 @@ impl CommandEnvelope {
             principal,
             correlation_id: uuid::Uuid::now_v7(),
             causation_id: None,
-            command_id: None,
-        }
-    }
-
-    /// The id of the `i`-th event this command records.
-    pub fn event_id(&self, i: usize) -> uuid::Uuid {
-        match self.command_id {
-            Some(c) => {
-                let mut bytes = c.as_bytes().to_vec();
-                bytes.extend_from_slice(&(i as u64).to_be_bytes());
-                let h = codec::sha256(&bytes);
-                let mut b = [0u8; 16];
-                b.copy_from_slice(&h[..16]);
-                uuid::Builder::from_custom_bytes(b).into_uuid()
-            }
-            None => uuid::Uuid::now_v7(),
         }
     }
 }

@@ -213,7 +213,7 @@ pub struct ContentRef(pub [u8; 32]);
 impl Serialize for ContentRef {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         if s.is_human_readable() {
-            s.serialize_str(&hex::encode(self.0))
+            s.serialize_str(&self.to_hex())
         } else {
             self.0.serialize(s)
         }
@@ -224,11 +224,8 @@ impl<'de> Deserialize<'de> for ContentRef {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         if d.is_human_readable() {
             let s = String::deserialize(d)?;
-            let bytes = hex::decode(&s).map_err(serde::de::Error::custom)?;
-            let arr: [u8; 32] = bytes
-                .try_into()
-                .map_err(|_| serde::de::Error::custom("a content reference is 32 bytes"))?;
-            Ok(ContentRef(arr))
+            ContentRef::from_hex(&s)
+                .ok_or_else(|| serde::de::Error::custom("a content reference is 64 hex digits"))
         } else {
             <[u8; 32]>::deserialize(d).map(ContentRef)
         }
@@ -237,7 +234,20 @@ impl<'de> Deserialize<'de> for ContentRef {
 
 impl ContentRef {
     pub fn to_hex(&self) -> String {
-        hex::encode(self.0)
+        self.0.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    pub fn from_hex(s: &str) -> Option<ContentRef> {
+        let s = s.as_bytes();
+        if s.len() != 64 {
+            return None;
+        }
+        let digit = |c: u8| (c as char).to_digit(16);
+        let mut out = [0u8; 32];
+        for (i, pair) in s.chunks(2).enumerate() {
+            out[i] = (digit(pair[0])? * 16 + digit(pair[1])?) as u8;
+        }
+        Some(ContentRef(out))
     }
 }
 

@@ -262,9 +262,19 @@ pub fn verify_store(
     Ok(check.report)
 }
 
+/// What an export is expected to hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportKind {
+    /// The whole log from position 1: a missing line is an error.
+    Complete,
+    /// A filtered export: positions may jump; every record and every adjacent link still verify.
+    Filtered,
+}
+
 /// Verifies an NDJSON export: each line must be exactly what this record renders to, and its
-/// hash and links must hold. A filtered export may skip positions; its records still verify.
-pub fn verify_file(reader: impl BufRead) -> Result<VerifyReport, VerifyError> {
+/// hash and links must hold.
+pub fn verify_file(reader: impl BufRead, kind: ExportKind) -> Result<VerifyReport, VerifyError> {
+    let contiguous = kind == ExportKind::Complete;
     let mut check = ChainCheck::default();
     for (i, line) in reader.split(b'\n').enumerate() {
         let at_line = |why: String| VerifyError {
@@ -283,7 +293,7 @@ pub fn verify_file(reader: impl BufRead) -> Result<VerifyReport, VerifyError> {
             where_: format!("position {} (line {})", e.position, i + 1),
             why,
         };
-        check.check(&e, false).map_err(at_pos)?;
+        check.check(&e, contiguous).map_err(at_pos)?;
         if to_line(&e) != text {
             return Err(at_pos(
                 "the line differs from the record its hashed fields describe".into(),

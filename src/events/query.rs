@@ -115,7 +115,13 @@ pub fn page(
             next_after: None,
         });
     }
-    let mut next = after + 1;
+    // `after` comes from the caller: u64::MAX must mean "nothing after", not wrap to 0.
+    let Some(mut next) = after.checked_add(1) else {
+        return Ok(Page {
+            events,
+            next_after: None,
+        });
+    };
     let mut scanned = 0;
     while next <= head && scanned < max_scan {
         let batch = store.read_all(next, 1024.min(max_scan - scanned))?;

@@ -175,15 +175,16 @@ impl SledStore {
         let log = tree("log")?;
         let streams = tree("log_streams")?;
         let ids = tree("log_ids")?;
-        let (last_pos, last_hash) = match log.last().map_err(|e| sled_err("reading the log", e))? {
-            Some((k, v)) => {
-                let pos = be_u64(&k);
-                let rec = codec::decode_record(&v)
-                    .map_err(|why| StoreError::Corrupt { position: pos, why })?;
-                (pos, rec.hash)
-            }
-            None => (0, [0u8; 32]),
-        };
+        let (last_pos, last_hash, last_recorded) =
+            match log.last().map_err(|e| sled_err("reading the log", e))? {
+                Some((k, v)) => {
+                    let pos = be_u64(&k);
+                    let rec = codec::decode_record(&v)
+                        .map_err(|why| StoreError::Corrupt { position: pos, why })?;
+                    (pos, rec.hash, rec.recorded_at_micros)
+                }
+                None => (0, [0u8; 32], 0),
+            };
         repair_indexes(&log, &streams, &ids, last_pos)?;
         db.flush()
             .map_err(|e| sled_err("flushing the repaired indexes", e))?;
@@ -217,6 +218,7 @@ impl SledStore {
             head_hash: last_hash,
             heads: HashMap::new(),
             max_batch: options.max_batch_events.max(1),
+            last_recorded,
         };
         let handle = std::thread::Builder::new()
             .name("log-committer".into())
@@ -401,6 +403,8 @@ struct Committer {
     /// Last version of recently written streams (bounded; the index answers the rest).
     heads: HashMap<String, u64>,
     max_batch: usize,
+    /// The recorded time of the last event, in microseconds.
+    last_recorded: i64,
 }
 
 /// What staging a batch has added but not yet written.
@@ -514,12 +518,17 @@ impl Committer {
         else {
             return Ok(None);
         };
-        let pos = be_u64(&value[..8.min(value.len())]);
-        let (append_first, append_last) = if value.len() == 24 {
-            (be_u64(&value[8..16]), be_u64(&value[16..]))
-        } else {
-            (pos, pos)
-        };
+        if value.len() != 24 {
+            return Err(StoreError::Corrupt {
+                position: 0,
+                why: format!("an id index entry of {} bytes (24 expected)", value.len()),
+            });
+        }
+        let (pos, append_first, append_last) = (
+            be_u64(&value[..8]),
+            be_u64(&value[8..16]),
+            be_u64(&value[16..]),
+        );
         let v = self
             .inner
             .log
@@ -645,7 +654,10 @@ impl Committer {
             });
         }
 
-        let recorded_at_micros = now_micros();
+        // Strictly increasing: auditors get a monotonic clock, and the index repair can tell two
+        // appends to one stream apart by their time.
+        let recorded_at_micros = now_micros().max(self.last_recorded + 1);
+        self.last_recorded = recorded_at_micros;
         let first_position = self.next_pos;
         let last_position = first_position + req.events.len() as u64 - 1;
         let mut version = current;

@@ -132,6 +132,18 @@ pub fn app(
     routes(base.into_utoipa_app())
         .into_app()
         .default_service(web::to(not_found))
+        .wrap_fn(|req, srv| {
+            // One span per request; authentication records the user into it.
+            let span = tracing::info_span!(
+                "request",
+                method = %req.method(),
+                path = %req.path(),
+                user = tracing::field::Empty,
+            );
+            use actix_web::dev::Service;
+            use tracing::Instrument;
+            srv.call(req).instrument(span)
+        })
 }
 
 /// A JSON body whose errors name the field at fault (`from: invalid type: …`).

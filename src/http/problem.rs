@@ -110,7 +110,9 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::Unavailable => ApiError::Unavailable(e.to_string()),
-            StoreError::WrongExpectedVersion { .. } => ApiError::Conflict(e.to_string()),
+            StoreError::WrongExpectedVersion { .. } | StoreError::IdempotencyConflict { .. } => {
+                ApiError::Conflict(e.to_string())
+            }
             other => ApiError::internal("event log failure", other),
         }
     }

@@ -81,24 +81,20 @@ pub async fn get_queue(
     }
     let configured = engine.settings.queue_names().contains(&name);
     let view = engine.projections.read(|p| {
-        let contents = p.queues.contents(&name)?;
-        let mut depth = 0;
+        let depth = p.queues.depth(&name)?;
         let mut items = Vec::new();
-        for (i, entry) in contents.enumerate() {
-            depth += 1;
-            if i < limit {
-                if let Some(s) = p.cache.get(&entry.id) {
-                    items.push(QueueItem {
-                        rank: i + 1,
-                        interaction_id: entry.id.to_string(),
-                        priority: s.priority,
-                        waiting_since: rfc3339_millis(entry.since),
-                        status: s.status.name(),
-                        locked: s.status.is_locked_by_routing(),
-                        from: s.from.clone(),
-                        subject: s.subject.clone(),
-                    });
-                }
+        for (i, entry) in p.queues.contents(&name)?.take(limit).enumerate() {
+            if let Some(s) = p.cache.get(&entry.id) {
+                items.push(QueueItem {
+                    rank: i + 1,
+                    interaction_id: entry.id.to_string(),
+                    priority: s.priority,
+                    waiting_since: rfc3339_millis(entry.since),
+                    status: s.status.name(),
+                    locked: s.status.is_locked_by_routing(),
+                    from: s.from.clone(),
+                    subject: s.subject.clone(),
+                });
             }
         }
         Some(QueueView {

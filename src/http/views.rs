@@ -159,7 +159,7 @@ pub struct AuditPage {
     /// Events in position order, each as in `postroom audit export`.
     #[schema(value_type = Vec<Object>)]
     pub events: Vec<serde_json::Value>,
-    /// Pass as `after` for the next page; absent when the log has been read to its head.
+    /// Pass as `after` for the next page; null when the log has been read to its head.
     pub next_after: Option<u64>,
     /// The log's durable head when the page was read.
     pub head: u64,

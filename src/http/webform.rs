@@ -9,6 +9,7 @@ use crate::startup::{now, Engine};
 use actix_web::{post, web, HttpResponse};
 use serde::Deserialize;
 use std::time::Duration;
+use tracing::Instrument;
 use utoipa::ToSchema;
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -94,6 +95,7 @@ impl Submission {
         (status = 202, description = "Recorded durably", body = Accepted),
         (status = 400, description = "Not JSON", body = Problem),
         (status = 413, description = "Too large", body = Problem),
+        (status = 415, description = "Not application/json", body = Problem),
         (status = 422, description = "Invalid field", body = Problem),
         (status = 503, description = "The log cannot write now", body = Problem),
     )
@@ -106,7 +108,6 @@ pub async fn submit(
     let s = Submission::parse(body.0, &engine)?;
     let id = InteractionId::from_uuid(uuid::Uuid::now_v7());
     let span = tracing::info_span!("webform", interaction_id = %id);
-    let _enter = span.enter();
     // The body goes to the content store; the event carries its hash. Both reach the disk in the
     // append's flush.
     let content = engine.storage.content.put(s.body.as_bytes())?;
@@ -123,16 +124,28 @@ pub async fn submit(
         },
         Principal::Customer(s.from.as_str().to_string()),
     );
-    let position = engine
-        .workflow
-        .accept(&engine.registry, id, receive, at)
-        .await?;
-    // Read-your-writes: a GET right after this answer finds the interaction.
-    engine
-        .projections
-        .wait_for(position, Duration::from_secs(2))
-        .await;
-    tracing::info!("web form accepted");
+    // On a task of its own: a client that hangs up must not stop the workflow between receiving
+    // and queuing (the periodic sweep in startup catches whatever still ends up received).
+    let flow = {
+        let engine = engine.clone();
+        async move {
+            let position = engine
+                .workflow
+                .accept(&engine.registry, id, receive, at)
+                .await?;
+            // Read-your-writes: a GET right after this answer finds the interaction.
+            engine
+                .projections
+                .wait_for(position, Duration::from_secs(2))
+                .await;
+            tracing::info!("web form accepted");
+            Ok::<_, crate::actors::EngineError>(())
+        }
+        .instrument(span)
+    };
+    actix_web::rt::spawn(flow)
+        .await
+        .map_err(|e| ApiError::internal("web form task", e))??;
     Ok(HttpResponse::Accepted().json(Accepted {
         interaction_id: id.to_string(),
     }))

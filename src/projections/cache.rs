@@ -1,8 +1,9 @@
 //! The interaction cache: every interaction's current operational state, by id.
 //!
-//! Each state is kept as its compact bincode encoding (one allocation of about 150 bytes for a
-//! typical interaction, against about 300 bytes of struct plus a heap string per text field), and
-//! decoded when read: the cache holds every interaction in memory, reads touch a few.
+//! Each state is kept as its compact bincode encoding (one exact-size allocation of roughly 150
+//! bytes for a typical interaction, against a 296-byte struct plus a heap string per text field),
+//! and decoded when read: the cache holds every interaction in memory, reads touch a few.
+//! `postroom bench` measures about 300 resident bytes per cached interaction with its queue entry.
 
 use crate::domain::interaction::Interaction;
 use crate::domain::InteractionId;

@@ -74,6 +74,11 @@ impl Queues {
         v
     }
 
+    /// How many wait in a queue (None: nothing waits there now).
+    pub fn depth(&self, queue: &QueueName) -> Option<usize> {
+        self.queues.get(queue).map(|s| s.len())
+    }
+
     /// A queue's contents in routing order.
     pub fn contents(&self, queue: &QueueName) -> Option<impl Iterator<Item = &QueueEntry>> {
         self.queues.get(queue).map(|s| s.iter())

@@ -27,16 +27,27 @@ struct SnapshotV1 {
     users: Vec<(AgentId, User)>,
 }
 
+/// The projection snapshot's layout: users in every state and role, and the cached state.
 fn fingerprint() -> [u8; 32] {
-    let users = Users::from_snapshot(vec![(
-        AgentId::parse("fingerprint").unwrap_or_else(|_| unreachable!("a valid literal name")),
-        User::Active {
-            role: crate::domain::user::Role::Auditor,
-            token_sha256: [3; 32],
-        },
-    )]);
-    let mut bytes = codec::encode(&users.events_for_snapshot());
-    bytes.extend(codec::encode(&Interaction::default()));
+    use crate::domain::user::Role;
+    let name =
+        AgentId::parse("fingerprint").unwrap_or_else(|_| unreachable!("a valid literal name"));
+    let mut users: Vec<(AgentId, User)> =
+        [Role::Agent, Role::Supervisor, Role::Auditor, Role::Admin]
+            .into_iter()
+            .map(|role| {
+                (
+                    name.clone(),
+                    User::Active {
+                        role,
+                        token_sha256: [3; 32],
+                    },
+                )
+            })
+            .collect();
+    users.push((name.clone(), User::Revoked));
+    users.push((name, User::Absent));
+    let mut bytes = codec::encode(&users);
     bytes.extend(layout_fingerprint());
     codec::sha256(&bytes)
 }
@@ -118,35 +129,82 @@ fn decode(bytes: &[u8]) -> Result<Projections, String> {
 }
 
 /// Changes whenever the layout of `Interaction` changes, so stale snapshots (projection and
-/// aggregate) are never misread: the bincode of a fully populated sample.
+/// aggregate) are never misread: the bincode of a sample in every variant of every enum it holds
+/// (so reordered or changed variants show too), computed once.
 pub fn layout_fingerprint() -> [u8; 32] {
-    use crate::domain::interaction::{Kind, Status};
+    static FINGERPRINT: std::sync::OnceLock<[u8; 32]> = std::sync::OnceLock::new();
+    *FINGERPRINT.get_or_init(compute_layout_fingerprint)
+}
+
+fn compute_layout_fingerprint() -> [u8; 32] {
+    use crate::domain::interaction::{Channel, Kind, Status};
     use crate::domain::{AgentId, ContentRef, Millis, QueueName};
     let agent = AgentId::parse("fingerprint").ok();
-    let sample = Interaction {
-        kind: Kind::Reply {
-            parent: InteractionId::from_uuid(uuid::Uuid::from_u128(7)),
+    let a = || {
+        agent
+            .clone()
+            .unwrap_or_else(|| unreachable!("a valid literal name"))
+    };
+    let statuses = vec![
+        Status::New,
+        Status::Received,
+        Status::Queued,
+        Status::Locked { router: "r".into() },
+        Status::Offered {
+            agent: a(),
+            deadline: Millis(1),
         },
-        status: Status::Failed {
+        Status::Assigned,
+        Status::Replied,
+        Status::Done,
+        Status::Stopped { reason: "s".into() },
+        Status::Draft,
+        Status::Released,
+        Status::OutboundQueued,
+        Status::InReview { reviewer: a() },
+        Status::Approved,
+        Status::Sending { attempt: 2 },
+        Status::Sent {
+            message_id: "m".into(),
+        },
+        Status::Failed {
             attempt: 3,
             retry_at: Some(Millis(9)),
         },
-        channel: Some(crate::domain::interaction::Channel::WebForm),
-        from: "f".into(),
-        from_name: Some("n".into()),
-        subject: "s".into(),
-        content: Some(ContentRef([5; 32])),
-        queue: QueueName::parse("q").ok(),
-        priority: -4,
-        category: Some("c".into()),
-        owner: agent.clone(),
-        consultants: agent.clone().into_iter().collect(),
-        replies: vec![InteractionId::from_uuid(uuid::Uuid::from_u128(8))],
-        attempts: 2,
-        revisions: 1,
-        created_at: Millis(10),
-        updated_at: Millis(11),
-        version: 12,
-    };
-    codec::sha256(&codec::encode(&sample))
+    ];
+    let kinds = [
+        Kind::Inbound,
+        Kind::Reply {
+            parent: InteractionId::from_uuid(uuid::Uuid::from_u128(7)),
+        },
+    ];
+    let mut bytes = Vec::new();
+    for (i, status) in statuses.into_iter().enumerate() {
+        let sample = Interaction {
+            kind: kinds[i % 2].clone(),
+            status,
+            channel: Some(if i % 2 == 0 {
+                Channel::Email
+            } else {
+                Channel::WebForm
+            }),
+            from: "f".into(),
+            from_name: Some("n".into()),
+            subject: "s".into(),
+            content: Some(ContentRef([5; 32])),
+            queue: QueueName::parse("q").ok(),
+            priority: -4,
+            category: Some("c".into()),
+            owner: agent.clone(),
+            consultants: agent.clone().into_iter().collect(),
+            replies: vec![InteractionId::from_uuid(uuid::Uuid::from_u128(8))],
+            attempts: 2,
+            revisions: 1,
+            created_at: Millis(10),
+            updated_at: Millis(11),
+            version: 12,
+        };
+        bytes.extend(codec::encode(&sample));
+    }
+    codec::sha256(&bytes)
 }

@@ -3,7 +3,7 @@
 //! Every test runs the `postroom` binary. Servers are child processes held by a guard that kills
 //! them, so a failing test leaves nothing running; `crash.rs` uses the same harness.
 
-use postroom::events::export::verify_file;
+use postroom::events::export::{verify_file, ExportKind};
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -656,7 +656,7 @@ fn every_single_byte_alteration_of_an_export_is_found() -> TestResult {
     ])
     .assert_success();
     let export = std::fs::read(&file)?;
-    verify_file(&export[..])?;
+    verify_file(&export[..], ExportKind::Complete)?;
     let mut line = 1;
     let mut tried = 0;
     for at in 0..export.len() {
@@ -664,7 +664,7 @@ fn every_single_byte_alteration_of_an_export_is_found() -> TestResult {
             let mut bytes = export.clone();
             bytes[at] ^= flip;
             tried += 1;
-            match verify_file(&bytes[..]) {
+            match verify_file(&bytes[..], ExportKind::Complete) {
                 Ok(report) => panic!(
                     "byte {at} ({:?}) xor {flip:#x} went unnoticed: {report:?}",
                     export[at] as char
@@ -739,12 +739,18 @@ fn filtered_exports_hold_exactly_the_matching_events_and_verify() -> TestResult 
             .collect();
         assert!(!want.is_empty(), "{flag} {value} matches something");
         assert_eq!(got, want, "{flag} {value}");
-        let out = postroom(&["audit", "verify", "--file", arg(&path)]);
+        // A filtered export skips positions: it verifies with --allow-gaps, and not without.
+        let out = postroom(&["audit", "verify", "--allow-gaps", "--file", arg(&path)]);
         assert!(
             out.assert_success()
                 .stdout
                 .starts_with(&format!("ok: {} events verified", want.len())),
             "{flag} {value}: {out:#?}"
+        );
+        let strict = postroom(&["audit", "verify", "--file", arg(&path)]);
+        assert!(
+            !strict.status.success(),
+            "{flag} {value}: a filtered export is not complete"
         );
     }
     assert_eq!(
@@ -837,7 +843,7 @@ fn exports_of_many_pages_are_complete_through_the_api_and_from_the_folder() -> T
             std::fs::read(&path)? == std::fs::read(&remote[i])?,
             "{filter:?}: the export through the API differs from the folder's"
         );
-        postroom(&["audit", "verify", "--file", arg(&path)]).assert_success();
+        postroom(&["audit", "verify", "--allow-gaps", "--file", arg(&path)]).assert_success();
     }
     let all = export_lines(&root.path().join("local-0.ndjson"));
     for (i, e) in all.iter().enumerate() {

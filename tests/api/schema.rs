@@ -46,7 +46,7 @@ fn the_recorded_v1_log_still_verifies() {
     );
     for path in logs {
         let f = std::fs::File::open(&path).unwrap();
-        let report = export::verify_file(std::io::BufReader::new(f))
+        let report = export::verify_file(std::io::BufReader::new(f), export::ExportKind::Complete)
             .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         assert!(report.events > 0);
         assert_eq!(report.gaps, 0, "a recorded log is complete");

@@ -3,7 +3,7 @@
 use postroom::domain::user::{Role, UserAdded, UserEvent};
 use postroom::domain::{AgentId, Millis, Principal};
 use postroom::events::codec;
-use postroom::events::export::{self, verify_file, verify_store, write_lines};
+use postroom::events::export::{self, verify_file, verify_store, write_lines, ExportKind};
 use postroom::events::sled_store::open_db;
 use postroom::events::{
     AppendRequest, AppendResult, DomainEvent, Durability, EventStore, ExpectedVersion, NewEvent,
@@ -1136,7 +1136,7 @@ fn an_export_verifies_and_any_flipped_byte_in_it_is_detected() -> TestResult {
     let ts = TestStore::new();
     populate_for_export(ts.store())?;
     let text = export_all(ts.store())?;
-    let report = verify_file(&text[..])?;
+    let report = verify_file(&text[..], ExportKind::Complete)?;
     assert_eq!((report.events, report.links, report.gaps), (24, 23, 0));
     let as_str = std::str::from_utf8(&text)?;
     assert!(
@@ -1181,7 +1181,7 @@ fn an_export_verifies_and_any_flipped_byte_in_it_is_detected() -> TestResult {
             let mut tampered = text.clone();
             tampered[at] ^= mask;
             assert!(
-                verify_file(&tampered[..]).is_err(),
+                verify_file(&tampered[..], ExportKind::Complete).is_err(),
                 "flipping byte {at} ({:?}) with {mask:#04x} went unnoticed; its line: {}",
                 text[at] as char,
                 line_around(as_str, at)
@@ -1212,24 +1212,36 @@ fn join_lines(lines: &[String]) -> Vec<u8> {
 }
 
 #[test]
-fn deleting_lines_from_an_export_is_reported_as_gaps_not_as_tampering() -> TestResult {
+fn deleting_lines_from_an_export_fails_a_complete_check_and_shows_as_gaps_in_a_filtered_one(
+) -> TestResult {
     let ts = TestStore::new();
     populate_for_export(ts.store())?;
     let lines = export_lines(ts.store())?;
+    for gone in [0, 10, lines.len() / 2] {
+        let mut cut = lines.clone();
+        cut.remove(gone);
+        assert!(
+            verify_file(&join_lines(&cut)[..], ExportKind::Complete).is_err(),
+            "a complete export missing line {gone} must fail"
+        );
+    }
 
     let mut middle_gone = lines.clone();
     middle_gone.remove(10);
-    let report = verify_file(&join_lines(&middle_gone)[..])?;
+    let report = verify_file(&join_lines(&middle_gone)[..], ExportKind::Filtered)?;
     assert_eq!((report.events, report.gaps, report.links), (23, 1, 21));
 
     let mut two_apart_gone = lines.clone();
     two_apart_gone.remove(15);
     two_apart_gone.remove(5);
-    assert_eq!(verify_file(&join_lines(&two_apart_gone)[..])?.gaps, 2);
+    assert_eq!(
+        verify_file(&join_lines(&two_apart_gone)[..], ExportKind::Filtered)?.gaps,
+        2
+    );
 
     let mut head_gone = lines.clone();
     head_gone.remove(0);
-    let report = verify_file(&join_lines(&head_gone)[..])?;
+    let report = verify_file(&join_lines(&head_gone)[..], ExportKind::Filtered)?;
     assert_eq!((report.gaps, report.first_position), (0, Some(2)));
     Ok(())
 }
@@ -1246,13 +1258,15 @@ fn a_tampered_prev_hash_or_reordered_lines_fail_verification() -> TestResult {
     record.prev_hash = [0xab; 32];
     let mut tampered = lines.clone();
     tampered[10] = export::to_line(&record);
-    let err = verify_file(&join_lines(&tampered)[..]).expect_err("a changed prev_hash");
+    let err = verify_file(&join_lines(&tampered)[..], ExportKind::Complete)
+        .expect_err("a changed prev_hash");
     assert!(err.where_.contains("position 11"), "{err}");
 
     // Re-hashed after the change: the record is self-consistent, but the link to 10 breaks.
     record.hash = codec::compute_hash(&record);
     tampered[10] = export::to_line(&record);
-    let err = verify_file(&join_lines(&tampered)[..]).expect_err("a forged link");
+    let err =
+        verify_file(&join_lines(&tampered)[..], ExportKind::Complete).expect_err("a forged link");
     assert!(err.where_.contains("position 11"), "{err}");
     assert!(err.why.contains("prev_hash"), "{err}");
 
@@ -1262,14 +1276,14 @@ fn a_tampered_prev_hash_or_reordered_lines_fail_verification() -> TestResult {
     first.hash = codec::compute_hash(&first);
     let mut tampered = lines.clone();
     tampered[0] = export::to_line(&first);
-    assert!(verify_file(&join_lines(&tampered)[..]).is_err());
+    assert!(verify_file(&join_lines(&tampered)[..], ExportKind::Complete).is_err());
 
     let mut swapped = lines.clone();
     swapped.swap(4, 5);
-    assert!(verify_file(&join_lines(&swapped)[..]).is_err());
+    assert!(verify_file(&join_lines(&swapped)[..], ExportKind::Complete).is_err());
     let mut doubled = lines.clone();
     doubled.insert(7, lines[7].clone());
-    assert!(verify_file(&join_lines(&doubled)[..]).is_err());
+    assert!(verify_file(&join_lines(&doubled)[..], ExportKind::Complete).is_err());
     Ok(())
 }
 
