@@ -11,6 +11,7 @@ pub mod content;
 pub mod domain;
 pub mod events;
 pub mod http;
+pub mod mail;
 pub mod projections;
 pub mod settings;
 pub mod startup;

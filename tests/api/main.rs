@@ -1,6 +1,7 @@
 //! Integration tests, compiled as one binary (one link instead of many).
 
 mod cli;
+mod corpus;
 mod crash;
 mod engine;
 mod helpers;

@@ -1,0 +1,484 @@
+//! MIME parsing with `mail-parser`: every message yields a `ParsedMessage`, never an error.
+//! What could not be understood is listed in `problems` (the message is then flagged malformed),
+//! so nothing a customer sent is ever dropped.
+
+use mail_parser::{Address, HeaderValue, MessageParser, MimeHeaders, PartType};
+use sha2::{Digest, Sha256};
+
+/// What parsing may spend on one message.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Larger messages are stored raw and flagged; only their headers are parsed.
+    pub max_message_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_message_bytes: 25 * 1024 * 1024,
+        }
+    }
+}
+
+/// An address with its display name.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Mailbox {
+    pub address: String,
+    pub name: Option<String>,
+}
+
+/// A file carried by the message (attachments and inline images).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Attachment {
+    /// A name safe to offer for download: no path, no control characters, at most 200 characters.
+    pub name: String,
+    /// `type/subtype`, lower case.
+    pub content_type: String,
+    pub content_id: Option<String>,
+    pub inline: bool,
+    #[serde(skip)]
+    pub bytes: Vec<u8>,
+}
+
+/// What a delivery status notification (RFC 3464) reports.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct DeliveryReport {
+    /// The Message-ID of the message that could not be delivered, when the report includes it.
+    pub original_message_id: Option<String>,
+    pub final_recipient: Option<String>,
+    /// failed, delayed, delivered, relayed, expanded.
+    pub action: Option<String>,
+    /// The enhanced status code, e.g. 5.1.1.
+    pub status: Option<String>,
+}
+
+/// Everything postroom keeps of one message.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ParsedMessage {
+    /// The Message-ID as written (without angle brackets), if any.
+    pub message_id: Option<String>,
+    /// A stable identity: the Message-ID, or `sha256:` and the hash of the raw bytes.
+    pub identity: String,
+    pub in_reply_to: Vec<String>,
+    pub references: Vec<String>,
+    pub from: Option<Mailbox>,
+    pub reply_to: Option<Mailbox>,
+    pub to: Vec<Mailbox>,
+    pub cc: Vec<Mailbox>,
+    pub subject: String,
+    /// The Date header, RFC 3339, when it parses.
+    pub date: Option<String>,
+    /// The text body; derived from the HTML when the message has no text part.
+    pub text: String,
+    /// The HTML body exactly as sent.
+    pub html: Option<String>,
+    /// The HTML body safe to display: no scripts, no event handlers, no remote images.
+    pub html_sanitized: Option<String>,
+    pub attachments: Vec<Attachment>,
+    /// Sent by a machine (Auto-Submitted, Precedence bulk/junk/list, X-Autoreply, List-Id).
+    pub automated: bool,
+    pub delivery_report: Option<DeliveryReport>,
+    /// Size of the raw message in bytes.
+    pub size: usize,
+    /// What could not be understood; non-empty means "malformed".
+    pub problems: Vec<String>,
+    /// The message exceeded `Limits::max_message_bytes`: only headers were parsed.
+    pub too_large: bool,
+}
+
+impl ParsedMessage {
+    pub fn is_malformed(&self) -> bool {
+        !self.problems.is_empty()
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn ids(v: &HeaderValue<'_>) -> Vec<String> {
+    match v {
+        HeaderValue::Text(t) => vec![t.trim().to_string()],
+        HeaderValue::TextList(l) => l.iter().map(|t| t.trim().to_string()).collect(),
+        _ => vec![],
+    }
+    .into_iter()
+    .filter(|s| !s.is_empty())
+    .collect()
+}
+
+fn mailboxes(a: Option<&Address<'_>>) -> Vec<Mailbox> {
+    a.map(|a| {
+        a.iter()
+            .filter_map(|m| {
+                let address = m.address()?.trim().to_string();
+                (!address.is_empty()).then(|| Mailbox {
+                    address,
+                    name: m
+                        .name()
+                        .map(|n| n.trim().to_string())
+                        .filter(|n| !n.is_empty()),
+                })
+            })
+            .collect()
+    })
+    .unwrap_or_default()
+}
+
+/// A download name that cannot escape a folder or break a header.
+pub fn safe_file_name(name: Option<&str>, n: usize, content_type: &str) -> String {
+    let base = name
+        .unwrap_or("")
+        .rsplit(['/', '\\'])
+        .next()
+        .unwrap_or("")
+        .chars()
+        .filter(|c| !c.is_control() && !matches!(c, '"' | '<' | '>' | ':' | '|' | '?' | '*'))
+        .collect::<String>();
+    let base = base.trim().trim_start_matches('.').trim().to_string();
+    let base: String = base.chars().take(200).collect();
+    if !base.is_empty() {
+        return base;
+    }
+    let ext = match content_type {
+        "image/png" => ".png",
+        "image/jpeg" => ".jpg",
+        "image/gif" => ".gif",
+        "application/pdf" => ".pdf",
+        "text/plain" => ".txt",
+        "text/html" => ".html",
+        "message/rfc822" => ".eml",
+        _ => ".bin",
+    };
+    format!("attachment-{}{ext}", n + 1)
+}
+
+/// HTML safe to show an agent: ammonia's defaults (no script, style, event handlers, javascript:
+/// URLs), plus no remote images (tracking pixels); inline `cid:` and `data:` images stay.
+pub fn sanitize_html(html: &str) -> String {
+    ammonia::Builder::default()
+        .add_url_schemes(&["cid", "data"])
+        .attribute_filter(|element, attribute, value| {
+            if element == "img" && attribute == "src" {
+                let v = value.trim_start().to_ascii_lowercase();
+                if !(v.starts_with("cid:") || v.starts_with("data:image/")) {
+                    return None;
+                }
+            }
+            Some(value.into())
+        })
+        .clean(html)
+        .to_string()
+}
+
+fn field<'a>(text: &'a str, name: &str) -> Option<&'a str> {
+    text.lines().find_map(|l| {
+        let (k, v) = l.split_once(':')?;
+        k.trim().eq_ignore_ascii_case(name).then(|| v.trim())
+    })
+}
+
+fn delivery_report(message: &mail_parser::Message<'_>) -> Option<DeliveryReport> {
+    let root = message.root_part();
+    let ct = root.content_type()?;
+    let is_report = ct.ctype().eq_ignore_ascii_case("multipart")
+        && ct
+            .subtype()
+            .is_some_and(|s| s.eq_ignore_ascii_case("report"))
+        && ct
+            .attribute("report-type")
+            .is_some_and(|r| r.eq_ignore_ascii_case("delivery-status"));
+    if !is_report {
+        return None;
+    }
+    let mut report = DeliveryReport {
+        original_message_id: None,
+        final_recipient: None,
+        action: None,
+        status: None,
+    };
+    for part in &message.parts {
+        let Some(ct) = part.content_type() else {
+            continue;
+        };
+        let sub = ct.subtype().unwrap_or("").to_ascii_lowercase();
+        let ty = ct.ctype().to_ascii_lowercase();
+        match (ty.as_str(), sub.as_str()) {
+            ("message", "delivery-status") => {
+                let text = String::from_utf8_lossy(part.contents()).into_owned();
+                report.final_recipient = field(&text, "Final-Recipient").map(|v| {
+                    v.split_once(';')
+                        .map(|(_, a)| a)
+                        .unwrap_or(v)
+                        .trim()
+                        .to_string()
+                });
+                report.action = field(&text, "Action").map(|v| v.to_ascii_lowercase());
+                report.status = field(&text, "Status").map(str::to_string);
+            }
+            ("message", "rfc822") | ("message", "global") => {
+                if let PartType::Message(m) = &part.body {
+                    report.original_message_id = m.message_id().map(str::to_string);
+                }
+            }
+            ("text", "rfc822-headers") => {
+                if let Some(m) = MessageParser::default().parse_headers(part.contents()) {
+                    report.original_message_id = m.message_id().map(str::to_string);
+                }
+            }
+            _ => {}
+        }
+    }
+    Some(report)
+}
+
+fn is_automated(message: &mail_parser::Message<'_>) -> bool {
+    let text = |name: &str| {
+        message
+            .header_raw(name)
+            .map(|v| v.trim().to_ascii_lowercase())
+    };
+    text("Auto-Submitted").is_some_and(|v| v != "no")
+        || text("Precedence").is_some_and(|v| matches!(v.as_str(), "bulk" | "junk" | "list"))
+        || text("X-Autoreply").is_some()
+        || text("X-Autorespond").is_some()
+        || text("List-Id").is_some()
+}
+
+/// Parses a raw message. Never fails: problems are reported in the result.
+pub fn parse(raw: &[u8], limits: &Limits) -> ParsedMessage {
+    let digest: [u8; 32] = Sha256::digest(raw).into();
+    let mut problems = Vec::new();
+    let too_large = raw.len() > limits.max_message_bytes;
+    let parser = MessageParser::default();
+    let parsed = if too_large {
+        problems.push(format!(
+            "the message is {} bytes, over the limit of {}: only its headers were read",
+            raw.len(),
+            limits.max_message_bytes
+        ));
+        parser.parse_headers(raw)
+    } else {
+        parser.parse(raw)
+    };
+    let Some(m) = parsed.filter(|m| !m.headers().is_empty()) else {
+        problems.push("no header section could be read: not an RFC 5322 message".into());
+        return ParsedMessage {
+            message_id: None,
+            identity: format!("sha256:{}", hex(&digest)),
+            in_reply_to: vec![],
+            references: vec![],
+            from: None,
+            reply_to: None,
+            to: vec![],
+            cc: vec![],
+            subject: String::new(),
+            date: None,
+            text: String::from_utf8_lossy(raw).chars().take(100_000).collect(),
+            html: None,
+            html_sanitized: None,
+            attachments: vec![],
+            automated: false,
+            delivery_report: None,
+            size: raw.len(),
+            problems,
+            too_large,
+        };
+    };
+
+    let message_id = m
+        .message_id()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty());
+    let from = mailboxes(m.from()).into_iter().next();
+    if from.is_none() {
+        problems.push("no From address could be read".into());
+    }
+    let html = if too_large {
+        None
+    } else {
+        m.body_html(0).map(|h| h.into_owned())
+    };
+    let text = if too_large {
+        String::new()
+    } else {
+        m.body_text(0).map(|t| t.into_owned()).unwrap_or_default()
+    };
+    let mut attachments = Vec::new();
+    if !too_large {
+        for (n, part) in m.attachments().enumerate() {
+            let content_type = part
+                .content_type()
+                .map(|ct| match ct.subtype() {
+                    Some(s) => format!("{}/{}", ct.ctype(), s),
+                    None => ct.ctype().to_string(),
+                })
+                .unwrap_or_else(|| "application/octet-stream".into())
+                .to_ascii_lowercase();
+            let bytes = match &part.body {
+                PartType::Message(inner) => inner.raw_message().to_vec(),
+                _ => part.contents().to_vec(),
+            };
+            attachments.push(Attachment {
+                name: safe_file_name(part.attachment_name(), n, &content_type),
+                inline: matches!(part.body, PartType::InlineBinary(_))
+                    || part.content_disposition().is_some_and(|d| d.is_inline()),
+                content_id: part
+                    .content_id()
+                    .map(|c| c.trim_matches(['<', '>']).to_string()),
+                content_type,
+                bytes,
+            });
+        }
+        for (i, part) in m.parts.iter().enumerate() {
+            if part.is_encoding_problem {
+                problems.push(format!("part {i} could not be decoded as declared"));
+            }
+        }
+    }
+    ParsedMessage {
+        identity: match &message_id {
+            Some(id) => id.clone(),
+            None => format!("sha256:{}", hex(&digest)),
+        },
+        message_id,
+        in_reply_to: ids(m.in_reply_to()),
+        references: ids(m.references()),
+        reply_to: mailboxes(m.reply_to()).into_iter().next(),
+        to: mailboxes(m.to()),
+        cc: mailboxes(m.cc()),
+        from,
+        subject: m
+            .subject()
+            .map(|s| s.trim().to_string())
+            .unwrap_or_default(),
+        date: m.date().map(|d| d.to_rfc3339()),
+        html_sanitized: html.as_deref().map(sanitize_html),
+        html,
+        text,
+        attachments,
+        automated: is_automated(&m),
+        delivery_report: delivery_report(&m),
+        size: raw.len(),
+        problems,
+        too_large,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn both_endings(raw: &str) -> [Vec<u8>; 2] {
+        let lf = raw.replace("\r\n", "\n");
+        [
+            lf.clone().into_bytes(),
+            lf.replace('\n', "\r\n").into_bytes(),
+        ]
+    }
+
+    #[test]
+    fn a_plain_message_parses_with_either_line_ending() {
+        let raw = "From: Ann Lee <ann@example.com>\nTo: support@example.test\nSubject: Late order\nMessage-ID: <abc@example.com>\nIn-Reply-To: <r1@postroom>\nReferences: <r0@postroom> <r1@postroom>\nDate: Tue, 24 Nov 2026 09:00:00 +0000\n\nWhere is it?\n";
+        for bytes in both_endings(raw) {
+            let p = parse(&bytes, &Limits::default());
+            assert!(!p.is_malformed(), "{:?}", p.problems);
+            assert_eq!(p.message_id.as_deref(), Some("abc@example.com"));
+            assert_eq!(p.identity, "abc@example.com");
+            assert_eq!(p.from.as_ref().unwrap().address, "ann@example.com");
+            assert_eq!(p.from.as_ref().unwrap().name.as_deref(), Some("Ann Lee"));
+            assert_eq!(p.subject, "Late order");
+            assert_eq!(p.text.trim(), "Where is it?");
+            assert_eq!(p.in_reply_to, vec!["r1@postroom"]);
+            assert_eq!(p.references, vec!["r0@postroom", "r1@postroom"]);
+            assert!(p.date.is_some());
+        }
+    }
+
+    #[test]
+    fn without_a_message_id_the_identity_is_the_content_hash() {
+        let raw = b"From: a@example.com\nSubject: x\n\nbody\n";
+        let a = parse(raw, &Limits::default());
+        let b = parse(raw, &Limits::default());
+        assert!(a.identity.starts_with("sha256:"));
+        assert_eq!(a.identity, b.identity);
+        assert_ne!(
+            parse(
+                b"From: a@example.com\nSubject: y\n\nbody\n",
+                &Limits::default()
+            )
+            .identity,
+            a.identity
+        );
+    }
+
+    #[test]
+    fn html_only_mail_gets_a_text_body_and_a_safe_copy() {
+        let raw = "From: a@example.com\nSubject: h\nContent-Type: text/html; charset=utf-8\n\n<p>Hello <b>there</b></p><script>alert(1)</script><img src=\"https://tracker.example/p.gif\"><img src=\"cid:logo\" onerror=\"x()\">\n";
+        let p = parse(raw.as_bytes(), &Limits::default());
+        assert!(p.text.contains("Hello"), "{:?}", p.text);
+        let safe = p.html_sanitized.unwrap();
+        assert!(
+            !safe.contains("script") && !safe.contains("tracker") && !safe.contains("onerror"),
+            "{safe}"
+        );
+        assert!(safe.contains("cid:logo"), "{safe}");
+        assert!(
+            p.html.unwrap().contains("<script>"),
+            "the raw HTML is kept as sent"
+        );
+    }
+
+    #[test]
+    fn garbage_is_kept_and_flagged_not_dropped() {
+        let p = parse(b"\x00\x01\x02 not a message at all", &Limits::default());
+        assert!(p.is_malformed());
+        assert!(p.identity.starts_with("sha256:"));
+        let p = parse(b"Subject: no sender\n\nhi\n", &Limits::default());
+        assert!(
+            p.problems.iter().any(|x| x.contains("From")),
+            "{:?}",
+            p.problems
+        );
+    }
+
+    #[test]
+    fn a_message_over_the_limit_keeps_its_headers_and_is_flagged() {
+        let mut raw = b"From: a@example.com\nSubject: big\nMessage-ID: <big@x>\n\n".to_vec();
+        raw.extend(std::iter::repeat_n(b'x', 5000));
+        let p = parse(
+            &raw,
+            &Limits {
+                max_message_bytes: 1000,
+            },
+        );
+        assert!(p.too_large && p.is_malformed());
+        assert_eq!(p.subject, "big");
+        assert_eq!(p.message_id.as_deref(), Some("big@x"));
+        assert_eq!(p.size, raw.len());
+    }
+
+    #[test]
+    fn attachment_names_cannot_escape_or_break_headers() {
+        assert_eq!(
+            safe_file_name(Some("../../etc/passwd"), 0, "text/plain"),
+            "passwd"
+        );
+        assert_eq!(
+            safe_file_name(Some("C:\\x\\evil.exe"), 0, "x/y"),
+            "evil.exe"
+        );
+        assert_eq!(
+            safe_file_name(Some("a\r\nb\".pdf"), 0, "application/pdf"),
+            "ab.pdf"
+        );
+        assert_eq!(
+            safe_file_name(Some("..."), 2, "image/png"),
+            "attachment-3.png"
+        );
+        assert_eq!(
+            safe_file_name(None, 0, "application/zip"),
+            "attachment-1.bin"
+        );
+    }
+}
