@@ -6,5 +6,6 @@ mod crash;
 mod engine;
 mod helpers;
 mod http;
+mod mailservers;
 mod schema;
 mod store;
