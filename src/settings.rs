@@ -19,6 +19,100 @@ pub struct Settings {
     pub projections: ProjectionSettings,
     pub workflow: WorkflowSettings,
     pub webform: WebformSettings,
+    /// IMAP mailboxes to ingest (none by default).
+    pub mailboxes: Vec<MailboxSettings>,
+}
+
+/// How to reach a mailbox's server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TlsMode {
+    None,
+    Starttls,
+    Tls,
+}
+
+/// One IMAP mailbox to ingest (`[[mailboxes]]`).
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MailboxSettings {
+    pub name: String,
+    pub host: String,
+    pub port: u16,
+    pub tls: TlsMode,
+    pub username: String,
+    pub password: Option<String>,
+    pub password_env: Option<String>,
+    pub password_file: Option<PathBuf>,
+    #[serde(default = "default_folder")]
+    pub folder: String,
+    /// Where a safely stored message is moved; absent: it is flagged \Seen and left in place.
+    pub processed_folder: Option<String>,
+    #[serde(default = "default_poll")]
+    pub poll_interval_secs: f64,
+    /// Messages fetched per round trip.
+    #[serde(default = "default_batch")]
+    pub batch: usize,
+    /// Larger messages are stored raw and flagged, not parsed.
+    #[serde(default = "default_max_message")]
+    pub max_message_bytes: usize,
+    /// Where malformed messages are queued (default: the inbound queue).
+    pub malformed_queue: Option<String>,
+}
+
+fn default_folder() -> String {
+    "INBOX".into()
+}
+fn default_poll() -> f64 {
+    5.0
+}
+fn default_batch() -> usize {
+    200
+}
+fn default_max_message() -> usize {
+    25 * 1024 * 1024
+}
+
+impl std::fmt::Debug for MailboxSettings {
+    // Never print a password.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MailboxSettings")
+            .field("name", &self.name)
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("tls", &self.tls)
+            .field("username", &self.username)
+            .field("folder", &self.folder)
+            .field("processed_folder", &self.processed_folder)
+            .finish_non_exhaustive()
+    }
+}
+
+impl MailboxSettings {
+    /// The password from exactly one of `password`, `password_env`, `password_file`.
+    pub fn resolve_password(&self, key: &str) -> Result<String, SettingsError> {
+        match (&self.password, &self.password_env, &self.password_file) {
+            (Some(p), None, None) => Ok(p.clone()),
+            (None, Some(var), None) => std::env::var(var).map_err(|_| {
+                invalid(
+                    &format!("{key}.password_env"),
+                    format!("the variable {var} is not set"),
+                )
+            }),
+            (None, None, Some(path)) => std::fs::read_to_string(path)
+                .map(|p| p.trim_end_matches(['\r', '\n']).to_string())
+                .map_err(|e| {
+                    invalid(
+                        &format!("{key}.password_file"),
+                        format!("{}: {e}", path.display()),
+                    )
+                }),
+            _ => Err(invalid(
+                key,
+                "give exactly one of password, password_env, password_file",
+            )),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -70,6 +164,7 @@ impl Default for Settings {
             projections: ProjectionSettings::default(),
             workflow: WorkflowSettings::default(),
             webform: WebformSettings::default(),
+            mailboxes: Vec::new(),
         }
     }
 }
@@ -234,6 +329,44 @@ impl Settings {
         for (i, q) in self.workflow.queues.iter().enumerate() {
             QueueName::parse(q)
                 .map_err(|e| invalid(&format!("workflow.queues[{i}]"), e.to_string()))?;
+        }
+        let mut names = std::collections::HashSet::new();
+        for (i, m) in self.mailboxes.iter().enumerate() {
+            let key = format!("mailboxes[{i}]");
+            QueueName::parse(&m.name)
+                .map_err(|e| invalid(&format!("{key}.name"), e.to_string()))?;
+            if !names.insert(m.name.clone()) {
+                return Err(invalid(
+                    &format!("{key}.name"),
+                    format!("{:?} is used twice", m.name),
+                ));
+            }
+            if m.host.trim().is_empty() {
+                return Err(invalid(&format!("{key}.host"), "must not be empty"));
+            }
+            if m.port == 0 {
+                return Err(invalid(&format!("{key}.port"), "must be 1 to 65535"));
+            }
+            if !(m.poll_interval_secs > 0.0 && m.poll_interval_secs.is_finite()) {
+                return Err(invalid(
+                    &format!("{key}.poll_interval_secs"),
+                    "must be a positive number",
+                ));
+            }
+            if !(1..=10_000).contains(&m.batch) {
+                return Err(invalid(
+                    &format!("{key}.batch"),
+                    "must be between 1 and 10000",
+                ));
+            }
+            if let Some(q) = &m.malformed_queue {
+                QueueName::parse(q)
+                    .map_err(|e| invalid(&format!("{key}.malformed_queue"), e.to_string()))?;
+                if !self.workflow.queues.contains(q) {
+                    self.workflow.queues.push(q.clone());
+                }
+            }
+            m.resolve_password(&key)?;
         }
         if !self.workflow.queues.contains(&self.workflow.inbound_queue) {
             self.workflow

@@ -87,6 +87,8 @@ pub struct Engine {
     pub projections: ProjectionRunner,
     pub registry: Registry,
     pub workflow: Workflow,
+    /// What each IMAP mailbox's ingest is doing, for `/readyz`.
+    pub mail_status: crate::actors::ingest::Statuses,
     shut_down: std::sync::atomic::AtomicBool,
 }
 
@@ -118,6 +120,7 @@ impl Engine {
             projections,
             registry,
             workflow,
+            mail_status: Default::default(),
             shut_down: std::sync::atomic::AtomicBool::new(false),
         })
     }
@@ -169,6 +172,8 @@ impl Engine {
 pub enum StartError {
     #[error("{0}")]
     Store(#[from] StoreError),
+    #[error("configuration: {0}")]
+    Config(String),
     #[error("cannot listen on {addr}: {source}")]
     Listen {
         addr: String,
@@ -180,12 +185,20 @@ pub struct Application {
     port: u16,
     server: actix_web::dev::Server,
     engine: Arc<Engine>,
+    ingest: crate::actors::ingest::Ingest,
 }
 
 impl Application {
     /// Binds the listener and prepares the server. Must run inside an actix system.
     pub async fn build(settings: Settings) -> Result<Application, StartError> {
         let addr = settings.listen_addr();
+        let mut mailboxes = Vec::new();
+        for (i, m) in settings.mailboxes.iter().enumerate() {
+            let password = m
+                .resolve_password(&format!("mailboxes[{i}]"))
+                .map_err(|e| StartError::Config(e.to_string()))?;
+            mailboxes.push((m.clone(), password));
+        }
         // The data folder first: a second server on it says so, not "address in use".
         let engine = Arc::new(Engine::start(settings)?);
         let listener = TcpListener::bind(addr).map_err(|source| StartError::Listen {
@@ -210,6 +223,7 @@ impl Application {
                 }
             });
         }
+        let ingest = crate::actors::ingest::Ingest::start(&engine, mailboxes);
         let info = serde_json::json!({
             "pid": std::process::id(),
             "url": format!("http://{}:{}", addr.ip(), port),
@@ -229,6 +243,7 @@ impl Application {
             port,
             server,
             engine,
+            ingest,
         })
     }
 
@@ -246,8 +261,9 @@ impl Application {
     }
 
     /// Serves until SIGINT/SIGTERM, then shuts down cleanly.
-    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+    pub async fn run_until_stopped(mut self) -> std::io::Result<()> {
         let result = self.server.await;
+        self.ingest.stop();
         let _ = std::fs::remove_file(&self.engine.storage.paths.server_info);
         self.engine.shutdown();
         result

@@ -13,6 +13,7 @@ use crate::domain::user::{UserAdded, UserEvent, UserRevoked};
 use serde::Serialize;
 
 /// Any event of any aggregate.
+#[allow(clippy::large_enum_variant)] // transient values, like `InteractionEvent`
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub enum DomainEvent {
     Interaction(InteractionEvent),

@@ -35,6 +35,7 @@ pub async fn readyz(engine: web::Data<Engine>) -> HttpResponse {
         },
         active_actors: engine.registry.active(),
         interactions: engine.projections.read(|p| p.cache.len()),
+        mailboxes: crate::actors::ingest::snapshot(&engine.mail_status),
     };
     if ready {
         HttpResponse::Ok().json(body)

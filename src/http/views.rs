@@ -194,4 +194,7 @@ pub struct Readiness {
     pub projections_start: &'static str,
     pub active_actors: usize,
     pub interactions: usize,
+    /// Each IMAP mailbox's ingest: state (connecting, ok, error), last error, counts.
+    #[schema(value_type = Object)]
+    pub mailboxes: std::collections::HashMap<String, crate::actors::ingest::MailboxStatus>,
 }

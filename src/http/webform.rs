@@ -120,6 +120,7 @@ pub async fn submit(
             subject: s.subject,
             content: Some(content),
             priority: 0,
+            message: None,
             at,
         },
         Principal::Customer(s.from.as_str().to_string()),

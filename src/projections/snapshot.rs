@@ -200,6 +200,7 @@ fn compute_layout_fingerprint() -> [u8; 32] {
             replies: vec![InteractionId::from_uuid(uuid::Uuid::from_u128(8))],
             attempts: 2,
             revisions: 1,
+            malformed: i % 3 == 0,
             created_at: Millis(10),
             updated_at: Millis(11),
             version: 12,

@@ -505,6 +505,7 @@ fn an_interaction_received_but_not_queued_is_queued_on_restart() {
                 subject: "interrupted".into(),
                 content: None,
                 priority: 0,
+                message: None,
                 at: Millis(1),
             },
         );

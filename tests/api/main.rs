@@ -6,6 +6,7 @@ mod crash;
 mod engine;
 mod helpers;
 mod http;
+mod ingest;
 mod mailservers;
 mod schema;
 mod store;

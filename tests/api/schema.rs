@@ -527,6 +527,7 @@ fn record_the_v1_log() {
             subject: "By e-mail".into(),
             content: None,
             priority: 1,
+            message: None,
             at: t(42),
         },
         &Principal::Customer("mail@example.com".into()),

@@ -1,6 +1,6 @@
 //! Interaction commands: what someone asks to happen. Each carries its time and ids.
 
-use super::event::{Channel, TransferTarget};
+use super::event::{Channel, MessageStored, TransferTarget};
 use crate::domain::{AgentId, ContentRef, EmailAddress, InteractionId, Millis, QueueName};
 
 /// Who finishes an interaction: the agent working it, or a component (auto-response, screening).
@@ -29,6 +29,8 @@ pub enum InteractionCommand {
         subject: String,
         content: Option<ContentRef>,
         priority: i32,
+        /// The stored message, recorded in the same append (e-mail; web forms with files).
+        message: Option<Box<MessageStored>>,
         at: Millis,
     },
     Enqueue {

@@ -134,12 +134,13 @@ pub fn decide(
             subject,
             content,
             priority,
+            message,
             at,
         } => {
             if state.exists() {
                 return Err(Rejection::AlreadyExists);
             }
-            Ok(vec![InteractionReceived {
+            let mut events: Vec<InteractionEvent> = vec![InteractionReceived {
                 channel: *channel,
                 from: from.as_str().to_string(),
                 from_name: from_name.clone(),
@@ -148,7 +149,17 @@ pub fn decide(
                 priority: *priority,
                 at: *at,
             }
-            .into()])
+            .into()];
+            if let Some(m) = message {
+                events.push(
+                    MessageStored {
+                        at: *at,
+                        ..(**m).clone()
+                    }
+                    .into(),
+                );
+            }
+            Ok(events)
         }
         C::Enqueue { queue, at } => {
             inbound_only(cmd, state)?;
@@ -778,6 +789,7 @@ pub fn evolve(mut s: Interaction, event: &InteractionEvent) -> Interaction {
             }
         }
         E::InteractionCategorised(e) => s.category = Some(e.category.clone()),
+        E::MessageStored(e) => s.malformed = !e.problems.is_empty(),
         E::ReplyDrafted(e) => {
             s.kind = Kind::Reply { parent: e.parent };
             s.status = Status::Draft;

@@ -31,6 +31,56 @@ pub struct InteractionReceived {
     pub at: Millis,
 }
 
+/// A file of a stored message, kept in the content store by hash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredAttachment {
+    /// A safe download name.
+    pub name: String,
+    pub content_type: String,
+    pub content_id: Option<String>,
+    pub inline: bool,
+    pub size: u64,
+    pub content: ContentRef,
+}
+
+/// Where a fetched message came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MailSource {
+    /// The configured mailbox name.
+    pub mailbox: String,
+    pub folder: String,
+    pub uidvalidity: u32,
+    pub uid: u32,
+}
+
+/// The content of an inbound message, stored outside the log and referenced by hash; recorded
+/// with `InteractionReceived` in the same append.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessageStored {
+    /// The Message-ID, or `sha256:` and the hash of the raw bytes.
+    pub identity: String,
+    pub message_id: Option<String>,
+    pub in_reply_to: Vec<String>,
+    pub references: Vec<String>,
+    pub to: Vec<String>,
+    pub cc: Vec<String>,
+    /// The message exactly as received (`message/rfc822`).
+    pub raw: Option<ContentRef>,
+    pub text: Option<ContentRef>,
+    /// The HTML body as sent.
+    pub html: Option<ContentRef>,
+    /// The HTML body safe to display.
+    pub html_sanitized: Option<ContentRef>,
+    pub attachments: Vec<StoredAttachment>,
+    pub size: u64,
+    /// What could not be understood; non-empty means the message is flagged malformed.
+    pub problems: Vec<String>,
+    /// Sent by a machine (auto-reply, list, bulk).
+    pub automated: bool,
+    pub source: Option<MailSource>,
+    pub at: Millis,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InteractionQueued {
     pub queue: QueueName,
@@ -225,6 +275,9 @@ pub struct SendFailed {
 macro_rules! interaction_events {
     ($($variant:ident),* $(,)?) => {
         /// Everything that can happen to an interaction.
+        // Events are transient values handled one at a time (the cache keeps states, not
+        // events), so the size of the largest variant costs nothing worth a box.
+        #[allow(clippy::large_enum_variant)]
         #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
         pub enum InteractionEvent {
             $($variant($variant),)*
@@ -294,6 +347,7 @@ macro_rules! for_each_interaction_event {
             SendingStarted,
             ReplySent,
             SendFailed,
+            MessageStored,
         );
     };
 }

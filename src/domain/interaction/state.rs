@@ -117,6 +117,8 @@ pub struct Interaction {
     pub attempts: u32,
     /// Reply: how many times QA returned it.
     pub revisions: u32,
+    /// Inbound: the message could not be fully understood (kept raw, flagged).
+    pub malformed: bool,
     pub created_at: Millis,
     pub updated_at: Millis,
     /// Number of events applied: the stream version.

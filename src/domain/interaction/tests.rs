@@ -383,6 +383,7 @@ fn receive() -> InteractionCommand {
         subject: "Where is my parcel?".into(),
         content: body(1),
         priority: PRIORITY,
+        message: None,
         at: RECEIVED_AT,
     }
 }
@@ -628,6 +629,58 @@ fn receiving_a_message_creates_the_interaction() {
             ..Interaction::default()
         }
     );
+}
+
+fn stored_message(problems: Vec<String>) -> MessageStored {
+    MessageStored {
+        identity: "m1@example.com".into(),
+        message_id: Some("m1@example.com".into()),
+        in_reply_to: vec![],
+        references: vec![],
+        to: vec!["support@example.test".into()],
+        cc: vec![],
+        raw: body(2),
+        text: body(1),
+        html: None,
+        html_sanitized: None,
+        attachments: vec![],
+        size: 1234,
+        problems,
+        automated: false,
+        source: None,
+        // The decider stamps the command's time.
+        at: Millis(0),
+    }
+}
+
+#[test]
+fn receiving_a_message_with_its_content_records_both_in_one_decision() {
+    let mut cmd = receive();
+    if let InteractionCommand::Receive { message, .. } = &mut cmd {
+        *message = Some(Box::new(stored_message(vec![])));
+    }
+    let mut expected = received();
+    expected.push(
+        MessageStored {
+            at: RECEIVED_AT,
+            ..stored_message(vec![])
+        }
+        .into(),
+    );
+    let state = Spec::given(vec![]).when(cmd).then(expected);
+    assert_eq!(state.version, 2);
+    assert!(!state.malformed);
+}
+
+#[test]
+fn a_message_with_problems_marks_the_interaction_malformed() {
+    let mut cmd = receive();
+    if let InteractionCommand::Receive { message, .. } = &mut cmd {
+        *message = Some(Box::new(stored_message(vec!["no From address".into()])));
+    }
+    let events = decide(&Interaction::default(), &cmd).unwrap();
+    let state = events.iter().fold(Interaction::default(), evolve);
+    assert!(state.malformed);
 }
 
 #[test]

@@ -1,0 +1,375 @@
+//! IMAP ingest: one thread per configured mailbox (the `imap` crate is blocking), so a slow or
+//! dead mail server never stalls the rest of the server.
+//!
+//! Each pass selects the folder, lists every UID, and fetches those not yet done, in batches,
+//! with `BODY.PEEK[]` (fetching sets no flag). Each message is parsed, its content stored by hash,
+//! and recorded as `InteractionReceived` + `MessageStored` in one durable append, in the
+//! interaction whose id derives from the message's identity and sender. Only then is it moved to
+//! the processed folder or flagged `\Seen`. A crash in between makes the next pass fetch it
+//! again, and its interaction's decider answers `AlreadyExists`: it is moved, not duplicated.
+
+use super::registry::{CommandEnvelope, EngineError};
+use crate::content::ContentStore;
+use crate::domain::interaction::{
+    Channel, InteractionCommand, MailSource, MessageStored, Rejection, StoredAttachment,
+};
+use crate::domain::{EmailAddress, InteractionId, Principal, QueueName};
+use crate::mail::ingest_plan::{interaction_id_for, plan, uid_set, FolderMemory};
+use crate::mail::{parse, Limits, ParsedMessage};
+use crate::settings::{MailboxSettings, TlsMode};
+use crate::startup::{now, Engine};
+use serde::Serialize;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::{Duration, Instant};
+
+/// What `/readyz` shows of a mailbox.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct MailboxStatus {
+    /// connecting, ok, error.
+    pub state: &'static str,
+    pub last_error: Option<String>,
+    /// Seconds since the last pass that completed.
+    pub last_pass_ago_secs: Option<u64>,
+    pub ingested: u64,
+    pub reconnects: u64,
+    #[serde(skip)]
+    last_pass: Option<Instant>,
+}
+
+/// The statuses of all mailboxes, shared with the HTTP layer.
+pub type Statuses = Arc<Mutex<HashMap<String, MailboxStatus>>>;
+
+/// Running ingest threads; dropping it stops them.
+pub struct Ingest {
+    stop: Arc<AtomicBool>,
+    threads: Vec<std::thread::JoinHandle<()>>,
+    pub statuses: Statuses,
+}
+
+impl Ingest {
+    /// Starts one thread per mailbox. The threads hold the engine weakly: they end with it.
+    pub fn start(engine: &Arc<Engine>, mailboxes: Vec<(MailboxSettings, String)>) -> Ingest {
+        let stop = Arc::new(AtomicBool::new(false));
+        let statuses = engine.mail_status.clone();
+        let threads = mailboxes
+            .into_iter()
+            .filter_map(|(settings, password)| {
+                let (engine, stop, statuses) =
+                    (Arc::downgrade(engine), stop.clone(), statuses.clone());
+                std::thread::Builder::new()
+                    .name(format!("imap-{}", settings.name))
+                    .spawn(move || run(engine, settings, password, stop, statuses))
+                    .ok()
+            })
+            .collect();
+        Ingest {
+            stop,
+            threads,
+            statuses,
+        }
+    }
+
+    pub fn snapshot(&self) -> HashMap<String, MailboxStatus> {
+        snapshot(&self.statuses)
+    }
+
+    pub fn stop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        for t in self.threads.drain(..) {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for Ingest {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// The statuses with their ages computed now.
+pub fn snapshot(statuses: &Statuses) -> HashMap<String, MailboxStatus> {
+    let mut out = statuses.lock().map(|s| s.clone()).unwrap_or_default();
+    for s in out.values_mut() {
+        s.last_pass_ago_secs = s.last_pass.map(|t| t.elapsed().as_secs());
+    }
+    out
+}
+
+fn set_status(statuses: &Statuses, name: &str, f: impl FnOnce(&mut MailboxStatus)) {
+    if let Ok(mut map) = statuses.lock() {
+        f(map.entry(name.to_string()).or_default());
+    }
+}
+
+/// Sleeps in small steps so a stop request is noticed quickly.
+fn pause(stop: &AtomicBool, d: Duration) {
+    let until = Instant::now() + d;
+    while !stop.load(Ordering::SeqCst) && Instant::now() < until {
+        std::thread::sleep(Duration::from_millis(50).min(until - Instant::now()));
+    }
+}
+
+fn run(
+    engine: Weak<Engine>,
+    settings: MailboxSettings,
+    password: String,
+    stop: Arc<AtomicBool>,
+    statuses: Statuses,
+) {
+    let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    else {
+        return;
+    };
+    let mut memory = FolderMemory::default();
+    let mut backoff = Duration::from_secs(1);
+    set_status(&statuses, &settings.name, |s| s.state = "connecting");
+    while !stop.load(Ordering::SeqCst) {
+        let Some(engine) = engine.upgrade() else {
+            return;
+        };
+        match session(
+            &engine,
+            &rt,
+            &settings,
+            &password,
+            &mut memory,
+            &stop,
+            &statuses,
+        ) {
+            Ok(()) => backoff = Duration::from_secs(1),
+            Err(e) => {
+                tracing::warn!(mailbox = %settings.name, error = %e, retry_in_secs = backoff.as_secs(), "IMAP ingest failed; reconnecting");
+                set_status(&statuses, &settings.name, |s| {
+                    s.state = "error";
+                    s.last_error = Some(e.clone());
+                    s.reconnects += 1;
+                });
+                drop(engine);
+                pause(&stop, backoff);
+                backoff = (backoff * 2).min(Duration::from_secs(60));
+            }
+        }
+    }
+}
+
+type Session = imap::Session<imap::Connection>;
+
+fn connect(settings: &MailboxSettings, password: &str) -> Result<Session, String> {
+    let mode = match settings.tls {
+        TlsMode::None => imap::ConnectionMode::Plaintext,
+        TlsMode::Starttls => imap::ConnectionMode::StartTls,
+        TlsMode::Tls => imap::ConnectionMode::Tls,
+    };
+    let client = imap::ClientBuilder::new(settings.host.as_str(), settings.port)
+        .mode(mode)
+        .connect()
+        .map_err(|e| format!("connecting to {}:{}: {e}", settings.host, settings.port))?;
+    client
+        .login(&settings.username, password)
+        .map_err(|(e, _)| format!("logging in as {}: {e}", settings.username))
+}
+
+/// One connection: passes until an error or a stop.
+fn session(
+    engine: &Engine,
+    rt: &tokio::runtime::Runtime,
+    settings: &MailboxSettings,
+    password: &str,
+    memory: &mut FolderMemory,
+    stop: &AtomicBool,
+    statuses: &Statuses,
+) -> Result<(), String> {
+    let mut s = connect(settings, password)?;
+    if let Some(p) = &settings.processed_folder {
+        // Already existing is fine; a real failure shows at the first move.
+        let _ = s.create(p);
+    }
+    let limits = Limits {
+        max_message_bytes: settings.max_message_bytes,
+    };
+    while !stop.load(Ordering::SeqCst) {
+        let mailbox = s
+            .select(&settings.folder)
+            .map_err(|e| format!("selecting {}: {e}", settings.folder))?;
+        let uidvalidity = mailbox.uid_validity.unwrap_or(0);
+        let uids: Vec<u32> = s
+            .uid_search("ALL")
+            .map_err(|e| format!("listing {}: {e}", settings.folder))?
+            .into_iter()
+            .collect();
+        let p = plan(memory, uidvalidity, &uids, settings.batch);
+        if p.reset || memory.uidvalidity != Some(uidvalidity) {
+            memory.done.clear();
+            memory.uidvalidity = Some(uidvalidity);
+        }
+        // Forget UIDs that left the folder (moved): the memory stays as small as the folder.
+        let present: std::collections::HashSet<u32> = uids.iter().copied().collect();
+        memory.done.retain(|u| present.contains(u));
+        for batch in p.batches {
+            if stop.load(Ordering::SeqCst) {
+                break;
+            }
+            let fetched = s
+                .uid_fetch(uid_set(&batch), "(UID BODY.PEEK[])")
+                .map_err(|e| format!("fetching: {e}"))?;
+            let mut stored = Vec::new();
+            for f in fetched.iter() {
+                let (Some(uid), Some(raw)) = (f.uid, f.body()) else {
+                    continue;
+                };
+                let source = MailSource {
+                    mailbox: settings.name.clone(),
+                    folder: settings.folder.clone(),
+                    uidvalidity,
+                    uid,
+                };
+                rt.block_on(ingest_one(engine, settings, &limits, raw, source))?;
+                stored.push(uid);
+            }
+            // Everything in `stored` is durable now: only then move or flag it.
+            if !stored.is_empty() {
+                let set = uid_set(&stored);
+                match &settings.processed_folder {
+                    Some(folder) => s
+                        .uid_mv(&set, folder)
+                        .map_err(|e| format!("moving to {folder}: {e}"))?,
+                    None => {
+                        s.uid_store(&set, "+FLAGS (\\Seen)")
+                            .map_err(|e| format!("flagging \\Seen: {e}"))?;
+                    }
+                }
+                memory.done.extend(stored.iter().copied());
+                set_status(statuses, &settings.name, |st| {
+                    st.ingested += stored.len() as u64
+                });
+            }
+        }
+        set_status(statuses, &settings.name, |st| {
+            st.state = "ok";
+            st.last_error = None;
+            st.last_pass = Some(Instant::now());
+        });
+        pause(stop, Duration::from_secs_f64(settings.poll_interval_secs));
+        s.noop().map_err(|e| format!("keep-alive: {e}"))?;
+    }
+    let _ = s.logout();
+    Ok(())
+}
+
+/// Stores one message and records it; `Ok` also when it was recorded before.
+async fn ingest_one(
+    engine: &Engine,
+    settings: &MailboxSettings,
+    limits: &Limits,
+    raw: &[u8],
+    source: MailSource,
+) -> Result<(), String> {
+    let parsed = parse(raw, limits);
+    let content = &engine.storage.content;
+    let message =
+        store_content(content, raw, &parsed).map_err(|e| format!("storing content: {e}"))?;
+    let mut message = MessageStored {
+        source: Some(source),
+        ..message
+    };
+    let from_text = parsed
+        .from
+        .as_ref()
+        .map(|f| f.address.clone())
+        .unwrap_or_default();
+    // A sender we cannot read is still a message: kept, flagged, and answered by nobody.
+    let from = EmailAddress::parse(&from_text).unwrap_or_else(|_| {
+        message
+            .problems
+            .push(format!("the sender {from_text:?} is not a usable address"));
+        EmailAddress::parse("unknown-sender@invalid")
+            .unwrap_or_else(|_| unreachable!("a valid literal address"))
+    });
+    let malformed = !message.problems.is_empty();
+    let id: InteractionId =
+        interaction_id_for(&format!("{}\0{}", parsed.identity, from.normalised()));
+    let at = now();
+    let receive = CommandEnvelope::new(
+        InteractionCommand::Receive {
+            channel: Channel::Email,
+            from: from.clone(),
+            from_name: parsed.from.as_ref().and_then(|f| f.name.clone()),
+            subject: parsed.subject.chars().take(998).collect(),
+            content: message.text.clone(),
+            priority: 0,
+            message: Some(Box::new(message)),
+            at,
+        },
+        Principal::Customer(from.as_str().to_string()),
+    );
+    let queue = match (&settings.malformed_queue, malformed) {
+        (Some(q), true) => QueueName::parse(q).ok(),
+        _ => None,
+    };
+    let workflow = match queue {
+        Some(q) => crate::actors::workflow::Workflow { inbound_queue: q },
+        None => engine.workflow.clone(),
+    };
+    match workflow.accept(&engine.registry, id, receive, at).await {
+        Ok(_) => Ok(()),
+        // Recorded by an earlier pass (a crash before the move) or through another of our
+        // mailboxes: exactly once.
+        Err(EngineError::Rejected(Rejection::AlreadyExists)) => Ok(()),
+        Err(e) => Err(format!("recording interaction {id}: {e}")),
+    }
+}
+
+/// Puts the raw message, its bodies and its attachments in the content store.
+fn store_content(
+    content: &ContentStore,
+    raw: &[u8],
+    p: &ParsedMessage,
+) -> Result<MessageStored, crate::events::StoreError> {
+    let put_text =
+        |t: &str| -> Result<Option<crate::domain::ContentRef>, crate::events::StoreError> {
+            if t.is_empty() {
+                Ok(None)
+            } else {
+                content.put(t.as_bytes()).map(Some)
+            }
+        };
+    let mut attachments = Vec::new();
+    for a in &p.attachments {
+        attachments.push(StoredAttachment {
+            name: a.name.clone(),
+            content_type: a.content_type.clone(),
+            content_id: a.content_id.clone(),
+            inline: a.inline,
+            size: a.bytes.len() as u64,
+            content: content.put(&a.bytes)?,
+        });
+    }
+    Ok(MessageStored {
+        identity: p.identity.clone(),
+        message_id: p.message_id.clone(),
+        in_reply_to: p.in_reply_to.clone(),
+        references: p.references.clone(),
+        to: p.to.iter().map(|m| m.address.clone()).collect(),
+        cc: p.cc.iter().map(|m| m.address.clone()).collect(),
+        raw: Some(content.put(raw)?),
+        text: put_text(&p.text)?,
+        html: p.html.as_deref().map(put_text).transpose()?.flatten(),
+        html_sanitized: p
+            .html_sanitized
+            .as_deref()
+            .map(put_text)
+            .transpose()?
+            .flatten(),
+        attachments,
+        size: p.size as u64,
+        problems: p.problems.clone(),
+        automated: p.automated,
+        source: None,
+        at: now(),
+    })
+}
