@@ -153,7 +153,7 @@ fn one_message_to_two_of_our_mailboxes_is_one_interaction() {
         "From: Dana <dana@example.com>\r\nTo: {SUPPORT}, {SALES}\r\nSubject: Both of you\r\nMessage-ID: <both@example.com>\r\n\r\nHi.\r\n"
     )
     .into_bytes();
-    dovecot.append(SUPPORT, "INBOX", &[raw.clone()]);
+    dovecot.append(SUPPORT, "INBOX", std::slice::from_ref(&raw));
     dovecot.append(SALES, "INBOX", &[raw]);
     let boxes = vec![
         mailbox(&dovecot, "support", SUPPORT, Some("Done")),
