@@ -4,6 +4,8 @@
 pub mod admin;
 pub mod audit;
 pub mod auth;
+pub mod contacts;
+pub mod content;
 pub mod health;
 pub mod interactions;
 pub mod problem;
@@ -96,6 +98,11 @@ where
                 .service(webform::submit)
                 .service(interactions::get_interaction)
                 .service(interactions::get_history)
+                .service(content::get_content)
+                .service(content::get_attachment)
+                .service(content::get_raw)
+                .service(contacts::find_contact)
+                .service(contacts::get_contact)
                 .service(queues::list_queues)
                 .service(queues::get_queue)
                 .service(audit::list_events)

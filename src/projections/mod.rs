@@ -6,6 +6,7 @@
 //! to this log is discarded.
 
 pub mod cache;
+pub mod contacts;
 pub mod queues;
 pub mod runner;
 pub mod snapshot;
@@ -17,6 +18,7 @@ use crate::domain::InteractionId;
 use crate::events::{DomainEvent, RecordedEvent};
 
 pub use cache::InteractionCache;
+pub use contacts::{Contact, Contacts};
 pub use queues::{QueueEntry, Queues};
 pub use runner::ProjectionRunner;
 pub use users::Users;
@@ -29,6 +31,7 @@ pub struct Projections {
     pub queues: Queues,
     pub workloads: Workloads,
     pub users: Users,
+    pub contacts: Contacts,
     /// Interactions received but not yet placed by the workflow (a crash can leave some).
     pub awaiting_workflow: std::collections::BTreeSet<InteractionId>,
     /// The position of the last event applied.
@@ -73,6 +76,7 @@ impl Projections {
     fn index(&mut self, id: InteractionId, before: Option<&Interaction>, after: &Interaction) {
         self.queues.update(id, before, after);
         self.workloads.update(id, before, after);
+        self.contacts.update(id, before, after);
         if after.status == crate::domain::interaction::Status::Received {
             self.awaiting_workflow.insert(id);
         } else {
@@ -85,6 +89,7 @@ impl Projections {
         self.queues = Queues::default();
         self.workloads = Workloads::default();
         self.awaiting_workflow.clear();
+        self.contacts = Contacts::default();
         let entries: Vec<(InteractionId, Interaction)> = self.cache.iter().collect();
         for (id, state) in &entries {
             self.index(*id, None, state);

@@ -417,6 +417,11 @@ fn the_openapi_document_covers_every_route() {
         "POST /api/v1/webform",
         "GET /api/v1/interactions/{id}",
         "GET /api/v1/interactions/{id}/history",
+        "GET /api/v1/interactions/{id}/content",
+        "GET /api/v1/interactions/{id}/attachments/{n}",
+        "GET /api/v1/interactions/{id}/raw",
+        "GET /api/v1/contacts",
+        "GET /api/v1/contacts/{id}",
         "GET /api/v1/queues",
         "GET /api/v1/queues/{name}",
         "GET /api/v1/audit/events",
@@ -429,7 +434,10 @@ fn the_openapi_document_covers_every_route() {
     let id = uuid::Uuid::now_v7().to_string();
     for op in &documented {
         let (method, path) = op.split_once(' ').unwrap();
-        let path = path.replace("{id}", &id).replace("{name}", "inbound");
+        let path = path
+            .replace("{id}", &id)
+            .replace("{name}", "inbound")
+            .replace("{n}", "0");
         let req = ureq::request(method, &app.url(&path))
             .set("Authorization", &format!("Bearer {}", app.admin_token));
         let resp = match req.call() {

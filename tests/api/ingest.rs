@@ -234,3 +234,129 @@ fn record_the_mail_log() {
     let mut f = std::fs::File::create(&path).unwrap();
     postroom::events::export::write_lines(&mut f, &events).unwrap();
 }
+
+#[test]
+fn content_attachments_raw_and_contact_history_are_served() {
+    let dovecot = Dovecot::start(&[SUPPORT]);
+    let raw = concat!(
+        "From: =?UTF-8?B?SsO8cmdlbiBNw7xsbGVy?= <Juergen@Example.de>\r\n",
+        "To: support@example.test\r\nSubject: Invoice wrong\r\nMessage-ID: <inv@example.de>\r\n",
+        "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n",
+        "--b1\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<p>The <b>total</b> is wrong.</p><script>x()</script>\r\n",
+        "--b1\r\nContent-Type: application/pdf\r\nContent-Disposition: attachment; filename*=UTF-8''R%C3%A9sum%C3%A9%20%2F..%2Fx.pdf\r\n",
+        "Content-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQK\r\n--b1--\r\n"
+    );
+    dovecot.append(SUPPORT, "INBOX", &[raw.as_bytes().to_vec()]);
+    let mb = mailbox(&dovecot, "support", SUPPORT, Some("Processed"));
+    let app = spawn_app_with(|s| s.mailboxes = vec![mb]);
+    wait_for("the interaction", || interactions(&app) == 1);
+    let token = app.token_for("alice", "agent");
+    let id = app
+        .engine
+        .projections
+        .read(|p| p.cache.iter().next().unwrap().0);
+
+    let c = app.get(&format!("/api/v1/interactions/{id}/content"), Some(&token));
+    assert_eq!(c.status, 200, "{:?}", c.body);
+    assert_eq!(c.body["from_name"], "Jürgen Müller");
+    assert!(
+        c.body["text"].as_str().unwrap().contains("total is wrong"),
+        "{:?}",
+        c.body["text"]
+    );
+    let html = c.body["html_sanitized"].as_str().unwrap();
+    assert!(
+        html.contains("<b>total</b>") && !html.contains("script"),
+        "{html}"
+    );
+    assert_eq!(c.body["attachments"][0]["content_type"], "application/pdf");
+    let name = c.body["attachments"][0]["name"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(!name.contains('/') && name.ends_with("x.pdf"), "{name}");
+
+    let a = ureq::get(&app.url(&format!("/api/v1/interactions/{id}/attachments/0")))
+        .set("Authorization", &format!("Bearer {token}"))
+        .call()
+        .unwrap();
+    assert_eq!(a.content_type(), "application/pdf");
+    assert_eq!(a.header("x-content-type-options"), Some("nosniff"));
+    let disposition = a.header("content-disposition").unwrap().to_string();
+    assert!(
+        disposition.starts_with("attachment; filename=\""),
+        "{disposition}"
+    );
+    let mut body = Vec::new();
+    std::io::Read::read_to_end(&mut a.into_reader(), &mut body).unwrap();
+    assert!(body.starts_with(b"%PDF-1.4"));
+    assert_eq!(
+        app.get(
+            &format!("/api/v1/interactions/{id}/attachments/1"),
+            Some(&token)
+        )
+        .status,
+        404
+    );
+    assert_eq!(
+        app.get(
+            &format!("/api/v1/interactions/{id}/attachments/x"),
+            Some(&token)
+        )
+        .status,
+        400
+    );
+
+    let r = ureq::get(&app.url(&format!("/api/v1/interactions/{id}/raw")))
+        .set("Authorization", &format!("Bearer {token}"))
+        .call()
+        .unwrap();
+    assert_eq!(r.content_type(), "message/rfc822");
+    let mut original = Vec::new();
+    std::io::Read::read_to_end(&mut r.into_reader(), &mut original).unwrap();
+    let original = String::from_utf8_lossy(&original);
+    assert!(
+        original.contains("Message-ID: <inv@example.de>"),
+        "the original as received"
+    );
+
+    // The contact exists from the first message on, found by any case of the address.
+    let contact = app.get("/api/v1/contacts?email=JUERGEN@example.de", Some(&token));
+    assert_eq!(contact.status, 200, "{:?}", contact.body);
+    assert_eq!(contact.body["email"], "juergen@example.de");
+    assert_eq!(contact.body["display_name"], "Jürgen Müller");
+    assert_eq!(
+        contact.body["interactions"][0]["interaction_id"],
+        id.to_string()
+    );
+    assert_eq!(contact.body["interactions"][0]["channel"], "email");
+    let cid = contact.body["id"].as_str().unwrap().to_string();
+    assert_eq!(
+        app.get(&format!("/api/v1/contacts/{cid}"), Some(&token))
+            .body["email"],
+        "juergen@example.de"
+    );
+    assert_eq!(
+        app.get("/api/v1/contacts?email=nobody@example.com", Some(&token))
+            .status,
+        404
+    );
+    assert_eq!(
+        app.get("/api/v1/contacts/not-a-uuid", Some(&token)).status,
+        400
+    );
+
+    // A web form from the same person joins the same contact's history.
+    let r = app.submit_webform("juergen@example.de", "Also", "And another thing.");
+    assert_eq!(r.status, 202);
+    let contact = app.get(&format!("/api/v1/contacts/{cid}"), Some(&token));
+    assert_eq!(contact.body["interactions"].as_array().unwrap().len(), 2);
+    let wid = r.body["interaction_id"].as_str().unwrap();
+    let c = app.get(&format!("/api/v1/interactions/{wid}/content"), Some(&token));
+    assert_eq!(c.body["text"], "And another thing.");
+    assert_eq!(
+        app.get(&format!("/api/v1/interactions/{wid}/raw"), Some(&token))
+            .status,
+        404
+    );
+}

@@ -1,0 +1,121 @@
+//! Contacts and their interaction history.
+
+use super::auth::Caller;
+use super::problem::{ApiError, Problem};
+use super::views::rfc3339_millis;
+use crate::domain::user::Role;
+use crate::projections::{Contact, Projections};
+use crate::startup::Engine;
+use actix_web::{get, web, HttpResponse};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ContactInteraction {
+    pub interaction_id: String,
+    pub subject: String,
+    pub status: &'static str,
+    pub channel: Option<&'static str>,
+    pub created_at: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ContactView {
+    pub id: String,
+    pub email: String,
+    pub display_name: Option<String>,
+    pub first_seen: String,
+    pub last_seen: String,
+    /// Oldest first.
+    pub interactions: Vec<ContactInteraction>,
+}
+
+fn view(p: &Projections, c: &Contact) -> ContactView {
+    ContactView {
+        id: c.id.to_string(),
+        email: c.email.clone(),
+        display_name: c.display_name.clone(),
+        first_seen: rfc3339_millis(c.first_seen),
+        last_seen: rfc3339_millis(c.last_seen),
+        interactions: c
+            .interactions
+            .iter()
+            .filter_map(|(_, id)| {
+                let s = p.cache.get(id)?;
+                Some(ContactInteraction {
+                    interaction_id: id.to_string(),
+                    subject: s.subject.clone(),
+                    status: s.status.name(),
+                    channel: s.channel.map(|c| match c {
+                        crate::domain::interaction::Channel::Email => "email",
+                        crate::domain::interaction::Channel::WebForm => "webform",
+                    }),
+                    created_at: rfc3339_millis(s.created_at),
+                })
+            })
+            .collect(),
+    }
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ContactQuery {
+    /// The contact's e-mail address (any case).
+    pub email: String,
+}
+
+/// Find a contact by e-mail address, with their history.
+#[utoipa::path(
+    tag = "contacts",
+    params(ContactQuery),
+    responses(
+        (status = 200, body = ContactView),
+        (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 404, body = Problem),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/contacts")]
+pub async fn find_contact(
+    engine: web::Data<Engine>,
+    caller: Caller,
+    query: web::Query<ContactQuery>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(&[Role::Agent, Role::Supervisor, Role::Auditor])?;
+    let email = query.email.trim();
+    if email.is_empty() {
+        return Err(ApiError::BadRequest("email must not be empty".into()));
+    }
+    engine
+        .projections
+        .read(|p| p.contacts.by_email(email).map(|c| view(p, c)))
+        .map(|v| HttpResponse::Ok().json(v))
+        .ok_or_else(|| ApiError::NotFound(format!("no contact with the address {email}")))
+}
+
+/// A contact by id, with their history.
+#[utoipa::path(
+    tag = "contacts",
+    params(("id" = String, Path, description = "Contact id (UUID)")),
+    responses(
+        (status = 200, body = ContactView),
+        (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 404, body = Problem),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/contacts/{id}")]
+pub async fn get_contact(
+    engine: web::Data<Engine>,
+    caller: Caller,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(&[Role::Agent, Role::Supervisor, Role::Auditor])?;
+    let id = uuid::Uuid::parse_str(path.trim())
+        .map_err(|_| ApiError::BadRequest("the contact id is not a UUID".into()))?;
+    engine
+        .projections
+        .read(|p| p.contacts.by_id(&id).map(|c| view(p, c)))
+        .map(|v| HttpResponse::Ok().json(v))
+        .ok_or_else(|| ApiError::NotFound(format!("no contact {id}")))
+}

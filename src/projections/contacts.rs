@@ -1,0 +1,87 @@
+//! Contacts: the people who write to us, identified by their normalised address, created on first
+//! contact, each with their interaction history.
+
+use crate::domain::interaction::{Interaction, Kind};
+use crate::domain::{InteractionId, Millis};
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+
+/// A contact's id: derived from the normalised address, so it is the same on every rebuild.
+pub fn contact_id(normalised_email: &str) -> uuid::Uuid {
+    let digest: [u8; 32] =
+        Sha256::digest(format!("postroom-contact\0{normalised_email}").as_bytes()).into();
+    let mut b = [0u8; 16];
+    b.copy_from_slice(&digest[..16]);
+    uuid::Builder::from_custom_bytes(b).into_uuid()
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Contact {
+    pub id: uuid::Uuid,
+    /// Lower case.
+    pub email: String,
+    /// The latest display name they wrote with.
+    pub display_name: Option<String>,
+    pub first_seen: Millis,
+    pub last_seen: Millis,
+    /// Their inbound interactions with their arrival times, oldest first (ties by id), so the
+    /// order is the same however the projection was built.
+    pub interactions: Vec<(Millis, InteractionId)>,
+}
+
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Contacts {
+    by_email: HashMap<String, Contact>,
+    by_id: HashMap<uuid::Uuid, String>,
+}
+
+impl Contacts {
+    /// Records an inbound interaction the first time it appears.
+    pub fn update(&mut self, id: InteractionId, before: Option<&Interaction>, after: &Interaction) {
+        let is_new_inbound = before.is_none_or(|b| !b.exists())
+            && after.exists()
+            && after.kind == Kind::Inbound
+            && !after.from.is_empty();
+        if !is_new_inbound {
+            return;
+        }
+        let email = after.from.to_lowercase();
+        let contact = self
+            .by_email
+            .entry(email.clone())
+            .or_insert_with(|| Contact {
+                id: contact_id(&email),
+                email: email.clone(),
+                display_name: None,
+                first_seen: after.created_at,
+                last_seen: after.created_at,
+                interactions: Vec::new(),
+            });
+        if after.from_name.is_some() {
+            contact.display_name = after.from_name.clone();
+        }
+        contact.first_seen = contact.first_seen.min(after.created_at);
+        contact.last_seen = contact.last_seen.max(after.created_at);
+        let entry = (after.created_at, id);
+        if let Err(at) = contact.interactions.binary_search(&entry) {
+            contact.interactions.insert(at, entry);
+        }
+        self.by_id.insert(contact.id, email);
+    }
+
+    pub fn by_email(&self, email: &str) -> Option<&Contact> {
+        self.by_email.get(&email.trim().to_lowercase())
+    }
+
+    pub fn by_id(&self, id: &uuid::Uuid) -> Option<&Contact> {
+        self.by_id.get(id).and_then(|e| self.by_email.get(e))
+    }
+
+    pub fn len(&self) -> usize {
+        self.by_email.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_email.is_empty()
+    }
+}
