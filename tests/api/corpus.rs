@@ -1,80 +1,1242 @@
 //! The .eml corpus (tests/fixtures/eml): every file parsed with LF and CRLF endings.
+//!
+//! The fixtures are grouped as rfc / legacy / malformed / vendors (after stalwartlabs/mail-parser
+//! `resources/eml/`). `CORPUS` says what each must yield; a guard ties the table to the files so a
+//! moved or emptied corpus cannot pass. What `mail::parse` gets wrong today is listed per fixture in
+//! `known_bugs` and pinned by one `#[ignore = "bug: ..."]` test each, so fixing a bug means removing
+//! its marker and its `#[ignore]`.
 
-use postroom::mail::{parse, Limits};
+use postroom::mail::{parse, Limits, ParsedMessage};
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
 
-#[test]
-fn dump_corpus() {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/eml");
-    let mut files = vec![];
-    for d in std::fs::read_dir(&root).unwrap() {
-        for f in std::fs::read_dir(d.unwrap().path()).unwrap() {
-            files.push(f.unwrap().path());
+/// Fewer fixtures than this means the corpus was moved or emptied: the walk found nothing to test.
+const MIN_FIXTURES: usize = 20;
+
+/// One property a fixture is checked for; `Expect::known_bugs` names the ones that fail today.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Check {
+    Identity,
+    From,
+    Subject,
+    Text,
+    Html,
+    Attachments,
+    Malformed,
+    Automated,
+    Report,
+    Threading,
+    /// Something of the message (text, subject, sender or a file) reaches the agent.
+    Readable,
+}
+
+/// How the message is identified.
+enum Id {
+    /// By its Message-ID (without angle brackets).
+    MessageId(&'static str),
+    /// By `sha256:` and the hash of its bytes: it has no Message-ID.
+    Hash,
+}
+
+/// What a delivery status notification must report.
+struct Dsn {
+    final_recipient: &'static str,
+    action: &'static str,
+    status: &'static str,
+    original_message_id: &'static str,
+}
+
+/// What one fixture must yield.
+struct Expect {
+    /// Path under tests/fixtures/eml, with `/`.
+    file: &'static str,
+    identity: Id,
+    /// The From address; `None`: the message has none that can be read.
+    from: Option<&'static str>,
+    /// The decoded display name of the sender, when checked.
+    from_name: Option<&'static str>,
+    /// Decoded display names that must appear among To and Cc.
+    names: &'static [&'static str],
+    /// A substring of the decoded subject.
+    subject: &'static str,
+    /// A substring of the decoded text body (compared with `\n` line endings).
+    text: &'static str,
+    /// The message carries an HTML part as sent.
+    html: bool,
+    attachments: usize,
+    /// Names every one of which must be among the attachments.
+    attachment_names: &'static [&'static str],
+    /// An attachment's name and how its decoded bytes begin.
+    attachment_bytes: Option<(&'static str, &'static [u8])>,
+    /// An inline part with this Content-ID.
+    inline_cid: Option<&'static str>,
+    malformed: bool,
+    automated: bool,
+    report: Option<Dsn>,
+    /// In-Reply-To and how many References.
+    thread: Option<(&'static str, usize)>,
+    known_bugs: &'static [Check],
+}
+
+const fn fx(
+    file: &'static str,
+    identity: Id,
+    from: Option<&'static str>,
+    subject: &'static str,
+    text: &'static str,
+) -> Expect {
+    Expect {
+        file,
+        identity,
+        from,
+        from_name: None,
+        names: &[],
+        subject,
+        text,
+        html: false,
+        attachments: 0,
+        attachment_names: &[],
+        attachment_bytes: None,
+        inline_cid: None,
+        malformed: false,
+        automated: false,
+        report: None,
+        thread: None,
+        known_bugs: &[],
+    }
+}
+
+use Id::{Hash, MessageId as Mid};
+
+static CORPUS: &[Expect] = &[
+    // ---------------------------------------------------------------------------------- rfc/
+    Expect {
+        html: true,
+        ..fx(
+            "rfc/alternative-text-html.eml",
+            Mid("hostile-1@lottery.example"),
+            Some("winner@lottery.example"),
+            "Account verification required",
+            "verify your account within 24 hours: https://lottery.example/verify",
+        )
+    },
+    Expect {
+        from_name: Some("François Lefèvre"),
+        names: &["Service clientèle", "Hélène Martin"],
+        ..fx(
+            "rfc/encoded-words.eml",
+            Mid("encoded-words-1@example.fr"),
+            Some("francois.lefevre@example.fr"),
+            // Two adjacent encoded words: the folding white space between them must vanish.
+            "Commande n°4711 : où est mon colis ?",
+            "ma commande n°4711 n'est toujours pas arrivée",
+        )
+    },
+    Expect {
+        attachments: 1,
+        attachment_names: &["Where is my parcel.eml"],
+        attachment_bytes: Some((
+            "Where is my parcel.eml",
+            b"Return-Path: <p.novak@example.cz>",
+        )),
+        ..fx(
+            "rfc/forwarded-rfc822.eml",
+            Mid("fwd-7731@postroom.test"),
+            Some("lead@postroom.test"),
+            "Fwd: Where is my parcel?",
+            "I am forwarding this customer's mail",
+        )
+    },
+    Expect {
+        attachments: 1,
+        attachment_names: &["Invoice 2026-0042.pdf"],
+        attachment_bytes: Some(("Invoice 2026-0042.pdf", b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\r\n")),
+        ..fx(
+            "rfc/mixed-pdf-attachment.eml",
+            Mid("5f2b1c0e.1c69fb81.8a2e.0042@example-corp.de"),
+            Some("ap@example-corp.de"),
+            "Invoice 2026-0042 disputed",
+            "the attached invoice charges shipping twice",
+        )
+    },
+    fx(
+        "rfc/no-message-id.eml",
+        Hash,
+        Some("kiosk@branch-17.example.net"),
+        "Printer at branch 17",
+        "the receipt printer is out of paper",
+    ),
+    Expect {
+        from_name: Some("Ann Lee"),
+        names: &["Customer Support"],
+        ..fx(
+            "rfc/plain-text.eml",
+            Mid("20261124081403.4711@mail.example.com"),
+            Some("ann.lee@example.com"),
+            "Order 4711 has not arrived",
+            "Could you tell me where it is, or refund me?",
+        )
+    },
+    fx(
+        "rfc/quoted-printable.eml",
+        Mid("qp-1@example.fr"),
+        Some("claire.dubois@example.fr"),
+        "Facture F-2026-118",
+        // Spans two soft line breaks, one of them inside "déjà", and an encoded "=".
+        "J'ai déjà payé la facture F-2026-118 mais je reçois encore des rappels de paiement. \
+         Le montant = 89,00 EUR.",
+    ),
+    Expect {
+        html: true,
+        attachments: 1,
+        attachment_names: &["logo.png"],
+        attachment_bytes: Some(("logo.png", b"\x89PNG\r\n\x1a\n")),
+        inline_cid: Some("logo@shop.example"),
+        ..fx(
+            "rfc/related-inline-image.eml",
+            Mid("related-1@shop.example"),
+            Some("news@shop.example"),
+            "Your coupon did not work",
+            // No text part: derived from the HTML.
+            "The coupon code WINTER26 was refused at checkout.",
+        )
+    },
+    Expect {
+        thread: Some(("reply-1042-2@postroom.test", 3)),
+        ..fx(
+            "rfc/reply-in-reply-to.eml",
+            Mid("CAJ7reply3@mail.example.com"),
+            Some("ann.lee@example.com"),
+            "Re: [#PR-1042] Refund request",
+            "Thank you, the refund has arrived.",
+        )
+    },
+    Expect {
+        from_name: Some("Jürgen Weber"),
+        attachments: 3,
+        attachment_names: &[
+            "naïve file.txt",
+            "Rechnung für März 2026.pdf",
+            "Quarterly support report for the EMEA region 2026.csv",
+        ],
+        attachment_bytes: Some(("naïve file.txt", "Première ligne".as_bytes())),
+        ..fx(
+            "rfc/rfc2231-names.eml",
+            Mid("rfc2231-1@example.de"),
+            Some("juergen.weber@example.de"),
+            "Documents for my claim",
+            "Here are the documents for my claim.",
+        )
+    },
+    // ------------------------------------------------------------------------------- legacy/
+    Expect {
+        known_bugs: &[Check::Text],
+        ..fx(
+            "legacy/8bit-no-charset.eml",
+            Mid("legacy-8bit-no-charset@example.fr"),
+            Some("jean.martin@example.fr"),
+            "Remboursement",
+            "je voudrais être remboursé pour le café renvoyé",
+        )
+    },
+    Expect {
+        from_name: Some("陳大文"),
+        ..fx(
+            "legacy/big5.eml",
+            Mid("legacy-big5@example.net"),
+            Some("chan.taiman@example.hk"),
+            "訂單查詢",
+            "請問我的訂單 4410 何時出貨？",
+        )
+    },
+    Expect {
+        from_name: Some("王伟"),
+        ..fx(
+            "legacy/gb2312.eml",
+            Mid("legacy-gb2312@example.net"),
+            Some("wang.wei@example.cn"),
+            "订单未收到",
+            "我的订单 6620 还没有收到，请帮忙查询物流信息。",
+        )
+    },
+    fx(
+        "legacy/gbk.eml",
+        Mid("legacy-gbk@example.net"),
+        Some("zhu.rong@example.cn"),
+        "发票抬头",
+        // 镕 is outside GB2312: only a real GBK decoder reads it.
+        "朱镕基贸易有限公司",
+    ),
+    Expect {
+        from_name: Some("佐藤花子"),
+        ..fx(
+            "legacy/iso-2022-jp.eml",
+            Mid("legacy-iso-2022-jp@example.jp"),
+            Some("hanako.sato@example.jp"),
+            "返品のお問い合わせ",
+            "注文番号 3105 の商品が届きましたが、色が違いました。",
+        )
+    },
+    Expect {
+        from_name: Some("Klaus Müller"),
+        ..fx(
+            "legacy/iso-8859-1.eml",
+            Mid("legacy-iso-8859-1@example.net"),
+            Some("k.mueller@example.de"),
+            "Stornierung Bestellung München",
+            "ich möchte meine Bestellung 8812 stornieren.\n\nMit freundlichen Grüßen",
+        )
+    },
+    Expect {
+        from_name: Some("Chloé Petit"),
+        ..fx(
+            "legacy/iso-8859-15.eml",
+            Mid("legacy-iso-8859-15@example.net"),
+            Some("chloe.petit@example.fr"),
+            "Double débit",
+            "Le montant de 49,90 € a été débité deux fois. J'en ai gros sur le cœur.",
+        )
+    },
+    Expect {
+        from_name: Some("Paweł Kowalski"),
+        ..fx(
+            "legacy/iso-8859-2.eml",
+            Mid("legacy-iso-8859-2@example.net"),
+            Some("p.kowalski@example.pl"),
+            "Zwrot pieniędzy",
+            "Dzień dobry,\n\nzamówienie 3301 nie dotarło. Proszę o zwrot pieniędzy.",
+        )
+    },
+    Expect {
+        from_name: Some("Ольга Смирнова"),
+        ..fx(
+            "legacy/koi8-r.eml",
+            Mid("legacy-koi8-r@example.net"),
+            Some("olga@example.ru"),
+            "Вопрос по доставке",
+            "В письме ниже текст о доставке заказа 1290",
+        )
+    },
+    Expect {
+        attachments: 1,
+        attachment_names: &["Facture n°12 été.pdf"],
+        known_bugs: &[Check::Attachments],
+        ..fx(
+            "legacy/percent-encoded-name.eml",
+            Mid("legacy-percent-name@example.fr"),
+            Some("lucie.bernard@example.fr"),
+            "Facture jointe",
+            "Voici la facture en pièce jointe.",
+        )
+    },
+    fx(
+        "legacy/shift_jis.eml",
+        Mid("legacy-shift_jis@example.net"),
+        Some("tanaka@example.jp"),
+        "注文の表示について",
+        // ソ and 表 end in the byte 0x5C (a backslash in ASCII).
+        "注文番号 2207 の表示がおかしいです。ソフトの不具合でしょうか。",
+    ),
+    fx(
+        "legacy/utf-7.eml",
+        Mid("legacy-utf-7@example.at"),
+        Some("lisa.schmidt@example.at"),
+        "Grüße aus Wien",
+        "Liebe Grüße aus Wien, die Lieferung 6001 fehlt noch.",
+    ),
+    Expect {
+        from_name: Some("Иван Петров"),
+        ..fx(
+            "legacy/windows-1251.eml",
+            Mid("legacy-windows-1251@example.net"),
+            Some("ivan.petrov@example.ru"),
+            "Возврат заказа",
+            "Прошу оформить возврат заказа 7719, товар пришёл повреждённым.",
+        )
+    },
+    fx(
+        "legacy/windows-1252.eml",
+        Mid("legacy-windows-1252@example.net"),
+        Some("sean@example.ie"),
+        "Express delivery – not express",
+        "I was charged €120 for “express” delivery – it wasn’t express at all.",
+    ),
+    Expect {
+        // Written as NFC, the form an agent types when searching.
+        from_name: Some("Nguyễn Văn An"),
+        known_bugs: &[Check::From, Check::Text],
+        ..fx(
+            "legacy/windows-1258.eml",
+            Mid("legacy-windows-1258@example.vn"),
+            Some("an.nguyen@example.vn"),
+            "Đơn hàng 5120",
+            "Tôi chưa nhận được đơn hàng 5120.",
+        )
+    },
+    // ---------------------------------------------------------------------------- malformed/
+    Expect {
+        malformed: true,
+        known_bugs: &[Check::Text, Check::Readable],
+        ..fx(
+            "malformed/binary-junk.eml",
+            Hash,
+            None,
+            "",
+            // The gzip magic, read as lossy UTF-8: what the "not a message" fallback keeps.
+            "\u{1f}\u{fffd}\u{8}",
+        )
+    },
+    Expect {
+        malformed: true,
+        attachments: 1,
+        attachment_names: &["receipt.pdf"],
+        attachment_bytes: Some(("receipt.pdf", b"%PDF-1.4\n")),
+        known_bugs: &[Check::Attachments],
+        ..fx(
+            "malformed/broken-base64.eml",
+            Mid("broken-base64-1@example.com"),
+            Some("mia.wong@example.com"),
+            "Scan of the receipt",
+            "The receipt is attached.",
+        )
+    },
+    Expect {
+        malformed: true,
+        known_bugs: &[Check::Malformed],
+        ..fx(
+            "malformed/header-without-colon.eml",
+            Mid("no-colon-1@example.com"),
+            Some("nina.ivanova@example.com"),
+            "Lost password",
+            "I cannot log in any more.",
+        )
+    },
+    Expect {
+        // RFC 5322 3.5: the body is optional. Everything is in the subject: not malformed.
+        malformed: false,
+        known_bugs: &[Check::Malformed],
+        ..fx(
+            "malformed/headers-only.eml",
+            Mid("headers-only-1@example.org"),
+            Some("tom.baker@example.org"),
+            "Call me back please, 0612345678",
+            "",
+        )
+    },
+    Expect {
+        malformed: true,
+        ..fx(
+            "malformed/missing-from.eml",
+            Mid("missing-from-1@gateway.example"),
+            None,
+            "Complaint without sender",
+            "a web form gateway that forgot the From header",
+        )
+    },
+    Expect {
+        malformed: true,
+        known_bugs: &[Check::Malformed],
+        ..fx(
+            "malformed/nul-bytes.eml",
+            Mid("nul-1@fax2mail.example"),
+            Some("gw@fax2mail.example"),
+            "Fax received",
+            "Fax from +33 1 23 45 67 89",
+        )
+    },
+    Expect {
+        malformed: true,
+        attachments: 1,
+        attachment_names: &["notes.txt"],
+        attachment_bytes: Some(("notes.txt", b"first line of the notes")),
+        ..fx(
+            "malformed/unclosed-boundary.eml",
+            Mid("unclosed-1@example.com"),
+            Some("omar.haddad@example.com"),
+            "Truncated upload",
+            "My phone cut the message off, sorry.",
+        )
+    },
+    // ------------------------------------------------------------------------------ vendors/
+    Expect {
+        html: true,
+        ..fx(
+            "vendors/apple-mail.eml",
+            Mid("A1B2C3D4-E5F6-4789-ABCD-EF0123456789@icloud.example"),
+            Some("emma.johansson@icloud.example"),
+            "Subscription renewal",
+            "Hello, my subscription renewed automatically",
+        )
+    },
+    Expect {
+        html: true,
+        attachments: 2,
+        attachment_names: &["attachment-2.eml"],
+        attachment_bytes: Some((
+            "attachment-2.eml",
+            b"From: Customer Support <support@postroom.test>",
+        )),
+        // A delivery report is sent by a machine, whatever its headers say.
+        automated: true,
+        report: Some(Dsn {
+            final_recipient: "carla@contoso.example",
+            action: "failed",
+            status: "5.1.10",
+            original_message_id: "reply-4100-1@postroom.test",
+        }),
+        known_bugs: &[Check::Automated],
+        ..fx(
+            "vendors/bounce-exchange.eml",
+            Mid("ndr-4100@contoso.example"),
+            Some("postmaster@contoso.example"),
+            "Undeliverable: Re: [#PR-4100] Refund confirmation",
+            "Your message to carla@contoso.example couldn't be delivered.",
+        )
+    },
+    Expect {
+        from_name: Some("Mail Delivery System"),
+        attachments: 2,
+        automated: true,
+        report: Some(Dsn {
+            final_recipient: "bob@example.net",
+            action: "failed",
+            status: "5.1.1",
+            original_message_id: "reply-4000-1@postroom.test",
+        }),
+        ..fx(
+            "vendors/bounce-postfix.eml",
+            Mid("20261212080003.9F8E7D6C5B@mx.postroom.test"),
+            Some("MAILER-DAEMON@mx.postroom.test"),
+            "Undelivered Mail Returned to Sender",
+            "Recipient address rejected: User unknown",
+        )
+    },
+    Expect {
+        html: true,
+        thread: Some(("reply-2290-1@postroom.test", 2)),
+        ..fx(
+            "vendors/gmail-reply.eml",
+            Mid("CAH0aB1c+9xZQ=reply2@mail.gmail.com"),
+            Some("priya.sharma@gmail.example"),
+            "Re: Re: [#PR-2290] Damaged screen",
+            "Yes, the courier picked it up this morning.",
+        )
+    },
+    Expect {
+        automated: true,
+        ..fx(
+            "vendors/mailing-list.eml",
+            Mid("list-msg-5501@example.com"),
+            Some("rustacean@example.com"),
+            "[users] Release 2.4 breaks the importer",
+            "the CSV importer rejects files with a BOM",
+        )
+    },
+    Expect {
+        automated: true,
+        thread: Some(("ack-3107@postroom.test", 0)),
+        ..fx(
+            "vendors/out-of-office.eml",
+            Mid("ooo-3107@example-ag.de"),
+            Some("bernd.krause@example-ag.de"),
+            "Automatische Antwort: [#PR-3107]",
+            "nicht im Büro",
+        )
+    },
+    Expect {
+        from_name: Some("Schneider, Anna"),
+        html: true,
+        attachments: 2,
+        attachment_names: &["image001.png", "Reklamation Lieferschein Nr. 4471.pdf"],
+        attachment_bytes: Some(("Reklamation Lieferschein Nr. 4471.pdf", b"%PDF-1.4\n")),
+        inline_cid: Some("image001.png@01DB4867.2A3B4C50"),
+        ..fx(
+            "vendors/outlook.eml",
+            Mid("AM6PR02MB1234A1B2C3D4E5F6A7B8C9D0E1F2A3@AM6PR02MB1234.eurprd02.prod.outlook.com"),
+            Some("Anna.Schneider@contoso.example"),
+            "Reklamation Lieferung 4471",
+            "die Lieferung 4471 kam beschädigt an. Fotos und Lieferschein anbei.",
+        )
+    },
+    Expect {
+        from_name: Some("Daan de Vries"),
+        attachments: 1,
+        attachment_names: &["aankoopbon.jpg"],
+        attachment_bytes: Some(("aankoopbon.jpg", b"\xff\xd8\xff\xe0\x00\x10JFIF")),
+        ..fx(
+            "vendors/thunderbird.eml",
+            Mid("8f1c2d3e-4a5b-6c7d-8e9f-0a1b2c3d4e5f@example.org"),
+            Some("daan@example.org"),
+            "Garantie aanvraag",
+            "werkt niet meer na twee maanden.",
+        )
+    },
+];
+
+// ----------------------------------------------------------------------------------- helpers
+
+fn corpus_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/eml")
+}
+
+/// Every .eml under the corpus, as paths relative to it with `/`, sorted.
+fn fixture_files() -> Vec<String> {
+    fn walk(dir: &Path, root: &Path, out: &mut Vec<String>) {
+        let entries = std::fs::read_dir(dir)
+            .unwrap_or_else(|e| panic!("cannot read the corpus folder {}: {e}", dir.display()));
+        for entry in entries {
+            let path = entry.expect("a readable folder entry").path();
+            if path.is_dir() {
+                walk(&path, root, out);
+            } else if path.extension().is_some_and(|x| x == "eml") {
+                let rel = path.strip_prefix(root).expect("under the corpus root");
+                let parts: Vec<_> = rel.iter().map(|p| p.to_string_lossy()).collect();
+                out.push(parts.join("/"));
+            }
         }
     }
-    files.sort();
-    for f in files {
-        let raw = std::fs::read(&f).unwrap();
-        let mut p = parse(&raw, &Limits::default());
-        let atts: Vec<_> = p
+    let root = corpus_dir();
+    let mut out = vec![];
+    walk(&root, &root, &mut out);
+    out.sort();
+    out
+}
+
+fn read_fixture(rel: &str) -> Vec<u8> {
+    std::fs::read(corpus_dir().join(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
+}
+
+fn replace(bytes: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(bytes.len() + bytes.len() / 16);
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i..].starts_with(from) {
+            out.extend_from_slice(to);
+            i += from.len();
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
+fn with_lf(raw: &[u8]) -> Vec<u8> {
+    replace(raw, b"\r\n", b"\n")
+}
+
+fn with_crlf(raw: &[u8]) -> Vec<u8> {
+    replace(&with_lf(raw), b"\n", b"\r\n")
+}
+
+/// The fixture with LF and with CRLF line endings.
+fn both_endings(rel: &str) -> [(&'static str, Vec<u8>); 2] {
+    let raw = read_fixture(rel);
+    [("LF", with_lf(&raw)), ("CRLF", with_crlf(&raw))]
+}
+
+fn lf_text(s: &str) -> String {
+    s.replace("\r\n", "\n")
+}
+
+fn expectation(rel: &str) -> &'static Expect {
+    CORPUS
+        .iter()
+        .find(|e| e.file == rel)
+        .unwrap_or_else(|| panic!("{rel} has no entry in CORPUS"))
+}
+
+/// Every way `p` differs from `e`, each with the check it belongs to.
+fn check(e: &Expect, p: &ParsedMessage) -> Vec<(Check, String)> {
+    let mut bad = vec![];
+    let mut fail = |c: Check, msg: String| bad.push((c, msg));
+
+    match e.identity {
+        Id::MessageId(id) => {
+            if p.message_id.as_deref() != Some(id) || p.identity != id {
+                fail(
+                    Check::Identity,
+                    format!(
+                        "message_id {:?} / identity {:?}, expected {id}",
+                        p.message_id, p.identity
+                    ),
+                );
+            }
+        }
+        Id::Hash => {
+            if p.message_id.is_some() || !p.identity.starts_with("sha256:") {
+                fail(
+                    Check::Identity,
+                    format!("expected a hash identity, got {:?}", p.identity),
+                );
+            }
+        }
+    }
+
+    let from = p.from.as_ref().map(|m| m.address.as_str());
+    if from != e.from {
+        fail(Check::From, format!("from {from:?}, expected {:?}", e.from));
+    }
+    if let Some(name) = e.from_name {
+        let got = p.from.as_ref().and_then(|m| m.name.as_deref());
+        if got != Some(name) {
+            fail(Check::From, format!("from name {got:?}, expected {name:?}"));
+        }
+    }
+    for name in e.names {
+        if !p
+            .to
+            .iter()
+            .chain(&p.cc)
+            .any(|m| m.name.as_deref() == Some(*name))
+        {
+            fail(
+                Check::From,
+                format!("no To/Cc named {name:?} in {:?} {:?}", p.to, p.cc),
+            );
+        }
+    }
+
+    if !p.subject.contains(e.subject) {
+        fail(
+            Check::Subject,
+            format!("subject {:?} lacks {:?}", p.subject, e.subject),
+        );
+    }
+    let text = lf_text(&p.text);
+    if !text.contains(e.text) {
+        fail(Check::Text, format!("text {text:?} lacks {:?}", e.text));
+    }
+    if e.html && p.html.is_none() {
+        fail(Check::Html, "no HTML body".into());
+    }
+
+    let names: Vec<&str> = p.attachments.iter().map(|a| a.name.as_str()).collect();
+    if p.attachments.len() != e.attachments {
+        fail(
+            Check::Attachments,
+            format!(
+                "{} attachments {names:?}, expected {}",
+                names.len(),
+                e.attachments
+            ),
+        );
+    }
+    for name in e.attachment_names {
+        if !names.contains(name) {
+            fail(
+                Check::Attachments,
+                format!("no attachment named {name:?} in {names:?}"),
+            );
+        }
+    }
+    if let Some((name, prefix)) = e.attachment_bytes {
+        match p.attachments.iter().find(|a| a.name == name) {
+            Some(a) if a.bytes.starts_with(prefix) => {}
+            Some(a) => fail(
+                Check::Attachments,
+                format!(
+                    "{name} begins {:?}, expected {:?}",
+                    String::from_utf8_lossy(&a.bytes[..a.bytes.len().min(prefix.len() + 8)]),
+                    String::from_utf8_lossy(prefix)
+                ),
+            ),
+            None => fail(
+                Check::Attachments,
+                format!("no attachment {name:?} to read"),
+            ),
+        }
+    }
+    if let Some(cid) = e.inline_cid {
+        if !p
             .attachments
             .iter()
-            .map(|a| {
-                (
-                    a.name.clone(),
-                    a.content_type.clone(),
-                    a.inline,
-                    a.content_id.clone(),
-                    a.bytes.len(),
-                )
-            })
+            .any(|a| a.inline && a.content_id.as_deref() == Some(cid))
+        {
+            fail(
+                Check::Attachments,
+                format!("no inline part with Content-ID {cid:?}"),
+            );
+        }
+    }
+
+    if p.is_malformed() != e.malformed {
+        fail(
+            Check::Malformed,
+            format!(
+                "malformed {}, expected {} (problems {:?})",
+                p.is_malformed(),
+                e.malformed,
+                p.problems
+            ),
+        );
+    }
+    if p.automated != e.automated {
+        fail(
+            Check::Automated,
+            format!("automated {}, expected {}", p.automated, e.automated),
+        );
+    }
+
+    match (&e.report, &p.delivery_report) {
+        (None, None) => {}
+        (Some(want), Some(got)) => {
+            let same = got.final_recipient.as_deref() == Some(want.final_recipient)
+                && got.action.as_deref() == Some(want.action)
+                && got.status.as_deref() == Some(want.status)
+                && got.original_message_id.as_deref() == Some(want.original_message_id);
+            if !same {
+                fail(
+                    Check::Report,
+                    format!(
+                        "report {got:?}, expected {} / {} / {} / {}",
+                        want.final_recipient, want.action, want.status, want.original_message_id
+                    ),
+                );
+            }
+        }
+        (want, got) => fail(
+            Check::Report,
+            format!("delivery report {got:?}, expected one: {}", want.is_some()),
+        ),
+    }
+
+    match e.thread {
+        Some((in_reply_to, references)) => {
+            if p.in_reply_to != [in_reply_to] || p.references.len() != references {
+                fail(
+                    Check::Threading,
+                    format!(
+                        "in_reply_to {:?} references {:?}, expected {in_reply_to} and {references}",
+                        p.in_reply_to, p.references
+                    ),
+                );
+            }
+        }
+        None => {
+            if !p.in_reply_to.is_empty() || !p.references.is_empty() {
+                fail(
+                    Check::Threading,
+                    format!(
+                        "unexpected threading {:?} {:?}",
+                        p.in_reply_to, p.references
+                    ),
+                );
+            }
+        }
+    }
+
+    if p.text.trim().is_empty()
+        && p.subject.is_empty()
+        && p.from.is_none()
+        && p.attachments.is_empty()
+    {
+        fail(
+            Check::Readable,
+            "nothing of the message reaches the agent".into(),
+        );
+    }
+    bad
+}
+
+/// For a `#[ignore]`d bug test: the fixture passes `which` with both line endings.
+#[track_caller]
+fn assert_fixed(rel: &str, which: Check) {
+    let e = expectation(rel);
+    assert!(
+        e.known_bugs.contains(&which),
+        "{rel}: {which:?} is not marked as a known bug"
+    );
+    for (ending, raw) in both_endings(rel) {
+        let p = parse(&raw, &Limits::default());
+        let bad: Vec<_> = check(e, &p)
+            .into_iter()
+            .filter(|(c, _)| *c == which)
+            .map(|(_, m)| m)
             .collect();
-        p.attachments.clear();
-        p.html_sanitized = p.html_sanitized.map(|h| h.chars().take(3000).collect());
-        p.html = p.html.map(|h| h.chars().take(120).collect());
-        p.text = p.text.chars().take(400).collect();
-        println!("=== {}\n{:#?}\nATT {:?}\n", f.display(), p, atts);
+        assert!(bad.is_empty(), "{rel} ({ending}): {bad:#?}");
+    }
+}
+
+// ------------------------------------------------------------------------------------- tests
+
+#[test]
+fn every_fixture_parses_with_lf_and_crlf() {
+    let limits = Limits::default();
+    let mut ran = 0;
+    for rel in fixture_files() {
+        let [(_, lf), (_, crlf)] = both_endings(&rel);
+        let a = parse(&lf, &limits);
+        let b = parse(&crlf, &limits);
+        assert_eq!(a.subject, b.subject, "{rel}: subject");
+        assert_eq!(a.from, b.from, "{rel}: from");
+        assert_eq!((&a.to, &a.cc), (&b.to, &b.cc), "{rel}: to/cc");
+        assert_eq!(lf_text(&a.text), lf_text(&b.text), "{rel}: text");
+        assert_eq!(
+            a.html.as_deref().map(lf_text),
+            b.html.as_deref().map(lf_text),
+            "{rel}: html"
+        );
+        let files = |p: &ParsedMessage| {
+            p.attachments
+                .iter()
+                // Text attachments sent 7bit/8bit keep the wire's line endings; base64 ones must
+                // be byte-identical, which this still shows.
+                .map(|x| {
+                    (
+                        x.name.clone(),
+                        x.content_type.clone(),
+                        x.inline,
+                        with_lf(&x.bytes),
+                    )
+                })
+                .collect::<Vec<_>>()
+        };
+        assert!(files(&a) == files(&b), "{rel}: attachments differ");
+        assert_eq!(a.is_malformed(), b.is_malformed(), "{rel}: malformed flag");
+        assert_eq!(a.automated, b.automated, "{rel}: automated");
+        assert_eq!(
+            a.delivery_report, b.delivery_report,
+            "{rel}: delivery report"
+        );
+        assert_eq!(
+            (&a.message_id, &a.in_reply_to, &a.references),
+            (&b.message_id, &b.in_reply_to, &b.references),
+            "{rel}: ids"
+        );
+        assert_eq!((a.size, b.size), (lf.len(), crlf.len()), "{rel}: size");
+        ran += 1;
+    }
+    assert!(
+        ran >= MIN_FIXTURES,
+        "only {ran} fixtures ran from {}: the corpus is missing or moved",
+        corpus_dir().display()
+    );
+}
+
+#[test]
+fn every_fixture_meets_its_expectations() {
+    let files: BTreeSet<String> = fixture_files().into_iter().collect();
+    let table: BTreeSet<String> = CORPUS.iter().map(|e| e.file.to_string()).collect();
+    assert_eq!(table.len(), CORPUS.len(), "CORPUS names a file twice");
+    let untested: Vec<_> = files.difference(&table).collect();
+    let missing: Vec<_> = table.difference(&files).collect();
+    assert!(
+        untested.is_empty(),
+        "fixtures without a CORPUS entry: {untested:?}"
+    );
+    assert!(
+        missing.is_empty(),
+        "CORPUS entries without a file: {missing:?}"
+    );
+    assert!(files.len() >= MIN_FIXTURES, "only {} fixtures", files.len());
+
+    let mut failures = vec![];
+    for e in CORPUS {
+        for (ending, raw) in both_endings(e.file) {
+            let p = parse(&raw, &Limits::default());
+            let bad = check(e, &p);
+            for (c, msg) in &bad {
+                if !e.known_bugs.contains(c) {
+                    failures.push(format!("{} ({ending}) {c:?}: {msg}", e.file));
+                }
+            }
+            for c in e.known_bugs {
+                if !bad.iter().any(|(b, _)| b == c) {
+                    eprintln!(
+                        "note: {} ({ending}) now passes {c:?}: remove its known_bugs marker \
+                         and the #[ignore] of its bug test",
+                        e.file
+                    );
+                }
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn nothing_in_the_corpus_panics_or_is_dropped() {
+    let mut flagged = 0;
+    for rel in fixture_files() {
+        let e = expectation(&rel);
+        for (ending, raw) in both_endings(&rel) {
+            let p = std::panic::catch_unwind(|| parse(&raw, &Limits::default()))
+                .unwrap_or_else(|_| panic!("{rel} ({ending}): parse panicked"));
+            assert!(!p.identity.is_empty(), "{rel} ({ending}): empty identity");
+            assert_eq!(p.size, raw.len(), "{rel} ({ending}): size");
+            assert!(!p.too_large, "{rel} ({ending}): too large");
+            assert!(
+                p.problems.iter().all(|x| !x.trim().is_empty()),
+                "{rel} ({ending}): a blank problem in {:?}",
+                p.problems
+            );
+            if e.malformed && !e.known_bugs.contains(&Check::Malformed) {
+                assert!(
+                    p.is_malformed(),
+                    "{rel} ({ending}): malformed yet not flagged"
+                );
+                flagged += 1;
+            }
+            if !e.known_bugs.contains(&Check::Readable) {
+                let readable = check(e, &p).into_iter().all(|(c, _)| c != Check::Readable);
+                assert!(readable, "{rel} ({ending}): nothing of it was kept: {p:?}");
+            }
+        }
+    }
+    assert!(
+        flagged >= 2 * 4,
+        "only {flagged} malformed parses were checked"
+    );
+}
+
+/// A base64 body as mailers write it: 76 characters a line.
+fn base64_lines(bytes: &[u8]) -> String {
+    const ABC: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len() * 4 / 3 + bytes.len() / 38 + 4);
+    for (i, chunk) in bytes.chunks(3).enumerate() {
+        if i > 0 && i % 19 == 0 {
+            out.push('\n');
+        }
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (k, b)| n | u32::from(*b) << (16 - 8 * k));
+        for k in 0..4 {
+            if k <= chunk.len() {
+                out.push(ABC[(n >> (18 - 6 * k) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out.push('\n');
+    out
+}
+
+#[test]
+fn a_very_large_message_is_flagged_and_keeps_its_headers() {
+    // A phone's photo album: ~5 MB once base64-encoded. Generated here, never committed.
+    let photo: Vec<u8> = (0..3_900_000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    let raw = format!(
+        "From: Sara Lind <sara.lind@example.se>\n\
+         To: support@postroom.test\n\
+         Subject: Photos of the damaged sofa\n\
+         Date: Mon, 14 Dec 2026 10:00:00 +0100\n\
+         Message-ID: <huge-5mb@example.se>\n\
+         In-Reply-To: <reply-5000-1@postroom.test>\n\
+         References: <reply-5000-1@postroom.test>\n\
+         MIME-Version: 1.0\n\
+         Content-Type: multipart/mixed; boundary=\"photos\"\n\
+         \n\
+         --photos\n\
+         Content-Type: text/plain; charset=utf-8\n\
+         \n\
+         The sofa arrived torn, photos attached.\n\
+         \n\
+         --photos\n\
+         Content-Type: image/jpeg; name=\"IMG_0001.jpg\"\n\
+         Content-Disposition: attachment; filename=\"IMG_0001.jpg\"\n\
+         Content-Transfer-Encoding: base64\n\
+         \n\
+         {}\
+         --photos--\n",
+        base64_lines(&photo)
+    );
+    assert!(raw.len() > 5_000_000, "{} bytes", raw.len());
+    let limits = Limits {
+        max_message_bytes: 1 << 20,
+    };
+    for raw in [with_lf(raw.as_bytes()), with_crlf(raw.as_bytes())] {
+        let p = parse(&raw, &limits);
+        assert!(p.too_large && p.is_malformed(), "{:?}", p.problems);
+        assert_eq!(p.size, raw.len());
+        assert_eq!(p.message_id.as_deref(), Some("huge-5mb@example.se"));
+        assert_eq!(p.identity, "huge-5mb@example.se");
+        assert_eq!(
+            p.from.as_ref().map(|m| m.address.as_str()),
+            Some("sara.lind@example.se")
+        );
+        assert_eq!(p.subject, "Photos of the damaged sofa");
+        assert_eq!(p.in_reply_to, ["reply-5000-1@postroom.test"]);
+        assert_eq!(p.references, ["reply-5000-1@postroom.test"]);
+        assert!(p.date.is_some());
+        assert!(p.attachments.is_empty() && p.html.is_none() && p.text.is_empty());
+
+        // Under the default limit the same bytes parse whole.
+        let whole = parse(&raw, &Limits::default());
+        assert!(
+            !whole.too_large && !whole.is_malformed(),
+            "{:?}",
+            whole.problems
+        );
+        assert_eq!(whole.attachments.len(), 1);
+        assert_eq!(whole.attachments[0].name, "IMG_0001.jpg");
+        assert!(whole.attachments[0].bytes == photo, "the photo changed");
+        assert!(lf_text(&whole.text).contains("The sofa arrived torn"));
     }
 }
 
 #[test]
-fn dump_junk() {
-    use mail_parser::MimeHeaders;
-    let raw = std::fs::read(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/eml/malformed/binary-junk.eml"
-    ))
-    .unwrap();
-    let m = mail_parser::MessageParser::default()
-        .parse(&raw[..])
-        .unwrap();
-    for h in m.headers() {
-        println!("H {:?} off {}..{}", h.name, h.offset_start, h.offset_end);
+fn sanitized_html_never_carries_scripts_or_remote_images() {
+    let mut sent_as_html = 0;
+    for rel in fixture_files() {
+        for (ending, raw) in both_endings(&rel) {
+            let p = parse(&raw, &Limits::default());
+            let Some(safe) = &p.html_sanitized else {
+                continue;
+            };
+            if expectation(&rel).html {
+                sent_as_html += 1;
+            }
+            let lower = safe.to_ascii_lowercase();
+            for bad in [
+                "<script",
+                "onerror=",
+                "onload=",
+                "javascript:",
+                "src=\"http",
+                "src=\"//",
+                "srcset=",
+                "background=",
+                "<iframe",
+                "<style",
+                "<meta",
+                "<form",
+                "<svg",
+            ] {
+                assert!(
+                    !lower.contains(bad),
+                    "{rel} ({ending}): {bad} in sanitized HTML:\n{safe}"
+                );
+            }
+        }
     }
-    for p in &m.parts {
-        println!(
-            "P {:?} {}..{} enc_problem {}",
-            p.content_type(),
-            p.offset_body,
-            p.offset_end,
-            p.is_encoding_problem
-        );
+    assert!(
+        sent_as_html >= 2 * 6,
+        "only {sent_as_html} parses of HTML as sent"
+    );
+
+    // The hostile fixture reached the sanitizer, and inline images survive it.
+    let [(_, raw), _] = both_endings("rfc/alternative-text-html.eml");
+    let p = parse(&raw, &Limits::default());
+    assert!(p.html.as_deref().is_some_and(|h| h.contains("<script")));
+    let safe = p.html_sanitized.unwrap_or_default();
+    assert!(safe.contains("Please verify your account"), "{safe}");
+    assert!(safe.contains("src=\"cid:badge@lottery.example\""), "{safe}");
+    for rel in ["vendors/outlook.eml", "rfc/related-inline-image.eml"] {
+        let [(_, raw), _] = both_endings(rel);
+        let safe = parse(&raw, &Limits::default())
+            .html_sanitized
+            .unwrap_or_default();
+        assert!(safe.contains("src=\"cid:"), "{rel}: {safe}");
     }
-    let raw = std::fs::read(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/eml/malformed/headers-only.eml"
-    ))
-    .unwrap();
-    let m = mail_parser::MessageParser::default()
-        .parse(&raw[..])
-        .unwrap();
-    for p in &m.parts {
-        println!(
-            "P {:?} {}..{} enc_problem {} {:?}",
-            p.content_type(),
-            p.offset_body,
-            p.offset_end,
-            p.is_encoding_problem,
-            p.body
-        );
+}
+
+// ---------------------------------------------------------------- known bugs in src/mail/mime.rs
+
+#[test]
+#[ignore = "bug: an 8bit text part without a charset is decoded as UTF-8 lossy: é becomes U+FFFD"]
+fn an_8bit_body_without_a_charset_is_read_as_latin_1() {
+    assert_fixed("legacy/8bit-no-charset.eml", Check::Text);
+}
+
+#[test]
+#[ignore = "bug: windows-1258 text keeps decomposed tone marks (not NFC), so searches miss it"]
+fn windows_1258_text_comes_out_composed() {
+    assert_fixed("legacy/windows-1258.eml", Check::Text);
+    assert_fixed("legacy/windows-1258.eml", Check::From);
+}
+
+#[test]
+#[ignore = "bug: a percent-encoded (non RFC 2231) file name is offered as Facture%20n%C2%B012..."]
+fn a_percent_encoded_attachment_name_is_decoded() {
+    assert_fixed("legacy/percent-encoded-name.eml", Check::Attachments);
+}
+
+#[test]
+#[ignore = "bug: binary junk passes as headers, so the not-a-message fallback is skipped"]
+fn binary_junk_is_kept_as_text() {
+    assert_fixed("malformed/binary-junk.eml", Check::Readable);
+    assert_fixed("malformed/binary-junk.eml", Check::Text);
+}
+
+#[test]
+#[ignore = "bug: a base64 part with a bad line comes out as its undecoded base64 text"]
+fn a_damaged_base64_attachment_keeps_what_decodes() {
+    assert_fixed("malformed/broken-base64.eml", Check::Attachments);
+}
+
+#[test]
+#[ignore = "bug: a header line without a colon is skipped silently, not reported"]
+fn a_header_line_without_a_colon_is_flagged() {
+    assert_fixed("malformed/header-without-colon.eml", Check::Malformed);
+}
+
+#[test]
+#[ignore = "bug: NUL bytes in a text body are kept and not reported"]
+fn nul_bytes_in_the_body_are_flagged() {
+    assert_fixed("malformed/nul-bytes.eml", Check::Malformed);
+}
+
+#[test]
+#[ignore = "bug: a message with no body gets the problem 'part 0 could not be decoded as declared'"]
+fn a_message_without_a_body_is_not_malformed() {
+    assert_fixed("malformed/headers-only.eml", Check::Malformed);
+}
+
+#[test]
+#[ignore = "bug: a delivery report without Auto-Submitted is not marked automated"]
+fn every_delivery_report_is_automated() {
+    assert_fixed("vendors/bounce-exchange.eml", Check::Automated);
+}
+
+#[test]
+#[ignore = "bug: format=flowed text keeps its soft line breaks"]
+fn format_flowed_text_is_unwrapped() {
+    for (rel, joined) in [
+        (
+            "vendors/apple-mail.eml",
+            "although I cancelled it on 1 December. Please refund",
+        ),
+        (
+            "vendors/thunderbird.eml",
+            "werkt niet meer na twee maanden. Ik heb de aankoopbon bijgevoegd.",
+        ),
+    ] {
+        for (ending, raw) in both_endings(rel) {
+            let text = lf_text(&parse(&raw, &Limits::default()).text);
+            assert!(text.contains(joined), "{rel} ({ending}): {text:?}");
+        }
+    }
+}
+
+#[test]
+#[ignore = "bug: `html` (\"exactly as sent\") is synthesised from the text of text-only mail"]
+fn text_only_mail_has_no_html_body() {
+    for e in CORPUS.iter().filter(|e| !e.html) {
+        for (ending, raw) in both_endings(e.file) {
+            let p = parse(&raw, &Limits::default());
+            assert!(p.html.is_none(), "{} ({ending}): {:?}", e.file, p.html);
+        }
+    }
+}
+
+#[test]
+#[ignore = "bug: sanitized HTML keeps <a href=\"data:text/html;...\"> links"]
+fn sanitized_html_has_no_data_url_links() {
+    for rel in fixture_files() {
+        for (ending, raw) in both_endings(&rel) {
+            let p = parse(&raw, &Limits::default());
+            let safe = p.html_sanitized.unwrap_or_default().to_ascii_lowercase();
+            assert!(!safe.contains("href=\"data:"), "{rel} ({ending}): {safe}");
+        }
     }
 }
