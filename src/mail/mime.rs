@@ -4,6 +4,7 @@
 
 use mail_parser::{Address, HeaderValue, MessageParser, MimeHeaders, PartType};
 use sha2::{Digest, Sha256};
+use unicode_normalization::UnicodeNormalization;
 
 /// What parsing may spend on one message.
 #[derive(Debug, Clone)]
@@ -92,6 +93,71 @@ impl ParsedMessage {
     }
 }
 
+/// Composed Unicode (NFC), so `ễ` written as `ê` + tilde and as one character search alike.
+fn nfc(s: &str) -> String {
+    s.nfc().collect()
+}
+
+/// `%XX` sequences decoded, when the result is UTF-8 (names some mailers percent-encode).
+fn percent_decoded(s: &str) -> Option<String> {
+    if !s.contains('%') {
+        return None;
+    }
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' && i + 2 < b.len() {
+            let h = std::str::from_utf8(&b[i + 1..i + 3]).ok()?;
+            out.push(u8::from_str_radix(h, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// Lines of the header section that are neither a field (`Name: value`) nor a continuation.
+fn header_lines_without_colon(raw: &[u8]) -> usize {
+    let lf = raw.windows(2).position(|w| w == b"\n\n");
+    let crlf = raw.windows(4).position(|w| w == b"\r\n\r\n");
+    let end = match (lf, crlf) {
+        (Some(a), Some(b)) => a.min(b),
+        (a, b) => a.or(b).unwrap_or(raw.len()),
+    };
+    String::from_utf8_lossy(&raw[..end])
+        .lines()
+        .filter(|l| {
+            let l = l.trim_end_matches('\r');
+            !l.is_empty() && !l.starts_with([' ', '\t']) && !l.contains(':')
+        })
+        .count()
+}
+
+/// RFC 3676: joins the soft-broken lines of a format=flowed body (a line ending in a space goes
+/// on in the next one; with delsp=yes that space was added and is removed).
+fn unflow(text: &str, delsp: bool) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut lines = text.split('\n').peekable();
+    while let Some(line) = lines.next() {
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        // Space-stuffing: the sender added one leading space.
+        let line = line.strip_prefix(' ').unwrap_or(line);
+        let soft = line.ends_with(' ') && line != "-- " && lines.peek().is_some();
+        if soft {
+            out.push_str(if delsp { &line[..line.len() - 1] } else { line });
+        } else {
+            out.push_str(line);
+            if lines.peek().is_some() {
+                out.push('\n');
+            }
+        }
+    }
+    out
+}
+
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -114,10 +180,7 @@ fn mailboxes(a: Option<&Address<'_>>) -> Vec<Mailbox> {
                 let address = m.address()?.trim().to_string();
                 (!address.is_empty()).then(|| Mailbox {
                     address,
-                    name: m
-                        .name()
-                        .map(|n| n.trim().to_string())
-                        .filter(|n| !n.is_empty()),
+                    name: m.name().map(|n| nfc(n.trim())).filter(|n| !n.is_empty()),
                 })
             })
             .collect()
@@ -127,7 +190,10 @@ fn mailboxes(a: Option<&Address<'_>>) -> Vec<Mailbox> {
 
 /// A download name that cannot escape a folder or break a header.
 pub fn safe_file_name(name: Option<&str>, n: usize, content_type: &str) -> String {
-    let base = name
+    let decoded = name.and_then(percent_decoded);
+    let base = decoded
+        .as_deref()
+        .or(name)
         .unwrap_or("")
         .rsplit(['/', '\\'])
         .next()
@@ -159,11 +225,14 @@ pub fn sanitize_html(html: &str) -> String {
     ammonia::Builder::default()
         .add_url_schemes(&["cid", "data"])
         .attribute_filter(|element, attribute, value| {
+            let v = value.trim_start().to_ascii_lowercase();
             if element == "img" && attribute == "src" {
-                let v = value.trim_start().to_ascii_lowercase();
                 if !(v.starts_with("cid:") || v.starts_with("data:image/")) {
                     return None;
                 }
+            } else if v.starts_with("data:") {
+                // data: is for inline images only, never for links.
+                return None;
             }
             Some(value.into())
         })
@@ -232,6 +301,48 @@ fn delivery_report(message: &mail_parser::Message<'_>) -> Option<DeliveryReport>
     Some(report)
 }
 
+fn is_report(message: &mail_parser::Message<'_>) -> bool {
+    message.root_part().content_type().is_some_and(|ct| {
+        ct.ctype().eq_ignore_ascii_case("multipart")
+            && ct
+                .subtype()
+                .is_some_and(|s| s.eq_ignore_ascii_case("report"))
+    })
+}
+
+/// The text body: mail-parser's (converted from HTML when there is no text part), with three
+/// repairs: 8-bit text without a charset that is not UTF-8 is read as Windows-1252 (what such
+/// mailers meant), format=flowed is unwrapped, and the result is NUL-free NFC.
+fn text_body(m: &mail_parser::Message<'_>, raw: &[u8]) -> String {
+    let mut text = m.body_text(0).map(|t| t.into_owned()).unwrap_or_default();
+    if let Some(part) = m.text_part(0).filter(|p| !p.is_text_html()) {
+        let ct = part.content_type();
+        let no_charset = ct.is_none_or(|c| c.attribute("charset").is_none());
+        let plain_encoding = part
+            .content_transfer_encoding()
+            .is_none_or(|e| matches!(e.to_ascii_lowercase().as_str(), "7bit" | "8bit" | "binary"));
+        let (start, end) = (part.offset_body as usize, part.offset_end as usize);
+        if no_charset && plain_encoding && start <= end && end <= raw.len() {
+            let bytes = &raw[start..end];
+            if std::str::from_utf8(bytes).is_err() {
+                let (decoded, _, _) = encoding_rs::WINDOWS_1252.decode(bytes);
+                text = decoded.into_owned();
+            }
+        }
+        if let Some(c) = ct {
+            if c.attribute("format")
+                .is_some_and(|f| f.eq_ignore_ascii_case("flowed"))
+            {
+                let delsp = c
+                    .attribute("delsp")
+                    .is_some_and(|d| d.eq_ignore_ascii_case("yes"));
+                text = unflow(&text, delsp);
+            }
+        }
+    }
+    nfc(&text.replace('\0', ""))
+}
+
 fn is_automated(message: &mail_parser::Message<'_>) -> bool {
     let text = |name: &str| {
         message
@@ -261,7 +372,15 @@ pub fn parse(raw: &[u8], limits: &Limits) -> ParsedMessage {
     } else {
         parser.parse(raw)
     };
-    let Some(m) = parsed.filter(|m| !m.headers().is_empty()) else {
+    // A header section needs at least one field name of printable ASCII: binary junk can look
+    // like a header with an unprintable name.
+    let readable = |m: &mail_parser::Message<'_>| {
+        m.headers().iter().any(|h| {
+            let n = h.name();
+            !n.is_empty() && n.bytes().all(|b| (33..=126).contains(&b) && b != b':')
+        })
+    };
+    let Some(m) = parsed.filter(readable) else {
         problems.push("no header section could be read: not an RFC 5322 message".into());
         return ParsedMessage {
             message_id: None,
@@ -294,7 +413,9 @@ pub fn parse(raw: &[u8], limits: &Limits) -> ParsedMessage {
     if from.is_none() {
         problems.push("no From address could be read".into());
     }
-    let html = if too_large {
+    // mail-parser makes up HTML from the text of text-only mail: keep only HTML that was sent.
+    let sent_html = m.html_part(0).is_some_and(|p| p.is_text_html());
+    let html = if too_large || !sent_html {
         None
     } else {
         m.body_html(0).map(|h| h.into_owned())
@@ -302,8 +423,17 @@ pub fn parse(raw: &[u8], limits: &Limits) -> ParsedMessage {
     let text = if too_large {
         String::new()
     } else {
-        m.body_text(0).map(|t| t.into_owned()).unwrap_or_default()
+        text_body(&m, raw)
     };
+    if raw.contains(&0) {
+        problems.push("the message contains NUL bytes (removed from the text)".into());
+    }
+    let lines = header_lines_without_colon(raw);
+    if lines > 0 {
+        problems.push(format!(
+            "{lines} header line(s) are neither a field nor a continuation"
+        ));
+    }
     let mut attachments = Vec::new();
     if !too_large {
         for (n, part) in m.attachments().enumerate() {
@@ -331,7 +461,8 @@ pub fn parse(raw: &[u8], limits: &Limits) -> ParsedMessage {
             });
         }
         for (i, part) in m.parts.iter().enumerate() {
-            if part.is_encoding_problem {
+            // An empty body (a headers-only message) is not an encoding problem.
+            if part.is_encoding_problem && part.offset_end > part.offset_body {
                 problems.push(format!("part {i} could not be decoded as declared"));
             }
         }
@@ -348,16 +479,14 @@ pub fn parse(raw: &[u8], limits: &Limits) -> ParsedMessage {
         to: mailboxes(m.to()),
         cc: mailboxes(m.cc()),
         from,
-        subject: m
-            .subject()
-            .map(|s| s.trim().to_string())
-            .unwrap_or_default(),
+        subject: m.subject().map(|s| nfc(s.trim())).unwrap_or_default(),
         date: m.date().map(|d| d.to_rfc3339()),
         html_sanitized: html.as_deref().map(sanitize_html),
         html,
         text,
         attachments,
-        automated: is_automated(&m),
+        // Reports (bounces, read receipts) are machine mail even without Auto-Submitted.
+        automated: is_automated(&m) || is_report(&m),
         delivery_report: delivery_report(&m),
         size: raw.len(),
         problems,

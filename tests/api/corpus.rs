@@ -230,7 +230,7 @@ static CORPUS: &[Expect] = &[
     },
     // ------------------------------------------------------------------------------- legacy/
     Expect {
-        known_bugs: &[Check::Text],
+        known_bugs: &[],
         ..fx(
             "legacy/8bit-no-charset.eml",
             Mid("legacy-8bit-no-charset@example.fr"),
@@ -320,7 +320,7 @@ static CORPUS: &[Expect] = &[
     Expect {
         attachments: 1,
         attachment_names: &["Facture n°12 été.pdf"],
-        known_bugs: &[Check::Attachments],
+        known_bugs: &[],
         ..fx(
             "legacy/percent-encoded-name.eml",
             Mid("legacy-percent-name@example.fr"),
@@ -364,7 +364,7 @@ static CORPUS: &[Expect] = &[
     Expect {
         // Written as NFC, the form an agent types when searching.
         from_name: Some("Nguyễn Văn An"),
-        known_bugs: &[Check::From, Check::Text],
+        known_bugs: &[],
         ..fx(
             "legacy/windows-1258.eml",
             Mid("legacy-windows-1258@example.vn"),
@@ -376,7 +376,7 @@ static CORPUS: &[Expect] = &[
     // ---------------------------------------------------------------------------- malformed/
     Expect {
         malformed: true,
-        known_bugs: &[Check::Text, Check::Readable],
+        known_bugs: &[],
         ..fx(
             "malformed/binary-junk.eml",
             Hash,
@@ -402,7 +402,7 @@ static CORPUS: &[Expect] = &[
     },
     Expect {
         malformed: true,
-        known_bugs: &[Check::Malformed],
+        known_bugs: &[],
         ..fx(
             "malformed/header-without-colon.eml",
             Mid("no-colon-1@example.com"),
@@ -414,7 +414,7 @@ static CORPUS: &[Expect] = &[
     Expect {
         // RFC 5322 3.5: the body is optional. Everything is in the subject: not malformed.
         malformed: false,
-        known_bugs: &[Check::Malformed],
+        known_bugs: &[],
         ..fx(
             "malformed/headers-only.eml",
             Mid("headers-only-1@example.org"),
@@ -435,7 +435,7 @@ static CORPUS: &[Expect] = &[
     },
     Expect {
         malformed: true,
-        known_bugs: &[Check::Malformed],
+        known_bugs: &[],
         ..fx(
             "malformed/nul-bytes.eml",
             Mid("nul-1@fax2mail.example"),
@@ -484,7 +484,7 @@ static CORPUS: &[Expect] = &[
             status: "5.1.10",
             original_message_id: "reply-4100-1@postroom.test",
         }),
-        known_bugs: &[Check::Automated],
+        known_bugs: &[],
         ..fx(
             "vendors/bounce-exchange.eml",
             Mid("ndr-4100@contoso.example"),
@@ -839,14 +839,11 @@ fn check(e: &Expect, p: &ParsedMessage) -> Vec<(Check, String)> {
     bad
 }
 
-/// For a `#[ignore]`d bug test: the fixture passes `which` with both line endings.
+/// A regression test for a fixed gap (or, while `#[ignore]`d, a known one): the fixture passes
+/// `which` with both line endings.
 #[track_caller]
 fn assert_fixed(rel: &str, which: Check) {
     let e = expectation(rel);
-    assert!(
-        e.known_bugs.contains(&which),
-        "{rel}: {which:?} is not marked as a known bug"
-    );
     for (ending, raw) in both_endings(rel) {
         let p = parse(&raw, &Limits::default());
         let bad: Vec<_> = check(e, &p)
@@ -1143,26 +1140,22 @@ fn sanitized_html_never_carries_scripts_or_remote_images() {
 // ---------------------------------------------------------------- known bugs in src/mail/mime.rs
 
 #[test]
-#[ignore = "bug: an 8bit text part without a charset is decoded as UTF-8 lossy: é becomes U+FFFD"]
 fn an_8bit_body_without_a_charset_is_read_as_latin_1() {
     assert_fixed("legacy/8bit-no-charset.eml", Check::Text);
 }
 
 #[test]
-#[ignore = "bug: windows-1258 text keeps decomposed tone marks (not NFC), so searches miss it"]
 fn windows_1258_text_comes_out_composed() {
     assert_fixed("legacy/windows-1258.eml", Check::Text);
     assert_fixed("legacy/windows-1258.eml", Check::From);
 }
 
 #[test]
-#[ignore = "bug: a percent-encoded (non RFC 2231) file name is offered as Facture%20n%C2%B012..."]
 fn a_percent_encoded_attachment_name_is_decoded() {
     assert_fixed("legacy/percent-encoded-name.eml", Check::Attachments);
 }
 
 #[test]
-#[ignore = "bug: binary junk passes as headers, so the not-a-message fallback is skipped"]
 fn binary_junk_is_kept_as_text() {
     assert_fixed("malformed/binary-junk.eml", Check::Readable);
     assert_fixed("malformed/binary-junk.eml", Check::Text);
@@ -1175,31 +1168,26 @@ fn a_damaged_base64_attachment_keeps_what_decodes() {
 }
 
 #[test]
-#[ignore = "bug: a header line without a colon is skipped silently, not reported"]
 fn a_header_line_without_a_colon_is_flagged() {
     assert_fixed("malformed/header-without-colon.eml", Check::Malformed);
 }
 
 #[test]
-#[ignore = "bug: NUL bytes in a text body are kept and not reported"]
 fn nul_bytes_in_the_body_are_flagged() {
     assert_fixed("malformed/nul-bytes.eml", Check::Malformed);
 }
 
 #[test]
-#[ignore = "bug: a message with no body gets the problem 'part 0 could not be decoded as declared'"]
 fn a_message_without_a_body_is_not_malformed() {
     assert_fixed("malformed/headers-only.eml", Check::Malformed);
 }
 
 #[test]
-#[ignore = "bug: a delivery report without Auto-Submitted is not marked automated"]
 fn every_delivery_report_is_automated() {
     assert_fixed("vendors/bounce-exchange.eml", Check::Automated);
 }
 
 #[test]
-#[ignore = "bug: format=flowed text keeps its soft line breaks"]
 fn format_flowed_text_is_unwrapped() {
     for (rel, joined) in [
         (
@@ -1219,7 +1207,6 @@ fn format_flowed_text_is_unwrapped() {
 }
 
 #[test]
-#[ignore = "bug: `html` (\"exactly as sent\") is synthesised from the text of text-only mail"]
 fn text_only_mail_has_no_html_body() {
     for e in CORPUS.iter().filter(|e| !e.html) {
         for (ending, raw) in both_endings(e.file) {
@@ -1230,7 +1217,6 @@ fn text_only_mail_has_no_html_body() {
 }
 
 #[test]
-#[ignore = "bug: sanitized HTML keeps <a href=\"data:text/html;...\"> links"]
 fn sanitized_html_has_no_data_url_links() {
     for rel in fixture_files() {
         for (ending, raw) in both_endings(&rel) {
