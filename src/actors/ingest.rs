@@ -126,7 +126,8 @@ fn run(
         return;
     };
     let mut memory = FolderMemory::default();
-    let mut backoff = Duration::from_secs(1);
+    let first_backoff = Duration::from_millis(500);
+    let mut backoff = first_backoff;
     set_status(&statuses, &settings.name, |s| s.state = "connecting");
     while !stop.load(Ordering::SeqCst) {
         let Some(engine) = engine.upgrade() else {
@@ -141,9 +142,9 @@ fn run(
             &stop,
             &statuses,
         ) {
-            Ok(()) => backoff = Duration::from_secs(1),
+            Ok(()) => backoff = first_backoff,
             Err(e) => {
-                tracing::warn!(mailbox = %settings.name, error = %e, retry_in_secs = backoff.as_secs(), "IMAP ingest failed; reconnecting");
+                tracing::warn!(mailbox = %settings.name, error = %e, retry_in_ms = backoff.as_millis() as u64, "IMAP ingest failed; reconnecting");
                 set_status(&statuses, &settings.name, |s| {
                     s.state = "error";
                     s.last_error = Some(e.clone());

@@ -360,3 +360,43 @@ fn content_attachments_raw_and_contact_history_are_served() {
         404
     );
 }
+
+#[test]
+fn ingest_resumes_by_itself_when_the_mail_server_comes_back() {
+    let mut dovecot = Dovecot::start(&[SUPPORT]);
+    dovecot.append(
+        SUPPORT,
+        "INBOX",
+        &[message(1, "Message-ID: <before@example.com>\r\n")],
+    );
+    let mb = mailbox(&dovecot, "support", SUPPORT, Some("Processed"));
+    let app = spawn_app_with(|s| s.mailboxes = vec![mb]);
+    wait_for("the first interaction", || interactions(&app) == 1);
+
+    dovecot.stop();
+    wait_for("the outage to show in /readyz", || {
+        app.get("/readyz", None).body["mailboxes"]["support"]["state"] == "error"
+    });
+    // The rest of the server carries on.
+    assert_eq!(
+        app.submit_webform("w@example.com", "still up", "hello")
+            .status,
+        202
+    );
+
+    dovecot.restart();
+    dovecot.append(
+        SUPPORT,
+        "INBOX",
+        &[message(2, "Message-ID: <after@example.com>\r\n")],
+    );
+    wait_for("the message sent after the outage", || {
+        interactions(&app) == 3
+    });
+    wait_for("the mailbox back to ok", || {
+        app.get("/readyz", None).body["mailboxes"]["support"]["state"] == "ok"
+    });
+    assert_eq!(folder_count(&dovecot, SUPPORT, "INBOX"), 0);
+    let reconnects = app.get("/readyz", None).body["mailboxes"]["support"]["reconnects"].as_u64();
+    assert!(reconnects.unwrap_or(0) >= 1);
+}

@@ -37,7 +37,7 @@ fn chown_tree(path: &Path, uid: u32, gid: u32) {
 pub struct Dovecot {
     pub port: u16,
     pub dir: PathBuf,
-    child: Child,
+    child: Option<Child>,
     _tmp: tempfile::TempDir,
 }
 
@@ -79,28 +79,47 @@ impl Dovecot {
              inet_listener imaps {{\n    port = 0\n  }}\n  chroot =\n}}\nservice anvil {{\n  chroot =\n}}\n"
         );
         std::fs::write(dir.join("dovecot.conf"), conf).expect("config");
+        if is_root() {
+            chown_tree(&dir, NOBODY, NOBODY);
+        }
+        let mut server = Dovecot {
+            port,
+            dir,
+            child: None,
+            _tmp: tmp,
+        };
+        server.restart();
+        server
+    }
+
+    /// Starts the (stopped) server again on the same folder and port.
+    pub fn restart(&mut self) {
         let mut cmd = Command::new("dovecot");
         cmd.arg("-c")
-            .arg(dir.join("dovecot.conf"))
+            .arg(self.dir.join("dovecot.conf"))
             .arg("-F")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(Stdio::null());
+            .stderr(Stdio::null())
+            // A group of its own: stopping kills the per-connection imap processes too.
+            .process_group(0);
         if is_root() {
-            chown_tree(&dir, NOBODY, NOBODY);
             cmd.uid(NOBODY).gid(NOBODY);
         }
-        let child = cmd
-            .spawn()
-            .expect("dovecot runs (scripts/test.sh installs dovecot-imapd)");
-        let server = Dovecot {
-            port,
-            dir,
-            child,
-            _tmp: tmp,
-        };
-        server.wait_ready();
-        server
+        self.child = Some(
+            cmd.spawn()
+                .expect("dovecot runs (scripts/test.sh installs dovecot-imapd)"),
+        );
+        self.wait_ready();
+    }
+
+    /// Kills the server and every session process it started (as an outage would).
+    pub fn stop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            unsafe { libc::kill(-(c.id() as libc::pid_t), libc::SIGKILL) };
+            let _ = c.kill();
+            let _ = c.wait();
+        }
     }
 
     fn wait_ready(&self) {
@@ -143,8 +162,7 @@ impl Dovecot {
 impl Drop for Dovecot {
     fn drop(&mut self) {
         // SIGKILL frees the port at once (SIGTERM takes seconds, per the notes).
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.stop();
     }
 }
 
