@@ -139,10 +139,16 @@ impl ServerProcess {
     /// Starts `postroom serve --data DIR --listen 127.0.0.1:0`, its logs going to `log`, and waits
     /// (at most 30 s) for the line that names its address.
     pub(crate) fn start(data: &Path, log: &Path) -> ServerProcess {
+        Self::start_with(data, log, &[])
+    }
+
+    /// As `start`, with more arguments for `serve` (e.g. `--config FILE`).
+    pub(crate) fn start_with(data: &Path, log: &Path, extra: &[&str]) -> ServerProcess {
         let log_file = std::fs::File::create(log).expect("a log file");
         let mut child = ChildGuard(
             command()
                 .args(["serve", "--data", arg(data), "--listen", "127.0.0.1:0"])
+                .args(extra)
                 .stdout(Stdio::piped())
                 .stderr(log_file)
                 .spawn()

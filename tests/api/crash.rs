@@ -331,3 +331,113 @@ fn a_server_killed_while_web_forms_stream_in_loses_and_doubles_no_acknowledged_o
     );
     Ok(())
 }
+
+/// The server killed (SIGKILL) again and again while it ingests a few thousand messages from a
+/// real Dovecot: afterwards every message is in the log exactly once and Dovecot shows every one
+/// processed.
+#[test]
+fn a_server_killed_while_ingesting_mail_records_every_message_exactly_once() {
+    use crate::mailservers::Dovecot;
+    const USER: &str = "support@example.test";
+    const N: usize = 2000;
+    let dovecot = Dovecot::start(&[USER]);
+    let messages: Vec<Vec<u8>> = (0..N)
+        .map(|i| {
+            format!(
+                "From: c{}@example.com\r\nTo: {USER}\r\nSubject: crash {i}\r\nMessage-ID: <crash-{i}@example.com>\r\n\r\nbody {i}\r\n",
+                i % 97
+            )
+            .into_bytes()
+        })
+        .collect();
+    dovecot.append(USER, "INBOX", &messages);
+
+    let root = tempfile::tempdir().unwrap();
+    let data = root.path().join("data");
+    let config = root.path().join("postroom.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[[mailboxes]]\nname = \"support\"\nhost = \"127.0.0.1\"\nport = {}\ntls = \"none\"\n\
+             username = \"{USER}\"\npassword = \"secret\"\nprocessed_folder = \"Processed\"\n\
+             poll_interval_secs = 0.05\nbatch = 50\n",
+            dovecot.port
+        ),
+    )
+    .unwrap();
+    let count = |folder: &str| {
+        let mut s = dovecot.session(USER);
+        let n = s.select(folder).map(|m| m.exists).unwrap_or(0);
+        let _ = s.logout();
+        n as usize
+    };
+    let log = root.path().join("server.log");
+    // How much was left in the inbox at each kill.
+    let mut left_at_kill = Vec::new();
+    for round in 0..4 {
+        let mut server = ServerProcess::start_with(&data, &log, &["--config", arg(&config)]);
+        std::thread::sleep(Duration::from_millis(300 + round * 100));
+        server.kill();
+        let left = count("INBOX");
+        left_at_kill.push(left);
+        if left == 0 {
+            break;
+        }
+    }
+    eprintln!("messages left in the inbox at each kill: {left_at_kill:?}");
+    assert!(
+        left_at_kill.iter().any(|&l| l > 0 && l < N),
+        "no kill landed mid-ingest: {left_at_kill:?}"
+    );
+    // One last run to finish, then a clean stop.
+    let mut server = ServerProcess::start_with(&data, &log, &["--config", arg(&config)]);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while count("INBOX") > 0 {
+        assert!(
+            Instant::now() < deadline,
+            "ingest did not finish; log:\n{}",
+            server.log_text()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(server.terminate().success());
+    assert_eq!(
+        count("Processed"),
+        N,
+        "Dovecot shows every message processed"
+    );
+
+    let mut settings = postroom::settings::Settings::load(None, Vec::new()).unwrap();
+    settings.data_dir = data.clone();
+    let storage = postroom::startup::Storage::open(&settings).unwrap();
+    let store = storage.store.clone();
+    let events = postroom::events::EventStore::read_all(store.as_ref(), 1, 1_000_000).unwrap();
+    let mut received = std::collections::HashMap::new();
+    let mut identities = std::collections::HashSet::new();
+    for e in &events {
+        match e.event_type.as_str() {
+            "InteractionReceived" => *received.entry(e.stream.clone()).or_insert(0) += 1,
+            "MessageStored" => {
+                let d = postroom::events::DomainEvent::from_recorded(e).unwrap();
+                if let postroom::events::DomainEvent::Interaction(
+                    postroom::domain::interaction::InteractionEvent::MessageStored(m),
+                ) = d
+                {
+                    assert!(
+                        identities.insert(m.identity.clone()),
+                        "{} stored twice",
+                        m.identity
+                    );
+                }
+            }
+            _ => {}
+        }
+    }
+    assert_eq!(received.len(), N, "one interaction per message");
+    assert!(
+        received.values().all(|n| *n == 1),
+        "no interaction received twice"
+    );
+    assert_eq!(identities.len(), N);
+    postroom::events::export::verify_store(store.as_ref(), |_| {}).unwrap();
+}
