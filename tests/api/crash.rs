@@ -376,7 +376,7 @@ fn a_server_killed_while_ingesting_mail_records_every_message_exactly_once() {
     let mut left_at_kill = Vec::new();
     for round in 0..4 {
         let mut server = ServerProcess::start_with(&data, &log, &["--config", arg(&config)]);
-        std::thread::sleep(Duration::from_millis(300 + round * 100));
+        std::thread::sleep(Duration::from_millis(150 + round * 75));
         server.kill();
         let left = count("INBOX");
         left_at_kill.push(left);
