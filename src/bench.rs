@@ -36,9 +36,23 @@ pub struct BenchArgs {
     /// Small sizes, for a smoke test of the benchmark itself.
     #[arg(long)]
     pub quick: bool,
-    /// Run one section only: memory, appends or log.
+    /// Run one section only: memory, appends, log or ingest.
     #[arg(long)]
     pub only: Option<String>,
+    /// The IMAP server for the ingest section (`host:port`, plain IMAP); without it the section
+    /// is skipped. `scripts/bench-ingest.sh` starts a private Dovecot and passes it.
+    #[arg(long)]
+    pub imap: Option<String>,
+    #[arg(long, default_value = "support@example.test")]
+    pub imap_user: String,
+    #[arg(long, default_value = "secret")]
+    pub imap_password: String,
+    /// Messages to put in the folder for the ingest section (cycled from the corpus).
+    #[arg(long, default_value_t = 10_000)]
+    pub messages: usize,
+    /// The .eml corpus the messages are cycled from.
+    #[arg(long, default_value = "tests/fixtures/eml")]
+    pub corpus: PathBuf,
 }
 
 fn positive_seconds(s: &str) -> Result<f64, String> {
@@ -256,8 +270,10 @@ pub fn run(args: BenchArgs) -> Result<(), String> {
 
     let section = |name: &str| args.only.as_deref().is_none_or(|o| o == name);
     if let Some(o) = args.only.as_deref() {
-        if !["memory", "appends", "log"].contains(&o) {
-            return Err(format!("--only: {o:?} is not one of memory, appends, log"));
+        if !["memory", "appends", "log", "ingest"].contains(&o) {
+            return Err(format!(
+                "--only: {o:?} is not one of memory, appends, log, ingest"
+            ));
         }
     }
 
@@ -355,7 +371,17 @@ pub fn run(args: BenchArgs) -> Result<(), String> {
         }
     }
 
-    // 3. A log of `events` events: rebuild speed and start-up with and without a snapshot.
+    // 3. IMAP ingest against a real server (only with --imap).
+    if section("ingest") {
+        match &args.imap {
+            Some(addr) => crate::bench_ingest::run(&args, addr, &root.0, args.quick)?,
+            None => {
+                say("\n(ingest section skipped: no --imap; see scripts/bench-ingest.sh)".into())
+            }
+        }
+    }
+
+    // 4. A log of `events` events: rebuild speed and start-up with and without a snapshot.
     if !section("log") {
         return Ok(());
     }

@@ -6,6 +6,7 @@
 
 pub mod actors;
 pub mod bench;
+pub mod bench_ingest;
 pub mod cli;
 pub mod content;
 pub mod domain;

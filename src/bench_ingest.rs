@@ -1,0 +1,210 @@
+//! The ingest section of `postroom bench`: from an IMAP server to queued interactions, against
+//! the raw rate at which the same client fetches the same messages, and parse-only against bare
+//! `mail-parser`, all in one run.
+
+use crate::actors::ingest::Ingest;
+use crate::bench::BenchArgs;
+use crate::settings::{MailboxSettings, Settings};
+use crate::startup::Engine;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+fn corpus(dir: &Path) -> Result<Vec<Vec<u8>>, String> {
+    let mut files = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).map_err(|e| format!("--corpus {}: {e}", d.display()))? {
+            let p = e.map_err(|e| e.to_string())?.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "eml") {
+                files.push(p);
+            }
+        }
+    }
+    files.sort();
+    let all: Vec<Vec<u8>> = files
+        .iter()
+        .map(|p| std::fs::read(p).map_err(|e| format!("{}: {e}", p.display())))
+        .collect::<Result<_, _>>()?;
+    // IMAP literals cannot carry NUL bytes without the BINARY extension (an APPEND of one
+    // stalls): such fixtures stay in the parser's tests, not in the server's folder.
+    Ok(all.into_iter().filter(|m| !m.contains(&0)).collect())
+}
+
+/// Message `i`: a corpus message whose own Message-ID and From are replaced by unique ones (else
+/// the copies of one fixture are one message to postroom, rightly), CRLF line endings.
+fn nth(corpus: &[Vec<u8>], i: usize) -> Vec<u8> {
+    let base = &corpus[i % corpus.len()];
+    let text = String::from_utf8_lossy(base).replace("\r\n", "\n");
+    let (head, body) = text.split_once("\n\n").unwrap_or((&text, ""));
+    let mut out = format!("Message-ID: <bench-{i}@example.com>\nFrom: bench{i}@example.com\n");
+    let mut skipping = false;
+    for line in head.lines() {
+        let lower = line.to_ascii_lowercase();
+        if line.starts_with([' ', '\t']) {
+            if !skipping {
+                out.push_str(line);
+                out.push('\n');
+            }
+            continue;
+        }
+        skipping = lower.starts_with("message-id:") || lower.starts_with("from:");
+        if !skipping {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out.push('\n');
+    out.push_str(body);
+    out.replace('\n', "\r\n").into_bytes()
+}
+
+fn session(
+    addr: &str,
+    user: &str,
+    password: &str,
+) -> Result<imap::Session<imap::Connection>, String> {
+    let (host, port) = addr
+        .rsplit_once(':')
+        .and_then(|(h, p)| p.parse::<u16>().ok().map(|p| (h.to_string(), p)))
+        .ok_or_else(|| format!("--imap: {addr:?} is not host:port"))?;
+    let client = imap::ClientBuilder::new(host.as_str(), port)
+        .mode(imap::ConnectionMode::Plaintext)
+        .connect()
+        .map_err(|e| format!("--imap {addr}: {e}"))?;
+    client
+        .login(user, password)
+        .map_err(|(e, _)| format!("login as {user}: {e}"))
+}
+
+pub fn run(args: &BenchArgs, addr: &str, root: &Path, quick: bool) -> Result<(), String> {
+    let n = if quick { 500 } else { args.messages };
+    let corpus = corpus(&args.corpus)?;
+    if corpus.is_empty() {
+        return Err(format!("--corpus {}: no .eml files", args.corpus.display()));
+    }
+    let mut s = session(addr, &args.imap_user, &args.imap_password)?;
+    // A fresh folder of exactly n messages.
+    let folder = format!("bench{}", std::process::id());
+    s.create(&folder)
+        .map_err(|e| format!("creating {folder}: {e}"))?;
+    for i in 0..n {
+        s.append(&folder, &nth(&corpus, i))
+            .finish()
+            .map_err(|e| format!("append: {e}"))?;
+        if i % 1000 == 999 {
+            eprintln!("  appended {}", i + 1);
+        }
+    }
+    eprintln!("  appended {n}; fetching");
+    println!(
+        "\n## IMAP ingest ({n} messages cycled from {} corpus files)",
+        corpus.len()
+    );
+
+    // 1. The raw fetch: the same client, the same batches, no processing.
+    let t = Instant::now();
+    s.select(&folder).map_err(|e| e.to_string())?;
+    let mut uids: Vec<u32> = s
+        .uid_search("ALL")
+        .map_err(|e| e.to_string())?
+        .into_iter()
+        .collect();
+    uids.sort_unstable();
+    let mut raws: Vec<Vec<u8>> = Vec::with_capacity(n);
+    for chunk in uids.chunks(200) {
+        let set = crate::mail::ingest_plan::uid_set(chunk);
+        let fetched = s
+            .uid_fetch(set, "(UID BODY.PEEK[])")
+            .map_err(|e| e.to_string())?;
+        raws.extend(fetched.iter().filter_map(|f| f.body().map(<[u8]>::to_vec)));
+        eprintln!("  fetched {}", raws.len());
+    }
+    let raw_secs = t.elapsed().as_secs_f64();
+    let raw_rate = raws.len() as f64 / raw_secs;
+    let _ = s.logout();
+
+    // 2. Parsing only.
+    let t = Instant::now();
+    let mut parts = 0usize;
+    for r in &raws {
+        if let Some(m) = mail_parser::MessageParser::default().parse(r) {
+            parts += m.parts.len();
+        }
+    }
+    let bare = raws.len() as f64 / t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let limits = crate::mail::Limits::default();
+    for r in &raws {
+        parts += crate::mail::parse(r, &limits).attachments.len();
+    }
+    let ours = raws.len() as f64 / t.elapsed().as_secs_f64();
+    std::hint::black_box(parts);
+
+    // 3. End to end: the server's own ingest, from the folder to durably queued interactions.
+    let data = root.join("ingest-data");
+    let mut settings = Settings::load(None, Vec::new()).map_err(|e| e.to_string())?;
+    settings.data_dir = PathBuf::from(&data);
+    settings.listen = "127.0.0.1:0".into();
+    let (host, port) = addr.rsplit_once(':').unwrap_or((addr, "143"));
+    let mailbox: MailboxSettings = toml::from_str(&format!(
+        "name = \"bench\"\nhost = \"{host}\"\nport = {port}\ntls = \"none\"\nusername = \"{}\"\npassword = \"{}\"\nfolder = \"{folder}\"\nprocessed_folder = \"{folder}-done\"\npoll_interval_secs = 0.05\n",
+        args.imap_user, args.imap_password
+    ))
+    .map_err(|e| e.to_string())?;
+    let e2e_secs = actix_web::rt::System::new().block_on(async move {
+        let engine = Arc::new(Engine::start(settings).map_err(|e| e.to_string())?);
+        let t = Instant::now();
+        let mut ingest = Ingest::start(&engine, vec![(mailbox, args.imap_password.clone())]);
+        let deadline = Instant::now() + Duration::from_secs(600);
+        let mut report = Instant::now();
+        loop {
+            if report.elapsed() > Duration::from_secs(2) {
+                report = Instant::now();
+                let (all, q) = engine.projections.read(|p| {
+                    (
+                        p.cache.len(),
+                        p.cache
+                            .iter()
+                            .filter(|(_, s)| s.status == crate::domain::interaction::Status::Queued)
+                            .count(),
+                    )
+                });
+                eprintln!("  {all} interactions, {q} queued");
+            }
+            let queued = engine.projections.read(|p| {
+                p.cache
+                    .iter()
+                    .filter(|(_, s)| s.status == crate::domain::interaction::Status::Queued)
+                    .count()
+            });
+            if queued >= n {
+                break;
+            }
+            if Instant::now() > deadline {
+                return Err(format!("ingest did not finish: {queued} of {n} queued"));
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let secs = t.elapsed().as_secs_f64();
+        ingest.stop();
+        engine.shutdown();
+        Ok::<f64, String>(secs)
+    })?;
+    let e2e = n as f64 / e2e_secs;
+    println!("| what | messages/s | ratio |");
+    println!("|---|---|---|");
+    println!("| raw fetch from the server (UID FETCH BODY.PEEK[], batches of 200) | {raw_rate:.0} | 1.0 |");
+    println!(
+        "| postroom end to end (fetch, parse, store, record, queue durably, move) | {e2e:.0} | {:.2} of the raw fetch |",
+        e2e / raw_rate
+    );
+    println!("| parse only, bare mail-parser | {bare:.0} | 1.0 |");
+    println!(
+        "| parse only, postroom::mail::parse (+ sanitising, repairs) | {ours:.0} | {:.2} of bare |",
+        ours / bare
+    );
+    Ok(())
+}
