@@ -178,6 +178,15 @@ pub async fn get_content(
     Ok(HttpResponse::Ok().json(view))
 }
 
+/// Bytes from the content store; 404 when they were erased (the events still name their hash).
+fn stored_bytes(engine: &Engine, r: &ContentRef, what: &str) -> Result<Vec<u8>, ApiError> {
+    engine
+        .storage
+        .content
+        .get(r)?
+        .ok_or_else(|| ApiError::NotFound(format!("{what} was erased")))
+}
+
 /// `attachment; filename="ascii"; filename*=UTF-8''percent-encoded`, safe for any name.
 fn disposition(name: &str) -> String {
     let ascii: String = name
@@ -247,11 +256,7 @@ pub async fn get_attachment(
         .as_ref()
         .and_then(|m| m.attachments.get(n))
         .ok_or_else(|| ApiError::NotFound(format!("interaction {id} has no attachment {n}")))?;
-    let bytes = engine
-        .storage
-        .content
-        .get(&a.content)?
-        .ok_or_else(|| ApiError::NotFound("the attachment's content was erased".into()))?;
+    let bytes = stored_bytes(&engine, &a.content, "the attachment's content")?;
     Ok(bytes_response(&a.content_type, Some(&a.name), bytes))
 }
 
@@ -279,11 +284,7 @@ pub async fn get_raw(
         .message
         .and_then(|m| m.raw)
         .ok_or_else(|| ApiError::NotFound(format!("interaction {id} has no original message")))?;
-    let bytes = engine
-        .storage
-        .content
-        .get(&raw)?
-        .ok_or_else(|| ApiError::NotFound("the original message was erased".into()))?;
+    let bytes = stored_bytes(&engine, &raw, "the original message")?;
     Ok(bytes_response(
         "message/rfc822",
         Some(&format!("{id}.eml")),
