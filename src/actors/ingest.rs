@@ -303,7 +303,11 @@ async fn ingest_one(
         InteractionCommand::Receive {
             channel: Channel::Email,
             from: from.clone(),
-            from_name: parsed.from.as_ref().and_then(|f| f.name.clone()),
+            from_name: parsed
+                .from
+                .as_ref()
+                .and_then(|f| f.name.as_ref())
+                .map(|n| n.chars().take(200).collect()),
             subject: parsed.subject.chars().take(998).collect(),
             content: message.text.clone(),
             priority: 0,
@@ -329,6 +333,40 @@ async fn ingest_one(
     }
 }
 
+/// Bounds on what one `MessageStored` lists, so that no message, however it is built, can exceed
+/// the log's payload limit (which would fail its batch on every pass). What is cut stays in the
+/// raw message, and the cut is noted among the problems.
+const MAX_ADDRESSES: usize = 200;
+const MAX_REFERENCES: usize = 100;
+const MAX_ATTACHMENTS: usize = 200;
+const MAX_PROBLEMS: usize = 20;
+const MAX_ID_CHARS: usize = 300;
+
+fn bounded(
+    items: &[String],
+    max: usize,
+    keep_last: bool,
+    what: &str,
+    problems: &mut Vec<String>,
+) -> Vec<String> {
+    let cut: Vec<String> = items
+        .iter()
+        .map(|s| s.chars().take(MAX_ID_CHARS).collect())
+        .collect();
+    if cut.len() <= max {
+        return cut;
+    }
+    problems.push(format!(
+        "{} {what} listed; only {max} kept (all are in the raw message)",
+        cut.len()
+    ));
+    if keep_last {
+        cut[cut.len() - max..].to_vec()
+    } else {
+        cut[..max].to_vec()
+    }
+}
+
 /// Puts the raw message, its bodies and its attachments in the content store.
 fn store_content(
     content: &ContentStore,
@@ -343,24 +381,68 @@ fn store_content(
                 content.put(t.as_bytes()).map(Some)
             }
         };
+    let mut problems: Vec<String> = p.problems.iter().take(MAX_PROBLEMS).cloned().collect();
+    // The newest references matter for threading: keep the end of the chain.
+    let references = bounded(
+        &p.references,
+        MAX_REFERENCES,
+        true,
+        "references",
+        &mut problems,
+    );
+    let in_reply_to = bounded(
+        &p.in_reply_to,
+        MAX_REFERENCES,
+        true,
+        "in-reply-to ids",
+        &mut problems,
+    );
+    let addresses =
+        |list: &[crate::mail::Mailbox]| list.iter().map(|m| m.address.clone()).collect::<Vec<_>>();
+    let to = bounded(
+        &addresses(&p.to),
+        MAX_ADDRESSES,
+        false,
+        "To addresses",
+        &mut problems,
+    );
+    let cc = bounded(
+        &addresses(&p.cc),
+        MAX_ADDRESSES,
+        false,
+        "Cc addresses",
+        &mut problems,
+    );
+    if p.attachments.len() > MAX_ATTACHMENTS {
+        problems.push(format!(
+            "{} attachments; only {MAX_ATTACHMENTS} listed (all are in the raw message)",
+            p.attachments.len()
+        ));
+    }
     let mut attachments = Vec::new();
-    for a in &p.attachments {
+    for a in p.attachments.iter().take(MAX_ATTACHMENTS) {
         attachments.push(StoredAttachment {
             name: a.name.clone(),
-            content_type: a.content_type.clone(),
-            content_id: a.content_id.clone(),
+            content_type: a.content_type.chars().take(100).collect(),
+            content_id: a
+                .content_id
+                .as_ref()
+                .map(|c| c.chars().take(MAX_ID_CHARS).collect()),
             inline: a.inline,
             size: a.bytes.len() as u64,
             content: content.put(&a.bytes)?,
         });
     }
     Ok(MessageStored {
-        identity: p.identity.clone(),
-        message_id: p.message_id.clone(),
-        in_reply_to: p.in_reply_to.clone(),
-        references: p.references.clone(),
-        to: p.to.iter().map(|m| m.address.clone()).collect(),
-        cc: p.cc.iter().map(|m| m.address.clone()).collect(),
+        identity: p.identity.chars().take(MAX_ID_CHARS).collect(),
+        message_id: p
+            .message_id
+            .as_ref()
+            .map(|m| m.chars().take(MAX_ID_CHARS).collect()),
+        in_reply_to,
+        references,
+        to,
+        cc,
         raw: Some(content.put(raw)?),
         text: put_text(&p.text)?,
         html: p.html.as_deref().map(put_text).transpose()?.flatten(),
@@ -372,7 +454,7 @@ fn store_content(
             .flatten(),
         attachments,
         size: p.size as u64,
-        problems: p.problems.clone(),
+        problems,
         automated: p.automated,
         source: None,
         at: now(),

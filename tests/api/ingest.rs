@@ -400,3 +400,41 @@ fn ingest_resumes_by_itself_when_the_mail_server_comes_back() {
     let reconnects = app.get("/readyz", None).body["mailboxes"]["support"]["reconnects"].as_u64();
     assert!(reconnects.unwrap_or(0) >= 1);
 }
+
+#[test]
+fn an_enormous_message_is_recorded_with_its_lists_bounded_not_stalling_the_mailbox() {
+    let dovecot = Dovecot::start(&[SUPPORT]);
+    let to: Vec<String> = (0..3000).map(|i| format!("r{i}@example.com")).collect();
+    let refs: Vec<String> = (0..2000).map(|i| format!("<ref{i}@example.com>")).collect();
+    let name = "N".repeat(100_000);
+    let raw = format!(
+        "From: {name} <big@example.com>\r\nTo: {}\r\nReferences: {}\r\nSubject: {}\r\nMessage-ID: <huge@example.com>\r\n\r\nhi\r\n",
+        to.join(",\r\n "),
+        refs.join("\r\n "),
+        "S".repeat(5000)
+    );
+    dovecot.append(
+        SUPPORT,
+        "INBOX",
+        &[
+            raw.into_bytes(),
+            message(2, "Message-ID: <next@example.com>\r\n"),
+        ],
+    );
+    let mb = mailbox(&dovecot, "support", SUPPORT, Some("Processed"));
+    let app = spawn_app_with(|s| s.mailboxes = vec![mb]);
+    wait_for("both interactions", || interactions(&app) == 2);
+    wait_for("the inbox emptied", || {
+        folder_count(&dovecot, SUPPORT, "INBOX") == 0
+    });
+    let all = app
+        .engine
+        .projections
+        .read(|p| p.cache.iter().collect::<Vec<_>>());
+    let big = all
+        .iter()
+        .find(|(_, s)| s.from == "big@example.com")
+        .expect("the big one");
+    assert!(big.1.malformed, "the cut is reported");
+    assert!(big.1.subject.chars().count() <= 998);
+}
