@@ -347,10 +347,16 @@ impl Settings {
             if m.port == 0 {
                 return Err(invalid(&format!("{key}.port"), "must be 1 to 65535"));
             }
-            if !(m.poll_interval_secs > 0.0 && m.poll_interval_secs.is_finite()) {
+            if !(0.05..=86_400.0).contains(&m.poll_interval_secs) {
                 return Err(invalid(
                     &format!("{key}.poll_interval_secs"),
-                    "must be a positive number",
+                    "must be between 0.05 and 86400",
+                ));
+            }
+            if !(1024..=1 << 30).contains(&m.max_message_bytes) {
+                return Err(invalid(
+                    &format!("{key}.max_message_bytes"),
+                    "must be between 1024 and 1073741824",
                 ));
             }
             if !(1..=10_000).contains(&m.batch) {

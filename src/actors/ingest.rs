@@ -193,6 +193,8 @@ fn session(
     let limits = Limits {
         max_message_bytes: settings.max_message_bytes,
     };
+    // Failed recording attempts per UID (this connection's; a restart starts over).
+    let mut failures: HashMap<u32, u32> = HashMap::new();
     while !stop.load(Ordering::SeqCst) {
         let mailbox = s
             .select(&settings.folder)
@@ -220,7 +222,7 @@ fn session(
                 .map_err(|e| format!("fetching: {e}"))?;
             // The whole batch at once: its appends share group commits (one flush for all the
             // receipts, one for all the queueing) instead of two flushes per message.
-            let mut stored = Vec::new();
+            let mut uids_in_work = Vec::new();
             let mut work = Vec::new();
             for f in fetched.iter() {
                 let (Some(uid), Some(raw)) = (f.uid, f.body()) else {
@@ -232,10 +234,31 @@ fn session(
                     uidvalidity,
                     uid,
                 };
-                stored.push(uid);
-                work.push(ingest_one(engine, settings, &limits, raw, source));
+                uids_in_work.push(uid);
+                let attempt = failures.get(&uid).copied().unwrap_or(0);
+                work.push(ingest_one(engine, settings, &limits, raw, source, attempt));
             }
-            rt.block_on(futures_util::future::try_join_all(work))?;
+            // One message that cannot be recorded must not hold up the others: only the ones
+            // recorded are moved; a failing one is tried again, and after a few tries recorded
+            // raw and flagged (ingest_one's fallback).
+            let results = rt.block_on(futures_util::future::join_all(work));
+            let mut stored = Vec::new();
+            for (uid, r) in uids_in_work.into_iter().zip(results) {
+                match r {
+                    Ok(()) => {
+                        failures.remove(&uid);
+                        stored.push(uid);
+                    }
+                    Err(e) => {
+                        let n = failures.entry(uid).or_insert(0);
+                        *n += 1;
+                        tracing::warn!(mailbox = %settings.name, uid, attempt = *n, error = %e, "a message could not be recorded");
+                        set_status(statuses, &settings.name, |st| {
+                            st.last_error = Some(e.clone())
+                        });
+                    }
+                }
+            }
             // Everything in `stored` is durable now: only then move or flag it.
             if !stored.is_empty() {
                 let set = uid_set(&stored);
@@ -266,6 +289,9 @@ fn session(
     Ok(())
 }
 
+/// After this many failed attempts a message is recorded raw and flagged instead.
+const FALLBACK_AFTER: u32 = 3;
+
 /// Stores one message and records it; `Ok` also when it was recorded before.
 async fn ingest_one(
     engine: &Engine,
@@ -273,8 +299,19 @@ async fn ingest_one(
     limits: &Limits,
     raw: &[u8],
     source: MailSource,
+    attempt: u32,
 ) -> Result<(), String> {
-    let parsed = parse(raw, limits);
+    // A parser panic on some input must cost one message its parse, not the mailbox its thread.
+    let mut parsed = std::panic::catch_unwind(|| parse(raw, limits)).unwrap_or_else(|_| {
+        crate::mail::mime::unreadable(raw, "the parser failed on this message")
+    });
+    if attempt >= FALLBACK_AFTER {
+        // Tried and failed before: keep it as raw bytes and a flag, which always fits.
+        parsed = crate::mail::mime::unreadable(
+            raw,
+            &format!("recording failed {attempt} times; stored raw only"),
+        );
+    }
     let content = &engine.storage.content;
     let message =
         store_content(content, raw, &parsed).map_err(|e| format!("storing content: {e}"))?;
@@ -289,15 +326,25 @@ async fn ingest_one(
         .unwrap_or_default();
     // A sender we cannot read is still a message: kept, flagged, and answered by nobody.
     let from = EmailAddress::parse(&from_text).unwrap_or_else(|_| {
+        let shown: String = from_text.chars().take(100).collect();
         message
             .problems
-            .push(format!("the sender {from_text:?} is not a usable address"));
+            .push(format!("the sender {shown:?} is not a usable address"));
         EmailAddress::parse("unknown-sender@invalid")
             .unwrap_or_else(|_| unreachable!("a valid literal address"))
     });
+    fit(&mut message);
     let malformed = !message.problems.is_empty();
-    let id: InteractionId =
-        interaction_id_for(&format!("{}\0{}", parsed.identity, from.normalised()));
+    let key = format!("{}\0{}", parsed.identity, from.normalised());
+    let mut id: InteractionId = interaction_id_for(&key);
+    // The same Message-ID and sender with other content (a fixed Message-ID, a resent draft) is
+    // another message: it gets an interaction of its own, not silence.
+    if let Some(stored) = stored_raw(engine, id) {
+        if Some(&stored) != message.raw.as_ref() {
+            let raw_hash = message.raw.as_ref().map(|r| r.to_hex()).unwrap_or_default();
+            id = interaction_id_for(&format!("{key}\0{raw_hash}"));
+        }
+    }
     let at = now();
     let receive = CommandEnvelope::new(
         InteractionCommand::Receive {
@@ -330,6 +377,55 @@ async fn ingest_one(
         // mailboxes: exactly once.
         Err(EngineError::Rejected(Rejection::AlreadyExists)) => Ok(()),
         Err(e) => Err(format!("recording interaction {id}: {e}")),
+    }
+}
+
+/// The raw-message hash an interaction was recorded with, if it exists.
+fn stored_raw(engine: &Engine, id: InteractionId) -> Option<crate::domain::ContentRef> {
+    use crate::domain::interaction::InteractionEvent;
+    use crate::events::{DomainEvent, EventStore};
+    let events = engine.storage.store.read_stream(&id.stream(), 1).ok()?;
+    events
+        .iter()
+        .find_map(|e| match DomainEvent::from_recorded(e) {
+            Ok(DomainEvent::Interaction(InteractionEvent::MessageStored(m))) => m.raw,
+            _ => None,
+        })
+}
+
+/// Cuts lists until the event's encoding fits well inside the log's payload limit, noting each
+/// cut (everything cut is still in the raw message).
+fn fit(m: &mut MessageStored) {
+    let budget = crate::events::sled_store::MAX_PAYLOAD - 8 * 1024;
+    let size = |m: &MessageStored| crate::events::codec::encode(m).len();
+    let mut cuts = Vec::new();
+    while size(m) > budget {
+        if !m.cc.is_empty() {
+            m.cc.clear();
+            cuts.push("Cc addresses");
+        } else if m.to.len() > 1 {
+            m.to.truncate(1);
+            cuts.push("To addresses");
+        } else if m.references.len() > 1 {
+            let last = m.references.pop();
+            m.references = last.into_iter().collect();
+            cuts.push("references");
+        } else if !m.attachments.is_empty() {
+            let keep = m.attachments.len() / 2;
+            m.attachments.truncate(keep);
+            cuts.push("attachment entries");
+        } else if m.problems.len() > 1 {
+            m.problems.truncate(1);
+        } else {
+            // Only single fields are left, each capped far below the budget.
+            break;
+        }
+    }
+    cuts.dedup();
+    for c in cuts {
+        m.problems.push(format!(
+            "{c} cut to fit the log (all are in the raw message)"
+        ));
     }
 }
 

@@ -192,7 +192,7 @@ fn disposition(name: &str) -> String {
     let ascii: String = name
         .chars()
         .map(|c| {
-            if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' {
+            if (c.is_ascii_graphic() && !matches!(c, '"' | '\\' | '%')) || c == ' ' {
                 c
             } else {
                 '_'
@@ -209,13 +209,35 @@ fn disposition(name: &str) -> String {
     format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
 }
 
+/// The content type a download is served with: the message's own when it is a plain
+/// `type/subtype` that cannot run in a browser, else `application/octet-stream`.
+fn served_type(declared: &str) -> String {
+    let token = |s: &str| {
+        !s.is_empty()
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"!#$&-^_.+".contains(&b))
+    };
+    let lower = declared.trim().to_ascii_lowercase();
+    let ok = lower
+        .split_once('/')
+        .is_some_and(|(t, s)| token(t) && token(s));
+    let active = ["html", "svg", "xml", "javascript", "ecmascript"]
+        .iter()
+        .any(|a| lower.contains(a));
+    if ok && !active {
+        lower
+    } else {
+        "application/octet-stream".into()
+    }
+}
+
 fn bytes_response(
     content_type: &str,
     disposition_name: Option<&str>,
     bytes: Vec<u8>,
 ) -> HttpResponse {
     let mut r = HttpResponse::Ok();
-    r.insert_header((header::CONTENT_TYPE, content_type.to_string()))
+    r.insert_header((header::CONTENT_TYPE, served_type(content_type)))
         .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .insert_header((
             header::CONTENT_SECURITY_POLICY,
@@ -290,4 +312,43 @@ pub async fn get_raw(
         Some(&format!("{id}.eml")),
         bytes,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_inert_content_types_are_served_as_declared() {
+        assert_eq!(served_type("application/PDF"), "application/pdf");
+        assert_eq!(served_type("image/png"), "image/png");
+        for active in [
+            "text/html",
+            "image/svg+xml",
+            "application/xhtml+xml",
+            "text/javascript",
+        ] {
+            assert_eq!(served_type(active), "application/octet-stream", "{active}");
+        }
+        for broken in ["", "text", "text/plain\r\nX-Evil: 1", "a b/c", "/x"] {
+            assert_eq!(
+                served_type(broken),
+                "application/octet-stream",
+                "{broken:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn download_names_cannot_break_the_header() {
+        let d = disposition("a\"b%41\r\nc é.pdf");
+        assert!(
+            d.starts_with("attachment; filename=\"a_b_41__c _.pdf\""),
+            "{d}"
+        );
+        assert!(
+            d.contains("filename*=UTF-8''a%22b%2541%0D%0Ac%20%C3%A9.pdf"),
+            "{d}"
+        );
+    }
 }

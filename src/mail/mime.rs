@@ -108,6 +108,9 @@ fn percent_decoded(s: &str) -> Option<String> {
     let mut i = 0;
     while i < b.len() {
         if b[i] == b'%' && i + 2 < b.len() {
+            if !(b[i + 1].is_ascii_hexdigit() && b[i + 2].is_ascii_hexdigit()) {
+                return None;
+            }
             let h = std::str::from_utf8(&b[i + 1..i + 3]).ok()?;
             out.push(u8::from_str_radix(h, 16).ok()?);
             i += 3;
@@ -199,9 +202,14 @@ pub fn safe_file_name(name: Option<&str>, n: usize, content_type: &str) -> Strin
         .next()
         .unwrap_or("")
         .chars()
-        .filter(|c| !c.is_control() && !matches!(c, '"' | '<' | '>' | ':' | '|' | '?' | '*'))
+        .filter(|c| {
+            !c.is_control()
+                && !matches!(c, '"' | '<' | '>' | ':' | '|' | '?' | '*' | '%')
+                // Invisible and direction-changing characters (`invoice\u{202E}fdp.exe`).
+                && !matches!(*c as u32, 0x200B..=0x200F | 0x202A..=0x202E | 0x2066..=0x2069 | 0xFEFF)
+        })
         .collect::<String>();
-    let base = base.trim().trim_start_matches('.').trim().to_string();
+    let base = base.trim().trim_matches('.').trim().to_string();
     let base: String = base.chars().take(200).collect();
     if !base.is_empty() {
         return base;
@@ -225,7 +233,10 @@ pub fn sanitize_html(html: &str) -> String {
     ammonia::Builder::default()
         .add_url_schemes(&["cid", "data"])
         .attribute_filter(|element, attribute, value| {
-            let v = value.trim_start().to_ascii_lowercase();
+            // Browsers skip leading spaces and control characters before a scheme.
+            let v = value
+                .trim_start_matches(|c: char| c <= ' ')
+                .to_ascii_lowercase();
             if element == "img" && attribute == "src" {
                 if !(v.starts_with("cid:") || v.starts_with("data:image/")) {
                     return None;
@@ -356,6 +367,40 @@ fn is_automated(message: &mail_parser::Message<'_>) -> bool {
         || text("List-Id").is_some()
 }
 
+/// A message kept as bytes only, flagged with `why` (when not empty): what nothing else could read.
+pub fn unreadable(raw: &[u8], why: &str) -> ParsedMessage {
+    let digest: [u8; 32] = Sha256::digest(raw).into();
+    ParsedMessage {
+        message_id: None,
+        identity: format!("sha256:{}", hex(&digest)),
+        in_reply_to: vec![],
+        references: vec![],
+        from: None,
+        reply_to: None,
+        to: vec![],
+        cc: vec![],
+        subject: String::new(),
+        date: None,
+        text: nfc(&String::from_utf8_lossy(raw)
+            .chars()
+            .take(100_000)
+            .collect::<String>()
+            .replace('\0', "")),
+        html: None,
+        html_sanitized: None,
+        attachments: vec![],
+        automated: false,
+        delivery_report: None,
+        size: raw.len(),
+        problems: if why.is_empty() {
+            vec![]
+        } else {
+            vec![why.to_string()]
+        },
+        too_large: false,
+    }
+}
+
 /// Parses a raw message. Never fails: problems are reported in the result.
 pub fn parse(raw: &[u8], limits: &Limits) -> ParsedMessage {
     let digest: [u8; 32] = Sha256::digest(raw).into();
@@ -382,27 +427,10 @@ pub fn parse(raw: &[u8], limits: &Limits) -> ParsedMessage {
     };
     let Some(m) = parsed.filter(readable) else {
         problems.push("no header section could be read: not an RFC 5322 message".into());
-        return ParsedMessage {
-            message_id: None,
-            identity: format!("sha256:{}", hex(&digest)),
-            in_reply_to: vec![],
-            references: vec![],
-            from: None,
-            reply_to: None,
-            to: vec![],
-            cc: vec![],
-            subject: String::new(),
-            date: None,
-            text: String::from_utf8_lossy(raw).chars().take(100_000).collect(),
-            html: None,
-            html_sanitized: None,
-            attachments: vec![],
-            automated: false,
-            delivery_report: None,
-            size: raw.len(),
-            problems,
-            too_large,
-        };
+        let mut p = unreadable(raw, "");
+        p.problems = problems;
+        p.too_large = too_large;
+        return p;
     };
 
     let message_id = m
@@ -609,5 +637,14 @@ mod tests {
             safe_file_name(None, 0, "application/zip"),
             "attachment-1.bin"
         );
+        // A right-to-left override would show invoice\u{202E}fdp.exe as invoiceexe.pdf.
+        assert_eq!(
+            safe_file_name(Some("invoice\u{202E}fdp.exe"), 0, "x/y"),
+            "invoicefdp.exe"
+        );
+        assert_eq!(safe_file_name(Some("name.pdf."), 0, "x/y"), "name.pdf");
+        // Only %XX with two hex digits is decoded.
+        assert_eq!(percent_decoded("a%2Bb"), Some("a+b".into()));
+        assert_eq!(percent_decoded("a%+5b"), None);
     }
 }

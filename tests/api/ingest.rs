@@ -438,3 +438,26 @@ fn an_enormous_message_is_recorded_with_its_lists_bounded_not_stalling_the_mailb
     assert!(big.1.malformed, "the cut is reported");
     assert!(big.1.subject.chars().count() <= 998);
 }
+
+#[test]
+fn another_message_reusing_a_message_id_is_not_lost() {
+    let dovecot = Dovecot::start(&[SUPPORT]);
+    // Some mailers use a fixed Message-ID; the second message differs in content.
+    let first = "From: f@example.com\r\nSubject: one\r\nMessage-ID: <1@localhost>\r\n\r\nfirst\r\n";
+    let second =
+        "From: f@example.com\r\nSubject: two\r\nMessage-ID: <1@localhost>\r\n\r\nsecond\r\n";
+    dovecot.append(SUPPORT, "INBOX", &[first.as_bytes().to_vec()]);
+    let mb = mailbox(&dovecot, "support", SUPPORT, Some("Processed"));
+    let app = spawn_app_with(|s| s.mailboxes = vec![mb]);
+    wait_for("the first", || interactions(&app) == 1);
+    dovecot.append(
+        SUPPORT,
+        "INBOX",
+        &[second.as_bytes().to_vec(), first.as_bytes().to_vec()],
+    );
+    wait_for("the inbox emptied", || {
+        folder_count(&dovecot, SUPPORT, "INBOX") == 0
+    });
+    // The second is a message of its own; the first, fetched again, is still one interaction.
+    assert_eq!(interactions(&app), 2);
+}
