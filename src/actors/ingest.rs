@@ -160,7 +160,35 @@ fn run(
 
 type Session = imap::Session<imap::Connection>;
 
+/// Plain connections get socket timeouts: a half-open connection (a dropped NAT entry, a hung
+/// server) fails a read within two minutes, so the mailbox reconnects and shutdown is not held.
+fn connect_plain(settings: &MailboxSettings) -> Result<imap::Client<imap::Connection>, String> {
+    use std::net::ToSocketAddrs;
+    let where_ = format!("{}:{}", settings.host, settings.port);
+    let addr = (settings.host.as_str(), settings.port)
+        .to_socket_addrs()
+        .map_err(|e| format!("resolving {where_}: {e}"))?
+        .next()
+        .ok_or_else(|| format!("resolving {where_}: no address"))?;
+    let tcp = std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(10))
+        .map_err(|e| format!("connecting to {where_}: {e}"))?;
+    tcp.set_read_timeout(Some(Duration::from_secs(120)))
+        .and_then(|_| tcp.set_write_timeout(Some(Duration::from_secs(120))))
+        .map_err(|e| format!("connecting to {where_}: {e}"))?;
+    let stream: imap::Connection = Box::new(tcp);
+    let mut client = imap::Client::new(stream);
+    client
+        .read_greeting()
+        .map_err(|e| format!("greeting from {where_}: {e}"))?;
+    Ok(client)
+}
+
 fn connect(settings: &MailboxSettings, password: &str) -> Result<Session, String> {
+    if settings.tls == TlsMode::None {
+        return connect_plain(settings)?
+            .login(&settings.username, password)
+            .map_err(|(e, _)| format!("logging in: {e}"));
+    }
     let mode = match settings.tls {
         TlsMode::None => imap::ConnectionMode::Plaintext,
         TlsMode::Starttls => imap::ConnectionMode::StartTls,
@@ -172,7 +200,7 @@ fn connect(settings: &MailboxSettings, password: &str) -> Result<Session, String
         .map_err(|e| format!("connecting to {}:{}: {e}", settings.host, settings.port))?;
     client
         .login(&settings.username, password)
-        .map_err(|(e, _)| format!("logging in as {}: {e}", settings.username))
+        .map_err(|(e, _)| format!("logging in: {e}"))
 }
 
 /// One connection: passes until an error or a stop.
