@@ -45,7 +45,6 @@ pub type Statuses = Arc<Mutex<HashMap<String, MailboxStatus>>>;
 pub struct Ingest {
     stop: Arc<AtomicBool>,
     threads: Vec<std::thread::JoinHandle<()>>,
-    pub statuses: Statuses,
 }
 
 impl Ingest {
@@ -64,15 +63,7 @@ impl Ingest {
                     .ok()
             })
             .collect();
-        Ingest {
-            stop,
-            threads,
-            statuses,
-        }
-    }
-
-    pub fn snapshot(&self) -> HashMap<String, MailboxStatus> {
-        snapshot(&self.statuses)
+        Ingest { stop, threads }
     }
 
     pub fn stop(&mut self) {

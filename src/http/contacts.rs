@@ -46,10 +46,7 @@ fn view(p: &Projections, c: &Contact) -> ContactView {
                     interaction_id: id.to_string(),
                     subject: s.subject.clone(),
                     status: s.status.name(),
-                    channel: s.channel.map(|c| match c {
-                        crate::domain::interaction::Channel::Email => "email",
-                        crate::domain::interaction::Channel::WebForm => "webform",
-                    }),
+                    channel: s.channel.map(|c| c.name()),
                     created_at: rfc3339_millis(s.created_at),
                 })
             })

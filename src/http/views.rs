@@ -1,6 +1,6 @@
 //! JSON shapes of the API's answers.
 
-use crate::domain::interaction::{Channel, Interaction, Kind, Status};
+use crate::domain::interaction::{Interaction, Kind, Status};
 use crate::domain::{InteractionId, Millis};
 use crate::events::export::format_micros;
 use serde::Serialize;
@@ -87,10 +87,7 @@ impl InteractionView {
             consultants: s.consultants.iter().map(|c| c.to_string()).collect(),
             priority: s.priority,
             category: s.category.clone(),
-            channel: s.channel.map(|c| match c {
-                Channel::Email => "email",
-                Channel::WebForm => "webform",
-            }),
+            channel: s.channel.map(|c| c.name()),
             from: s.from.clone(),
             from_name: s.from_name.clone(),
             subject: s.subject.clone(),

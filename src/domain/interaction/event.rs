@@ -11,6 +11,16 @@ pub enum Channel {
     WebForm,
 }
 
+impl Channel {
+    /// The stable name used in the API: `email` or `webform`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Channel::Email => "email",
+            Channel::WebForm => "webform",
+        }
+    }
+}
+
 /// Where a transfer sends an interaction.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum TransferTarget {
