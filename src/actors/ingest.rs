@@ -11,10 +11,12 @@
 use super::registry::{CommandEnvelope, EngineError};
 use crate::content::ContentStore;
 use crate::domain::interaction::{
-    Channel, InteractionCommand, MailSource, MessageStored, Rejection, StoredAttachment,
+    Channel, DeliveryReported, InteractionCommand, MailSource, MessageStored, Rejection,
+    StoredAttachment,
 };
 use crate::domain::{EmailAddress, InteractionId, Principal, QueueName};
 use crate::mail::ingest_plan::{interaction_id_for, plan, uid_set, FolderMemory};
+use crate::mail::threading::referenced_ids;
 use crate::mail::{parse, Limits, ParsedMessage};
 use crate::settings::{MailboxSettings, TlsMode};
 use crate::startup::{now, Engine};
@@ -262,9 +264,11 @@ fn session(
             // raw and flagged (ingest_one's fallback).
             let results = rt.block_on(futures_util::future::join_all(work));
             let mut stored = Vec::new();
+            let mut last_position = None;
             for (uid, r) in uids_in_work.into_iter().zip(results) {
                 match r {
-                    Ok(()) => {
+                    Ok(position) => {
+                        last_position = last_position.max(position);
                         failures.remove(&uid);
                         stored.push(uid);
                     }
@@ -277,6 +281,11 @@ fn session(
                         });
                     }
                 }
+            }
+            // The next batch threads against this one: an answer fetched right after the message
+            // it answers must find it in the projections.
+            if let Some(p) = last_position {
+                rt.block_on(engine.projections.wait_for(p, Duration::from_secs(2)));
             }
             // Everything in `stored` is durable now: only then move or flag it.
             if !stored.is_empty() {
@@ -319,7 +328,7 @@ async fn ingest_one(
     raw: &[u8],
     source: MailSource,
     attempt: u32,
-) -> Result<(), String> {
+) -> Result<Option<u64>, String> {
     // A parser panic on some input must cost one message its parse, not the mailbox its thread.
     let mut parsed = std::panic::catch_unwind(|| parse(raw, limits)).unwrap_or_else(|_| {
         crate::mail::mime::unreadable(raw, "the parser failed on this message")
@@ -365,6 +374,44 @@ async fn ingest_one(
         }
     }
     let at = now();
+    // A delivery report about one of our replies belongs to that reply, not in a queue as
+    // customer mail. One about a message we do not know is kept as an interaction (flagged
+    // automated) for a person to look at.
+    if let Some(reply) = parsed
+        .delivery_report
+        .as_ref()
+        .and_then(|r| r.original_message_id.as_deref())
+        .and_then(|m| engine.projections.read(|p| p.reply_for_report(m)))
+    {
+        let report = parsed.delivery_report.clone().unwrap_or_default();
+        let command = InteractionCommand::RecordDeliveryReport {
+            report: Box::new(DeliveryReported {
+                identity: message.identity.clone(),
+                action: report
+                    .action
+                    .map(|a| a.chars().take(40).collect())
+                    .unwrap_or_else(|| "unknown".into()),
+                status: report.status.map(|s| s.chars().take(40).collect()),
+                recipient: report
+                    .final_recipient
+                    .map(|r| r.chars().take(300).collect()),
+                raw: message.raw.clone(),
+                source: message.source.clone(),
+                at,
+            }),
+        };
+        let envelope = CommandEnvelope::new(command, Principal::System("mail-ingest".into()));
+        return match engine.registry.execute(reply, envelope).await {
+            Ok(o) => Ok(o.last_position),
+            // Recorded before (fetched again after a crash before its move).
+            Err(EngineError::Rejected(Rejection::AlreadyExists)) => Ok(None),
+            Err(e) => Err(format!("recording a delivery report on reply {reply}: {e}")),
+        };
+    }
+    let referenced = referenced_ids(&message.in_reply_to, &message.references);
+    let thread = engine
+        .projections
+        .read(|p| p.find_thread(id, &referenced, &parsed.subject, &from.normalised()));
     let receive = CommandEnvelope::new(
         InteractionCommand::Receive {
             channel: Channel::Email,
@@ -378,6 +425,7 @@ async fn ingest_one(
             content: message.text.clone(),
             priority: 0,
             message: Some(Box::new(message)),
+            thread: Some(thread),
             at,
         },
         Principal::Customer(from.as_str().to_string()),
@@ -391,10 +439,10 @@ async fn ingest_one(
         None => engine.workflow.clone(),
     };
     match workflow.accept(&engine.registry, id, receive, at).await {
-        Ok(_) => Ok(()),
+        Ok(position) => Ok(Some(position)),
         // Recorded by an earlier pass (a crash before the move) or through another of our
         // mailboxes: exactly once.
-        Err(EngineError::Rejected(Rejection::AlreadyExists)) => Ok(()),
+        Err(EngineError::Rejected(Rejection::AlreadyExists)) => Ok(None),
         Err(e) => Err(format!("recording interaction {id}: {e}")),
     }
 }

@@ -17,6 +17,12 @@ pub struct ContactInteraction {
     pub status: &'static str,
     pub channel: Option<&'static str>,
     pub created_at: String,
+    /// The thread it belongs to (its first interaction).
+    pub thread: String,
+    /// How it joined its thread: `header`, `token` or `none`.
+    pub thread_match: Option<&'static str>,
+    /// Its replies, oldest first.
+    pub replies: Vec<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -48,6 +54,9 @@ fn view(p: &Projections, c: &Contact) -> ContactView {
                     status: s.status.name(),
                     channel: s.channel.map(|c| c.name()),
                     created_at: rfc3339_millis(s.created_at),
+                    thread: s.thread_of(*id).to_string(),
+                    thread_match: super::views::thread_match(&s),
+                    replies: s.replies.iter().map(|r| r.to_string()).collect(),
                 })
             })
             .collect(),

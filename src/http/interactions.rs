@@ -2,7 +2,7 @@
 
 use super::auth::Caller;
 use super::problem::{ApiError, Problem};
-use super::views::{History, HistoryEntry, InteractionView};
+use super::views::{History, HistoryEntry, InteractionView, ThreadView};
 use crate::domain::interaction::{evolve, Interaction};
 use crate::domain::user::Role;
 use crate::domain::InteractionId;
@@ -37,6 +37,47 @@ pub async fn get_interaction(
     let view = engine
         .projections
         .read(|p| p.cache.get(&id).map(|s| InteractionView::new(id, &s)))
+        .ok_or_else(|| ApiError::NotFound(format!("no interaction {id}")))?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+/// The thread an interaction belongs to: every inbound message and reply in it, oldest first,
+/// each with how it joined (`thread_match`).
+#[utoipa::path(
+    tag = "interactions",
+    params(("id" = String, Path, description = "Interaction id (UUID)")),
+    responses(
+        (status = 200, body = ThreadView),
+        (status = 400, body = Problem), (status = 401, body = Problem), (status = 404, body = Problem),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/interactions/{id}/thread")]
+pub async fn get_thread(
+    engine: web::Data<Engine>,
+    caller: Caller,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(&[Role::Agent, Role::Supervisor, Role::Auditor])?;
+    let id = parse_id(&path)?;
+    let view = engine
+        .projections
+        .read(|p| {
+            let state = p.cache.get(&id)?;
+            let thread = state.thread_of(id);
+            let mut members = p.threads.members(thread);
+            if !members.contains(&id) {
+                members.push(id);
+            }
+            Some(ThreadView {
+                thread: thread.to_string(),
+                thread_token: crate::mail::threading::thread_token(thread),
+                interactions: members
+                    .into_iter()
+                    .filter_map(|m| p.cache.get(&m).map(|s| InteractionView::new(m, &s)))
+                    .collect(),
+            })
+        })
         .ok_or_else(|| ApiError::NotFound(format!("no interaction {id}")))?;
     Ok(HttpResponse::Ok().json(view))
 }

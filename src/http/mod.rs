@@ -98,6 +98,7 @@ where
                 .service(webform::submit)
                 .service(interactions::get_interaction)
                 .service(interactions::get_history)
+                .service(interactions::get_thread)
                 .service(content::get_content)
                 .service(content::get_attachment)
                 .service(content::get_raw)

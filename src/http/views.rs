@@ -1,6 +1,6 @@
 //! JSON shapes of the API's answers.
 
-use crate::domain::interaction::{Interaction, Kind, Status};
+use crate::domain::interaction::{Interaction, Kind, Status, ThreadMatch};
 use crate::domain::{InteractionId, Millis};
 use crate::events::export::format_micros;
 use serde::Serialize;
@@ -42,6 +42,17 @@ pub struct InteractionView {
     /// SHA-256 of the body in the content store.
     pub content_ref: Option<String>,
     pub replies: Vec<String>,
+    /// The thread: its first interaction (this one's own id when it starts the thread; a
+    /// reply's is its parent's).
+    pub thread: String,
+    /// The token our replies carry in their subject, such as `K7F3Q` (shown as `[#K7F3Q]`).
+    pub thread_token: String,
+    /// Inbound: how its thread was found: `header`, `token` or `none` (null for a reply).
+    pub thread_match: Option<&'static str>,
+    /// Inbound e-mail: its Message-ID.
+    pub message_id: Option<String>,
+    /// Reply: delivery status reports received about it, oldest first.
+    pub delivery: Vec<DeliveryView>,
     pub attempts: u32,
     pub revisions: u32,
     pub created_at: String,
@@ -93,6 +104,20 @@ impl InteractionView {
             subject: s.subject.clone(),
             content_ref: s.content.as_ref().map(|c| c.to_hex()),
             replies: s.replies.iter().map(|r| r.to_string()).collect(),
+            thread: s.thread_of(id).to_string(),
+            thread_token: crate::mail::threading::thread_token(s.thread_of(id)),
+            thread_match: thread_match(s),
+            message_id: s.message_id.clone(),
+            delivery: s
+                .delivery
+                .iter()
+                .map(|d| DeliveryView {
+                    action: d.action.clone(),
+                    status: d.status.clone(),
+                    recipient: d.recipient.clone(),
+                    at: rfc3339_millis(d.at),
+                })
+                .collect(),
             attempts: s.attempts,
             revisions: s.revisions,
             created_at: rfc3339_millis(s.created_at),
@@ -100,6 +125,33 @@ impl InteractionView {
             version: s.version,
         }
     }
+}
+
+/// How an inbound interaction joined its thread; one without a recorded link started its own.
+pub fn thread_match(s: &Interaction) -> Option<&'static str> {
+    match s.kind {
+        Kind::Reply { .. } => None,
+        Kind::Inbound => Some(s.thread_match.unwrap_or(ThreadMatch::None).name()),
+    }
+}
+
+/// A delivery status report about a reply.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeliveryView {
+    /// failed, delayed, delivered, relayed, expanded or unknown.
+    pub action: String,
+    /// Such as `5.1.1`.
+    pub status: Option<String>,
+    pub recipient: Option<String>,
+    pub at: String,
+}
+
+/// The interactions of one thread, oldest first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ThreadView {
+    pub thread: String,
+    pub thread_token: String,
+    pub interactions: Vec<InteractionView>,
 }
 
 /// One step of an interaction's history: the event with its envelope, and the state after it.

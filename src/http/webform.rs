@@ -112,6 +112,12 @@ pub async fn submit(
     // append's flush.
     let content = engine.storage.content.put(s.body.as_bytes())?;
     let at = now();
+    // The thread-token rule of e-mail: a token in the subject joins that thread, if the thread is
+    // this contact's. (A form that matches nothing starts its own thread: no link is recorded.)
+    let thread = engine
+        .projections
+        .read(|p| p.find_thread(id, &[], &s.subject, &s.from.normalised()))
+        .into_matched();
     let receive = CommandEnvelope::new(
         InteractionCommand::Receive {
             channel: Channel::WebForm,
@@ -121,6 +127,7 @@ pub async fn submit(
             content: Some(content),
             priority: 0,
             message: None,
+            thread,
             at,
         },
         Principal::Customer(s.from.as_str().to_string()),

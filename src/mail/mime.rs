@@ -42,7 +42,7 @@ pub struct Attachment {
 }
 
 /// What a delivery status notification (RFC 3464) reports.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct DeliveryReport {
     /// The Message-ID of the message that could not be delivered, when the report includes it.
     pub original_message_id: Option<String>,

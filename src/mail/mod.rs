@@ -3,5 +3,6 @@
 
 pub mod ingest_plan;
 pub mod mime;
+pub mod threading;
 
 pub use mime::{parse, Attachment, DeliveryReport, Limits, Mailbox, ParsedMessage};

@@ -10,10 +10,11 @@ pub mod contacts;
 pub mod queues;
 pub mod runner;
 pub mod snapshot;
+pub mod threads;
 pub mod users;
 pub mod workloads;
 
-use crate::domain::interaction::{evolve, Interaction};
+use crate::domain::interaction::{evolve, Interaction, InteractionEvent};
 use crate::domain::InteractionId;
 use crate::events::{DomainEvent, RecordedEvent};
 
@@ -32,6 +33,7 @@ pub struct Projections {
     pub workloads: Workloads,
     pub users: Users,
     pub contacts: Contacts,
+    pub threads: threads::Threads,
     /// Interactions received but not yet placed by the workflow (a crash can leave some).
     pub awaiting_workflow: std::collections::BTreeSet<InteractionId>,
     /// The position of the last event applied.
@@ -63,13 +65,17 @@ impl Projections {
                 let Some(id) = InteractionId::from_stream(&e.stream) else {
                     return;
                 };
-                let before = self.cache.get(&id).unwrap_or_default();
-                let after = evolve(before.clone(), &ev);
-                self.index(id, Some(&before), &after);
-                self.cache.insert(id, &after);
+                self.apply_interaction(id, &ev);
             }
             DomainEvent::User(ev) => self.users.apply(&ev),
         }
+    }
+
+    fn apply_interaction(&mut self, id: InteractionId, ev: &InteractionEvent) {
+        let before = self.cache.get(&id).unwrap_or_default();
+        let after = evolve(before.clone(), ev);
+        self.index(id, Some(&before), &after);
+        self.cache.insert(id, &after);
     }
 
     /// Keeps queues and workloads in step with one interaction's change of state.
@@ -77,11 +83,55 @@ impl Projections {
         self.queues.update(id, before, after);
         self.workloads.update(id, before, after);
         self.contacts.update(id, before, after);
+        let cache = &self.cache;
+        self.threads.update(id, before, after, |parent| {
+            cache.get(&parent).map(|p| p.thread.unwrap_or(parent))
+        });
         if after.status == crate::domain::interaction::Status::Received {
             self.awaiting_workflow.insert(id);
         } else {
             self.awaiting_workflow.remove(&id);
         }
+    }
+
+    /// The thread a new inbound interaction `id` joins: by one of our Message-IDs among
+    /// `referenced` (newest first), then by a token in its subject from the thread's own contact,
+    /// else a thread of its own.
+    pub fn find_thread(
+        &self,
+        id: InteractionId,
+        referenced: &[String],
+        subject: &str,
+        contact: &str,
+    ) -> crate::domain::interaction::ThreadLink {
+        use crate::domain::interaction::{ThreadLink, ThreadMatch};
+        // Never itself (a message listing its own Message-ID, or fetched again after a crash).
+        let state_of = |i: InteractionId| (i != id).then(|| self.cache.get(&i)).flatten();
+        let tokens = crate::mail::threading::tokens_in_subject(subject);
+        let found = self
+            .threads
+            .by_header(referenced, state_of)
+            .or_else(|| self.threads.by_token(&tokens, contact, state_of));
+        match found {
+            Some(f) => ThreadLink {
+                thread: f.thread,
+                matched_by: f.matched_by,
+                reference: Some(f.reference),
+                answers: Some(f.answers),
+            },
+            None => ThreadLink {
+                thread: id,
+                matched_by: ThreadMatch::None,
+                reference: None,
+                answers: None,
+            },
+        }
+    }
+
+    /// The reply a delivery report is about, from the Message-ID it quotes.
+    pub fn reply_for_report(&self, original_message_id: &str) -> Option<InteractionId> {
+        let id = self.threads.reply_by_message_id(original_message_id)?;
+        self.cache.get(&id).filter(|s| s.is_reply()).map(|_| id)
     }
 
     /// Builds the derived indexes (queues, workloads) from the cache: used after loading a snapshot.
@@ -90,9 +140,13 @@ impl Projections {
         self.workloads = Workloads::default();
         self.awaiting_workflow.clear();
         self.contacts = Contacts::default();
+        self.threads = threads::Threads::default();
         let entries: Vec<(InteractionId, Interaction)> = self.cache.iter().collect();
         for (id, state) in &entries {
             self.index(*id, None, state);
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

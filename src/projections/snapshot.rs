@@ -137,7 +137,7 @@ pub fn layout_fingerprint() -> [u8; 32] {
 }
 
 fn compute_layout_fingerprint() -> [u8; 32] {
-    use crate::domain::interaction::{Channel, Kind, Status};
+    use crate::domain::interaction::{Channel, DeliveryNote, Kind, Status, ThreadMatch};
     use crate::domain::{AgentId, ContentRef, Millis, QueueName};
     let agent = AgentId::parse("fingerprint").ok();
     let a = || {
@@ -201,6 +201,16 @@ fn compute_layout_fingerprint() -> [u8; 32] {
             attempts: 2,
             revisions: 1,
             malformed: i % 3 == 0,
+            thread: Some(InteractionId::from_uuid(uuid::Uuid::from_u128(9))),
+            thread_match: Some([ThreadMatch::Header, ThreadMatch::Token, ThreadMatch::None][i % 3]),
+            message_id: Some("m@x".into()),
+            delivery: vec![DeliveryNote {
+                identity: "i".into(),
+                action: "failed".into(),
+                status: Some("5.1.1".into()),
+                recipient: Some("r".into()),
+                at: Millis(13),
+            }],
             created_at: Millis(10),
             updated_at: Millis(11),
             version: 12,

@@ -506,6 +506,7 @@ fn an_interaction_received_but_not_queued_is_queued_on_restart() {
                 content: None,
                 priority: 0,
                 message: None,
+                thread: None,
                 at: Millis(1),
             },
         );

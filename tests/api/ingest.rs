@@ -5,10 +5,15 @@ use crate::mailservers::Dovecot;
 use postroom::settings::MailboxSettings;
 use std::time::{Duration, Instant};
 
-const SUPPORT: &str = "support@example.test";
+pub(crate) const SUPPORT: &str = "support@example.test";
 const SALES: &str = "sales@example.test";
 
-fn mailbox(dovecot: &Dovecot, name: &str, user: &str, processed: Option<&str>) -> MailboxSettings {
+pub(crate) fn mailbox(
+    dovecot: &Dovecot,
+    name: &str,
+    user: &str,
+    processed: Option<&str>,
+) -> MailboxSettings {
     let processed = processed
         .map(|p| format!("processed_folder = \"{p}\"\n"))
         .unwrap_or_default();
@@ -26,11 +31,11 @@ fn message(i: usize, extra_headers: &str) -> Vec<u8> {
     .into_bytes()
 }
 
-fn interactions(app: &TestApp) -> usize {
+pub(crate) fn interactions(app: &TestApp) -> usize {
     app.engine.projections.read(|p| p.cache.len())
 }
 
-fn wait_for(what: &str, mut f: impl FnMut() -> bool) {
+pub(crate) fn wait_for(what: &str, mut f: impl FnMut() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(20);
     while Instant::now() < deadline {
         if f() {
@@ -41,7 +46,7 @@ fn wait_for(what: &str, mut f: impl FnMut() -> bool) {
     panic!("timed out waiting for {what}");
 }
 
-fn folder_count(dovecot: &Dovecot, user: &str, folder: &str) -> u32 {
+pub(crate) fn folder_count(dovecot: &Dovecot, user: &str, folder: &str) -> u32 {
     let mut s = dovecot.session(user);
     let n = s.select(folder).map(|m| m.exists).unwrap_or(0);
     let _ = s.logout();

@@ -10,3 +10,4 @@ mod ingest;
 mod mailservers;
 mod schema;
 mod store;
+mod threading;

@@ -528,6 +528,7 @@ fn record_the_v1_log() {
             content: None,
             priority: 1,
             message: None,
+            thread: None,
             at: t(42),
         },
         &Principal::Customer("mail@example.com".into()),

@@ -1,6 +1,6 @@
 //! Interaction commands: what someone asks to happen. Each carries its time and ids.
 
-use super::event::{Channel, MessageStored, TransferTarget};
+use super::event::{Channel, DeliveryReported, MessageStored, ThreadMatch, TransferTarget};
 use crate::domain::{AgentId, ContentRef, EmailAddress, InteractionId, Millis, QueueName};
 
 /// Who finishes an interaction: the agent working it, or a component (auto-response, screening).
@@ -31,6 +31,8 @@ pub enum InteractionCommand {
         priority: i32,
         /// The stored message, recorded in the same append (e-mail; web forms with files).
         message: Option<Box<MessageStored>>,
+        /// Which thread it belongs to and how that was found (recorded in the same append).
+        thread: Option<ThreadLink>,
         at: Millis,
     },
     Enqueue {
@@ -163,6 +165,26 @@ pub enum InteractionCommand {
         retry_at: Option<Millis>,
         at: Millis,
     },
+    /// A delivery status report about this reply arrived (a bounce, a delay, a receipt).
+    RecordDeliveryReport {
+        report: Box<DeliveryReported>,
+    },
+}
+
+/// The thread an inbound interaction joins, as found by `mail::threading`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ThreadLink {
+    pub thread: InteractionId,
+    pub matched_by: ThreadMatch,
+    pub reference: Option<String>,
+    pub answers: Option<InteractionId>,
+}
+
+impl ThreadLink {
+    /// The link if something matched (`None` when the interaction starts its own thread).
+    pub fn into_matched(self) -> Option<ThreadLink> {
+        (self.matched_by != ThreadMatch::None).then_some(self)
+    }
 }
 
 impl InteractionCommand {
@@ -199,6 +221,7 @@ impl InteractionCommand {
             StartSending { .. } => "start_sending",
             MarkSent { .. } => "mark_sent",
             MarkSendFailed { .. } => "mark_send_failed",
+            RecordDeliveryReport { .. } => "record_delivery_report",
         }
     }
 }

@@ -2,7 +2,7 @@
 
 use super::command::{Actor, InteractionCommand};
 use super::event::*;
-use super::state::{Interaction, Kind, Status};
+use super::state::{DeliveryNote, Interaction, Kind, Status};
 use crate::domain::AgentId;
 
 /// A command that breaks a rule. Nothing is recorded.
@@ -135,6 +135,7 @@ pub fn decide(
             content,
             priority,
             message,
+            thread,
             at,
         } => {
             if state.exists() {
@@ -155,6 +156,18 @@ pub fn decide(
                     MessageStored {
                         at: *at,
                         ..(**m).clone()
+                    }
+                    .into(),
+                );
+            }
+            if let Some(t) = thread {
+                events.push(
+                    ThreadLinked {
+                        thread: t.thread,
+                        matched_by: t.matched_by,
+                        reference: t.reference.clone(),
+                        answers: t.answers,
+                        at: *at,
                     }
                     .into(),
                 );
@@ -702,6 +715,19 @@ pub fn decide(
                 _ => Err(invalid(cmd, state)),
             }
         }
+        C::RecordDeliveryReport { report } => {
+            reply_only(cmd, state)?;
+            // Only a reply handed to the mailer can be reported on.
+            match state.status {
+                Status::Sending { .. } | Status::Sent { .. } | Status::Failed { .. } => {}
+                _ => return Err(invalid(cmd, state)),
+            }
+            // The same report fetched again (a crash before its move) is recorded once.
+            if state.delivery.iter().any(|d| d.identity == report.identity) {
+                return Err(Rejection::AlreadyExists);
+            }
+            Ok(vec![(**report).clone().into()])
+        }
     }
 }
 
@@ -789,7 +815,21 @@ pub fn evolve(mut s: Interaction, event: &InteractionEvent) -> Interaction {
             }
         }
         E::InteractionCategorised(e) => s.category = Some(e.category.clone()),
-        E::MessageStored(e) => s.malformed = !e.problems.is_empty(),
+        E::MessageStored(e) => {
+            s.malformed = !e.problems.is_empty();
+            s.message_id = e.message_id.clone();
+        }
+        E::ThreadLinked(e) => {
+            s.thread = Some(e.thread);
+            s.thread_match = Some(e.matched_by);
+        }
+        E::DeliveryReported(e) => s.delivery.push(DeliveryNote {
+            identity: e.identity.clone(),
+            action: e.action.clone(),
+            status: e.status.clone(),
+            recipient: e.recipient.clone(),
+            at: e.at,
+        }),
         E::ReplyDrafted(e) => {
             s.kind = Kind::Reply { parent: e.parent };
             s.status = Status::Draft;

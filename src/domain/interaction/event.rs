@@ -91,6 +91,59 @@ pub struct MessageStored {
     pub at: Millis,
 }
 
+/// How an inbound message found its thread (see `mail::threading`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ThreadMatch {
+    /// One of our Message-IDs in its In-Reply-To or References.
+    Header,
+    /// A thread token in its subject, from the thread's own contact.
+    Token,
+    /// Nothing matched: it starts a thread.
+    None,
+}
+
+impl ThreadMatch {
+    /// The stable name used in the API: `header`, `token` or `none`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            ThreadMatch::Header => "header",
+            ThreadMatch::Token => "token",
+            ThreadMatch::None => "none",
+        }
+    }
+}
+
+/// The thread an inbound interaction belongs to and how that was decided; recorded in the same
+/// append as its receipt.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ThreadLinked {
+    /// The thread's first interaction (the interaction itself when nothing matched).
+    pub thread: InteractionId,
+    pub matched_by: ThreadMatch,
+    /// What matched: the Message-ID (header) or the token (token).
+    pub reference: Option<String>,
+    /// The interaction the match pointed at: the reply or message this one answers.
+    pub answers: Option<InteractionId>,
+    pub at: Millis,
+}
+
+/// A delivery status report (RFC 3464 bounce, delay or receipt) about a reply we sent, recorded
+/// on that reply. The report itself is kept in the content store.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeliveryReported {
+    /// The report message's identity (its Message-ID or raw hash): one report is recorded once.
+    pub identity: String,
+    /// failed, delayed, delivered, relayed, expanded (RFC 3464), or unknown.
+    pub action: String,
+    /// The status code, such as `5.1.1`.
+    pub status: Option<String>,
+    pub recipient: Option<String>,
+    /// The report as received (`message/rfc822`).
+    pub raw: Option<ContentRef>,
+    pub source: Option<MailSource>,
+    pub at: Millis,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InteractionQueued {
     pub queue: QueueName,
@@ -358,6 +411,8 @@ macro_rules! for_each_interaction_event {
             ReplySent,
             SendFailed,
             MessageStored,
+            ThreadLinked,
+            DeliveryReported,
         );
     };
 }

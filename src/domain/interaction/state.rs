@@ -1,6 +1,6 @@
 //! The state of one interaction, as rebuilt from its events.
 
-use super::event::Channel;
+use super::event::{Channel, ThreadMatch};
 use crate::domain::{AgentId, ContentRef, InteractionId, Millis, QueueName};
 use serde::{Deserialize, Serialize};
 
@@ -119,6 +119,15 @@ pub struct Interaction {
     pub revisions: u32,
     /// Inbound: the message could not be fully understood (kept raw, flagged).
     pub malformed: bool,
+    /// Inbound: the thread's first interaction, when the interaction answers an earlier one
+    /// (`None`: it is a thread's first, or was recorded before threading).
+    pub thread: Option<InteractionId>,
+    /// Inbound: how its thread was found.
+    pub thread_match: Option<ThreadMatch>,
+    /// Inbound e-mail: its Message-ID (without angle brackets).
+    pub message_id: Option<String>,
+    /// Reply: delivery status reports received about it, oldest first.
+    pub delivery: Vec<DeliveryNote>,
     pub created_at: Millis,
     pub updated_at: Millis,
     /// Number of events applied: the stream version.
@@ -131,5 +140,25 @@ impl Interaction {
     }
     pub fn is_reply(&self) -> bool {
         matches!(self.kind, Kind::Reply { .. })
+    }
+}
+
+/// One delivery status report about a reply.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeliveryNote {
+    pub identity: String,
+    pub action: String,
+    pub status: Option<String>,
+    pub recipient: Option<String>,
+    pub at: Millis,
+}
+
+impl Interaction {
+    /// The thread this interaction belongs to, for an inbound one (a reply's is its parent's).
+    pub fn thread_of(&self, id: InteractionId) -> InteractionId {
+        match self.kind {
+            Kind::Reply { parent } => parent,
+            Kind::Inbound => self.thread.unwrap_or(id),
+        }
     }
 }

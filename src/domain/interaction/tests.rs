@@ -384,7 +384,26 @@ fn receive() -> InteractionCommand {
         content: body(1),
         priority: PRIORITY,
         message: None,
+        thread: None,
         at: RECEIVED_AT,
+    }
+}
+
+fn delivery_report(identity: &str) -> InteractionCommand {
+    InteractionCommand::RecordDeliveryReport {
+        report: Box::new(report(identity)),
+    }
+}
+
+fn report(identity: &str) -> DeliveryReported {
+    DeliveryReported {
+        identity: identity.into(),
+        action: "failed".into(),
+        status: Some("5.1.1".into()),
+        recipient: Some("carol@example.com".into()),
+        raw: body(9),
+        source: None,
+        at: NOW,
     }
 }
 
@@ -589,18 +608,24 @@ fn variant_index(command: &InteractionCommand) -> usize {
         StartSending { .. } => 26,
         MarkSent { .. } => 27,
         MarkSendFailed { .. } => 28,
+        RecordDeliveryReport { .. } => 29,
     }
 }
-const COMMAND_COUNT: usize = 29;
+const COMMAND_COUNT: usize = 30;
 
 #[test]
 fn the_samples_cover_every_command() {
-    let mut seen: Vec<usize> = [receive(), draft_reply("alice"), stop("user:sam", "spam")]
-        .iter()
-        .chain(inbound_commands().iter())
-        .chain(reply_commands().iter())
-        .map(variant_index)
-        .collect();
+    let mut seen: Vec<usize> = [
+        receive(),
+        draft_reply("alice"),
+        stop("user:sam", "spam"),
+        delivery_report("r"),
+    ]
+    .iter()
+    .chain(inbound_commands().iter())
+    .chain(reply_commands().iter())
+    .map(variant_index)
+    .collect();
     seen.sort_unstable();
     assert_eq!(seen, (0..COMMAND_COUNT).collect::<Vec<_>>());
 }
@@ -2777,4 +2802,90 @@ fn a_reply_goes_through_revision_and_a_failed_attempt_to_sent() {
     assert_eq!(state.attempts, 2);
     assert_eq!(state.version, 14);
     assert_eq!(state.updated_at, Millis(31_000));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Threading and delivery reports.
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn receiving_with_a_thread_records_the_link_in_the_same_decision() {
+    let thread = reply_id(77);
+    let mut cmd = receive();
+    if let InteractionCommand::Receive { thread: t, .. } = &mut cmd {
+        *t = Some(ThreadLink {
+            thread,
+            matched_by: ThreadMatch::Token,
+            reference: Some("K7F3Q".into()),
+            answers: Some(reply_id(78)),
+        });
+    }
+    let state = Spec::given(vec![]).when(cmd).then(and(
+        received(),
+        ThreadLinked {
+            thread,
+            matched_by: ThreadMatch::Token,
+            reference: Some("K7F3Q".into()),
+            answers: Some(reply_id(78)),
+            at: RECEIVED_AT,
+        },
+    ));
+    assert_eq!(state.thread, Some(thread));
+    assert_eq!(state.thread_match, Some(ThreadMatch::Token));
+    assert_eq!(state.thread_of(parent_id()), thread);
+}
+
+#[test]
+fn an_interaction_without_a_link_is_its_own_thread_and_a_reply_is_in_its_parents() {
+    let state = Spec::given(received()).state;
+    assert_eq!(state.thread_of(parent_id()), parent_id());
+    let reply = Spec::given(drafted_by("alice")).state;
+    assert_eq!(reply.thread_of(reply_id(1)), parent_id());
+}
+
+#[test]
+fn a_delivery_report_is_recorded_on_a_reply_handed_to_the_mailer() {
+    for given in [sending(), sent(), failed()] {
+        let state = Spec::given(given)
+            .when(delivery_report("bounce-1"))
+            .then(vec![report("bounce-1").into()]);
+        assert_eq!(state.delivery.len(), 1);
+        assert_eq!(state.delivery[0].action, "failed");
+        assert_eq!(state.delivery[0].status.as_deref(), Some("5.1.1"));
+        assert!(state.status.name() != "new");
+    }
+}
+
+#[test]
+fn the_same_delivery_report_is_recorded_once_and_another_is_added() {
+    let given = and(sent(), report("bounce-1"));
+    Spec::given(given.clone())
+        .when(delivery_report("bounce-1"))
+        .then_reject(Rejection::AlreadyExists);
+    let state = Spec::given(given)
+        .when(delivery_report("bounce-2"))
+        .then(vec![report("bounce-2").into()]);
+    assert_eq!(state.delivery.len(), 2);
+}
+
+#[test]
+fn a_delivery_report_needs_a_reply_that_was_handed_to_the_mailer() {
+    Spec::given(received())
+        .when(delivery_report("b"))
+        .then_reject(Rejection::WrongKind {
+            command: "record_delivery_report",
+            expected: "reply",
+        });
+    Spec::given(vec![])
+        .when(delivery_report("b"))
+        .then_reject(Rejection::NotFound);
+    Spec::given(approved())
+        .when(delivery_report("b"))
+        .then_reject(Rejection::InvalidState {
+            command: "record_delivery_report",
+            status: "approved",
+        });
+    Spec::given(reply_stopped())
+        .when(delivery_report("b"))
+        .then_reject(Rejection::Finished { status: "stopped" });
 }
