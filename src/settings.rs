@@ -58,6 +58,10 @@ pub struct MailboxSettings {
     pub max_message_bytes: usize,
     /// Where malformed messages are queued (default: the inbound queue).
     pub malformed_queue: Option<String>,
+    /// Where delivery reports that match none of our replies are queued (default: the
+    /// malformed queue if set, else the inbound queue). Reports about our replies are recorded on
+    /// the reply and queued nowhere.
+    pub bounce_queue: Option<String>,
 }
 
 fn default_folder() -> String {
@@ -365,9 +369,13 @@ impl Settings {
                     "must be between 1 and 10000",
                 ));
             }
-            if let Some(q) = &m.malformed_queue {
+            for (field, q) in [
+                ("malformed_queue", &m.malformed_queue),
+                ("bounce_queue", &m.bounce_queue),
+            ] {
+                let Some(q) = q else { continue };
                 QueueName::parse(q)
-                    .map_err(|e| invalid(&format!("{key}.malformed_queue"), e.to_string()))?;
+                    .map_err(|e| invalid(&format!("{key}.{field}"), e.to_string()))?;
                 if !self.workflow.queues.contains(q) {
                     self.workflow.queues.push(q.clone());
                 }

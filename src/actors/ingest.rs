@@ -430,10 +430,19 @@ async fn ingest_one(
         },
         Principal::Customer(from.as_str().to_string()),
     );
-    let queue = match (&settings.malformed_queue, malformed) {
-        (Some(q), true) => QueueName::parse(q).ok(),
-        _ => None,
-    };
+    // A report about a message we did not send (or backscatter) is not customer mail either.
+    let unmatched_report = parsed.delivery_report.is_some();
+    let queue = if unmatched_report {
+        settings
+            .bounce_queue
+            .as_ref()
+            .or(settings.malformed_queue.as_ref())
+    } else if malformed {
+        settings.malformed_queue.as_ref()
+    } else {
+        None
+    }
+    .and_then(|q| QueueName::parse(q).ok());
     let workflow = match queue {
         Some(q) => crate::actors::workflow::Workflow { inbound_queue: q },
         None => engine.workflow.clone(),

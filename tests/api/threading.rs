@@ -189,7 +189,8 @@ fn scenario(app: &TestApp, dovecot: &Dovecot) -> (InteractionId, InteractionId) 
 #[test]
 fn answers_join_their_thread_and_bounces_attach_to_the_reply() {
     let dovecot = Dovecot::start(&[SUPPORT]);
-    let mb = mailbox(&dovecot, "support", SUPPORT, Some("Processed"));
+    let mut mb = mailbox(&dovecot, "support", SUPPORT, Some("Processed"));
+    mb.bounce_queue = Some("bounces".into());
     let app = spawn_app_with(|s| s.mailboxes = vec![mb]);
     let tok = app.token_for("sam", "supervisor");
     let (first, reply) = scenario(&app, &dovecot);
@@ -233,6 +234,15 @@ fn answers_join_their_thread_and_bounces_attach_to_the_reply() {
         1,
         "only the unknown bounce: {from_daemon:?}"
     );
+    let unknown = app.get(
+        &format!(
+            "/api/v1/interactions/{}",
+            from_daemon[0]["interaction_id"].as_str().unwrap()
+        ),
+        Some(&tok),
+    );
+    assert_eq!(unknown.body["queue"], "bounces", "{:?}", unknown.body);
+    assert_eq!(stranger["queue"], "inbound");
 
     // The thread, oldest first: the first message, our reply, the two answers.
     let t = app.get(&format!("/api/v1/interactions/{first}/thread"), Some(&tok));
