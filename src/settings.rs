@@ -156,6 +156,18 @@ pub struct WorkflowSettings {
 pub struct WebformSettings {
     pub max_body_bytes: usize,
     pub max_subject_chars: usize,
+    /// Files per submission (multipart/form-data).
+    pub max_attachments: usize,
+    /// Bytes per file.
+    pub max_attachment_bytes: usize,
+    /// Bytes of all files of one submission together.
+    pub max_total_attachment_bytes: usize,
+    /// Submissions per client and minute (0: no limit); over it, 429 with Retry-After.
+    pub rate_limit_per_minute: u32,
+    /// Submissions a client may send at once before the per-minute rate applies.
+    pub rate_limit_burst: u32,
+    /// Reverse proxies whose X-Forwarded-For names the client.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl Default for Settings {
@@ -210,6 +222,12 @@ impl Default for WebformSettings {
         WebformSettings {
             max_body_bytes: 256 * 1024,
             max_subject_chars: 998,
+            max_attachments: 5,
+            max_attachment_bytes: 10 * 1024 * 1024,
+            max_total_attachment_bytes: 25 * 1024 * 1024,
+            rate_limit_per_minute: 10,
+            rate_limit_burst: 5,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -292,6 +310,9 @@ impl Settings {
             }
             "POSTROOM_WORKFLOW_INBOUND_QUEUE" => self.workflow.inbound_queue = value.to_string(),
             "POSTROOM_WEBFORM_MAX_BODY_BYTES" => self.webform.max_body_bytes = num(key, value)?,
+            "POSTROOM_WEBFORM_RATE_LIMIT_PER_MINUTE" => {
+                self.webform.rate_limit_per_minute = num(key, value)?
+            }
             k if k.starts_with("POSTROOM_") && !IGNORED.contains(&k) => {
                 return Err(invalid(k, "unknown setting (see README, Configuration)"))
             }
@@ -392,6 +413,19 @@ impl Settings {
                 "webform.max_body_bytes",
                 "must be between 1 and 16777216",
             ));
+        }
+        let w = &self.webform;
+        if w.max_attachments > 100 {
+            return Err(invalid("webform.max_attachments", "must be at most 100"));
+        }
+        if w.max_attachment_bytes > 1 << 30 || w.max_total_attachment_bytes > 1 << 30 {
+            return Err(invalid(
+                "webform.max_total_attachment_bytes",
+                "attachment limits must be at most 1073741824 bytes",
+            ));
+        }
+        if w.rate_limit_burst == 0 {
+            return Err(invalid("webform.rate_limit_burst", "must be at least 1"));
         }
         // The subject travels in the event, whose payload the log caps at 64 KiB.
         if !(1..=4000).contains(&self.webform.max_subject_chars) {

@@ -89,6 +89,8 @@ pub struct Engine {
     pub workflow: Workflow,
     /// What each IMAP mailbox's ingest is doing, for `/readyz`.
     pub mail_status: crate::actors::ingest::Statuses,
+    /// Web-form submissions per client.
+    pub webform_limiter: crate::http::rate_limit::RateLimiter,
     shut_down: std::sync::atomic::AtomicBool,
 }
 
@@ -114,7 +116,13 @@ impl Engine {
         let workflow = Workflow {
             inbound_queue: settings.inbound_queue(),
         };
+        let webform_limiter = crate::http::rate_limit::RateLimiter::new(
+            settings.webform.rate_limit_per_minute,
+            settings.webform.rate_limit_burst,
+            settings.webform.trusted_proxies.clone(),
+        );
         Ok(Engine {
+            webform_limiter,
             settings,
             storage,
             projections,

@@ -10,6 +10,7 @@ pub mod health;
 pub mod interactions;
 pub mod problem;
 pub mod queues;
+pub mod rate_limit;
 pub mod views;
 pub mod webform;
 

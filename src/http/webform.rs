@@ -3,10 +3,10 @@
 use super::problem::{ApiError, Problem};
 use super::views::Accepted;
 use crate::actors::CommandEnvelope;
-use crate::domain::interaction::{Channel, InteractionCommand};
+use crate::domain::interaction::{Channel, InteractionCommand, MessageStored, StoredAttachment};
 use crate::domain::{EmailAddress, InteractionId, Principal};
 use crate::startup::{now, Engine};
-use actix_web::{post, web, HttpResponse};
+use actix_web::{post, web, FromRequest, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use std::time::Duration;
 use tracing::Instrument;
@@ -87,31 +87,253 @@ impl Submission {
     }
 }
 
-/// Submit a web form. Answers 202 once the interaction is durably recorded and queued.
+/// The same form as multipart/form-data, with files (documentation only).
+#[derive(Debug, ToSchema)]
+#[allow(dead_code)]
+pub struct WebformUpload {
+    pub from: String,
+    pub name: Option<String>,
+    pub subject: String,
+    pub body: String,
+    /// Files, each a part named `attachment` (or `attachments`), within the configured count and
+    /// size limits.
+    #[schema(value_type = Vec<String>, format = Binary)]
+    pub attachment: Vec<Vec<u8>>,
+}
+
+/// A file sent with the form.
+struct Upload {
+    name: String,
+    content_type: String,
+    bytes: Vec<u8>,
+}
+
+/// Submit a web form, as JSON or as multipart/form-data with files. Answers 202 once the
+/// interaction is durably recorded and queued.
 #[utoipa::path(
     tag = "webform",
-    request_body = WebformRequest,
+    request_body(content(
+        (WebformRequest = "application/json"),
+        (WebformUpload = "multipart/form-data"),
+    )),
     responses(
         (status = 202, description = "Recorded durably", body = Accepted),
-        (status = 400, description = "Not JSON", body = Problem),
+        (status = 400, description = "Not JSON, or a broken multipart body", body = Problem),
         (status = 413, description = "Too large", body = Problem),
-        (status = 415, description = "Not application/json", body = Problem),
+        (status = 415, description = "Neither application/json nor multipart/form-data", body = Problem),
         (status = 422, description = "Invalid field", body = Problem),
+        (status = 429, description = "Too many submissions from this client; see Retry-After", body = Problem),
         (status = 503, description = "The log cannot write now", body = Problem),
     )
 )]
 #[post("/webform")]
 pub async fn submit(
     engine: web::Data<Engine>,
-    body: super::JsonBody<WebformRequest>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, actix_web::Error> {
+    rate_limit(&engine, &req)?;
+    let (form, uploads) = if is_multipart(&req) {
+        read_multipart(&engine, &req, payload).await?
+    } else {
+        let mut payload = payload.into_inner();
+        let body = super::JsonBody::<WebformRequest>::from_request(&req, &mut payload).await?;
+        (body.0, Vec::new())
+    };
+    Ok(accept(engine, form, uploads).await?)
+}
+
+/// Counts the submission against its client's budget.
+fn rate_limit(engine: &Engine, req: &HttpRequest) -> Result<(), ApiError> {
+    let limiter = &engine.webform_limiter;
+    let forwarded = req
+        .headers()
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok());
+    let Some(client) = limiter.client(req.peer_addr().map(|a| a.ip()), forwarded) else {
+        return Ok(());
+    };
+    limiter
+        .check(client, std::time::Instant::now())
+        .map_err(|wait| {
+            let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+            ApiError::TooManyRequests {
+                detail: format!(
+                    "too many web-form submissions from this client; try again in {secs} s"
+                ),
+                retry_after_secs: secs.max(1),
+            }
+        })
+}
+
+fn is_multipart(req: &HttpRequest) -> bool {
+    req.headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.trim_start()
+                .to_ascii_lowercase()
+                .starts_with("multipart/form-data")
+        })
+}
+
+/// Reads one part, refusing it once it passes `max` bytes (nothing more is read).
+async fn read_part(
+    field: &mut actix_multipart::Field,
+    max: usize,
+    what: &str,
+) -> Result<Vec<u8>, ApiError> {
+    use futures_util::StreamExt;
+    let mut bytes = Vec::new();
+    while let Some(chunk) = field.next().await {
+        let chunk = chunk.map_err(|e| ApiError::BadRequest(format!("multipart body: {e}")))?;
+        if bytes.len() + chunk.len() > max {
+            return Err(ApiError::PayloadTooLarge(format!(
+                "{what} is larger than {max} bytes"
+            )));
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    Ok(bytes)
+}
+
+/// The form's fields and files from a multipart/form-data body, with every limit checked while
+/// it streams in.
+async fn read_multipart(
+    engine: &Engine,
+    req: &HttpRequest,
+    payload: web::Payload,
+) -> Result<(WebformRequest, Vec<Upload>), ApiError> {
+    use futures_util::StreamExt;
+    let limits = &engine.settings.webform;
+    let mut parts = actix_multipart::Multipart::new(req.headers(), payload);
+    let mut text: std::collections::HashMap<String, String> = Default::default();
+    let mut uploads: Vec<Upload> = Vec::new();
+    let mut total = 0usize;
+    while let Some(field) = parts.next().await {
+        let mut field = field.map_err(|e| ApiError::BadRequest(format!("multipart body: {e}")))?;
+        let name = field.name().unwrap_or_default().to_string();
+        match name.as_str() {
+            "from" | "name" | "subject" | "body" => {
+                let max = if name == "body" {
+                    limits.max_body_bytes
+                } else {
+                    16 * 1024
+                };
+                let bytes = read_part(&mut field, max, &name).await?;
+                let value = String::from_utf8(bytes)
+                    .map_err(|_| ApiError::Unprocessable(format!("{name} is not UTF-8 text")))?;
+                if text.insert(name.clone(), value).is_some() {
+                    return Err(ApiError::Unprocessable(format!("{name} is given twice")));
+                }
+            }
+            "attachment" | "attachments" | "attachments[]" => {
+                let file_name = field
+                    .content_disposition()
+                    .and_then(|cd| cd.get_filename())
+                    .map(str::to_string);
+                let content_type = field
+                    .content_type()
+                    .map(|m| m.essence_str().chars().take(100).collect::<String>())
+                    .unwrap_or_else(|| "application/octet-stream".into());
+                let room = limits
+                    .max_attachment_bytes
+                    .min(limits.max_total_attachment_bytes - total);
+                let what = if room < limits.max_attachment_bytes {
+                    format!(
+                        "the attachments together are larger than {} bytes; this one",
+                        limits.max_total_attachment_bytes
+                    )
+                } else {
+                    "an attachment".to_string()
+                };
+                let bytes = read_part(&mut field, room, &what).await?;
+                // A file input left empty: browsers send an empty part without a name.
+                if bytes.is_empty() && file_name.as_deref().unwrap_or("").is_empty() {
+                    continue;
+                }
+                if uploads.len() == limits.max_attachments {
+                    return Err(ApiError::Unprocessable(format!(
+                        "at most {} attachments are accepted",
+                        limits.max_attachments
+                    )));
+                }
+                total += bytes.len();
+                let n = uploads.len();
+                uploads.push(Upload {
+                    name: crate::mail::mime::safe_file_name(file_name.as_deref(), n, &content_type),
+                    content_type,
+                    bytes,
+                });
+            }
+            other => {
+                let shown: String = other.chars().take(60).collect();
+                return Err(ApiError::Unprocessable(format!(
+                    "unknown field {shown:?} (expected from, name, subject, body, attachment)"
+                )));
+            }
+        }
+    }
+    let mut take = |k: &str| text.remove(k);
+    let required = |v: Option<String>, k: &str| {
+        v.ok_or_else(|| ApiError::Unprocessable(format!("missing field `{k}`")))
+    };
+    let form = WebformRequest {
+        from: required(take("from"), "from")?,
+        name: take("name"),
+        subject: required(take("subject"), "subject")?,
+        body: required(take("body"), "body")?,
+    };
+    Ok((form, uploads))
+}
+
+async fn accept(
+    engine: web::Data<Engine>,
+    form: WebformRequest,
+    uploads: Vec<Upload>,
 ) -> Result<HttpResponse, ApiError> {
-    let s = Submission::parse(body.0, &engine)?;
+    let s = Submission::parse(form, &engine)?;
     let id = InteractionId::from_uuid(uuid::Uuid::now_v7());
     let span = tracing::info_span!("webform", interaction_id = %id);
-    // The body goes to the content store; the event carries its hash. Both reach the disk in the
-    // append's flush.
+    // The body and files go to the content store; the events carry their hashes. All reach the
+    // disk in the append's flush.
     let content = engine.storage.content.put(s.body.as_bytes())?;
     let at = now();
+    let message = if uploads.is_empty() {
+        None
+    } else {
+        let mut attachments = Vec::new();
+        let mut size = s.body.len() as u64;
+        for u in &uploads {
+            size += u.bytes.len() as u64;
+            attachments.push(StoredAttachment {
+                name: u.name.clone(),
+                content_type: u.content_type.clone(),
+                content_id: None,
+                inline: false,
+                size: u.bytes.len() as u64,
+                content: engine.storage.content.put(&u.bytes)?,
+            });
+        }
+        Some(Box::new(MessageStored {
+            identity: format!("webform:{id}"),
+            message_id: None,
+            in_reply_to: Vec::new(),
+            references: Vec::new(),
+            to: Vec::new(),
+            cc: Vec::new(),
+            raw: None,
+            text: Some(content.clone()),
+            html: None,
+            html_sanitized: None,
+            attachments,
+            size,
+            problems: Vec::new(),
+            automated: false,
+            source: None,
+            at,
+        }))
+    };
     // The thread-token rule of e-mail: a token in the subject joins that thread, if the thread is
     // this contact's. (A form that matches nothing starts its own thread: no link is recorded.)
     let thread = engine
@@ -126,7 +348,7 @@ pub async fn submit(
             subject: s.subject,
             content: Some(content),
             priority: 0,
-            message: None,
+            message,
             thread,
             at,
         },

@@ -79,6 +79,8 @@ pub fn start(data_dir: PathBuf, configure: impl FnOnce(&mut Settings)) -> TestAp
     settings.listen = "127.0.0.1:0".into();
     settings.data_dir = data_dir.clone();
     settings.log.cache_mib = 32;
+    // Tests send many forms from 127.0.0.1; the tests of the limit turn it back on.
+    settings.webform.rate_limit_per_minute = 0;
     configure(&mut settings);
     let (tx, rx) = std::sync::mpsc::channel();
     let thread = std::thread::spawn(move || {
@@ -188,11 +190,16 @@ impl TestApp {
         match req.send_bytes(body) {
             Ok(r) | Err(ureq::Error::Status(_, r)) => {
                 let status = r.status();
+                let headers = r
+                    .headers_names()
+                    .into_iter()
+                    .filter_map(|n| r.header(&n).map(|v| (n.clone(), v.to_string())))
+                    .collect();
                 let text = r.into_string().unwrap_or_default();
                 Resp {
                     status,
                     body: serde_json::from_str(&text).unwrap_or(Value::Null),
-                    headers: vec![],
+                    headers,
                 }
             }
             Err(e) => panic!("request failed: {e}"),

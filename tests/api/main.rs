@@ -11,3 +11,4 @@ mod mailservers;
 mod schema;
 mod store;
 mod threading;
+mod webform;
