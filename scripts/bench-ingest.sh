@@ -63,4 +63,4 @@ trap 'kill -9 -- -$pid 2>/dev/null || kill -9 $pid 2>/dev/null; rm -rf "$dir"' E
 for _ in $(seq 100); do (echo > /dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
 
 cargo build --release --quiet
-./target/release/postroom bench --only ingest --imap "127.0.0.1:$port" --messages "$messages"
+${PERF:-} ./target/release/postroom bench --only ingest --imap "127.0.0.1:$port" --messages "$messages"

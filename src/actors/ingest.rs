@@ -216,6 +216,7 @@ fn session(
     };
     // Failed recording attempts per UID (this connection's; a restart starts over).
     let mut failures: HashMap<u32, u32> = HashMap::new();
+    let mut mover = Mover::start(settings, password);
     while !stop.load(Ordering::SeqCst) {
         let mailbox = s
             .select(&settings.folder)
@@ -234,6 +235,10 @@ fn session(
         // Forget UIDs that left the folder (moved): the memory stays as small as the folder.
         let present: std::collections::HashSet<u32> = uids.iter().copied().collect();
         memory.done.retain(|u| present.contains(u));
+        // A pipeline: while one batch's appends are on their way to disk, the next batch is
+        // fetched, parsed and its content stored; then the first is awaited and handed to the
+        // mover, whose own connection moves it while this one fetches the next.
+        let mut in_flight: Option<InFlight<'_>> = None;
         for batch in p.batches {
             if stop.load(Ordering::SeqCst) {
                 break;
@@ -241,70 +246,28 @@ fn session(
             let fetched = s
                 .uid_fetch(uid_set(&batch), "(UID BODY.PEEK[])")
                 .map_err(|e| format!("fetching: {e}"))?;
-            // The whole batch at once: its appends share group commits (one flush for all the
-            // receipts, one for all the queueing) instead of two flushes per message.
-            let mut uids_in_work = Vec::new();
-            let mut work = Vec::new();
-            for f in fetched.iter() {
-                let (Some(uid), Some(raw)) = (f.uid, f.body()) else {
-                    continue;
-                };
-                let source = MailSource {
-                    mailbox: settings.name.clone(),
-                    folder: settings.folder.clone(),
-                    uidvalidity,
-                    uid,
-                };
-                uids_in_work.push(uid);
-                let attempt = failures.get(&uid).copied().unwrap_or(0);
-                work.push(ingest_one(engine, settings, &limits, raw, source, attempt));
+            let items: Vec<(u32, &[u8])> = fetched
+                .iter()
+                .filter_map(|f| Some((f.uid?, f.body()?)))
+                .collect();
+            let prepared = prepare_all(engine, settings, &limits, &items, uidvalidity, &failures);
+            drop(items);
+            drop(fetched);
+            // The mover's expunges show here as notices: nothing to do with them but let go.
+            s.take_all_unsolicited().for_each(drop);
+            if let Some(previous) = in_flight.take() {
+                let stored = finish(previous, engine, rt, settings, &mut failures, statuses);
+                mover.hand_over(uidvalidity, stored, memory, statuses)?;
             }
-            // One message that cannot be recorded must not hold up the others: only the ones
-            // recorded are moved; a failing one is tried again, and after a few tries recorded
-            // raw and flagged (ingest_one's fallback).
-            let results = rt.block_on(futures_util::future::join_all(work));
-            let mut stored = Vec::new();
-            let mut last_position = None;
-            for (uid, r) in uids_in_work.into_iter().zip(results) {
-                match r {
-                    Ok(position) => {
-                        last_position = last_position.max(position);
-                        failures.remove(&uid);
-                        stored.push(uid);
-                    }
-                    Err(e) => {
-                        let n = failures.entry(uid).or_insert(0);
-                        *n += 1;
-                        tracing::warn!(mailbox = %settings.name, uid, attempt = *n, error = %e, "a message could not be recorded");
-                        set_status(statuses, &settings.name, |st| {
-                            st.last_error = Some(e.clone())
-                        });
-                    }
-                }
-            }
-            // The next batch threads against this one: an answer fetched right after the message
-            // it answers must find it in the projections.
-            if let Some(p) = last_position {
-                rt.block_on(engine.projections.wait_for(p, Duration::from_secs(2)));
-            }
-            // Everything in `stored` is durable now: only then move or flag it.
-            if !stored.is_empty() {
-                let set = uid_set(&stored);
-                match &settings.processed_folder {
-                    Some(folder) => s
-                        .uid_mv(&set, folder)
-                        .map_err(|e| format!("moving to {folder}: {e}"))?,
-                    None => {
-                        s.uid_store(&set, "+FLAGS (\\Seen)")
-                            .map_err(|e| format!("flagging \\Seen: {e}"))?;
-                    }
-                }
-                memory.done.extend(stored.iter().copied());
-                set_status(statuses, &settings.name, |st| {
-                    st.ingested += stored.len() as u64
-                });
-            }
+            // After the previous batch is in the projections: an answer fetched right after the
+            // message it answers finds its thread.
+            in_flight = Some(submit(engine, settings, prepared));
         }
+        if let Some(last) = in_flight.take() {
+            let stored = finish(last, engine, rt, settings, &mut failures, statuses);
+            mover.hand_over(uidvalidity, stored, memory, statuses)?;
+        }
+        mover.settle(memory, statuses)?;
         set_status(statuses, &settings.name, |st| {
             st.state = "ok";
             st.last_error = None;
@@ -320,15 +283,81 @@ fn session(
 /// After this many failed attempts a message is recorded raw and flagged instead.
 const FALLBACK_AFTER: u32 = 3;
 
-/// Stores one message and records it; `Ok` also when it was recorded before.
-async fn ingest_one(
+/// A fetched message, parsed, with its content stored: ready to record.
+struct Prepared {
+    /// Its identity and sender: what its interaction id derives from.
+    key: String,
+    from: EmailAddress,
+    from_name: Option<String>,
+    subject: String,
+    message: MessageStored,
+    report: Option<crate::mail::DeliveryReport>,
+    malformed: bool,
+}
+
+type Recording<'a> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<Option<u64>, String>> + 'a>>;
+
+/// A batch whose appends are on their way to disk.
+struct InFlight<'a> {
+    recordings: Vec<(u32, Recording<'a>)>,
+    failed: Vec<(u32, String)>,
+}
+
+/// Parses the batch and stores its content on a few threads (the parse is pure CPU, the content
+/// store takes concurrent writers).
+fn prepare_all(
     engine: &Engine,
     settings: &MailboxSettings,
+    limits: &Limits,
+    items: &[(u32, &[u8])],
+    uidvalidity: u32,
+    failures: &HashMap<u32, u32>,
+) -> Vec<(u32, Result<Prepared, String>)> {
+    let one = |(uid, raw): &(u32, &[u8])| {
+        let source = MailSource {
+            mailbox: settings.name.clone(),
+            folder: settings.folder.clone(),
+            uidvalidity,
+            uid: *uid,
+        };
+        let attempt = failures.get(uid).copied().unwrap_or(0);
+        (*uid, prepare(engine, limits, raw, source, attempt))
+    };
+    let workers = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .clamp(1, 4);
+    if workers == 1 || items.len() < 16 {
+        return items.iter().map(one).collect();
+    }
+    let chunk = items.len().div_ceil(workers);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = items
+            .chunks(chunk)
+            .map(|part| scope.spawn(move || part.iter().map(one).collect::<Vec<_>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| {
+                // A worker that died leaves its messages in the folder for the next pass.
+                h.join().unwrap_or_else(|_| {
+                    tracing::error!("an ingest worker failed; its messages are fetched again");
+                    Vec::new()
+                })
+            })
+            .collect()
+    })
+}
+
+/// Parses one message and stores its raw bytes, bodies and attachments by hash.
+fn prepare(
+    engine: &Engine,
     limits: &Limits,
     raw: &[u8],
     source: MailSource,
     attempt: u32,
-) -> Result<Option<u64>, String> {
+) -> Result<Prepared, String> {
     // A parser panic on some input must cost one message its parse, not the mailbox its thread.
     let mut parsed = std::panic::catch_unwind(|| parse(raw, limits)).unwrap_or_else(|_| {
         crate::mail::mime::unreadable(raw, "the parser failed on this message")
@@ -362,8 +391,255 @@ async fn ingest_one(
             .unwrap_or_else(|_| unreachable!("a valid literal address"))
     });
     fit(&mut message);
-    let malformed = !message.problems.is_empty();
-    let key = format!("{}\0{}", parsed.identity, from.normalised());
+    Ok(Prepared {
+        key: format!("{}\0{}", parsed.identity, from.normalised()),
+        from_name: parsed
+            .from
+            .as_ref()
+            .and_then(|f| f.name.as_ref())
+            .map(|n| n.chars().take(200).collect()),
+        subject: parsed.subject.chars().take(998).collect(),
+        malformed: !message.problems.is_empty(),
+        report: parsed.delivery_report.take(),
+        from,
+        message,
+    })
+}
+
+/// Hands each prepared message's append to the log (without waiting for it).
+fn submit<'a>(
+    engine: &'a Engine,
+    settings: &'a MailboxSettings,
+    prepared: Vec<(u32, Result<Prepared, String>)>,
+) -> InFlight<'a> {
+    let mut in_flight = InFlight {
+        recordings: Vec::new(),
+        failed: Vec::new(),
+    };
+    for (uid, p) in prepared {
+        match p.and_then(|p| record(engine, settings, p)) {
+            Ok(r) => in_flight.recordings.push((uid, r)),
+            Err(e) => in_flight.failed.push((uid, e)),
+        }
+    }
+    in_flight
+}
+
+/// Waits for a batch's appends and answers the UIDs now durable (to move or flag).
+fn finish(
+    batch: InFlight<'_>,
+    engine: &Engine,
+    rt: &tokio::runtime::Runtime,
+    settings: &MailboxSettings,
+    failures: &mut HashMap<u32, u32>,
+    statuses: &Statuses,
+) -> Vec<u32> {
+    let (uids, recordings): (Vec<u32>, Vec<Recording<'_>>) = batch.recordings.into_iter().unzip();
+    let results = rt.block_on(futures_util::future::join_all(recordings));
+    let mut stored = Vec::new();
+    let mut last_position = None;
+    let failed = uids
+        .into_iter()
+        .zip(results)
+        .filter_map(|(uid, r)| match r {
+            Ok(position) => {
+                last_position = last_position.max(position);
+                stored.push(uid);
+                None
+            }
+            Err(e) => Some((uid, e)),
+        })
+        .chain(batch.failed);
+    // One message that cannot be recorded must not hold up the others: only the ones recorded
+    // are moved; a failing one is tried again, and after a few tries recorded raw and flagged.
+    for (uid, e) in failed {
+        let n = failures.entry(uid).or_insert(0);
+        *n += 1;
+        tracing::warn!(mailbox = %settings.name, uid, attempt = *n, error = %e, "a message could not be recorded");
+        set_status(statuses, &settings.name, |st| {
+            st.last_error = Some(e.clone())
+        });
+    }
+    for uid in &stored {
+        failures.remove(uid);
+    }
+    if let Some(p) = last_position {
+        rt.block_on(engine.projections.wait_for(p, Duration::from_secs(2)));
+    }
+    stored
+}
+
+type MoveResult = (Vec<u32>, Result<(), String>);
+
+/// Moves (or flags) recorded messages on a connection of its own, so that the mail server's work
+/// of moving one batch overlaps the fetching and parsing of the next. It is handed only UIDs whose
+/// appends are durable; what it fails to move stays in the folder and is fetched again (and found
+/// recorded, so moved, not duplicated).
+struct Mover {
+    jobs: Option<std::sync::mpsc::Sender<(u32, Vec<u32>)>>,
+    results: std::sync::mpsc::Receiver<MoveResult>,
+    outstanding: usize,
+    /// The mailbox's name, for its status.
+    name: String,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Mover {
+    fn start(settings: &MailboxSettings, password: &str) -> Mover {
+        let (jobs, job_rx) = std::sync::mpsc::channel();
+        let (result_tx, results) = std::sync::mpsc::channel();
+        let (moved_settings, password) = (settings.clone(), password.to_string());
+        let thread = std::thread::Builder::new()
+            .name(format!("imap-move-{}", settings.name))
+            .spawn(move || move_loop(&moved_settings, &password, job_rx, result_tx))
+            .ok();
+        Mover {
+            jobs: Some(jobs),
+            results,
+            outstanding: 0,
+            name: settings.name.clone(),
+            thread,
+        }
+    }
+
+    /// Hands over a batch (after the previous one is done: at most one is outstanding).
+    fn hand_over(
+        &mut self,
+        uidvalidity: u32,
+        uids: Vec<u32>,
+        memory: &mut FolderMemory,
+        statuses: &Statuses,
+    ) -> Result<(), String> {
+        if uids.is_empty() {
+            return Ok(());
+        }
+        self.settle(memory, statuses)?;
+        let sent = self
+            .jobs
+            .as_ref()
+            .is_some_and(|j| j.send((uidvalidity, uids.clone())).is_ok());
+        if !sent {
+            return Err("the mover thread has stopped".into());
+        }
+        memory.done.extend(uids.iter().copied());
+        self.outstanding += 1;
+        Ok(())
+    }
+
+    /// Waits for what is outstanding; a batch not moved is forgotten as done (fetched again).
+    fn settle(&mut self, memory: &mut FolderMemory, statuses: &Statuses) -> Result<(), String> {
+        let mut first_error = None;
+        while self.outstanding > 0 {
+            self.outstanding -= 1;
+            let Ok((uids, result)) = self.results.recv() else {
+                return Err("the mover thread has stopped".into());
+            };
+            match result {
+                Ok(()) => set_status(statuses, &self.name, |st| st.ingested += uids.len() as u64),
+                Err(e) => {
+                    let failed: std::collections::HashSet<u32> = uids.into_iter().collect();
+                    memory.done.retain(|u| !failed.contains(u));
+                    first_error.get_or_insert(e);
+                }
+            }
+        }
+        first_error.map_or(Ok(()), Err)
+    }
+}
+
+impl Drop for Mover {
+    fn drop(&mut self) {
+        self.jobs.take();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn move_loop(
+    settings: &MailboxSettings,
+    password: &str,
+    jobs: std::sync::mpsc::Receiver<(u32, Vec<u32>)>,
+    results: std::sync::mpsc::Sender<MoveResult>,
+) {
+    let mut session: Option<Session> = None;
+    for (uidvalidity, uids) in jobs {
+        let r = move_batch(settings, password, &mut session, uidvalidity, &uids);
+        if r.is_err() {
+            if let Some(mut s) = session.take() {
+                let _ = s.logout();
+            }
+        }
+        if results.send((uids, r)).is_err() {
+            break;
+        }
+    }
+    if let Some(mut s) = session {
+        let _ = s.logout();
+    }
+}
+
+fn move_batch(
+    settings: &MailboxSettings,
+    password: &str,
+    session: &mut Option<Session>,
+    uidvalidity: u32,
+    uids: &[u32],
+) -> Result<(), String> {
+    let s = match session {
+        // A selected session learns of messages that arrived after its SELECT only when it
+        // syncs; a UID MOVE of a UID it does not know yet would silently move nothing.
+        Some(s) => {
+            s.noop().map_err(|e| format!("keep-alive: {e}"))?;
+            s
+        }
+        None => {
+            let mut s = connect(settings, password)?;
+            let mailbox = s
+                .select(&settings.folder)
+                .map_err(|e| format!("selecting {}: {e}", settings.folder))?;
+            // UIDs mean nothing under another UIDVALIDITY: then nothing is moved, and the
+            // messages are fetched again under the new one (and found recorded).
+            if mailbox.uid_validity.unwrap_or(0) != uidvalidity {
+                return Err(format!(
+                    "{} changed its UIDVALIDITY; nothing moved",
+                    settings.folder
+                ));
+            }
+            session.insert(s)
+        }
+    };
+    let set = uid_set(uids);
+    match &settings.processed_folder {
+        Some(folder) => s
+            .uid_mv(&set, folder)
+            .map_err(|e| format!("moving to {folder}: {e}"))?,
+        None => {
+            s.uid_store(&set, "+FLAGS (\\Seen)")
+                .map_err(|e| format!("flagging \\Seen: {e}"))?;
+        }
+    }
+    s.take_all_unsolicited().for_each(drop);
+    Ok(())
+}
+
+/// Starts recording one message: a delivery report about one of our replies on that reply;
+/// anything else as a new interaction, received and queued in one append. The answer is
+/// `Ok` also when the message was recorded before.
+fn record<'a>(
+    engine: &'a Engine,
+    settings: &'a MailboxSettings,
+    p: Prepared,
+) -> Result<Recording<'a>, String> {
+    let Prepared {
+        key,
+        from,
+        from_name,
+        subject,
+        message,
+        report,
+        malformed,
+    } = p;
     let mut id: InteractionId = interaction_id_for(&key);
     // The same Message-ID and sender with other content (a fixed Message-ID, a resent draft) is
     // another message: it gets an interaction of its own, not silence.
@@ -377,13 +653,11 @@ async fn ingest_one(
     // A delivery report about one of our replies belongs to that reply, not in a queue as
     // customer mail. One about a message we do not know is kept as an interaction (flagged
     // automated) for a person to look at.
-    if let Some(reply) = parsed
-        .delivery_report
+    let reply = report
         .as_ref()
         .and_then(|r| r.original_message_id.as_deref())
-        .and_then(|m| engine.projections.read(|p| p.reply_for_report(m)))
-    {
-        let report = parsed.delivery_report.clone().unwrap_or_default();
+        .and_then(|m| engine.projections.read(|p| p.reply_for_report(m)));
+    if let (Some(reply), Some(report)) = (reply, report.clone()) {
         let command = InteractionCommand::RecordDeliveryReport {
             report: Box::new(DeliveryReported {
                 identity: message.identity.clone(),
@@ -401,38 +675,21 @@ async fn ingest_one(
             }),
         };
         let envelope = CommandEnvelope::new(command, Principal::System("mail-ingest".into()));
-        return match engine.registry.execute(reply, envelope).await {
-            Ok(o) => Ok(o.last_position),
-            // Recorded before (fetched again after a crash before its move).
-            Err(EngineError::Rejected(Rejection::AlreadyExists)) => Ok(None),
-            Err(e) => Err(format!("recording a delivery report on reply {reply}: {e}")),
-        };
+        return Ok(Box::pin(async move {
+            match engine.registry.execute(reply, envelope).await {
+                Ok(o) => Ok(o.last_position),
+                // Recorded before (fetched again after a crash before its move).
+                Err(EngineError::Rejected(Rejection::AlreadyExists)) => Ok(None),
+                Err(e) => Err(format!("recording a delivery report on reply {reply}: {e}")),
+            }
+        }));
     }
     let referenced = referenced_ids(&message.in_reply_to, &message.references);
     let thread = engine
         .projections
-        .read(|p| p.find_thread(id, &referenced, &parsed.subject, &from.normalised()));
-    let receive = CommandEnvelope::new(
-        InteractionCommand::Receive {
-            channel: Channel::Email,
-            from: from.clone(),
-            from_name: parsed
-                .from
-                .as_ref()
-                .and_then(|f| f.name.as_ref())
-                .map(|n| n.chars().take(200).collect()),
-            subject: parsed.subject.chars().take(998).collect(),
-            content: message.text.clone(),
-            priority: 0,
-            message: Some(Box::new(message)),
-            thread: Some(thread),
-            at,
-        },
-        Principal::Customer(from.as_str().to_string()),
-    );
+        .read(|p| p.find_thread(id, &referenced, &subject, &from.normalised()));
     // A report about a message we did not send (or backscatter) is not customer mail either.
-    let unmatched_report = parsed.delivery_report.is_some();
-    let queue = if unmatched_report {
+    let queue = if report.is_some() {
         settings
             .bounce_queue
             .as_ref()
@@ -443,17 +700,42 @@ async fn ingest_one(
         None
     }
     .and_then(|q| QueueName::parse(q).ok());
-    let workflow = match queue {
-        Some(q) => crate::actors::workflow::Workflow { inbound_queue: q },
-        None => engine.workflow.clone(),
-    };
-    match workflow.accept(&engine.registry, id, receive, at).await {
-        Ok(position) => Ok(Some(position)),
-        // Recorded by an earlier pass (a crash before the move) or through another of our
-        // mailboxes: exactly once.
-        Err(EngineError::Rejected(Rejection::AlreadyExists)) => Ok(None),
-        Err(e) => Err(format!("recording interaction {id}: {e}")),
-    }
+    let raw = message.raw.clone();
+    let receive = CommandEnvelope::new(
+        InteractionCommand::Receive {
+            channel: Channel::Email,
+            from: from.clone(),
+            from_name,
+            subject,
+            content: message.text.clone(),
+            priority: 0,
+            message: Some(Box::new(message)),
+            thread: Some(thread),
+            at,
+        },
+        Principal::Customer(from.as_str().to_string()),
+    );
+    let pending = engine
+        .workflow
+        .receive_and_queue(engine.storage.store.as_ref(), id, receive, queue, at)
+        .map_err(|e| format!("recording interaction {id}: {e}"))?;
+    Ok(Box::pin(async move {
+        match pending.await {
+            Ok(position) => Ok(Some(position)),
+            // Recorded by an earlier pass (a crash before the move) or through another of our
+            // mailboxes: exactly once. Unless what holds this id is other content that came in
+            // the same batch: that one is tried again, and gets an id of its own.
+            Err(EngineError::Rejected(Rejection::AlreadyExists)) => {
+                match stored_raw(engine, id) {
+                    Some(r) if Some(&r) != raw.as_ref() => Err(format!(
+                        "interaction {id} holds another message with this Message-ID and sender; trying again"
+                    )),
+                    _ => Ok(None),
+                }
+            }
+            Err(e) => Err(format!("recording interaction {id}: {e}")),
+        }
+    }))
 }
 
 /// The raw-message hash an interaction was recorded with, if it exists.

@@ -40,3 +40,64 @@ impl Workflow {
         }
     }
 }
+
+impl Workflow {
+    /// Records a new inbound interaction and its first placement in a queue as one append: the
+    /// receipt under the sender's principal, the queueing under the workflow's. This is ingest's
+    /// path (one durable flush per message instead of two, no actor to start); the stream must
+    /// not exist yet, so the same message recorded twice is refused as `AlreadyExists`.
+    ///
+    /// The append is handed to the log before this returns: await the answer when convenient,
+    /// so that many messages share one group commit.
+    pub fn receive_and_queue(
+        &self,
+        store: &dyn crate::events::EventStore,
+        id: InteractionId,
+        receive: CommandEnvelope,
+        queue: Option<QueueName>,
+        now: Millis,
+    ) -> Result<impl std::future::Future<Output = Result<u64, EngineError>>, EngineError> {
+        use crate::domain::interaction::{decide, evolve, Interaction, Rejection};
+        use crate::events::{AppendRequest, DomainEvent, ExpectedVersion, NewEvent, StoreError};
+        let state = Interaction::default();
+        let received = decide(&state, &receive.command).map_err(EngineError::Rejected)?;
+        let after = received.iter().fold(state, evolve);
+        let enqueue = InteractionCommand::Enqueue {
+            queue: queue.unwrap_or_else(|| self.inbound_queue.clone()),
+            at: now,
+        };
+        let queued = decide(&after, &enqueue).map_err(EngineError::Rejected)?;
+        let workflow = Principal::System("workflow".into());
+        let events = received
+            .into_iter()
+            .map(|e| (e, receive.principal.clone()))
+            .chain(queued.into_iter().map(|e| (e, workflow.clone())))
+            .map(|(e, principal)| {
+                let domain = DomainEvent::Interaction(e);
+                NewEvent {
+                    id: uuid::Uuid::now_v7(),
+                    event_type: domain.event_type().to_string(),
+                    schema_version: domain.event_version(),
+                    payload: domain.encode_payload(),
+                    principal,
+                    correlation_id: receive.correlation_id,
+                    causation_id: receive.causation_id,
+                }
+            })
+            .collect();
+        let pending = store.append(AppendRequest {
+            stream: id.stream(),
+            expected: ExpectedVersion::NoStream,
+            events,
+        });
+        Ok(async move {
+            match pending.await {
+                Ok(r) => Ok(r.last_position),
+                Err(StoreError::WrongExpectedVersion { .. }) => {
+                    Err(EngineError::Rejected(Rejection::AlreadyExists))
+                }
+                Err(e) => Err(EngineError::from(e)),
+            }
+        })
+    }
+}
