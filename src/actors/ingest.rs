@@ -9,7 +9,6 @@
 //! again, and its interaction's decider answers `AlreadyExists`: it is moved, not duplicated.
 
 use super::registry::{CommandEnvelope, EngineError};
-use crate::content::ContentStore;
 use crate::domain::interaction::{
     Channel, DeliveryReported, InteractionCommand, MailSource, MessageStored, Rejection,
     StoredAttachment,
@@ -250,7 +249,7 @@ fn session(
                 .iter()
                 .filter_map(|f| Some((f.uid?, f.body()?)))
                 .collect();
-            let prepared = prepare_all(engine, settings, &limits, &items, uidvalidity, &failures);
+            let prepared = prepare_all(settings, &limits, &items, uidvalidity, &failures);
             drop(items);
             drop(fetched);
             // The mover's expunges show here as notices: nothing to do with them but let go.
@@ -291,6 +290,8 @@ struct Prepared {
     from_name: Option<String>,
     subject: String,
     message: MessageStored,
+    /// The raw message, bodies and attachments, by hash, to write with the append.
+    content: crate::events::Content,
     report: Option<crate::mail::DeliveryReport>,
     malformed: bool,
 }
@@ -304,10 +305,9 @@ struct InFlight<'a> {
     failed: Vec<(u32, String)>,
 }
 
-/// Parses the batch and stores its content on a few threads (the parse is pure CPU, the content
-/// store takes concurrent writers).
+/// Parses the batch on a few threads (pure CPU: the content is written later, by the log's
+/// committer, with the appends).
 fn prepare_all(
-    engine: &Engine,
     settings: &MailboxSettings,
     limits: &Limits,
     items: &[(u32, &[u8])],
@@ -322,7 +322,7 @@ fn prepare_all(
             uid: *uid,
         };
         let attempt = failures.get(uid).copied().unwrap_or(0);
-        (*uid, prepare(engine, limits, raw, source, attempt))
+        (*uid, prepare(limits, raw, source, attempt))
     };
     let workers = std::thread::available_parallelism()
         .map(|n| n.get())
@@ -350,9 +350,8 @@ fn prepare_all(
     })
 }
 
-/// Parses one message and stores its raw bytes, bodies and attachments by hash.
+/// Parses one message and collects its raw bytes, bodies and attachments by hash.
 fn prepare(
-    engine: &Engine,
     limits: &Limits,
     raw: &[u8],
     source: MailSource,
@@ -369,9 +368,8 @@ fn prepare(
             &format!("recording failed {attempt} times; stored raw only"),
         );
     }
-    let content = &engine.storage.content;
-    let message =
-        store_content(content, raw, &parsed).map_err(|e| format!("storing content: {e}"))?;
+    let collected = Collected::default();
+    let message = store_content(&collected, raw, &parsed);
     let mut message = MessageStored {
         source: Some(source),
         ..message
@@ -403,26 +401,75 @@ fn prepare(
         report: parsed.delivery_report.take(),
         from,
         message,
+        content: collected.into_inner(),
     })
 }
 
-/// Hands each prepared message's append to the log (without waiting for it).
+/// What the projections say about a prepared message: its id, the reply it reports on, its
+/// thread.
+struct Lookup {
+    id: InteractionId,
+    reply: Option<InteractionId>,
+    thread: crate::domain::interaction::ThreadLink,
+}
+
+/// Hands each prepared message's append to the log (without waiting for it). The projections are
+/// read once for the whole batch.
 fn submit<'a>(
     engine: &'a Engine,
     settings: &'a MailboxSettings,
     prepared: Vec<(u32, Result<Prepared, String>)>,
 ) -> InFlight<'a> {
+    let lookups: Vec<Option<Lookup>> = engine.projections.read(|proj| {
+        prepared
+            .iter()
+            .map(|(_, p)| p.as_ref().ok().map(|p| look_up(engine, proj, p)))
+            .collect()
+    });
     let mut in_flight = InFlight {
         recordings: Vec::new(),
         failed: Vec::new(),
     };
-    for (uid, p) in prepared {
-        match p.and_then(|p| record(engine, settings, p)) {
+    for ((uid, p), lookup) in prepared.into_iter().zip(lookups) {
+        let recording = p.and_then(|p| match lookup {
+            Some(l) => record(engine, settings, p, l),
+            None => Err("no lookup".into()),
+        });
+        match recording {
             Ok(r) => in_flight.recordings.push((uid, r)),
             Err(e) => in_flight.failed.push((uid, e)),
         }
     }
     in_flight
+}
+
+fn look_up(engine: &Engine, proj: &crate::projections::Projections, p: &Prepared) -> Lookup {
+    let mut id: InteractionId = interaction_id_for(&p.key);
+    // The same Message-ID and sender with other content (a fixed Message-ID, a resent draft) is
+    // another message: it gets an interaction of its own, not silence. (Only an id the
+    // projections know can hold something; the append's no-stream check covers the rest.)
+    if proj.cache.contains(&id) {
+        if let Some(stored) = stored_raw(engine, id) {
+            if Some(&stored) != p.message.raw.as_ref() {
+                let raw_hash = p
+                    .message
+                    .raw
+                    .as_ref()
+                    .map(|r| r.to_hex())
+                    .unwrap_or_default();
+                id = interaction_id_for(&format!("{}\0{raw_hash}", p.key));
+            }
+        }
+    }
+    // A delivery report about one of our replies belongs to that reply.
+    let reply = p
+        .report
+        .as_ref()
+        .and_then(|r| r.original_message_id.as_deref())
+        .and_then(|m| proj.reply_for_report(m));
+    let referenced = referenced_ids(&p.message.in_reply_to, &p.message.references);
+    let thread = proj.find_thread(id, &referenced, &p.subject, &p.from.normalised());
+    Lookup { id, reply, thread }
 }
 
 /// Waits for a batch's appends and answers the UIDs now durable (to move or flag).
@@ -630,33 +677,23 @@ fn record<'a>(
     engine: &'a Engine,
     settings: &'a MailboxSettings,
     p: Prepared,
+    lookup: Lookup,
 ) -> Result<Recording<'a>, String> {
     let Prepared {
-        key,
+        key: _,
         from,
         from_name,
         subject,
         message,
+        content,
         report,
         malformed,
     } = p;
-    let mut id: InteractionId = interaction_id_for(&key);
-    // The same Message-ID and sender with other content (a fixed Message-ID, a resent draft) is
-    // another message: it gets an interaction of its own, not silence.
-    if let Some(stored) = stored_raw(engine, id) {
-        if Some(&stored) != message.raw.as_ref() {
-            let raw_hash = message.raw.as_ref().map(|r| r.to_hex()).unwrap_or_default();
-            id = interaction_id_for(&format!("{key}\0{raw_hash}"));
-        }
-    }
+    let Lookup { id, reply, thread } = lookup;
     let at = now();
     // A delivery report about one of our replies belongs to that reply, not in a queue as
     // customer mail. One about a message we do not know is kept as an interaction (flagged
     // automated) for a person to look at.
-    let reply = report
-        .as_ref()
-        .and_then(|r| r.original_message_id.as_deref())
-        .and_then(|m| engine.projections.read(|p| p.reply_for_report(m)));
     if let (Some(reply), Some(report)) = (reply, report.clone()) {
         let command = InteractionCommand::RecordDeliveryReport {
             report: Box::new(DeliveryReported {
@@ -675,6 +712,14 @@ fn record<'a>(
             }),
         };
         let envelope = CommandEnvelope::new(command, Principal::System("mail-ingest".into()));
+        // The reply's actor appends without content: store the report's first (rare path).
+        for (_, bytes) in &content {
+            engine
+                .storage
+                .content
+                .put(bytes)
+                .map_err(|e| format!("storing content: {e}"))?;
+        }
         return Ok(Box::pin(async move {
             match engine.registry.execute(reply, envelope).await {
                 Ok(o) => Ok(o.last_position),
@@ -684,10 +729,6 @@ fn record<'a>(
             }
         }));
     }
-    let referenced = referenced_ids(&message.in_reply_to, &message.references);
-    let thread = engine
-        .projections
-        .read(|p| p.find_thread(id, &referenced, &subject, &from.normalised()));
     // A report about a message we did not send (or backscatter) is not customer mail either.
     let queue = if report.is_some() {
         settings
@@ -717,7 +758,14 @@ fn record<'a>(
     );
     let pending = engine
         .workflow
-        .receive_and_queue(engine.storage.store.as_ref(), id, receive, queue, at)
+        .receive_and_queue(
+            engine.storage.store.as_ref(),
+            id,
+            receive,
+            queue,
+            content,
+            at,
+        )
         .map_err(|e| format!("recording interaction {id}: {e}"))?;
     Ok(Box::pin(async move {
         match pending.await {
@@ -822,19 +870,10 @@ fn bounded(
 }
 
 /// Puts the raw message, its bodies and its attachments in the content store.
-fn store_content(
-    content: &ContentStore,
-    raw: &[u8],
-    p: &ParsedMessage,
-) -> Result<MessageStored, crate::events::StoreError> {
-    let put_text =
-        |t: &str| -> Result<Option<crate::domain::ContentRef>, crate::events::StoreError> {
-            if t.is_empty() {
-                Ok(None)
-            } else {
-                content.put(t.as_bytes()).map(Some)
-            }
-        };
+fn store_content(content: &Collected, raw: &[u8], p: &ParsedMessage) -> MessageStored {
+    let put_text = |t: &str| -> Option<crate::domain::ContentRef> {
+        (!t.is_empty()).then(|| content.put(t.as_bytes()))
+    };
     let mut problems: Vec<String> = p.problems.iter().take(MAX_PROBLEMS).cloned().collect();
     // The newest references matter for threading: keep the end of the chain.
     let references = bounded(
@@ -884,10 +923,10 @@ fn store_content(
                 .map(|c| c.chars().take(MAX_ID_CHARS).collect()),
             inline: a.inline,
             size: a.bytes.len() as u64,
-            content: content.put(&a.bytes)?,
+            content: content.put(&a.bytes),
         });
     }
-    Ok(MessageStored {
+    MessageStored {
         identity: p.identity.chars().take(MAX_ID_CHARS).collect(),
         message_id: p
             .message_id
@@ -897,20 +936,35 @@ fn store_content(
         references,
         to,
         cc,
-        raw: Some(content.put(raw)?),
-        text: put_text(&p.text)?,
-        html: p.html.as_deref().map(put_text).transpose()?.flatten(),
-        html_sanitized: p
-            .html_sanitized
-            .as_deref()
-            .map(put_text)
-            .transpose()?
-            .flatten(),
+        raw: Some(content.put(raw)),
+        text: put_text(&p.text),
+        html: p.html.as_deref().and_then(put_text),
+        html_sanitized: p.html_sanitized.as_deref().and_then(put_text),
         attachments,
         size: p.size as u64,
         problems,
         automated: p.automated,
         source: None,
         at: now(),
-    })
+    }
+}
+
+/// Content collected for one message's append: the log's committer writes it in the same flush
+/// as the events that refer to it.
+#[derive(Default)]
+struct Collected(std::cell::RefCell<crate::events::Content>);
+
+impl Collected {
+    fn put(&self, bytes: &[u8]) -> crate::domain::ContentRef {
+        let hash = crate::events::codec::sha256(bytes);
+        let mut items = self.0.borrow_mut();
+        if !items.iter().any(|(h, _)| *h == hash) {
+            items.push((hash, bytes.to_vec()));
+        }
+        crate::domain::ContentRef(hash)
+    }
+
+    fn into_inner(self) -> crate::events::Content {
+        self.0.into_inner()
+    }
 }

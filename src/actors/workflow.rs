@@ -42,8 +42,9 @@ impl Workflow {
 }
 
 impl Workflow {
-    /// Records a new inbound interaction and its first placement in a queue as one append: the
-    /// receipt under the sender's principal, the queueing under the workflow's. This is ingest's
+    /// Records a new inbound interaction and its first placement in a queue as one append, with
+    /// the content its events refer to: the receipt under the sender's principal, the queueing
+    /// under the workflow's. This is ingest's
     /// path (one durable flush per message instead of two, no actor to start); the stream must
     /// not exist yet, so the same message recorded twice is refused as `AlreadyExists`.
     ///
@@ -55,6 +56,7 @@ impl Workflow {
         id: InteractionId,
         receive: CommandEnvelope,
         queue: Option<QueueName>,
+        content: crate::events::Content,
         now: Millis,
     ) -> Result<impl std::future::Future<Output = Result<u64, EngineError>>, EngineError> {
         use crate::domain::interaction::{decide, evolve, Interaction, Rejection};
@@ -85,11 +87,14 @@ impl Workflow {
                 }
             })
             .collect();
-        let pending = store.append(AppendRequest {
-            stream: id.stream(),
-            expected: ExpectedVersion::NoStream,
-            events,
-        });
+        let pending = store.append_with_content(
+            AppendRequest {
+                stream: id.stream(),
+                expected: ExpectedVersion::NoStream,
+                events,
+            },
+            content,
+        );
         Ok(async move {
             match pending.await {
                 Ok(r) => Ok(r.last_position),

@@ -12,6 +12,6 @@ pub mod upcast;
 
 pub use envelope::{AppendRequest, AppendResult, ExpectedVersion, NewEvent, RecordedEvent};
 pub use sled_store::{Durability, SledStore, StoreOptions};
-pub use store::{EventStore, PendingAppend, StoreError};
+pub use store::{Content, EventStore, PendingAppend, StoreError};
 pub use subscription::Subscription;
 pub use upcast::DomainEvent;

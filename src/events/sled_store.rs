@@ -104,6 +104,8 @@ fn sled_err(context: &str, e: sled::Error) -> StoreError {
 }
 
 struct Inner {
+    /// The content store's tree (see `crate::content`), written with appends that carry content.
+    content: sled::Tree,
     log: sled::Tree,
     streams: sled::Tree,
     ids: sled::Tree,
@@ -112,8 +114,11 @@ struct Inner {
     head_rx: watch::Receiver<u64>,
 }
 
+use super::store::Content;
+
 type Job = (
     AppendRequest,
+    Content,
     oneshot::Sender<Result<AppendResult, StoreError>>,
 );
 
@@ -175,6 +180,7 @@ impl SledStore {
         let log = tree("log")?;
         let streams = tree("log_streams")?;
         let ids = tree("log_ids")?;
+        let content = tree("content")?;
         let (last_pos, last_hash, last_recorded) =
             match log.last().map_err(|e| sled_err("reading the log", e))? {
                 Some((k, v)) => {
@@ -191,6 +197,7 @@ impl SledStore {
 
         let (head_tx, head_rx) = watch::channel(last_pos);
         let inner = Arc::new(Inner {
+            content,
             log,
             streams,
             ids,
@@ -410,6 +417,7 @@ struct Committer {
 /// What staging a batch has added but not yet written.
 #[derive(Default)]
 struct Staged {
+    content: sled::Batch,
     log: sled::Batch,
     streams: sled::Batch,
     ids: sled::Batch,
@@ -438,17 +446,28 @@ impl Committer {
 
     fn commit(&mut self, jobs: Vec<Job>) {
         if self.inner.failed.load(Ordering::SeqCst) {
-            for (_, tx) in jobs {
+            for (_, _, tx) in jobs {
                 let _ = tx.send(Err(StoreError::Unavailable));
             }
             return;
         }
         let mut staged = Staged::default();
-        let (requests, replies): (Vec<_>, Vec<_>) = jobs.into_iter().unzip();
-        let results: Vec<_> = requests
-            .into_iter()
-            .map(|req| self.stage(req, &mut staged))
-            .collect();
+        let mut replies = Vec::with_capacity(jobs.len());
+        let mut results = Vec::with_capacity(jobs.len());
+        for (req, content, reply) in jobs {
+            let result = self.stage(req, &mut staged);
+            // Only the content of appends that will be written (a refused one's is not needed);
+            // what the store holds already is not written again.
+            if result.is_ok() {
+                for (hash, bytes) in content {
+                    if !self.inner.content.contains_key(hash).unwrap_or(false) {
+                        staged.content.insert(&hash, bytes);
+                    }
+                }
+            }
+            results.push(result);
+            replies.push(reply);
+        }
         let outcome = if staged.count > 0 {
             self.write(staged)
         } else {
@@ -479,6 +498,12 @@ impl Committer {
         let last = self.next_pos - 1;
         let mut ids = staged.ids;
         ids.insert(MARKER, &last.to_be_bytes());
+        // Content first: sled recovers a prefix of what it was given, so an event that survives
+        // a crash finds its content.
+        self.inner
+            .content
+            .apply_batch(staged.content)
+            .map_err(|e| sled_err("writing content", e))?;
         self.inner
             .log
             .apply_batch(staged.log)
@@ -714,11 +739,15 @@ impl Committer {
 
 impl EventStore for SledStore {
     fn append(&self, request: AppendRequest) -> PendingAppend {
+        self.append_with_content(request, Vec::new())
+    }
+
+    fn append_with_content(&self, request: AppendRequest, content: Content) -> PendingAppend {
         let (tx, rx) = oneshot::channel();
         let sent = match self.tx.lock() {
             Ok(guard) => guard
                 .as_ref()
-                .map(|s| s.send((request, tx)).is_ok())
+                .map(|s| s.send((request, content, tx)).is_ok())
                 .unwrap_or(false),
             Err(_) => false,
         };

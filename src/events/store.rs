@@ -42,6 +42,9 @@ impl StoreError {
     }
 }
 
+/// Content (values keyed by their SHA-256) written with an append, in the same flush.
+pub type Content = Vec<([u8; 32], Vec<u8>)>;
+
 /// An append on its way to disk. Await it in async code, or `wait()` for it on a plain thread.
 /// It resolves only once the events are durable (see `Durability`).
 pub struct PendingAppend(pub(crate) PendingInner);
@@ -81,6 +84,10 @@ impl Future for PendingAppend {
 pub trait EventStore: Send + Sync + 'static {
     /// Appends events to one stream, atomically, after checking the expected version.
     fn append(&self, request: AppendRequest) -> PendingAppend;
+    /// As `append`, and writes `content` (values keyed by their SHA-256, into the content store)
+    /// in the same durable flush: an event never outlives the content it refers to, and a batch
+    /// of messages costs one flush for both.
+    fn append_with_content(&self, request: AppendRequest, content: Content) -> PendingAppend;
     /// Events of one stream with `version >= from_version`, in order.
     fn read_stream(
         &self,

@@ -31,6 +31,10 @@ impl InteractionCache {
         self.map.get(id).and_then(|b| decode(id, b))
     }
 
+    pub fn contains(&self, id: &InteractionId) -> bool {
+        self.map.contains_key(id)
+    }
+
     pub fn insert(&mut self, id: InteractionId, state: &Interaction) {
         // Copied into an exact-size allocation: shrinking the encoder's grown buffer in place
         // would leave a fragment behind every entry.
