@@ -156,6 +156,7 @@ pub fn run(args: &BenchArgs, addr: &str, root: &Path, quick: bool) -> Result<(),
     .map_err(|e| e.to_string())?;
     let e2e_secs = actix_web::rt::System::new().block_on(async move {
         let engine = Arc::new(Engine::start(settings).map_err(|e| e.to_string())?);
+        let cpu_before = (machine_ticks(), process_ticks());
         let t = Instant::now();
         let mut ingest = Ingest::start(&engine, vec![(mailbox, args.imap_password.clone())]);
         let deadline = Instant::now() + Duration::from_secs(600);
@@ -181,10 +182,12 @@ pub fn run(args: &BenchArgs, addr: &str, root: &Path, quick: bool) -> Result<(),
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         let secs = t.elapsed().as_secs_f64();
+        let cpu_after = (machine_ticks(), process_ticks());
         ingest.stop();
         engine.shutdown();
-        Ok::<f64, String>(secs)
+        Ok::<_, String>((secs, cpu_before, cpu_after))
     })?;
+    let (e2e_secs, (m0, p0), (m1, p1)) = e2e_secs;
     let e2e = n as f64 / e2e_secs;
     println!("| what | messages/s | ratio |");
     println!("|---|---|---|");
@@ -198,5 +201,38 @@ pub fn run(args: &BenchArgs, addr: &str, root: &Path, quick: bool) -> Result<(),
         "| parse only, postroom::mail::parse (+ sanitising, repairs) | {ours:.0} | {:.2} of bare |",
         ours / bare
     );
+    // Where the end-to-end run's time went: is the machine's CPU the limit?
+    if let (Some((busy0, total0)), Some((busy1, total1)), Some(p0), Some(p1)) = (m0, m1, p0, p1) {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
+        let total = (total1 - total0).max(1) as f64;
+        let machine = (busy1 - busy0) as f64 / total * cores;
+        let ours = (p1 - p0) as f64 / total * cores;
+        println!(
+            "\nDuring the end-to-end run the machine's CPUs were busy {machine:.2} of {cores:.0} cores; postroom's process used {ours:.2} (the rest: the mail server and everything else)."
+        );
+    }
     Ok(())
+}
+
+/// The machine's busy and total CPU ticks (all cores), from /proc/stat.
+fn machine_ticks() -> Option<(u64, u64)> {
+    let stat = std::fs::read_to_string("/proc/stat").ok()?;
+    let line = stat.lines().find(|l| l.starts_with("cpu "))?;
+    let v: Vec<u64> = line
+        .split_whitespace()
+        .skip(1)
+        .filter_map(|x| x.parse().ok())
+        .collect();
+    let total: u64 = v.iter().take(8).sum();
+    let idle = v.get(3)? + v.get(4)?;
+    Some((total - idle, total))
+}
+
+/// This process's CPU ticks (user and system), from /proc/self/stat, in the same unit as the
+/// machine's ticks summed over cores.
+fn process_ticks() -> Option<u64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    let after = &stat[stat.rfind(')')? + 2..];
+    let f: Vec<&str> = after.split_whitespace().collect();
+    Some(f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?)
 }

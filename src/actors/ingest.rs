@@ -335,7 +335,12 @@ fn prepare_all(
     std::thread::scope(|scope| {
         let handles: Vec<_> = items
             .chunks(chunk)
-            .map(|part| scope.spawn(move || part.iter().map(one).collect::<Vec<_>>()))
+            .filter_map(|part| {
+                std::thread::Builder::new()
+                    .name(format!("imap-parse-{}", settings.name))
+                    .spawn_scoped(scope, move || part.iter().map(one).collect::<Vec<_>>())
+                    .ok()
+            })
             .collect();
         handles
             .into_iter()
