@@ -117,7 +117,10 @@ fn run(
     else {
         return;
     };
-    let mut memory = FolderMemory::default();
+    let mut memory = engine
+        .upgrade()
+        .and_then(|e| load_memory(&e, &settings))
+        .unwrap_or_default();
     let first_backoff = Duration::from_millis(500);
     let mut backoff = first_backoff;
     set_status(&statuses, &settings.name, |s| s.state = "connecting");
@@ -151,6 +154,28 @@ fn run(
 }
 
 type Session = imap::Session<imap::Connection>;
+
+/// Where each folder's memory (UIDVALIDITY and mark) is kept: beside the log, by mailbox and
+/// folder. It is a cursor, not a record: losing its last update only means listing a little more.
+fn marks(engine: &Engine) -> Option<sled::Tree> {
+    engine.storage.db.open_tree("ingest_marks").ok()
+}
+
+fn mark_key(settings: &MailboxSettings) -> Vec<u8> {
+    format!("{}\0{}", settings.name, settings.folder).into_bytes()
+}
+
+fn load_memory(engine: &Engine, settings: &MailboxSettings) -> Option<FolderMemory> {
+    let bytes = marks(engine)?.get(mark_key(settings)).ok()??;
+    FolderMemory::decode(&bytes)
+}
+
+fn save_memory(engine: &Engine, settings: &MailboxSettings, memory: &FolderMemory) {
+    let saved = marks(engine).map(|t| t.insert(mark_key(settings), &memory.encode()[..]));
+    if !matches!(saved, Some(Ok(_))) {
+        tracing::warn!(mailbox = %settings.name, "could not save the folder's mark; it is listed whole after a restart");
+    }
+}
 
 /// Plain connections get socket timeouts: a half-open connection (a dropped NAT entry, a hung
 /// server) fails a read within two minutes, so the mailbox reconnects and shutdown is not held.
@@ -221,16 +246,22 @@ fn session(
             .select(&settings.folder)
             .map_err(|e| format!("selecting {}: {e}", settings.folder))?;
         let uidvalidity = mailbox.uid_validity.unwrap_or(0);
+        if memory.uidvalidity != Some(uidvalidity) {
+            // Renumbered (or first seen): every message is listed again; identities keep the
+            // ones recorded before from becoming second interactions.
+            *memory = FolderMemory {
+                uidvalidity: Some(uidvalidity),
+                ..FolderMemory::default()
+            };
+            save_memory(engine, settings, memory);
+        }
         let uids: Vec<u32> = s
-            .uid_search("ALL")
+            .uid_search(memory.search())
             .map_err(|e| format!("listing {}: {e}", settings.folder))?
             .into_iter()
+            .filter(|u| *u > memory.mark)
             .collect();
         let p = plan(memory, uidvalidity, &uids, settings.batch);
-        if p.reset || memory.uidvalidity != Some(uidvalidity) {
-            memory.done.clear();
-            memory.uidvalidity = Some(uidvalidity);
-        }
         // Forget UIDs that left the folder (moved): the memory stays as small as the folder.
         let present: std::collections::HashSet<u32> = uids.iter().copied().collect();
         memory.done.retain(|u| present.contains(u));
@@ -267,6 +298,9 @@ fn session(
             mover.hand_over(uidvalidity, stored, memory, statuses)?;
         }
         mover.settle(memory, statuses)?;
+        if !stop.load(Ordering::SeqCst) && memory.advance(&uids) {
+            save_memory(engine, settings, memory);
+        }
         set_status(statuses, &settings.name, |st| {
             st.state = "ok";
             st.last_error = None;

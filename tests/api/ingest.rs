@@ -151,6 +151,45 @@ fn a_message_someone_else_marked_read_is_still_ingested_and_flagged() {
     assert_eq!(folder_count(&dovecot, SUPPORT, "INBOX"), 1);
 }
 
+fn ingested(app: &TestApp) -> u64 {
+    app.get("/readyz", None).body["mailboxes"]["support"]["ingested"]
+        .as_u64()
+        .unwrap_or(0)
+}
+
+#[test]
+fn in_flag_mode_what_is_done_is_not_fetched_again_after_a_restart() {
+    let dovecot = Dovecot::start(&[SUPPORT]);
+    let batch: Vec<Vec<u8>> = (0..30)
+        .map(|i| message(i, &format!("Message-ID: <keep{i}@example.com>\r\n")))
+        .collect();
+    dovecot.append(SUPPORT, "INBOX", &batch);
+    let dir = tempfile::tempdir().unwrap();
+    let mb = mailbox(&dovecot, "support", SUPPORT, None);
+    {
+        let app = start(dir.path().to_path_buf(), |s| s.mailboxes = vec![mb.clone()]);
+        wait_for("30 interactions", || interactions(&app) == 30);
+        wait_for("30 flagged", || ingested(&app) == 30);
+    }
+    // The messages stay in the folder, \Seen. After a restart only the new one is fetched: the
+    // folder's mark was kept on disk.
+    dovecot.append(
+        SUPPORT,
+        "INBOX",
+        &[message(99, "Message-ID: <new@example.com>\r\n")],
+    );
+    let app = start(dir.path().to_path_buf(), |s| s.mailboxes = vec![mb.clone()]);
+    wait_for("the new one", || interactions(&app) == 31);
+    wait_for("it is flagged", || ingested(&app) == 1);
+    // Several passes later, still only the one.
+    let passes_from = Instant::now();
+    while passes_from.elapsed() < Duration::from_millis(600) {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(ingested(&app), 1);
+    assert_eq!(folder_count(&dovecot, SUPPORT, "INBOX"), 31);
+}
+
 #[test]
 fn one_message_to_two_of_our_mailboxes_is_one_interaction() {
     let dovecot = Dovecot::start(&[SUPPORT, SALES]);
