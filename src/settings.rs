@@ -62,6 +62,17 @@ pub struct MailboxSettings {
     /// malformed queue if set, else the inbound queue). Reports about our replies are recorded on
     /// the reply and queued nowhere.
     pub bounce_queue: Option<String>,
+    /// PEM certificates of certificate authorities to trust for this server, besides the
+    /// system's (a company's own CA, or a test server's).
+    pub tls_ca_file: Option<PathBuf>,
+    /// Wait for new mail with IDLE between passes where the server offers it (the poll interval
+    /// then only bounds how long a pass can be late); false: poll.
+    #[serde(default = "default_true")]
+    pub idle: bool,
+}
+
+fn default_true() -> bool {
+    true
 }
 
 fn default_folder() -> String {

@@ -17,7 +17,7 @@ use crate::domain::{EmailAddress, InteractionId, Principal, QueueName};
 use crate::mail::ingest_plan::{interaction_id_for, plan, uid_set, FolderMemory};
 use crate::mail::threading::referenced_ids;
 use crate::mail::{parse, Limits, ParsedMessage};
-use crate::settings::{MailboxSettings, TlsMode};
+use crate::settings::MailboxSettings;
 use crate::startup::{now, Engine};
 use serde::Serialize;
 use std::collections::HashMap;
@@ -96,6 +96,44 @@ fn set_status(statuses: &Statuses, name: &str, f: impl FnOnce(&mut MailboxStatus
     }
 }
 
+/// Waits with IDLE until new mail arrives, `poll` passes, or a stop is asked for. IDLE is
+/// renewed every second, so a stop is noticed as quickly as when polling.
+fn wait_for_mail(
+    s: &mut Session,
+    socket: &std::net::TcpStream,
+    stop: &AtomicBool,
+    poll: Duration,
+) -> Result<(), String> {
+    use imap::extensions::idle::WaitOutcome;
+    use imap::types::UnsolicitedResponse;
+    let until = Instant::now() + poll;
+    while !stop.load(Ordering::SeqCst) {
+        let now = Instant::now();
+        if now >= until {
+            break;
+        }
+        let slice = (until - now).clamp(Duration::from_millis(10), Duration::from_secs(1));
+        let mut handle = s.idle();
+        handle.timeout(slice).keepalive(false);
+        let outcome = handle.wait_while(|r| {
+            !matches!(
+                r,
+                UnsolicitedResponse::Exists(_) | UnsolicitedResponse::Recent(_)
+            )
+        });
+        // The crate clears the read timeout after waiting; put it back before the handle's
+        // DONE is answered, so a dead server cannot hold this thread.
+        restore_timeouts(socket);
+        drop(handle);
+        match outcome {
+            Ok(WaitOutcome::MailboxChanged) => break,
+            Ok(WaitOutcome::TimedOut) => {}
+            Err(e) => return Err(format!("IDLE: {e}")),
+        }
+    }
+    Ok(())
+}
+
 /// Sleeps in small steps so a stop request is noticed quickly.
 fn pause(stop: &AtomicBool, d: Duration) {
     let until = Instant::now() + d;
@@ -153,7 +191,7 @@ fn run(
     }
 }
 
-type Session = imap::Session<imap::Connection>;
+use super::imap_conn::{connect, restore_timeouts, Conn, Session};
 
 /// Where each folder's memory (UIDVALIDITY and mark) is kept: beside the log, by mailbox and
 /// folder. It is a cursor, not a record: losing its last update only means listing a little more.
@@ -177,49 +215,6 @@ fn save_memory(engine: &Engine, settings: &MailboxSettings, memory: &FolderMemor
     }
 }
 
-/// Plain connections get socket timeouts: a half-open connection (a dropped NAT entry, a hung
-/// server) fails a read within two minutes, so the mailbox reconnects and shutdown is not held.
-fn connect_plain(settings: &MailboxSettings) -> Result<imap::Client<imap::Connection>, String> {
-    use std::net::ToSocketAddrs;
-    let where_ = format!("{}:{}", settings.host, settings.port);
-    let addr = (settings.host.as_str(), settings.port)
-        .to_socket_addrs()
-        .map_err(|e| format!("resolving {where_}: {e}"))?
-        .next()
-        .ok_or_else(|| format!("resolving {where_}: no address"))?;
-    let tcp = std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(10))
-        .map_err(|e| format!("connecting to {where_}: {e}"))?;
-    tcp.set_read_timeout(Some(Duration::from_secs(120)))
-        .and_then(|_| tcp.set_write_timeout(Some(Duration::from_secs(120))))
-        .map_err(|e| format!("connecting to {where_}: {e}"))?;
-    let stream: imap::Connection = Box::new(tcp);
-    let mut client = imap::Client::new(stream);
-    client
-        .read_greeting()
-        .map_err(|e| format!("greeting from {where_}: {e}"))?;
-    Ok(client)
-}
-
-fn connect(settings: &MailboxSettings, password: &str) -> Result<Session, String> {
-    if settings.tls == TlsMode::None {
-        return connect_plain(settings)?
-            .login(&settings.username, password)
-            .map_err(|(e, _)| format!("logging in: {e}"));
-    }
-    let mode = match settings.tls {
-        TlsMode::None => imap::ConnectionMode::Plaintext,
-        TlsMode::Starttls => imap::ConnectionMode::StartTls,
-        TlsMode::Tls => imap::ConnectionMode::Tls,
-    };
-    let client = imap::ClientBuilder::new(settings.host.as_str(), settings.port)
-        .mode(mode)
-        .connect()
-        .map_err(|e| format!("connecting to {}:{}: {e}", settings.host, settings.port))?;
-    client
-        .login(&settings.username, password)
-        .map_err(|(e, _)| format!("logging in: {e}"))
-}
-
 /// One connection: passes until an error or a stop.
 fn session(
     engine: &Engine,
@@ -230,7 +225,12 @@ fn session(
     stop: &AtomicBool,
     statuses: &Statuses,
 ) -> Result<(), String> {
-    let mut s = connect(settings, password)?;
+    let Conn {
+        session: mut s,
+        socket,
+        idle,
+        ..
+    } = connect(settings, password)?;
     if let Some(p) = &settings.processed_folder {
         // Already existing is fine; a real failure shows at the first move.
         let _ = s.create(p);
@@ -306,8 +306,13 @@ fn session(
             st.last_error = None;
             st.last_pass = Some(Instant::now());
         });
-        pause(stop, Duration::from_secs_f64(settings.poll_interval_secs));
-        s.noop().map_err(|e| format!("keep-alive: {e}"))?;
+        let poll = Duration::from_secs_f64(settings.poll_interval_secs);
+        if settings.idle && idle {
+            wait_for_mail(&mut s, &socket, stop, poll)?;
+        } else {
+            pause(stop, poll);
+            s.noop().map_err(|e| format!("keep-alive: {e}"))?;
+        }
     }
     let _ = s.logout();
     Ok(())
@@ -648,40 +653,41 @@ fn move_loop(
     jobs: std::sync::mpsc::Receiver<(u32, Vec<u32>)>,
     results: std::sync::mpsc::Sender<MoveResult>,
 ) {
-    let mut session: Option<Session> = None;
+    let mut session: Option<Conn> = None;
     for (uidvalidity, uids) in jobs {
         let r = move_batch(settings, password, &mut session, uidvalidity, &uids);
         if r.is_err() {
-            if let Some(mut s) = session.take() {
-                let _ = s.logout();
+            if let Some(mut c) = session.take() {
+                let _ = c.session.logout();
             }
         }
         if results.send((uids, r)).is_err() {
             break;
         }
     }
-    if let Some(mut s) = session {
-        let _ = s.logout();
+    if let Some(mut c) = session {
+        let _ = c.session.logout();
     }
 }
 
 fn move_batch(
     settings: &MailboxSettings,
     password: &str,
-    session: &mut Option<Session>,
+    session: &mut Option<Conn>,
     uidvalidity: u32,
     uids: &[u32],
 ) -> Result<(), String> {
-    let s = match session {
+    let conn = match session {
         // A selected session learns of messages that arrived after its SELECT only when it
         // syncs; a UID MOVE of a UID it does not know yet would silently move nothing.
-        Some(s) => {
-            s.noop().map_err(|e| format!("keep-alive: {e}"))?;
-            s
+        Some(c) => {
+            c.session.noop().map_err(|e| format!("keep-alive: {e}"))?;
+            c
         }
         None => {
-            let mut s = connect(settings, password)?;
-            let mailbox = s
+            let mut c = connect(settings, password)?;
+            let mailbox = c
+                .session
                 .select(&settings.folder)
                 .map_err(|e| format!("selecting {}: {e}", settings.folder))?;
             // UIDs mean nothing under another UIDVALIDITY: then nothing is moved, and the
@@ -692,16 +698,32 @@ fn move_batch(
                     settings.folder
                 ));
             }
-            session.insert(s)
+            session.insert(c)
         }
     };
     let set = uid_set(uids);
+    let s = &mut conn.session;
     match &settings.processed_folder {
-        Some(folder) => s
+        Some(folder) if conn.moves => s
             .uid_mv(&set, folder)
             .map_err(|e| format!("moving to {folder}: {e}"))?,
+        // A server without MOVE (RFC 6851): copy, mark deleted, expunge. With UIDPLUS only our
+        // UIDs are expunged; without it EXPUNGE also removes what others marked \Deleted here.
+        // A crash between the copy and the expunge leaves a second copy in the processed folder
+        // (never a second interaction).
+        Some(folder) => {
+            s.uid_copy(&set, folder)
+                .map_err(|e| format!("copying to {folder}: {e}"))?;
+            s.uid_store(&set, "+FLAGS.SILENT (\\Deleted)")
+                .map_err(|e| format!("flagging \\Deleted: {e}"))?;
+            if conn.uidplus {
+                s.uid_expunge(&set).map_err(|e| format!("expunging: {e}"))?;
+            } else {
+                s.expunge().map_err(|e| format!("expunging: {e}"))?;
+            }
+        }
         None => {
-            s.uid_store(&set, "+FLAGS (\\Seen)")
+            s.uid_store(&set, "+FLAGS.SILENT (\\Seen)")
                 .map_err(|e| format!("flagging \\Seen: {e}"))?;
         }
     }

@@ -1,5 +1,6 @@
 //! Actors: thin shells that run commands through the deciders and append what they decide.
 
+pub mod imap_conn;
 pub mod ingest;
 pub mod interaction;
 pub mod registry;

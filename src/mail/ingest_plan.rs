@@ -167,7 +167,10 @@ mod tests {
         // `UID 42:*` on a folder whose last UID is 40 answers 40: not to be fetched again.
         let p = plan(&m, 7, &[40, 42, 43, 44], 100);
         assert_eq!(p.batches, vec![vec![42, 44]]);
-        assert_eq!(memory(u32::MAX, &[]).search(), format!("UID {}:*", u32::MAX));
+        assert_eq!(
+            memory(u32::MAX, &[]).search(),
+            format!("UID {}:*", u32::MAX)
+        );
     }
 
     #[test]
