@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 
 need=()
 command -v dovecot >/dev/null 2>&1 || need+=(dovecot-imapd)
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
 /usr/bin/python3 -c 'import aiosmtpd' >/dev/null 2>&1 || need+=(python3-aiosmtpd)
 if [ ${#need[@]} -gt 0 ]; then
   echo "==> installing ${need[*]}"

@@ -412,6 +412,14 @@ impl Settings {
                     self.workflow.queues.push(q.clone());
                 }
             }
+            if let Some(f) = &m.tls_ca_file {
+                if !f.is_file() {
+                    return Err(invalid(
+                        &format!("{key}.tls_ca_file"),
+                        format!("{} is not a readable file", f.display()),
+                    ));
+                }
+            }
             m.resolve_password(&key)?;
         }
         if !self.workflow.queues.contains(&self.workflow.inbound_queue) {

@@ -36,13 +36,108 @@ fn chown_tree(path: &Path, uid: u32, gid: u32) {
 /// A running Dovecot with one user per mailbox address, all with the password `secret`.
 pub struct Dovecot {
     pub port: u16,
+    /// The implicit-TLS port, when started with TLS.
+    pub tls_port: Option<u16>,
+    /// The certificate authority that signed the server's certificate (PEM), when with TLS.
+    pub ca_file: Option<PathBuf>,
     pub dir: PathBuf,
     child: Option<Child>,
     _tmp: tempfile::TempDir,
 }
 
+/// How a test's Dovecot differs from the default.
+#[derive(Default)]
+pub struct Options {
+    /// TLS: STARTTLS on the IMAP port, implicit TLS on another, with a certificate for 127.0.0.1
+    /// signed by a CA made for the test.
+    pub tls: bool,
+    /// Overrides the capabilities announced (e.g. without MOVE); the commands still work.
+    pub capability: Option<String>,
+}
+
+/// A CA and a certificate for 127.0.0.1 signed by it, made with the openssl tool.
+fn make_certificates(dir: &Path) {
+    let run = |args: &[&str]| {
+        let out = Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .expect("openssl runs (scripts/test.sh installs it)");
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let ec = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+    ];
+    run(&[
+        &["req", "-x509"][..],
+        &ec,
+        &[
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.pem",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=postroom test CA",
+            "-addext",
+            "basicConstraints=critical,CA:TRUE",
+            "-addext",
+            "keyUsage=critical,keyCertSign,cRLSign",
+        ],
+    ]
+    .concat());
+    run(&[
+        &["req"][..],
+        &ec,
+        &[
+            "-keyout",
+            "server.key",
+            "-out",
+            "server.csr",
+            "-subj",
+            "/CN=127.0.0.1",
+        ],
+    ]
+    .concat());
+    std::fs::write(
+        dir.join("server.ext"),
+        "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
+    )
+    .expect("ext file");
+    run(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "server.pem",
+        "-days",
+        "2",
+        "-extfile",
+        "server.ext",
+    ]);
+}
+
 impl Dovecot {
     pub fn start(users: &[&str]) -> Dovecot {
+        Self::start_with(users, Options::default())
+    }
+
+    pub fn start_with(users: &[&str], options: Options) -> Dovecot {
         let tmp = tempfile::tempdir().expect("a temp dir");
         let dir = tmp.path().to_path_buf();
         // Every folder on the way must be traversable by the unprivileged user.
@@ -67,23 +162,44 @@ impl Dovecot {
             std::fs::create_dir_all(dir.join(sub)).expect("dirs");
         }
         let d = dir.display();
+        let tls_port = options.tls.then(free_port);
+        let (ssl, imaps) = match tls_port {
+            Some(p) => {
+                make_certificates(&dir);
+                (
+                    format!("ssl = yes\nssl_cert = <{d}/server.pem\nssl_key = <{d}/server.key\n"),
+                    format!("inet_listener imaps {{\n    address = 127.0.0.1\n    port = {p}\n    ssl = yes\n  }}"),
+                )
+            }
+            None => (
+                "ssl = no\n".to_string(),
+                "inet_listener imaps {\n    port = 0\n  }".to_string(),
+            ),
+        };
+        let capability = options
+            .capability
+            .map(|c| format!("protocol imap {{\n  imap_capability = {c}\n}}\n"))
+            .unwrap_or_default();
         let conf = format!(
             "protocols = imap\nlisten = 127.0.0.1\nbase_dir = {d}/run\nstate_dir = {d}/state\n\
              instance_name = dovecot-test-{port}\nlog_path = {d}/dovecot.log\n\
              default_internal_user = {user}\ndefault_internal_group = {group}\ndefault_login_user = {user}\n\
-             first_valid_uid = 0\nfirst_valid_gid = 0\nssl = no\ndisable_plaintext_auth = no\n\
+             first_valid_uid = 0\nfirst_valid_gid = 0\n{ssl}disable_plaintext_auth = no\n{capability}\
              auth_mechanisms = plain login\nmail_location = maildir:~/Maildir\n\
              passdb {{\n  driver = passwd-file\n  args = scheme=PLAIN username_format=%u {d}/users\n}}\n\
              userdb {{\n  driver = passwd-file\n  args = username_format=%u {d}/users\n}}\n\
              service imap-login {{\n  inet_listener imap {{\n    address = 127.0.0.1\n    port = {port}\n  }}\n\
-             inet_listener imaps {{\n    port = 0\n  }}\n  chroot =\n}}\nservice anvil {{\n  chroot =\n}}\n"
+             {imaps}\n  chroot =\n}}\nservice anvil {{\n  chroot =\n}}\n"
         );
         std::fs::write(dir.join("dovecot.conf"), conf).expect("config");
         if is_root() {
             chown_tree(&dir, NOBODY, NOBODY);
         }
+        let ca_file = tls_port.map(|_| dir.join("ca.pem"));
         let mut server = Dovecot {
             port,
+            tls_port,
+            ca_file,
             dir,
             child: None,
             _tmp: tmp,

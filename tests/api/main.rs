@@ -6,6 +6,7 @@ mod crash;
 mod engine;
 mod helpers;
 mod http;
+mod imap_modes;
 mod ingest;
 mod mailservers;
 mod schema;
