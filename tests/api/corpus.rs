@@ -1226,3 +1226,169 @@ fn sanitized_html_has_no_data_url_links() {
         }
     }
 }
+
+/// The corpus through a real Dovecot, with LF and with CRLF line endings: every message becomes
+/// exactly one interaction, from the right contact, with its text, files and flags, queued where
+/// its flags say; the server ends with every message moved.
+#[test]
+fn the_corpus_ingested_through_dovecot_is_one_interaction_per_message() {
+    use crate::helpers::spawn_app_with;
+    use crate::ingest::{folder_count, interactions, mailbox, wait_for, SUPPORT};
+    use postroom::domain::interaction::{InteractionEvent, MessageStored};
+    use postroom::events::{DomainEvent, EventStore};
+    use std::collections::HashMap;
+
+    let files = fixture_files();
+    assert!(files.len() >= MIN_FIXTURES);
+    for ending in 0..2 {
+        let dovecot = crate::mailservers::Dovecot::start(&[SUPPORT]);
+        let raws: Vec<(String, Vec<u8>)> = files
+            .iter()
+            .map(|f| {
+                let [lf, crlf] = both_endings(f);
+                (f.clone(), if ending == 0 { lf.1 } else { crlf.1 })
+            })
+            .collect();
+        let label = if ending == 0 { "LF" } else { "CRLF" };
+        // IMAP literals cannot carry NUL bytes: those are delivered as maildir files, as a local
+        // delivery agent would; every other one is APPENDed, in order (UIDs 1, 2, ...).
+        let (appended, delivered): (Vec<_>, Vec<_>) =
+            raws.iter().partition(|(_, raw)| !raw.contains(&0));
+        let bytes: Vec<Vec<u8>> = appended.iter().map(|(_, r)| r.clone()).collect();
+        dovecot.append(SUPPORT, "INBOX", &bytes);
+        let new_dir = dovecot.dir.join("mail").join(SUPPORT).join("Maildir/new");
+        for (i, (_, raw)) in delivered.iter().enumerate() {
+            let path = new_dir.join(format!("1700000000.corpus{i}.host"));
+            std::fs::write(&path, raw).unwrap();
+            if unsafe { libc::geteuid() } == 0 {
+                let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
+                unsafe { libc::chown(c.as_ptr(), 65534, 65534) };
+            }
+        }
+        let mut mb = mailbox(&dovecot, "support", SUPPORT, Some("Processed"));
+        mb.malformed_queue = Some("malformed".into());
+        let app = spawn_app_with(|s| s.mailboxes = vec![mb]);
+        let tok = app.token_for("sam", "supervisor");
+        wait_for("the inbox emptied", || {
+            folder_count(&dovecot, SUPPORT, "INBOX") == 0
+        });
+        wait_for("every message recorded", || {
+            interactions(&app) == raws.len()
+        });
+        assert_eq!(
+            folder_count(&dovecot, SUPPORT, "Processed"),
+            raws.len() as u32,
+            "{label}"
+        );
+
+        // Every MessageStored, by the INBOX UID it was fetched from.
+        let store = app.engine.storage.store.clone();
+        let mut by_uid: HashMap<u32, (postroom::domain::InteractionId, MessageStored)> =
+            HashMap::new();
+        for e in store.read_all(1, 100_000).unwrap() {
+            if let Ok(DomainEvent::Interaction(InteractionEvent::MessageStored(m))) =
+                DomainEvent::from_recorded(&e)
+            {
+                let id = postroom::domain::InteractionId::from_stream(&e.stream).unwrap();
+                let uid = m.source.as_ref().unwrap().uid;
+                assert!(
+                    by_uid.insert(uid, (id, m)).is_none(),
+                    "{label}: UID {uid} recorded twice"
+                );
+            }
+        }
+        assert_eq!(by_uid.len(), raws.len(), "{label}: one record per message");
+        let content = |r: &Option<postroom::domain::ContentRef>| {
+            r.as_ref()
+                .and_then(|r| app.engine.storage.content.get(r).unwrap())
+                .unwrap_or_default()
+        };
+        let mut failures = vec![];
+        for (rel, _) in &raws {
+            let e = expectation(rel);
+            let found = match appended.iter().position(|(f, _)| f == rel) {
+                Some(i) => by_uid.get(&(i as u32 + 1)),
+                // A delivered file comes back as Dovecot serves it (CRLF, NUL as 0x80): found
+                // by its Message-ID, or as the one delivered file without one.
+                None => {
+                    let delivered_uids = by_uid
+                        .iter()
+                        .filter(|(uid, _)| **uid as usize > appended.len());
+                    let mut candidates = delivered_uids.filter(|(_, (_, m))| match e.identity {
+                        Id::MessageId(mid) => m.message_id.as_deref() == Some(mid),
+                        Id::Hash => m.message_id.is_none(),
+                    });
+                    candidates.next().map(|(_, v)| v)
+                }
+            };
+            let Some((id, m)) = found else {
+                failures.push(format!("{rel} ({label}): no interaction"));
+                continue;
+            };
+            let view = app
+                .get(&format!("/api/v1/interactions/{id}"), Some(&tok))
+                .body;
+            let from = e.from.unwrap_or("unknown-sender@invalid").to_lowercase();
+            if view["from"].as_str().map(str::to_lowercase) != Some(from.clone()) {
+                failures.push(format!("{rel} ({label}): from {} not {from}", view["from"]));
+            }
+            let contact = app.get(&format!("/api/v1/contacts?email={from}"), Some(&tok));
+            let listed = contact.body["interactions"]
+                .as_array()
+                .is_some_and(|l| l.iter().any(|i| i["interaction_id"] == id.to_string()));
+            if !listed {
+                failures.push(format!("{rel} ({label}): not in {from}'s history"));
+            }
+            let text = lf_text(&String::from_utf8_lossy(&content(&m.text)));
+            if !e.known_bugs.contains(&Check::Text) && !text.contains(e.text) {
+                failures.push(format!("{rel} ({label}): text lacks {:?}", e.text));
+            }
+            if !e.known_bugs.contains(&Check::Attachments) {
+                if m.attachments.len() != e.attachments {
+                    failures.push(format!(
+                        "{rel} ({label}): {} attachments, expected {}",
+                        m.attachments.len(),
+                        e.attachments
+                    ));
+                }
+                for name in e.attachment_names {
+                    if !m.attachments.iter().any(|a| a.name == *name) {
+                        failures.push(format!("{rel} ({label}): no attachment {name}"));
+                    }
+                }
+            }
+            // A sender that cannot be read is a problem ingest adds. Dovecot serves NUL bytes as
+            // 0x80 (IMAP cannot carry them), so a message malformed only by its NULs arrives
+            // without them: its flag is not asserted here (the parser's tests cover NULs).
+            let malformed = e.malformed || e.from.is_none();
+            let nul_only = delivered.iter().any(|(f, _)| f == rel) && e.from.is_some();
+            if !e.known_bugs.contains(&Check::Malformed)
+                && !nul_only
+                && !m.problems.is_empty() != malformed
+            {
+                failures.push(format!(
+                    "{rel} ({label}): malformed {:?}, expected {malformed}",
+                    m.problems
+                ));
+            }
+            if !e.known_bugs.contains(&Check::Automated) && m.automated != e.automated {
+                failures.push(format!("{rel} ({label}): automated {}", m.automated));
+            }
+            // Malformed mail and reports about mail we never sent go to the malformed queue.
+            let queue = if !m.problems.is_empty() || e.report.is_some() {
+                "malformed"
+            } else {
+                "inbound"
+            };
+            if view["queue"] != queue {
+                failures.push(format!("{rel} ({label}): queue {}", view["queue"]));
+            }
+        }
+        assert!(
+            failures.is_empty(),
+            "{} failures:\n{}",
+            failures.len(),
+            failures.join("\n")
+        );
+    }
+}
