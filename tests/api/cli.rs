@@ -881,7 +881,8 @@ fn projections_rebuild_reports_what_it_read_and_writes_the_snapshot() -> TestRes
     let ready = server.wait_ready();
     assert_eq!(ready["projections_start"], "snapshot", "{ready}");
     assert_eq!(ready["interactions"], 3, "{ready}");
-    assert!(server.terminate().success());
+    let status = server.terminate();
+    assert!(status.success(), "{status:?}; log:\n{}", server.log_text());
     Ok(())
 }
 

@@ -1364,7 +1364,7 @@ fn the_corpus_ingested_through_dovecot_is_one_interaction_per_message() {
             let nul_only = delivered.iter().any(|(f, _)| f == rel) && e.from.is_some();
             if !e.known_bugs.contains(&Check::Malformed)
                 && !nul_only
-                && !m.problems.is_empty() != malformed
+                && m.problems.is_empty() == malformed
             {
                 failures.push(format!(
                     "{rel} ({label}): malformed {:?}, expected {malformed}",
