@@ -123,13 +123,10 @@ fn percent_decoded(s: &str) -> Option<String> {
 }
 
 /// Lines of the header section that are neither a field (`Name: value`) nor a continuation.
-fn header_lines_without_colon(raw: &[u8]) -> usize {
-    let lf = raw.windows(2).position(|w| w == b"\n\n");
-    let crlf = raw.windows(4).position(|w| w == b"\r\n\r\n");
-    let end = match (lf, crlf) {
-        (Some(a), Some(b)) => a.min(b),
-        (a, b) => a.or(b).unwrap_or(raw.len()),
-    };
+fn header_lines_without_colon(raw: &[u8], header_end: usize) -> usize {
+    // Where the parser found the body to begin: a blank line however its ending is written
+    // (LF, CRLF or a mix), so no body line is taken for a header.
+    let end = header_end.min(raw.len());
     String::from_utf8_lossy(&raw[..end])
         .lines()
         .filter(|l| {
@@ -140,23 +137,156 @@ fn header_lines_without_colon(raw: &[u8]) -> usize {
 }
 
 /// RFC 3676: joins the soft-broken lines of a format=flowed body (a line ending in a space goes
-/// on in the next one; with delsp=yes that space was added and is removed).
+/// on in the next one; with delsp=yes that space was added and is removed). Quoted lines join
+/// only lines of the same quote depth (`>` count), and keep their quote marks.
 fn unflow(text: &str, delsp: bool) -> String {
+    let lines: Vec<&str> = text
+        .split('\n')
+        .map(|l| l.strip_suffix('\r').unwrap_or(l))
+        .collect();
     let mut out = String::with_capacity(text.len());
-    let mut lines = text.split('\n').peekable();
-    while let Some(line) = lines.next() {
-        let line = line.strip_suffix('\r').unwrap_or(line);
-        // Space-stuffing: the sender added one leading space.
-        let line = line.strip_prefix(' ').unwrap_or(line);
-        let soft = line.ends_with(' ') && line != "-- " && lines.peek().is_some();
+    // The paragraph being joined: its quote depth and text so far.
+    let mut open: Option<(usize, String)> = None;
+    let emit = |out: &mut String, depth: usize, body: &str, last: bool| {
+        if depth > 0 {
+            out.push_str(&">".repeat(depth));
+            out.push(' ');
+        }
+        out.push_str(body);
+        if !last {
+            out.push('\n');
+        }
+    };
+    for (i, line) in lines.iter().enumerate() {
+        let last = i + 1 == lines.len();
+        let depth = line.bytes().take_while(|b| *b == b'>').count();
+        let rest = &line[depth..];
+        // Space-stuffing: the sender added one space (after any quote marks).
+        let rest = rest.strip_prefix(' ').unwrap_or(rest);
+        let mut body = match open.take() {
+            Some((d, so_far)) if d == depth => so_far,
+            Some((d, so_far)) => {
+                // A soft break into another depth is a hard one.
+                emit(&mut out, d, &so_far, false);
+                String::new()
+            }
+            None => String::new(),
+        };
+        let soft = rest.ends_with(' ') && rest != "-- " && !last;
         if soft {
-            out.push_str(if delsp { &line[..line.len() - 1] } else { line });
+            body.push_str(if delsp { &rest[..rest.len() - 1] } else { rest });
+            open = Some((depth, body));
         } else {
-            out.push_str(line);
-            if lines.peek().is_some() {
-                out.push('\n');
+            body.push_str(rest);
+            emit(&mut out, depth, &body, last);
+        }
+    }
+    if let Some((d, so_far)) = open {
+        emit(&mut out, d, &so_far, true);
+    }
+    out
+}
+
+#[cfg(test)]
+mod flowed_tests {
+    use super::unflow;
+
+    #[test]
+    fn soft_breaks_join_and_hard_ones_stay() {
+        assert_eq!(unflow("one \ntwo\nthree", false), "one two\nthree");
+        assert_eq!(unflow("one \r\ntwo\r\n", false), "one two\n");
+        assert_eq!(unflow("one \ntwo", true), "onetwo");
+        // A signature separator is never a soft break.
+        assert_eq!(unflow("-- \nMe", false), "-- \nMe");
+        // Space-stuffed lines lose their stuffing.
+        assert_eq!(
+            unflow(" From here\n >not quoted", false),
+            "From here\n>not quoted"
+        );
+    }
+
+    #[test]
+    fn a_body_after_a_blank_line_of_mixed_endings_is_no_header() {
+        for raw in [
+            &b"From: a@example.com\nSubject: x\n\r\nbody line without a colon\n"[..],
+            b"From: a@example.com\r\nSubject: x\r\n\nbody line without a colon\r\n",
+        ] {
+            let p = super::parse(raw, &super::Limits::default());
+            assert!(p.problems.is_empty(), "{:?}", p.problems);
+            assert!(p.text.contains("body line without a colon"), "{:?}", p.text);
+        }
+        let bad = super::parse(
+            b"From: a@example.com\nnot a header\nSubject: x\n\nbody\n",
+            &super::Limits::default(),
+        );
+        assert!(
+            bad.problems.iter().any(|p| p.contains("header line")),
+            "{:?}",
+            bad.problems
+        );
+    }
+
+    #[test]
+    fn damaged_base64_keeps_what_decodes() {
+        use super::lenient_base64;
+        assert_eq!(lenient_base64(b"aGVsbG8g\nd29ybGQ=\n"), b"hello world");
+        assert_eq!(
+            lenient_base64(b"aGVsbG8g\n!!!! not base64 ###\nd29y\n"),
+            b"hello wor"
+        );
+        assert_eq!(lenient_base64(b"aGk\n"), b"hi");
+        assert!(lenient_base64(b"").is_empty());
+        assert!(lenient_base64(b"=\n").is_empty());
+    }
+
+    #[test]
+    fn quoted_paragraphs_join_only_at_their_own_depth() {
+        let text = "> quoted and \n> flowed\n>> deeper \n>> still\nmine \n> not joined";
+        assert_eq!(
+            unflow(text, false),
+            "> quoted and flowed\n>> deeper still\nmine \n> not joined"
+        );
+    }
+}
+
+/// Decodes base64 leniently: a line holding anything but base64 (damaged in transit) is left
+/// out whole, so the lines around it keep their 4-character alignment; decoding stops at padding.
+fn lenient_base64(body: &[u8]) -> Vec<u8> {
+    fn value(c: u8) -> Option<u32> {
+        match c {
+            b'A'..=b'Z' => Some(u32::from(c - b'A')),
+            b'a'..=b'z' => Some(u32::from(c - b'a') + 26),
+            b'0'..=b'9' => Some(u32::from(c - b'0') + 52),
+            b'+' => Some(62),
+            b'/' => Some(63),
+            _ => None,
+        }
+    }
+    let mut sextets: Vec<u32> = Vec::with_capacity(body.len());
+    'lines: for line in body.split(|b| *b == b'\n') {
+        let line = line.trim_ascii();
+        let mut values = Vec::with_capacity(line.len());
+        for &c in line {
+            match value(c) {
+                Some(v) => values.push(v),
+                None if c == b'=' => {
+                    sextets.extend(values);
+                    break 'lines;
+                }
+                None => continue 'lines,
             }
         }
+        sextets.extend(values);
+    }
+    let mut out = Vec::with_capacity(sextets.len() * 3 / 4);
+    for group in sextets.chunks(4) {
+        let n = group
+            .iter()
+            .enumerate()
+            .fold(0u32, |acc, (i, v)| acc | (v << (18 - 6 * i)));
+        let bytes = [(n >> 16) as u8, (n >> 8) as u8, n as u8];
+        // 4 characters make 3 bytes, 3 make 2, 2 make 1.
+        out.extend_from_slice(&bytes[..group.len().saturating_sub(1)]);
     }
     out
 }
@@ -456,7 +586,7 @@ pub fn parse(raw: &[u8], limits: &Limits) -> ParsedMessage {
     if raw.contains(&0) {
         problems.push("the message contains NUL bytes (removed from the text)".into());
     }
-    let lines = header_lines_without_colon(raw);
+    let lines = header_lines_without_colon(raw, m.root_part().offset_body as usize);
     if lines > 0 {
         problems.push(format!(
             "{lines} header line(s) are neither a field nor a continuation"
@@ -475,6 +605,16 @@ pub fn parse(raw: &[u8], limits: &Limits) -> ParsedMessage {
                 .to_ascii_lowercase();
             let bytes = match &part.body {
                 PartType::Message(inner) => inner.raw_message().to_vec(),
+                // A damaged base64 body: keep what decodes instead of the encoded text.
+                _ if part.is_encoding_problem
+                    && part
+                        .content_transfer_encoding()
+                        .is_some_and(|e| e.trim().eq_ignore_ascii_case("base64")) =>
+                {
+                    let raw = m.raw_message();
+                    let (start, end) = (part.offset_body as usize, part.offset_end as usize);
+                    lenient_base64(raw.get(start..end.min(raw.len())).unwrap_or_default())
+                }
                 _ => part.contents().to_vec(),
             };
             attachments.push(Attachment {

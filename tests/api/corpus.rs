@@ -391,7 +391,7 @@ static CORPUS: &[Expect] = &[
         attachments: 1,
         attachment_names: &["receipt.pdf"],
         attachment_bytes: Some(("receipt.pdf", b"%PDF-1.4\n")),
-        known_bugs: &[Check::Attachments],
+        known_bugs: &[],
         ..fx(
             "malformed/broken-base64.eml",
             Mid("broken-base64-1@example.com"),
@@ -1162,7 +1162,6 @@ fn binary_junk_is_kept_as_text() {
 }
 
 #[test]
-#[ignore = "bug: a base64 part with a bad line comes out as its undecoded base64 text"]
 fn a_damaged_base64_attachment_keeps_what_decodes() {
     assert_fixed("malformed/broken-base64.eml", Check::Attachments);
 }
