@@ -79,16 +79,7 @@ fn rss_bytes() -> u64 {
 }
 
 fn event(e: InteractionEvent, principal: Principal) -> NewEvent {
-    let d = DomainEvent::Interaction(e);
-    NewEvent {
-        id: uuid::Uuid::now_v7(),
-        event_type: d.event_type().to_string(),
-        schema_version: d.event_version(),
-        payload: d.encode_payload(),
-        principal,
-        correlation_id: uuid::Uuid::now_v7(),
-        causation_id: None,
-    }
+    DomainEvent::Interaction(e).into_new_event(principal, uuid::Uuid::now_v7(), None)
 }
 
 /// The two events of a typical new interaction (about 200 bytes of payload together).

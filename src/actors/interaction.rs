@@ -192,16 +192,11 @@ impl Handler<Execute> for InteractionActor {
         let new_events: Vec<NewEvent> = events
             .iter()
             .map(|ev| {
-                let domain = DomainEvent::Interaction(ev.clone());
-                NewEvent {
-                    id: uuid::Uuid::now_v7(),
-                    event_type: domain.event_type().to_string(),
-                    schema_version: domain.event_version(),
-                    payload: domain.encode_payload(),
-                    principal: cmd.principal.clone(),
-                    correlation_id: cmd.correlation_id,
-                    causation_id: cmd.causation_id,
-                }
+                DomainEvent::Interaction(ev.clone()).into_new_event(
+                    cmd.principal.clone(),
+                    cmd.correlation_id,
+                    cmd.causation_id,
+                )
             })
             .collect();
         self.busy = true;

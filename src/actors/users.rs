@@ -2,9 +2,7 @@
 
 use crate::domain::user::{decide, evolve, Role, User, UserCommand, UserEvent, UserRejection};
 use crate::domain::{AgentId, Millis, Principal};
-use crate::events::{
-    codec, AppendRequest, DomainEvent, EventStore, ExpectedVersion, NewEvent, StoreError,
-};
+use crate::events::{codec, AppendRequest, DomainEvent, EventStore, ExpectedVersion, StoreError};
 use rand::RngCore;
 
 #[derive(Debug, thiserror::Error)]
@@ -58,18 +56,7 @@ async fn run(
         expected: ExpectedVersion::Exact(version),
         events: events
             .into_iter()
-            .map(|ev| {
-                let d = DomainEvent::User(ev);
-                NewEvent {
-                    id: uuid::Uuid::now_v7(),
-                    event_type: d.event_type().into(),
-                    schema_version: d.event_version(),
-                    payload: d.encode_payload(),
-                    principal: by.clone(),
-                    correlation_id: correlation,
-                    causation_id: None,
-                }
-            })
+            .map(|ev| DomainEvent::User(ev).into_new_event(by.clone(), correlation, None))
             .collect(),
     };
     Ok(store.append(req).await?.last_position)

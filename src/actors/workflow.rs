@@ -60,7 +60,7 @@ impl Workflow {
         now: Millis,
     ) -> Result<impl std::future::Future<Output = Result<u64, EngineError>>, EngineError> {
         use crate::domain::interaction::{decide, evolve, Interaction, Rejection};
-        use crate::events::{AppendRequest, DomainEvent, ExpectedVersion, NewEvent, StoreError};
+        use crate::events::{AppendRequest, DomainEvent, ExpectedVersion, StoreError};
         let state = Interaction::default();
         let received = decide(&state, &receive.command).map_err(EngineError::Rejected)?;
         let after = received.iter().fold(state, evolve);
@@ -75,16 +75,11 @@ impl Workflow {
             .map(|e| (e, receive.principal.clone()))
             .chain(queued.into_iter().map(|e| (e, workflow.clone())))
             .map(|(e, principal)| {
-                let domain = DomainEvent::Interaction(e);
-                NewEvent {
-                    id: uuid::Uuid::now_v7(),
-                    event_type: domain.event_type().to_string(),
-                    schema_version: domain.event_version(),
-                    payload: domain.encode_payload(),
+                DomainEvent::Interaction(e).into_new_event(
                     principal,
-                    correlation_id: receive.correlation_id,
-                    causation_id: receive.causation_id,
-                }
+                    receive.correlation_id,
+                    receive.causation_id,
+                )
             })
             .collect();
         let pending = store.append_with_content(

@@ -53,6 +53,24 @@ macro_rules! interaction_codec {
 crate::domain::interaction::for_each_interaction_event!(interaction_codec);
 
 impl DomainEvent {
+    /// The event ready to append, with a fresh id and its envelope's principal and ids.
+    pub fn into_new_event(
+        self,
+        principal: crate::domain::Principal,
+        correlation_id: uuid::Uuid,
+        causation_id: Option<uuid::Uuid>,
+    ) -> super::NewEvent {
+        super::NewEvent {
+            id: uuid::Uuid::now_v7(),
+            event_type: self.event_type().to_string(),
+            schema_version: self.event_version(),
+            payload: self.encode_payload(),
+            principal,
+            correlation_id,
+            causation_id,
+        }
+    }
+
     pub fn event_type(&self) -> &'static str {
         match self {
             DomainEvent::Interaction(e) => e.event_type(),

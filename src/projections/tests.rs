@@ -70,6 +70,18 @@ fn inbound(
     );
 }
 
+/// Carol's first message (interaction 1, Message-ID c1@mail.example): a thread of its own.
+fn carols_first(p: &mut Projections) {
+    inbound(
+        p,
+        id(1),
+        "carol@example.com",
+        "c1@mail.example",
+        own(id(1), 1),
+        1,
+    );
+}
+
 fn own(i: InteractionId, t: i64) -> Option<ThreadLinked> {
     Some(ThreadLinked {
         thread: i,
@@ -124,14 +136,7 @@ fn sent_reply(
 #[test]
 fn an_answer_to_our_reply_finds_the_thread_by_header() {
     let mut p = Projections::default();
-    inbound(
-        &mut p,
-        id(1),
-        "carol@example.com",
-        "c1@mail.example",
-        own(id(1), 1),
-        1,
-    );
+    carols_first(&mut p);
     sent_reply(&mut p, id(2), id(1), "<r2@postroom.example>", 2);
     let link = p.find_thread(
         id(3),
@@ -156,14 +161,7 @@ fn an_answer_to_our_reply_finds_the_thread_by_header() {
 #[test]
 fn our_own_reply_id_form_matches_before_the_mailer_recorded_it_sent() {
     let mut p = Projections::default();
-    inbound(
-        &mut p,
-        id(1),
-        "carol@example.com",
-        "c1@mail.example",
-        own(id(1), 1),
-        1,
-    );
+    carols_first(&mut p);
     let agent = crate::domain::AgentId::parse("alice").unwrap();
     p.apply_interaction(
         id(2),
@@ -190,14 +188,7 @@ fn our_own_reply_id_form_matches_before_the_mailer_recorded_it_sent() {
 #[test]
 fn a_follow_up_to_a_message_of_the_thread_joins_the_first_thread() {
     let mut p = Projections::default();
-    inbound(
-        &mut p,
-        id(1),
-        "carol@example.com",
-        "c1@mail.example",
-        own(id(1), 1),
-        1,
-    );
+    carols_first(&mut p);
     let link2 = ThreadLinked {
         thread: id(1),
         matched_by: ThreadMatch::Header,
@@ -247,14 +238,7 @@ fn a_token_matches_only_within_the_same_contact() {
 #[test]
 fn a_message_never_matches_itself() {
     let mut p = Projections::default();
-    inbound(
-        &mut p,
-        id(1),
-        "carol@example.com",
-        "c1@mail.example",
-        own(id(1), 1),
-        1,
-    );
+    carols_first(&mut p);
     let link = p.find_thread(
         id(1),
         &["c1@mail.example".into()],
@@ -267,14 +251,7 @@ fn a_message_never_matches_itself() {
 #[test]
 fn delivery_reports_find_replies_only() {
     let mut p = Projections::default();
-    inbound(
-        &mut p,
-        id(1),
-        "carol@example.com",
-        "c1@mail.example",
-        own(id(1), 1),
-        1,
-    );
+    carols_first(&mut p);
     sent_reply(&mut p, id(2), id(1), "<r2@postroom.example>", 2);
     assert_eq!(p.reply_for_report("<r2@postroom.example>"), Some(id(2)));
     assert_eq!(p.reply_for_report("c1@mail.example"), None);
