@@ -96,6 +96,18 @@ fn set_status(statuses: &Statuses, name: &str, f: impl FnOnce(&mut MailboxStatus
     }
 }
 
+/// Whether the server announced new mail among the responses it sent unasked (which are all
+/// let go here: the mover's expunges show up among them too).
+fn new_mail_noticed(s: &mut Session) -> bool {
+    use imap::types::UnsolicitedResponse;
+    s.take_all_unsolicited().fold(false, |seen, r| {
+        seen || matches!(
+            r,
+            UnsolicitedResponse::Exists(_) | UnsolicitedResponse::Recent(_)
+        )
+    })
+}
+
 /// Waits with IDLE until new mail arrives, `poll` passes, or a stop is asked for. IDLE is
 /// renewed every second, so a stop is noticed as quickly as when polling.
 fn wait_for_mail(
@@ -113,6 +125,10 @@ fn wait_for_mail(
             break;
         }
         let slice = (until - now).clamp(Duration::from_millis(10), Duration::from_secs(1));
+        // Announced between two IDLEs (in the answer to DONE): do not wait for it again.
+        if new_mail_noticed(s) {
+            break;
+        }
         let mut handle = s.idle();
         handle.timeout(slice).keepalive(false);
         let outcome = handle.wait_while(|r| {
@@ -269,6 +285,9 @@ fn session(
         // fetched, parsed and its content stored; then the first is awaited and handed to the
         // mover, whose own connection moves it while this one fetches the next.
         let mut in_flight: Option<InFlight<'_>> = None;
+        // New mail announced while the pass runs (with the fetches' answers): the next pass
+        // starts at once instead of after the poll interval (IDLE would not announce it again).
+        let mut mail_arrived = false;
         for batch in p.batches {
             if stop.load(Ordering::SeqCst) {
                 break;
@@ -284,7 +303,7 @@ fn session(
             drop(items);
             drop(fetched);
             // The mover's expunges show here as notices: nothing to do with them but let go.
-            s.take_all_unsolicited().for_each(drop);
+            mail_arrived |= new_mail_noticed(&mut s);
             if let Some(previous) = in_flight.take() {
                 let stored = finish(previous, engine, rt, settings, &mut failures, statuses);
                 mover.hand_over(uidvalidity, stored, memory, statuses)?;
@@ -307,6 +326,9 @@ fn session(
             st.last_pass = Some(Instant::now());
         });
         let poll = Duration::from_secs_f64(settings.poll_interval_secs);
+        if mail_arrived || new_mail_noticed(&mut s) {
+            continue;
+        }
         if settings.idle && idle {
             wait_for_mail(&mut s, &socket, stop, poll)?;
         } else {
@@ -493,8 +515,8 @@ fn look_up(engine: &Engine, proj: &crate::projections::Projections, p: &Prepared
     // another message: it gets an interaction of its own, not silence. (Only an id the
     // projections know can hold something; the append's no-stream check covers the rest.)
     if proj.cache.contains(&id) {
-        if let Some(stored) = stored_raw(engine, id) {
-            if Some(&stored) != p.message.raw.as_ref() {
+        if let Some(stored) = stored_content(engine, id) {
+            if stored != content_key(&p.message) {
                 let raw_hash = p
                     .message
                     .raw
@@ -612,12 +634,13 @@ impl Mover {
         if !sent {
             return Err("the mover thread has stopped".into());
         }
-        memory.done.extend(uids.iter().copied());
+        // Done only once moved (`settle`): a move that never reports back (the session ended)
+        // leaves the messages to be fetched again, found recorded, and moved then.
         self.outstanding += 1;
         Ok(())
     }
 
-    /// Waits for what is outstanding; a batch not moved is forgotten as done (fetched again).
+    /// Waits for what is outstanding: a batch moved is done; one not moved is fetched again.
     fn settle(&mut self, memory: &mut FolderMemory, statuses: &Statuses) -> Result<(), String> {
         let mut first_error = None;
         while self.outstanding > 0 {
@@ -626,10 +649,11 @@ impl Mover {
                 return Err("the mover thread has stopped".into());
             };
             match result {
-                Ok(()) => set_status(statuses, &self.name, |st| st.ingested += uids.len() as u64),
+                Ok(()) => {
+                    set_status(statuses, &self.name, |st| st.ingested += uids.len() as u64);
+                    memory.done.extend(uids);
+                }
                 Err(e) => {
-                    let failed: std::collections::HashSet<u32> = uids.into_iter().collect();
-                    memory.done.retain(|u| !failed.contains(u));
                     first_error.get_or_insert(e);
                 }
             }
@@ -653,11 +677,11 @@ fn move_loop(
     jobs: std::sync::mpsc::Receiver<(u32, Vec<u32>)>,
     results: std::sync::mpsc::Sender<MoveResult>,
 ) {
-    let mut session: Option<Conn> = None;
+    let mut session: Option<(Conn, u32)> = None;
     for (uidvalidity, uids) in jobs {
         let r = move_batch(settings, password, &mut session, uidvalidity, &uids);
         if r.is_err() {
-            if let Some(mut c) = session.take() {
+            if let Some((mut c, _)) = session.take() {
                 let _ = c.session.logout();
             }
         }
@@ -665,7 +689,7 @@ fn move_loop(
             break;
         }
     }
-    if let Some(mut c) = session {
+    if let Some((mut c, _)) = session {
         let _ = c.session.logout();
     }
 }
@@ -673,14 +697,21 @@ fn move_loop(
 fn move_batch(
     settings: &MailboxSettings,
     password: &str,
-    session: &mut Option<Conn>,
+    session: &mut Option<(Conn, u32)>,
     uidvalidity: u32,
     uids: &[u32],
 ) -> Result<(), String> {
+    // A job numbered under another UIDVALIDITY than the folder was selected with: select again
+    // (and compare) rather than move by numbers that now name other messages.
+    if session.as_ref().is_some_and(|(_, v)| *v != uidvalidity) {
+        if let Some((mut c, _)) = session.take() {
+            let _ = c.session.logout();
+        }
+    }
     let conn = match session {
         // A selected session learns of messages that arrived after its SELECT only when it
         // syncs; a UID MOVE of a UID it does not know yet would silently move nothing.
-        Some(c) => {
+        Some((c, _)) => {
             c.session.noop().map_err(|e| format!("keep-alive: {e}"))?;
             c
         }
@@ -698,7 +729,7 @@ fn move_batch(
                     settings.folder
                 ));
             }
-            session.insert(c)
+            &mut session.insert((c, uidvalidity)).0
         }
     };
     let set = uid_set(uids);
@@ -802,7 +833,7 @@ fn record<'a>(
         None
     }
     .and_then(|q| QueueName::parse(q).ok());
-    let raw = message.raw.clone();
+    let key = content_key(&message);
     let receive = CommandEnvelope::new(
         InteractionCommand::Receive {
             channel: Channel::Email,
@@ -835,8 +866,8 @@ fn record<'a>(
             // mailboxes: exactly once. Unless what holds this id is other content that came in
             // the same batch: that one is tried again, and gets an id of its own.
             Err(EngineError::Rejected(Rejection::AlreadyExists)) => {
-                match stored_raw(engine, id) {
-                    Some(r) if Some(&r) != raw.as_ref() => Err(format!(
+                match stored_content(engine, id) {
+                    Some(stored) if stored != key => Err(format!(
                         "interaction {id} holds another message with this Message-ID and sender; trying again"
                     )),
                     _ => Ok(None),
@@ -847,15 +878,41 @@ fn record<'a>(
     }))
 }
 
-/// The raw-message hash an interaction was recorded with, if it exists.
-fn stored_raw(engine: &Engine, id: InteractionId) -> Option<crate::domain::ContentRef> {
+/// What makes two copies of a message the same message: its bodies and files. Not the raw
+/// bytes, which differ between the copies that reach two of our mailboxes (each has its own
+/// Delivered-To and Received lines). A message nothing could be read from is compared raw.
+#[derive(Debug, PartialEq, Eq)]
+enum ContentKey {
+    Parts {
+        text: Option<crate::domain::ContentRef>,
+        html: Option<crate::domain::ContentRef>,
+        files: Vec<crate::domain::ContentRef>,
+    },
+    Raw(Option<crate::domain::ContentRef>),
+}
+
+fn content_key(m: &MessageStored) -> ContentKey {
+    if m.text.is_none() && m.html.is_none() && m.attachments.is_empty() {
+        return ContentKey::Raw(m.raw.clone());
+    }
+    ContentKey::Parts {
+        text: m.text.clone(),
+        html: m.html.clone(),
+        files: m.attachments.iter().map(|a| a.content.clone()).collect(),
+    }
+}
+
+/// The content key an interaction was recorded with, if it exists.
+fn stored_content(engine: &Engine, id: InteractionId) -> Option<ContentKey> {
     use crate::domain::interaction::InteractionEvent;
     use crate::events::{DomainEvent, EventStore};
     let events = engine.storage.store.read_stream(&id.stream(), 1).ok()?;
     events
         .iter()
         .find_map(|e| match DomainEvent::from_recorded(e) {
-            Ok(DomainEvent::Interaction(InteractionEvent::MessageStored(m))) => m.raw,
+            Ok(DomainEvent::Interaction(InteractionEvent::MessageStored(m))) => {
+                Some(content_key(&m))
+            }
             _ => None,
         })
 }

@@ -193,12 +193,16 @@ fn in_flag_mode_what_is_done_is_not_fetched_again_after_a_restart() {
 #[test]
 fn one_message_to_two_of_our_mailboxes_is_one_interaction() {
     let dovecot = Dovecot::start(&[SUPPORT, SALES]);
-    let raw = format!(
-        "From: Dana <dana@example.com>\r\nTo: {SUPPORT}, {SALES}\r\nSubject: Both of you\r\nMessage-ID: <both@example.com>\r\n\r\nHi.\r\n"
-    )
-    .into_bytes();
-    dovecot.append(SUPPORT, "INBOX", std::slice::from_ref(&raw));
-    dovecot.append(SALES, "INBOX", &[raw]);
+    // Each copy as its mailbox got it: the delivery added its own trace lines on top.
+    let copy = |to: &str, at: &str| {
+        format!(
+            "Delivered-To: {to}\r\nReceived: from mx.example.com by {at} with LMTP; Tue, 24 Nov 2026 10:00:0{} +0000\r\nFrom: Dana <dana@example.com>\r\nTo: {SUPPORT}, {SALES}\r\nSubject: Both of you\r\nMessage-ID: <both@example.com>\r\n\r\nHi.\r\n",
+            to.len() % 10
+        )
+        .into_bytes()
+    };
+    dovecot.append(SUPPORT, "INBOX", &[copy(SUPPORT, "imap1.example.test")]);
+    dovecot.append(SALES, "INBOX", &[copy(SALES, "imap2.example.test")]);
     let boxes = vec![
         mailbox(&dovecot, "support", SUPPORT, Some("Done")),
         mailbox(&dovecot, "sales", SALES, Some("Done")),
