@@ -100,8 +100,10 @@ fn set_status(statuses: &Statuses, name: &str, f: impl FnOnce(&mut MailboxStatus
 /// let go here: the mover's expunges show up among them too).
 fn new_mail_noticed(s: &mut Session) -> bool {
     use imap::types::UnsolicitedResponse;
-    s.take_all_unsolicited().fold(false, |seen, r| {
-        seen || matches!(
+    // All are taken (and let go) whatever `any` stops at.
+    let mut all = s.take_all_unsolicited();
+    all.any(|r| {
+        matches!(
             r,
             UnsolicitedResponse::Exists(_) | UnsolicitedResponse::Recent(_)
         )
