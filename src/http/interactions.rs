@@ -36,7 +36,11 @@ pub async fn get_interaction(
     let id = parse_id(&path)?;
     let view = engine
         .projections
-        .read(|p| p.cache.get(&id).map(|s| InteractionView::new(id, &s)))
+        .read(|p| {
+            p.cache
+                .get(&id)
+                .map(|s| InteractionView::new(id, &s).in_thread(p.thread_of(id, &s)))
+        })
         .ok_or_else(|| ApiError::NotFound(format!("no interaction {id}")))?;
     Ok(HttpResponse::Ok().json(view))
 }
@@ -64,7 +68,7 @@ pub async fn get_thread(
         .projections
         .read(|p| {
             let state = p.cache.get(&id)?;
-            let thread = state.thread_of(id);
+            let thread = p.thread_of(id, &state);
             let mut members = p.threads.members(thread);
             if !members.contains(&id) {
                 members.push(id);
@@ -74,7 +78,11 @@ pub async fn get_thread(
                 thread_token: crate::mail::threading::thread_token(thread),
                 interactions: members
                     .into_iter()
-                    .filter_map(|m| p.cache.get(&m).map(|s| InteractionView::new(m, &s)))
+                    .filter_map(|m| {
+                        p.cache
+                            .get(&m)
+                            .map(|s| InteractionView::new(m, &s).in_thread(thread))
+                    })
                     .collect(),
             })
         })
@@ -109,7 +117,22 @@ pub async fn get_history(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(&[Role::Supervisor, Role::Auditor])?;
     let id = parse_id(&path)?;
-    let history = replay(engine.storage.store.as_ref(), id, query.version)?;
+    let mut history = replay(engine.storage.store.as_ref(), id, query.version)?;
+    // A reply's own stream names its parent; its thread is the parent's.
+    if let Some(thread) = engine
+        .projections
+        .read(|p| p.cache.get(&id).map(|s| p.thread_of(id, &s)))
+    {
+        let token = crate::mail::threading::thread_token(thread);
+        for view in std::iter::once(&mut history.state)
+            .chain(history.events.iter_mut().map(|e| &mut e.state))
+        {
+            if view.kind == "reply" {
+                view.thread = thread.to_string();
+                view.thread_token = token.clone();
+            }
+        }
+    }
     Ok(HttpResponse::Ok().json(history))
 }
 

@@ -15,7 +15,15 @@ pub struct RateLimiter {
     per_minute: u32,
     burst: u32,
     trusted_proxies: Vec<IpAddr>,
-    buckets: Mutex<HashMap<IpAddr, Bucket>>,
+    buckets: Mutex<Buckets>,
+}
+
+#[derive(Default)]
+struct Buckets {
+    map: HashMap<IpAddr, Bucket>,
+    /// When idle clients were last forgotten: at most every few seconds, so a flood of new
+    /// addresses cannot make every request scan the whole map.
+    pruned: Option<Instant>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -33,30 +41,30 @@ impl RateLimiter {
         RateLimiter {
             per_minute,
             burst: burst.max(1),
-            trusted_proxies,
-            buckets: Mutex::new(HashMap::new()),
+            trusted_proxies: trusted_proxies.iter().map(IpAddr::to_canonical).collect(),
+            buckets: Mutex::new(Buckets::default()),
         }
     }
 
     /// The client a request comes from: the peer, or behind a trusted proxy the address it
-    /// forwarded for.
-    pub fn client(&self, peer: Option<IpAddr>, forwarded_for: Option<&str>) -> Option<IpAddr> {
-        let mut client = peer?;
+    /// forwarded for. `forwarded_for` holds every X-Forwarded-For line in order (a proxy may add
+    /// a line of its own rather than extend the client's).
+    pub fn client(&self, peer: Option<IpAddr>, forwarded_for: &[&str]) -> Option<IpAddr> {
+        let mut client = peer?.to_canonical();
         if !self.trusted_proxies.contains(&client) {
             return Some(key(client));
         }
         // Right to left: the nearest hop first; the first one not ours is the client.
-        if let Some(list) = forwarded_for {
-            for hop in list.rsplit(',') {
-                match hop.trim().parse::<IpAddr>() {
-                    Ok(ip) => {
-                        client = ip;
-                        if !self.trusted_proxies.contains(&ip) {
-                            break;
-                        }
+        let list = forwarded_for.join(",");
+        for hop in list.rsplit(',') {
+            match parse_hop(hop) {
+                Some(ip) => {
+                    client = ip;
+                    if !self.trusted_proxies.contains(&ip) {
+                        break;
                     }
-                    Err(_) => break,
                 }
+                None => break,
             }
         }
         Some(key(client))
@@ -69,13 +77,18 @@ impl RateLimiter {
         }
         let rate = f64::from(self.per_minute) / 60.0; // tokens per second
         let burst = f64::from(self.burst);
-        let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
-        if buckets.len() > PRUNE_ABOVE {
-            buckets.retain(|_, b| {
+        let mut guard = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
+        let buckets = &mut *guard;
+        let due = buckets
+            .pruned
+            .is_none_or(|t| now.saturating_duration_since(t) > Duration::from_secs(5));
+        if buckets.map.len() > PRUNE_ABOVE && due {
+            buckets.pruned = Some(now);
+            buckets.map.retain(|_, b| {
                 b.tokens + now.saturating_duration_since(b.at).as_secs_f64() * rate < burst
             });
         }
-        let b = buckets.entry(client).or_insert(Bucket {
+        let b = buckets.map.entry(client).or_insert(Bucket {
             tokens: burst,
             at: now,
         });
@@ -89,6 +102,15 @@ impl RateLimiter {
             Err(Duration::from_secs_f64((1.0 - b.tokens) / rate))
         }
     }
+}
+
+/// One X-Forwarded-For hop: an address, with or without a port (`1.2.3.4:5678`, `[::1]:80`).
+fn parse_hop(hop: &str) -> Option<IpAddr> {
+    let hop = hop.trim();
+    hop.parse::<IpAddr>()
+        .or_else(|_| hop.parse::<std::net::SocketAddr>().map(|s| s.ip()))
+        .ok()
+        .map(|ip| ip.to_canonical())
 }
 
 /// IPv6 addresses are limited by their /64; IPv4-mapped ones as IPv4.
@@ -151,14 +173,38 @@ mod tests {
     fn ipv6_clients_share_their_64() {
         let l = RateLimiter::new(1, 1, vec![]);
         let t = Instant::now();
-        let a = l.client(Some(ip("2001:db8:1:2::1")), None).unwrap();
-        let b = l.client(Some(ip("2001:db8:1:2:ffff::9")), None).unwrap();
+        let a = l.client(Some(ip("2001:db8:1:2::1")), &[]).unwrap();
+        let b = l.client(Some(ip("2001:db8:1:2:ffff::9")), &[]).unwrap();
         assert_eq!(a, b);
         assert!(l.check(a, t).is_ok());
         assert!(l.check(b, t).is_err());
         assert_eq!(
-            l.client(Some(ip("::ffff:192.0.2.7")), None),
+            l.client(Some(ip("::ffff:192.0.2.7")), &[]),
             Some(ip("192.0.2.7"))
+        );
+    }
+
+    #[test]
+    fn every_forwarded_line_counts_mapped_peers_match_and_ports_are_dropped() {
+        let l = RateLimiter::new(1, 1, vec![ip("10.0.0.1")]);
+        // A proxy that adds its own line after the client's forged one: the proxy's line wins.
+        assert_eq!(
+            l.client(Some(ip("10.0.0.1")), &["6.6.6.6", "203.0.113.5"]),
+            Some(ip("203.0.113.5"))
+        );
+        // The proxy's address as an IPv4-mapped peer (a dual-stack listener).
+        assert_eq!(
+            l.client(Some(ip("::ffff:10.0.0.1")), &["203.0.113.5"]),
+            Some(ip("203.0.113.5"))
+        );
+        // Hops with ports.
+        assert_eq!(
+            l.client(Some(ip("10.0.0.1")), &["203.0.113.5:51234"]),
+            Some(ip("203.0.113.5"))
+        );
+        assert_eq!(
+            l.client(Some(ip("10.0.0.1")), &["[2001:db8::7]:443"]),
+            Some(ip("2001:db8::"))
         );
     }
 
@@ -167,18 +213,18 @@ mod tests {
         let l = RateLimiter::new(1, 1, vec![ip("10.0.0.1"), ip("10.0.0.2")]);
         // Not a proxy of ours: the header is the client's own claim and is ignored.
         assert_eq!(
-            l.client(Some(ip("198.51.100.9")), Some("203.0.113.5")),
+            l.client(Some(ip("198.51.100.9")), &["203.0.113.5"]),
             Some(ip("198.51.100.9"))
         );
         // Through two of our proxies: the first address not ours, from the right; what the
         // client wrote to the left of it is not trusted.
         assert_eq!(
-            l.client(Some(ip("10.0.0.1")), Some("1.2.3.4, 203.0.113.5, 10.0.0.2")),
+            l.client(Some(ip("10.0.0.1")), &["1.2.3.4, 203.0.113.5, 10.0.0.2"]),
             Some(ip("203.0.113.5"))
         );
         // A garbled hop stops the walk at the last good one.
         assert_eq!(
-            l.client(Some(ip("10.0.0.1")), Some("203.0.113.5, junk")),
+            l.client(Some(ip("10.0.0.1")), &["203.0.113.5, junk"]),
             Some(ip("10.0.0.1"))
         );
     }

@@ -127,6 +127,16 @@ impl InteractionView {
     }
 }
 
+impl InteractionView {
+    /// The view with its thread as the projections know it (a reply's stream names only its
+    /// parent, whose thread may have begun earlier).
+    pub fn in_thread(mut self, thread: InteractionId) -> Self {
+        self.thread = thread.to_string();
+        self.thread_token = crate::mail::threading::thread_token(thread);
+        self
+    }
+}
+
 /// How an inbound interaction joined its thread; one without a recorded link started its own.
 pub fn thread_match(s: &Interaction) -> Option<&'static str> {
     match s.kind {

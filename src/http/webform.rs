@@ -146,11 +146,12 @@ pub async fn submit(
 /// Counts the submission against its client's budget.
 fn rate_limit(engine: &Engine, req: &HttpRequest) -> Result<(), ApiError> {
     let limiter = &engine.webform_limiter;
-    let forwarded = req
+    let forwarded: Vec<&str> = req
         .headers()
-        .get("x-forwarded-for")
-        .and_then(|v| v.to_str().ok());
-    let Some(client) = limiter.client(req.peer_addr().map(|a| a.ip()), forwarded) else {
+        .get_all("x-forwarded-for")
+        .filter_map(|v| v.to_str().ok())
+        .collect();
+    let Some(client) = limiter.client(req.peer_addr().map(|a| a.ip()), &forwarded) else {
         return Ok(());
     };
     limiter
@@ -210,7 +211,16 @@ async fn read_multipart(
     let mut text: std::collections::HashMap<String, String> = Default::default();
     let mut uploads: Vec<Upload> = Vec::new();
     let mut total = 0usize;
+    // Every part counts, empty ones too: a form has its four fields and its files.
+    let max_parts = limits.max_attachments + 8;
+    let mut seen = 0usize;
     while let Some(field) = parts.next().await {
+        seen += 1;
+        if seen > max_parts {
+            return Err(ApiError::Unprocessable(format!(
+                "more than {max_parts} parts in one form"
+            )));
+        }
         let mut field = field.map_err(|e| ApiError::BadRequest(format!("multipart body: {e}")))?;
         let name = field.name().unwrap_or_default().to_string();
         match name.as_str() {

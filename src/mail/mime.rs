@@ -237,6 +237,8 @@ mod flowed_tests {
         assert_eq!(lenient_base64(b"aGk\n"), b"hi");
         assert!(lenient_base64(b"").is_empty());
         assert!(lenient_base64(b"=\n").is_empty());
+        // An `=` inside a line is damage, not the end: the line goes, the rest stays.
+        assert_eq!(lenient_base64(b"aGVsbG8g\nab=3Dcd\nd29y\n"), b"hello wor");
     }
 
     #[test]
@@ -266,10 +268,12 @@ fn lenient_base64(body: &[u8]) -> Vec<u8> {
     'lines: for line in body.split(|b| *b == b'\n') {
         let line = line.trim_ascii();
         let mut values = Vec::with_capacity(line.len());
-        for &c in line {
+        for (i, &c) in line.iter().enumerate() {
             match value(c) {
                 Some(v) => values.push(v),
-                None if c == b'=' => {
+                // Padding ends the data, but only as the end of a line (`=` or `==`);
+                // an `=` anywhere else means the line is damaged.
+                None if c == b'=' && line[i..].iter().all(|b| *b == b'=') => {
                     sextets.extend(values);
                     break 'lines;
                 }

@@ -128,6 +128,17 @@ impl Projections {
         }
     }
 
+    /// The thread an interaction belongs to: an inbound one's own link, a reply's parent's.
+    pub fn thread_of(&self, id: InteractionId, state: &Interaction) -> InteractionId {
+        match state.kind {
+            crate::domain::interaction::Kind::Reply { parent } => self
+                .cache
+                .get(&parent)
+                .map_or(parent, |p| p.thread_of(parent)),
+            crate::domain::interaction::Kind::Inbound => state.thread_of(id),
+        }
+    }
+
     /// The reply a delivery report is about, from the Message-ID it quotes.
     pub fn reply_for_report(&self, original_message_id: &str) -> Option<InteractionId> {
         let id = self.threads.reply_by_message_id(original_message_id)?;

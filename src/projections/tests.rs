@@ -298,3 +298,40 @@ fn threads_rebuilt_from_the_cache_equal_the_live_ones() {
     assert_eq!(p.threads, live);
     assert_eq!(p.threads.members(id(5)), vec![id(5), id(2), id(3)]);
 }
+
+#[test]
+fn a_reply_to_a_later_message_of_a_thread_is_in_that_thread() {
+    let mut p = Projections::default();
+    carols_first(&mut p);
+    let link = ThreadLinked {
+        thread: id(1),
+        matched_by: ThreadMatch::Header,
+        reference: Some("c1@mail.example".into()),
+        answers: Some(id(1)),
+        at: at(2),
+    };
+    inbound(
+        &mut p,
+        id(2),
+        "carol@example.com",
+        "c2@mail.example",
+        Some(link),
+        2,
+    );
+    sent_reply(&mut p, id(7), id(2), "<r7@postroom.example>", 3);
+    let reply = p.cache.get(&id(7)).unwrap();
+    assert_eq!(
+        p.thread_of(id(7), &reply),
+        id(1),
+        "the thread, not the parent"
+    );
+    assert_eq!(p.threads.members(id(1)), vec![id(1), id(2), id(7)]);
+    // An answer to that reply joins the same thread.
+    let link = p.find_thread(
+        id(8),
+        &["r7@postroom.example".into()],
+        "",
+        "carol@example.com",
+    );
+    assert_eq!((link.thread, link.answers), (id(1), Some(id(7))));
+}

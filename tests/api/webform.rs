@@ -204,6 +204,19 @@ fn forms_over_the_limits_or_with_bad_fields_are_refused_whole() {
             422,
             "body is not UTF-8",
         ),
+        (
+            form(
+                "carol@example.com",
+                "Many empty file inputs",
+                &[(
+                    "attachment",
+                    Some(("", "application/octet-stream")),
+                    &b""[..],
+                ); 20],
+            ),
+            422,
+            "more than 10 parts",
+        ),
         (b"--not-the-boundary\r\ngarbage".to_vec(), 400, "multipart"),
     ];
     for (body, status, says) in cases {
