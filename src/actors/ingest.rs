@@ -11,11 +11,11 @@
 use super::registry::{CommandEnvelope, EngineError};
 use crate::domain::interaction::{
     Channel, DeliveryReported, InteractionCommand, MailSource, MessageStored, Rejection,
-    StoredAttachment,
+    StoredAttachment, ThreadLink, ThreadMatch,
 };
 use crate::domain::{EmailAddress, InteractionId, Principal, QueueName};
 use crate::mail::ingest_plan::{interaction_id_for, plan, uid_set, FolderMemory};
-use crate::mail::threading::referenced_ids;
+use crate::mail::threading::{normalise_message_id, referenced_ids};
 use crate::mail::{parse, Limits, ParsedMessage};
 use crate::settings::MailboxSettings;
 use crate::startup::{now, Engine};
@@ -489,9 +489,35 @@ fn submit<'a>(
     prepared: Vec<(u32, Result<Prepared, String>)>,
 ) -> InFlight<'a> {
     let lookups: Vec<Option<Lookup>> = engine.projections.read(|proj| {
+        // The messages of this batch are not in the projections yet: an answer to one of them
+        // in the same batch (a customer's own follow-up) is matched against them here.
+        let mut earlier: HashMap<String, (InteractionId, InteractionId)> = HashMap::new();
         prepared
             .iter()
-            .map(|(_, p)| p.as_ref().ok().map(|p| look_up(engine, proj, p)))
+            .map(|(_, p)| {
+                let p = p.as_ref().ok()?;
+                let mut l = look_up(engine, proj, p);
+                if l.thread.matched_by == ThreadMatch::None && l.reply.is_none() {
+                    let referenced = referenced_ids(&p.message.in_reply_to, &p.message.references);
+                    if let Some((m, (answers, thread))) = referenced
+                        .iter()
+                        .find_map(|m| earlier.get(m).map(|v| (m, *v)))
+                    {
+                        l.thread = ThreadLink {
+                            thread,
+                            matched_by: ThreadMatch::Header,
+                            reference: Some(m.clone()),
+                            answers: Some(answers),
+                        };
+                    }
+                }
+                if let Some(m) = &p.message.message_id {
+                    earlier
+                        .entry(normalise_message_id(m))
+                        .or_insert((l.id, l.thread.thread));
+                }
+                Some(l)
+            })
             .collect()
     });
     let mut in_flight = InFlight {

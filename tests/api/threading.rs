@@ -332,3 +332,36 @@ fn record_the_threads_log() {
     let mut f = std::fs::File::create(&path).unwrap();
     postroom::events::export::write_lines(&mut f, &events).unwrap();
 }
+
+#[test]
+fn a_follow_up_fetched_in_the_same_batch_joins_the_first_message() {
+    let dovecot = Dovecot::start(&[SUPPORT]);
+    // Both wait in the inbox before the server starts: one batch holds them both.
+    dovecot.append(
+        SUPPORT,
+        "INBOX",
+        &[
+            mail(
+                "Carol <carol@example.com>",
+                "Printer on fire",
+                "Message-ID: <p1@mail.example.com>\r\n",
+                "It is on fire.",
+            ),
+            mail(
+                "Carol <carol@example.com>",
+                "Re: Printer on fire",
+                "Message-ID: <p2@mail.example.com>\r\nIn-Reply-To: <p1@mail.example.com>\r\n",
+                "Now it is out.",
+            ),
+        ],
+    );
+    let mb = mailbox(&dovecot, "support", SUPPORT, Some("Processed"));
+    let app = spawn_app_with(|s| s.mailboxes = vec![mb]);
+    let tok = app.token_for("sam", "supervisor");
+    wait_for("both", || interactions(&app) == 2);
+    let first = by_subject(&app, &tok, CAROL, "Printer on fire");
+    let second = by_subject(&app, &tok, CAROL, "Re: Printer on fire");
+    assert_eq!(first["thread_match"], "none");
+    assert_eq!(second["thread"], first["id"], "{second}");
+    assert_eq!(second["thread_match"], "header");
+}
