@@ -127,7 +127,9 @@ fn wait_for_mail(
             break;
         }
         let slice = (until - now).clamp(Duration::from_millis(10), Duration::from_secs(1));
-        // Announced between two IDLEs (in the answer to DONE): do not wait for it again.
+        // Announced outside IDLE and kept by the session: do not wait for it again. (What the
+        // server says while DONE is answered, the crate drops: such mail waits for the poll,
+        // which bounds the delay.)
         if new_mail_noticed(s) {
             break;
         }
@@ -256,8 +258,6 @@ fn session(
     let limits = Limits {
         max_message_bytes: settings.max_message_bytes,
     };
-    // Failed recording attempts per UID (this connection's; a restart starts over).
-    let mut failures: HashMap<u32, u32> = HashMap::new();
     let mut mover = Mover::start(settings, password);
     while !stop.load(Ordering::SeqCst) {
         let mailbox = s
@@ -279,10 +279,13 @@ fn session(
             .into_iter()
             .filter(|u| *u > memory.mark)
             .collect();
+        // The listing covers whatever was announced before it.
+        s.take_all_unsolicited().for_each(drop);
         let p = plan(memory, uidvalidity, &uids, settings.batch);
         // Forget UIDs that left the folder (moved): the memory stays as small as the folder.
         let present: std::collections::HashSet<u32> = uids.iter().copied().collect();
         memory.done.retain(|u| present.contains(u));
+        memory.failures.retain(|u, _| present.contains(u));
         // A pipeline: while one batch's appends are on their way to disk, the next batch is
         // fetched, parsed and its content stored; then the first is awaited and handed to the
         // mover, whose own connection moves it while this one fetches the next.
@@ -301,13 +304,20 @@ fn session(
                 .iter()
                 .filter_map(|f| Some((f.uid?, f.body()?)))
                 .collect();
-            let prepared = prepare_all(settings, &limits, &items, uidvalidity, &failures);
+            let prepared = prepare_all(settings, &limits, &items, uidvalidity, &memory.failures);
             drop(items);
             drop(fetched);
             // The mover's expunges show here as notices: nothing to do with them but let go.
             mail_arrived |= new_mail_noticed(&mut s);
             if let Some(previous) = in_flight.take() {
-                let stored = finish(previous, engine, rt, settings, &mut failures, statuses);
+                let stored = finish(
+                    previous,
+                    engine,
+                    rt,
+                    settings,
+                    &mut memory.failures,
+                    statuses,
+                );
                 mover.hand_over(uidvalidity, stored, memory, statuses)?;
             }
             // After the previous batch is in the projections: an answer fetched right after the
@@ -315,7 +325,7 @@ fn session(
             in_flight = Some(submit(engine, settings, prepared));
         }
         if let Some(last) = in_flight.take() {
-            let stored = finish(last, engine, rt, settings, &mut failures, statuses);
+            let stored = finish(last, engine, rt, settings, &mut memory.failures, statuses);
             mover.hand_over(uidvalidity, stored, memory, statuses)?;
         }
         mover.settle(memory, statuses)?;
@@ -328,7 +338,9 @@ fn session(
             st.last_pass = Some(Instant::now());
         });
         let poll = Duration::from_secs_f64(settings.poll_interval_secs);
-        if mail_arrived || new_mail_noticed(&mut s) {
+        // Only after a pass that had work: a server that announces EXISTS with every answer
+        // must not turn this into passes without pause.
+        if (mail_arrived || new_mail_noticed(&mut s)) && !uids.is_empty() {
             continue;
         }
         if settings.idle && idle {
@@ -502,6 +514,7 @@ fn submit<'a>(
                     if let Some((m, (answers, thread))) = referenced
                         .iter()
                         .find_map(|m| earlier.get(m).map(|v| (m, *v)))
+                        .filter(|(_, (answers, _))| *answers != l.id)
                     {
                         l.thread = ThreadLink {
                             thread,
@@ -511,7 +524,8 @@ fn submit<'a>(
                         };
                     }
                 }
-                if let Some(m) = &p.message.message_id {
+                // A report is recorded on its reply, not as an interaction of its own.
+                if let Some(m) = p.message.message_id.as_ref().filter(|_| l.reply.is_none()) {
                     earlier
                         .entry(normalise_message_id(m))
                         .or_insert((l.id, l.thread.thread));
@@ -544,14 +558,14 @@ fn look_up(engine: &Engine, proj: &crate::projections::Projections, p: &Prepared
     // projections know can hold something; the append's no-stream check covers the rest.)
     if proj.cache.contains(&id) {
         if let Some(stored) = stored_content(engine, id) {
-            if stored != content_key(&p.message) {
-                let raw_hash = p
-                    .message
-                    .raw
-                    .as_ref()
-                    .map(|r| r.to_hex())
-                    .unwrap_or_default();
-                id = interaction_id_for(&format!("{}\0{raw_hash}", p.key));
+            let ours = content_key(&p.message, |r| {
+                p.content
+                    .iter()
+                    .find(|(h, _)| *h == r.0)
+                    .map(|(_, b)| b.clone())
+            });
+            if stored != ours {
+                id = interaction_id_for(&format!("{}\0{}", p.key, ours.digest()));
             }
         }
     }
@@ -861,7 +875,12 @@ fn record<'a>(
         None
     }
     .and_then(|q| QueueName::parse(q).ok());
-    let key = content_key(&message);
+    let key = content_key(&message, |r| {
+        content
+            .iter()
+            .find(|(h, _)| *h == r.0)
+            .map(|(_, b)| b.clone())
+    });
     let receive = CommandEnvelope::new(
         InteractionCommand::Receive {
             channel: Channel::Email,
@@ -906,9 +925,9 @@ fn record<'a>(
     }))
 }
 
-/// What makes two copies of a message the same message: its bodies and files. Not the raw
-/// bytes, which differ between the copies that reach two of our mailboxes (each has its own
-/// Delivered-To and Received lines). A message nothing could be read from is compared raw.
+/// What makes two copies of a message the same message: its bodies and files, or, when nothing
+/// could be read from it, its raw body. Never the raw bytes as a whole: the copies that reach two
+/// of our mailboxes differ in their Delivered-To and Received lines.
 #[derive(Debug, PartialEq, Eq)]
 enum ContentKey {
     Parts {
@@ -916,12 +935,47 @@ enum ContentKey {
         html: Option<crate::domain::ContentRef>,
         files: Vec<crate::domain::ContentRef>,
     },
-    Raw(Option<crate::domain::ContentRef>),
+    /// The SHA-256 of everything after the header section.
+    Body([u8; 32]),
 }
 
-fn content_key(m: &MessageStored) -> ContentKey {
+impl ContentKey {
+    /// A short stable text of the key, for the id of a message that reuses another's Message-ID.
+    fn digest(&self) -> String {
+        let mut bytes = Vec::new();
+        match self {
+            ContentKey::Parts { text, html, files } => {
+                for r in text.iter().chain(html.iter()).chain(files.iter()) {
+                    bytes.extend_from_slice(&r.0);
+                }
+            }
+            ContentKey::Body(h) => bytes.extend_from_slice(h),
+        }
+        crate::events::codec::sha256(&bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+}
+
+/// The message's body: what follows the first blank line (LF or CRLF).
+fn body_of(raw: &[u8]) -> &[u8] {
+    let lf = raw.windows(2).position(|w| w == b"\n\n").map(|i| i + 2);
+    let crlf = raw.windows(4).position(|w| w == b"\r\n\r\n").map(|i| i + 4);
+    match (lf, crlf) {
+        (Some(a), Some(b)) => &raw[a.min(b)..],
+        (Some(a), None) | (None, Some(a)) => &raw[a..],
+        (None, None) => &[],
+    }
+}
+
+fn content_key(
+    m: &MessageStored,
+    raw_of: impl Fn(&crate::domain::ContentRef) -> Option<Vec<u8>>,
+) -> ContentKey {
     if m.text.is_none() && m.html.is_none() && m.attachments.is_empty() {
-        return ContentKey::Raw(m.raw.clone());
+        let raw = m.raw.as_ref().and_then(raw_of).unwrap_or_default();
+        return ContentKey::Body(crate::events::codec::sha256(body_of(&raw)));
     }
     ContentKey::Parts {
         text: m.text.clone(),
@@ -939,7 +993,9 @@ fn stored_content(engine: &Engine, id: InteractionId) -> Option<ContentKey> {
         .iter()
         .find_map(|e| match DomainEvent::from_recorded(e) {
             Ok(DomainEvent::Interaction(InteractionEvent::MessageStored(m))) => {
-                Some(content_key(&m))
+                Some(content_key(&m, |r| {
+                    engine.storage.content.get(r).ok().flatten()
+                }))
             }
             _ => None,
         })

@@ -29,6 +29,10 @@ pub struct FolderMemory {
     pub mark: u32,
     /// UIDs above the mark already stored durably (and then moved or flagged).
     pub done: BTreeSet<u32>,
+    /// Failed recording attempts per UID, across reconnects (not kept on disk): after a few, a
+    /// message is recorded raw and flagged, and it must not be parsed afresh (another identity)
+    /// only because the connection was new.
+    pub failures: std::collections::HashMap<u32, u32>,
 }
 
 impl FolderMemory {
@@ -73,7 +77,7 @@ impl FolderMemory {
         Some(FolderMemory {
             uidvalidity: (v != 0).then_some(v),
             mark: u32::from_be_bytes(b[4..].try_into().ok()?),
-            done: BTreeSet::new(),
+            ..FolderMemory::default()
         })
     }
 }
@@ -134,6 +138,7 @@ mod tests {
             uidvalidity: Some(7),
             mark,
             done: done.iter().copied().collect(),
+            ..FolderMemory::default()
         }
     }
 
@@ -194,6 +199,7 @@ mod tests {
             uidvalidity: Some(7),
             mark: 0,
             done: [1, 2, 3].into(),
+            ..FolderMemory::default()
         };
         let p = plan(&memory, 7, &[2, 3, 4, 5, 9], 2);
         assert!(!p.reset);
@@ -206,6 +212,7 @@ mod tests {
             uidvalidity: Some(7),
             mark: 2,
             done: [1, 2].into(),
+            ..FolderMemory::default()
         };
         let p = plan(&memory, 8, &[1, 2], 10);
         assert!(p.reset);

@@ -194,15 +194,27 @@ fn in_flag_mode_what_is_done_is_not_fetched_again_after_a_restart() {
 fn one_message_to_two_of_our_mailboxes_is_one_interaction() {
     let dovecot = Dovecot::start(&[SUPPORT, SALES]);
     // Each copy as its mailbox got it: the delivery added its own trace lines on top.
-    let copy = |to: &str, at: &str| {
+    let copy = |to: &str, at: &str, id: &str, body: &str| {
         format!(
-            "Delivered-To: {to}\r\nReceived: from mx.example.com by {at} with LMTP; Tue, 24 Nov 2026 10:00:0{} +0000\r\nFrom: Dana <dana@example.com>\r\nTo: {SUPPORT}, {SALES}\r\nSubject: Both of you\r\nMessage-ID: <both@example.com>\r\n\r\nHi.\r\n",
+            "Delivered-To: {to}\r\nReceived: from mx.example.com by {at} with LMTP; Tue, 24 Nov 2026 10:00:0{} +0000\r\nFrom: Dana <dana@example.com>\r\nTo: {SUPPORT}, {SALES}\r\nSubject: Both of you\r\nMessage-ID: <{id}>\r\n\r\n{body}",
             to.len() % 10
         )
         .into_bytes()
     };
-    dovecot.append(SUPPORT, "INBOX", &[copy(SUPPORT, "imap1.example.test")]);
-    dovecot.append(SALES, "INBOX", &[copy(SALES, "imap2.example.test")]);
+    // One with a body, one with a subject only (nothing to compare but the raw body).
+    for (mailbox, host) in [
+        (SUPPORT, "imap1.example.test"),
+        (SALES, "imap2.example.test"),
+    ] {
+        dovecot.append(
+            mailbox,
+            "INBOX",
+            &[
+                copy(mailbox, host, "both@example.com", "Hi.\r\n"),
+                copy(mailbox, host, "empty@example.com", ""),
+            ],
+        );
+    }
     let boxes = vec![
         mailbox(&dovecot, "support", SUPPORT, Some("Done")),
         mailbox(&dovecot, "sales", SALES, Some("Done")),
@@ -211,7 +223,7 @@ fn one_message_to_two_of_our_mailboxes_is_one_interaction() {
     wait_for("both inboxes emptied", || {
         folder_count(&dovecot, SUPPORT, "INBOX") == 0 && folder_count(&dovecot, SALES, "INBOX") == 0
     });
-    assert_eq!(interactions(&app), 1);
+    assert_eq!(interactions(&app), 2);
 }
 
 #[test]
