@@ -388,8 +388,11 @@ fn replay(raw_id: &str, common: &Common, remote: &Remote, json: bool) -> Result<
             &settings(common)?,
             ", or pass --server URL --token TOKEN to read through its API",
         )?;
-        let h = crate::http::interactions::replay(storage.store.as_ref(), id, None)
-            .map_err(|e| CliError(e.to_string()))?;
+        let store = storage.store.as_ref();
+        let h = crate::http::interactions::replay(store, id, None, |parent| {
+            crate::http::interactions::state_from_log(store, parent)
+        })
+        .map_err(|e| CliError(e.to_string()))?;
         serde_json::to_value(h)?
     };
     let mut out = std::io::stdout().lock();

@@ -500,37 +500,25 @@ fn submit<'a>(
     settings: &'a MailboxSettings,
     prepared: Vec<(u32, Result<Prepared, String>)>,
 ) -> InFlight<'a> {
-    let lookups: Vec<Option<Lookup>> = engine.projections.read(|proj| {
+    type Looked = (u32, Result<(Prepared, Lookup), String>);
+    let looked: Vec<Looked> = engine.projections.read(|proj| {
         // The messages of this batch are not in the projections yet: an answer to one of them
-        // in the same batch (a customer's own follow-up) is matched against them here.
-        let mut earlier: HashMap<String, (InteractionId, InteractionId)> = HashMap::new();
+        // in the same batch (a customer's own follow-up) is matched against them.
+        let mut earlier: Earlier = HashMap::new();
         prepared
-            .iter()
-            .map(|(_, p)| {
-                let p = p.as_ref().ok()?;
-                let mut l = look_up(engine, proj, p);
-                if l.thread.matched_by == ThreadMatch::None && l.reply.is_none() {
-                    let referenced = referenced_ids(&p.message.in_reply_to, &p.message.references);
-                    if let Some((m, (answers, thread))) = referenced
-                        .iter()
-                        .find_map(|m| earlier.get(m).map(|v| (m, *v)))
-                        .filter(|(_, (answers, _))| *answers != l.id)
-                    {
-                        l.thread = ThreadLink {
-                            thread,
-                            matched_by: ThreadMatch::Header,
-                            reference: Some(m.clone()),
-                            answers: Some(answers),
-                        };
+            .into_iter()
+            .map(|(uid, p)| {
+                let looked = p.map(|p| {
+                    let l = look_up(engine, proj, &p, &earlier);
+                    // A report is recorded on its reply, not as an interaction of its own.
+                    if let Some(m) = p.message.message_id.as_ref().filter(|_| l.reply.is_none()) {
+                        earlier
+                            .entry(normalise_message_id(m))
+                            .or_insert((l.id, l.thread.thread));
                     }
-                }
-                // A report is recorded on its reply, not as an interaction of its own.
-                if let Some(m) = p.message.message_id.as_ref().filter(|_| l.reply.is_none()) {
-                    earlier
-                        .entry(normalise_message_id(m))
-                        .or_insert((l.id, l.thread.thread));
-                }
-                Some(l)
+                    (p, l)
+                });
+                (uid, looked)
             })
             .collect()
     });
@@ -538,12 +526,8 @@ fn submit<'a>(
         recordings: Vec::new(),
         failed: Vec::new(),
     };
-    for ((uid, p), lookup) in prepared.into_iter().zip(lookups) {
-        let recording = p.and_then(|p| match lookup {
-            Some(l) => record(engine, settings, p, l),
-            None => Err("no lookup".into()),
-        });
-        match recording {
+    for (uid, looked) in looked {
+        match looked.and_then(|(p, l)| record(engine, settings, p, l)) {
             Ok(r) => in_flight.recordings.push((uid, r)),
             Err(e) => in_flight.failed.push((uid, e)),
         }
@@ -551,7 +535,15 @@ fn submit<'a>(
     in_flight
 }
 
-fn look_up(engine: &Engine, proj: &crate::projections::Projections, p: &Prepared) -> Lookup {
+/// The batch's earlier messages by Message-ID: their interaction and thread.
+type Earlier = HashMap<String, (InteractionId, InteractionId)>;
+
+fn look_up(
+    engine: &Engine,
+    proj: &crate::projections::Projections,
+    p: &Prepared,
+    earlier: &Earlier,
+) -> Lookup {
     let mut id: InteractionId = interaction_id_for(&p.key);
     // The same Message-ID and sender with other content (a fixed Message-ID, a resent draft) is
     // another message: it gets an interaction of its own, not silence. (Only an id the
@@ -576,7 +568,21 @@ fn look_up(engine: &Engine, proj: &crate::projections::Projections, p: &Prepared
         .and_then(|r| r.original_message_id.as_deref())
         .and_then(|m| proj.reply_for_report(m));
     let referenced = referenced_ids(&p.message.in_reply_to, &p.message.references);
-    let thread = proj.find_thread(id, &referenced, &p.subject, &p.from.normalised());
+    let mut thread = proj.find_thread(id, &referenced, &p.subject, &p.from.normalised());
+    if thread.matched_by == ThreadMatch::None && reply.is_none() {
+        let in_batch = referenced
+            .iter()
+            .find_map(|m| earlier.get(m).map(|v| (m, *v)))
+            .filter(|(_, (answers, _))| *answers != id);
+        if let Some((m, (answers, root))) = in_batch {
+            thread = ThreadLink {
+                thread: root,
+                matched_by: ThreadMatch::Header,
+                reference: Some(m.clone()),
+                answers: Some(answers),
+            };
+        }
+    }
     Lookup { id, reply, thread }
 }
 

@@ -54,7 +54,7 @@ fn view(p: &Projections, c: &Contact) -> ContactView {
                     status: s.status.name(),
                     channel: s.channel.map(|c| c.name()),
                     created_at: rfc3339_millis(s.created_at),
-                    thread: s.thread_of(*id).to_string(),
+                    thread: p.thread_of(*id, &s).to_string(),
                     thread_match: super::views::thread_match(&s),
                     replies: s.replies.iter().map(|r| r.to_string()).collect(),
                 })

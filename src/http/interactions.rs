@@ -39,7 +39,7 @@ pub async fn get_interaction(
         .read(|p| {
             p.cache
                 .get(&id)
-                .map(|s| InteractionView::new(id, &s).in_thread(p.thread_of(id, &s)))
+                .map(|s| InteractionView::new(id, &s, p.thread_of(id, &s)))
         })
         .ok_or_else(|| ApiError::NotFound(format!("no interaction {id}")))?;
     Ok(HttpResponse::Ok().json(view))
@@ -78,11 +78,7 @@ pub async fn get_thread(
                 thread_token: crate::mail::threading::thread_token(thread),
                 interactions: members
                     .into_iter()
-                    .filter_map(|m| {
-                        p.cache
-                            .get(&m)
-                            .map(|s| InteractionView::new(m, &s).in_thread(thread))
-                    })
+                    .filter_map(|m| p.cache.get(&m).map(|s| InteractionView::new(m, &s, thread)))
                     .collect(),
             })
         })
@@ -117,30 +113,19 @@ pub async fn get_history(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(&[Role::Supervisor, Role::Auditor])?;
     let id = parse_id(&path)?;
-    let mut history = replay(engine.storage.store.as_ref(), id, query.version)?;
-    // A reply's own stream names its parent; its thread is the parent's.
-    if let Some(thread) = engine
-        .projections
-        .read(|p| p.cache.get(&id).map(|s| p.thread_of(id, &s)))
-    {
-        let token = crate::mail::threading::thread_token(thread);
-        for view in std::iter::once(&mut history.state)
-            .chain(history.events.iter_mut().map(|e| &mut e.state))
-        {
-            if view.kind == "reply" {
-                view.thread = thread.to_string();
-                view.thread_token = token.clone();
-            }
-        }
-    }
+    let history = replay(engine.storage.store.as_ref(), id, query.version, |parent| {
+        engine.projections.read(|p| p.cache.get(&parent))
+    })?;
     Ok(HttpResponse::Ok().json(history))
 }
 
-/// Replays an interaction's stream, up to `version` if given.
+/// Replays an interaction's stream, up to `version` if given. `parent` answers the state of a
+/// reply's parent (whose thread is the reply's).
 pub fn replay(
     store: &dyn EventStore,
     id: InteractionId,
     version: Option<u64>,
+    parent: impl Fn(InteractionId) -> Option<Interaction>,
 ) -> Result<History, ApiError> {
     let events = store.read_stream(&id.stream(), 1)?;
     if events.is_empty() {
@@ -159,6 +144,13 @@ pub fn replay(
     };
     let mut state = Interaction::default();
     let mut entries = Vec::new();
+    // A reply's parent never changes: looked up once.
+    let mut parent_state: Option<Option<Interaction>> = None;
+    let mut thread_of = |s: &Interaction| {
+        s.thread_with(id, |p| {
+            parent_state.get_or_insert_with(|| parent(p)).clone()
+        })
+    };
     for e in events.iter().take(upto as usize) {
         match DomainEvent::from_recorded(e) {
             Ok(DomainEvent::Interaction(ev)) => state = evolve(state, &ev),
@@ -167,13 +159,26 @@ pub fn replay(
         }
         entries.push(HistoryEntry {
             event: export::to_json(e),
-            state: InteractionView::new(id, &state),
+            state: InteractionView::new(id, &state, thread_of(&state)),
         });
     }
     Ok(History {
         interaction_id: id.to_string(),
         version: upto,
-        state: InteractionView::new(id, &state),
+        state: InteractionView::new(id, &state, thread_of(&state)),
         events: entries,
     })
+}
+
+/// An interaction's state folded from its stream (where no projections run, as in the CLI).
+pub fn state_from_log(store: &dyn EventStore, id: InteractionId) -> Option<Interaction> {
+    let events = store.read_stream(&id.stream(), 1).ok()?;
+    let state = events
+        .iter()
+        .filter_map(|e| match DomainEvent::from_recorded(e) {
+            Ok(DomainEvent::Interaction(ev)) => Some(ev),
+            _ => None,
+        })
+        .fold(Interaction::default(), |s, ev| evolve(s, &ev));
+    state.exists().then_some(state)
 }

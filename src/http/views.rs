@@ -62,7 +62,9 @@ pub struct InteractionView {
 }
 
 impl InteractionView {
-    pub fn new(id: InteractionId, s: &Interaction) -> Self {
+    /// The view of `s`, in `thread` (see `Projections::thread_of`: a reply's stream names only
+    /// its parent, whose thread may have begun earlier).
+    pub fn new(id: InteractionId, s: &Interaction, thread: InteractionId) -> Self {
         let (locked_by, offered_to, offer_deadline, stop_reason, reviewer) = match &s.status {
             Status::Locked { router } => (Some(router.clone()), None, None, None, None),
             Status::Offered { agent, deadline } => (
@@ -104,8 +106,8 @@ impl InteractionView {
             subject: s.subject.clone(),
             content_ref: s.content.as_ref().map(|c| c.to_hex()),
             replies: s.replies.iter().map(|r| r.to_string()).collect(),
-            thread: s.thread_of(id).to_string(),
-            thread_token: crate::mail::threading::thread_token(s.thread_of(id)),
+            thread: thread.to_string(),
+            thread_token: crate::mail::threading::thread_token(thread),
             thread_match: thread_match(s),
             message_id: s.message_id.clone(),
             delivery: s
@@ -124,16 +126,6 @@ impl InteractionView {
             updated_at: rfc3339_millis(s.updated_at),
             version: s.version,
         }
-    }
-}
-
-impl InteractionView {
-    /// The view with its thread as the projections know it (a reply's stream names only its
-    /// parent, whose thread may have begun earlier).
-    pub fn in_thread(mut self, thread: InteractionId) -> Self {
-        self.thread = thread.to_string();
-        self.thread_token = crate::mail::threading::thread_token(thread);
-        self
     }
 }
 

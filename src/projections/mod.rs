@@ -84,9 +84,8 @@ impl Projections {
         self.workloads.update(id, before, after);
         self.contacts.update(id, before, after);
         let cache = &self.cache;
-        self.threads.update(id, before, after, |parent| {
-            cache.get(&parent).map(|p| p.thread.unwrap_or(parent))
-        });
+        self.threads
+            .update(id, before, after, |parent| cache.get(&parent));
         if after.status == crate::domain::interaction::Status::Received {
             self.awaiting_workflow.insert(id);
         } else {
@@ -130,13 +129,7 @@ impl Projections {
 
     /// The thread an interaction belongs to: an inbound one's own link, a reply's parent's.
     pub fn thread_of(&self, id: InteractionId, state: &Interaction) -> InteractionId {
-        match state.kind {
-            crate::domain::interaction::Kind::Reply { parent } => self
-                .cache
-                .get(&parent)
-                .map_or(parent, |p| p.thread_of(parent)),
-            crate::domain::interaction::Kind::Inbound => state.thread_of(id),
-        }
+        state.thread_with(id, |parent| self.cache.get(&parent))
     }
 
     /// The reply a delivery report is about, from the Message-ID it quotes.

@@ -27,19 +27,19 @@ pub struct Found {
 }
 
 impl Threads {
-    /// Keeps the indexes in step with one interaction's change. `parent_thread` gives the thread
-    /// of a reply's parent.
+    /// Keeps the indexes in step with one interaction's change. `parent` gives the state of a
+    /// reply's parent.
     pub fn update(
         &mut self,
         id: InteractionId,
         before: Option<&Interaction>,
         after: &Interaction,
-        parent_thread: impl Fn(InteractionId) -> Option<InteractionId>,
+        parent: impl Fn(InteractionId) -> Option<Interaction>,
     ) {
         let existed = before.is_some_and(|b| b.exists());
         let (thread_before, mid_before, sent_before) = match before {
             Some(b) if b.exists() => (
-                Some(thread_of(id, b, &parent_thread)),
+                Some(b.thread_with(id, &parent)),
                 b.message_id.clone(),
                 sent_id(b),
             ),
@@ -48,7 +48,7 @@ impl Threads {
         if !after.exists() {
             return;
         }
-        let thread = thread_of(id, after, &parent_thread);
+        let thread = after.thread_with(id, &parent);
         if thread_before != Some(thread) {
             if let Some(old) = thread_before {
                 if let Some(m) = self.members.get_mut(&old) {
@@ -119,13 +119,7 @@ impl Threads {
             let Some(state) = state_of(answers).filter(Interaction::exists) else {
                 continue;
             };
-            let thread = match state.kind {
-                Kind::Reply { parent } => match state_of(parent) {
-                    Some(p) => p.thread.unwrap_or(parent),
-                    None => parent,
-                },
-                Kind::Inbound => state.thread.unwrap_or(answers),
-            };
+            let thread = state.thread_with(answers, &state_of);
             return Some(Found {
                 thread,
                 answers,
@@ -172,17 +166,6 @@ impl Threads {
             .get(&m)
             .copied()
             .or_else(|| reply_of_message_id(&m))
-    }
-}
-
-fn thread_of(
-    id: InteractionId,
-    s: &Interaction,
-    parent_thread: &impl Fn(InteractionId) -> Option<InteractionId>,
-) -> InteractionId {
-    match s.kind {
-        Kind::Reply { parent } => parent_thread(parent).unwrap_or(parent),
-        Kind::Inbound => s.thread.unwrap_or(id),
     }
 }
 

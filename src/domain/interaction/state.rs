@@ -161,4 +161,17 @@ impl Interaction {
             Kind::Inbound => self.thread.unwrap_or(id),
         }
     }
+
+    /// The thread this interaction belongs to, a reply's found through its parent's state
+    /// (`parent` answers it; without it, the parent stands for its thread).
+    pub fn thread_with(
+        &self,
+        id: InteractionId,
+        parent: impl FnOnce(InteractionId) -> Option<Interaction>,
+    ) -> InteractionId {
+        match self.kind {
+            Kind::Reply { parent: p } => parent(p).map_or(p, |state| state.thread_of(p)),
+            Kind::Inbound => self.thread_of(id),
+        }
+    }
 }
