@@ -53,6 +53,12 @@ pub struct BenchArgs {
     /// The .eml corpus the messages are cycled from.
     #[arg(long, default_value = "tests/fixtures/eml")]
     pub corpus: PathBuf,
+    /// Ingest flags messages `\Seen` instead of moving them (no `processed_folder`).
+    #[arg(long)]
+    pub seen: bool,
+    /// Messages per FETCH for ingest (the mailbox's `batch`).
+    #[arg(long, default_value_t = 200)]
+    pub ingest_batch: usize,
 }
 
 fn positive_seconds(s: &str) -> Result<f64, String> {

@@ -149,9 +149,15 @@ pub fn run(args: &BenchArgs, addr: &str, root: &Path, quick: bool) -> Result<(),
     settings.data_dir = PathBuf::from(&data);
     settings.listen = "127.0.0.1:0".into();
     let (host, port) = addr.rsplit_once(':').unwrap_or((addr, "143"));
+    let done_folder = format!("{folder}-done");
+    let processed = if args.seen {
+        String::new()
+    } else {
+        format!("processed_folder = \"{done_folder}\"\n")
+    };
     let mailbox: MailboxSettings = toml::from_str(&format!(
-        "name = \"bench\"\nhost = \"{host}\"\nport = {port}\ntls = \"none\"\nusername = \"{}\"\npassword = \"{}\"\nfolder = \"{folder}\"\nprocessed_folder = \"{folder}-done\"\npoll_interval_secs = 0.05\n",
-        args.imap_user, args.imap_password
+        "name = \"bench\"\nhost = \"{host}\"\nport = {port}\ntls = \"none\"\nusername = \"{}\"\npassword = \"{}\"\nfolder = \"{folder}\"\n{processed}poll_interval_secs = 0.05\nbatch = {}\n",
+        args.imap_user, args.imap_password, args.ingest_batch
     ))
     .map_err(|e| e.to_string())?;
     let e2e_secs = actix_web::rt::System::new().block_on(async move {
@@ -189,10 +195,14 @@ pub fn run(args: &BenchArgs, addr: &str, root: &Path, quick: bool) -> Result<(),
     })?;
     let (e2e_secs, (m0, p0), (m1, p1)) = e2e_secs;
     // 4. The IMAP work ingest cannot avoid: the same client fetches every message and moves it
-    // (here back from the processed folder), with no processing at all.
+    // (here back from the processed folder) or flags it, with no processing at all.
     let mut s = session(addr, &args.imap_user, &args.imap_password)?;
-    let done_folder = format!("{folder}-done");
-    s.select(&done_folder).map_err(|e| e.to_string())?;
+    let (from, what) = if args.seen {
+        (&folder, "flag")
+    } else {
+        (&done_folder, "move")
+    };
+    s.select(from).map_err(|e| e.to_string())?;
     let mut back: Vec<u32> = s
         .uid_search("ALL")
         .map_err(|e| e.to_string())?
@@ -207,7 +217,13 @@ pub fn run(args: &BenchArgs, addr: &str, root: &Path, quick: bool) -> Result<(),
             .uid_fetch(&set, "(UID BODY.PEEK[])")
             .map_err(|e| e.to_string())?;
         std::hint::black_box(fetched.len());
-        s.uid_mv(&set, &folder).map_err(|e| e.to_string())?;
+        if args.seen {
+            // Ingest left them \Seen: the same STORE, the other way.
+            s.uid_store(&set, "-FLAGS.SILENT (\\Seen)")
+                .map_err(|e| e.to_string())?;
+        } else {
+            s.uid_mv(&set, &folder).map_err(|e| e.to_string())?;
+        }
         moved += chunk.len();
     }
     let fetch_move_rate = moved as f64 / t.elapsed().as_secs_f64();
@@ -217,15 +233,16 @@ pub fn run(args: &BenchArgs, addr: &str, root: &Path, quick: bool) -> Result<(),
     println!("|---|---|---|");
     println!("| raw fetch from the server (UID FETCH BODY.PEEK[], batches of 200) | {raw_rate:.0} | 1.0 |");
     println!(
-        "| fetch and move by the same client, nothing else (the IMAP work ingest cannot avoid) | {fetch_move_rate:.0} | {:.2} of the raw fetch |",
+        "| fetch and {what} by the same client, nothing else (the IMAP work ingest cannot avoid) | {fetch_move_rate:.0} | {:.2} of the raw fetch |",
         fetch_move_rate / raw_rate
     );
     println!(
-        "| postroom end to end (fetch, parse, store, record, queue durably, move) | {e2e:.0} | {:.2} of the raw fetch |",
+        "| postroom end to end (fetch, parse, store, record, queue durably, {what}; batches of {}) | {e2e:.0} | {:.2} of the raw fetch |",
+        args.ingest_batch,
         e2e / raw_rate
     );
     println!(
-        "| postroom end to end against fetch and move alone | {e2e:.0} | {:.2} of fetch and move |",
+        "| postroom end to end against fetch and {what} alone | {e2e:.0} | {:.2} of fetch and {what} |",
         e2e / fetch_move_rate
     );
     println!("| parse only, bare mail-parser | {bare:.0} | 1.0 |");
