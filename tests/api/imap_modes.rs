@@ -113,6 +113,7 @@ fn without_move_messages_are_copied_and_expunged_once() {
         &[SUPPORT],
         Options {
             capability: Some("IMAP4rev1 LITERAL+ UIDPLUS IDLE".into()),
+            mail_log: true,
             ..Options::default()
         },
     );
@@ -133,4 +134,11 @@ fn without_move_messages_are_copied_and_expunged_once() {
         folder_count(&dovecot, SUPPORT, "INBOX") == 0
     });
     assert_eq!(folder_count(&dovecot, SUPPORT, "Processed"), 30);
+    // The fallback was taken: a MOVE expunges its messages without flagging them \Deleted.
+    let log = std::fs::read_to_string(dovecot.dir.join("dovecot.log")).unwrap_or_default();
+    let deleted = log
+        .lines()
+        .filter(|l| l.contains("expunge:") && l.contains("\\Deleted"))
+        .count();
+    assert_eq!(deleted, 30, "{log}");
 }

@@ -53,6 +53,9 @@ pub struct Options {
     pub tls: bool,
     /// Overrides the capabilities announced (e.g. without MOVE); the commands still work.
     pub capability: Option<String>,
+    /// Log every message's copies, flag changes and expunges (Dovecot's mail_log plugin) to
+    /// `dovecot.log`, to see which commands a client used.
+    pub mail_log: bool,
 }
 
 /// A CA and a certificate for 127.0.0.1 signed by it, made with the openssl tool.
@@ -179,7 +182,13 @@ impl Dovecot {
         let capability = options
             .capability
             .map(|c| format!("protocol imap {{\n  imap_capability = {c}\n}}\n"))
-            .unwrap_or_default();
+            .unwrap_or_default()
+            + if options.mail_log {
+                "mail_plugins = $mail_plugins mail_log notify\n\
+                 plugin {\n  mail_log_events = copy expunge\n  mail_log_fields = uid flags\n}\n"
+            } else {
+                ""
+            };
         let conf = format!(
             "protocols = imap\nlisten = 127.0.0.1\nbase_dir = {d}/run\nstate_dir = {d}/state\n\
              instance_name = dovecot-test-{port}\nlog_path = {d}/dovecot.log\n\
