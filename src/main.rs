@@ -2,6 +2,11 @@
 
 use clap::Parser;
 
+/// mimalloc: the log committer frees what the parse threads allocate, and glibc's arenas made that
+/// a fifth of its time (see BENCHMARKS.md, ingest).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> std::process::ExitCode {
     let cli = postroom::cli::Cli::parse();
     let default = match cli.command {
