@@ -309,6 +309,13 @@ fn session(
             drop(fetched);
             // The mover's expunges show here as notices: nothing to do with them but let go.
             mail_arrived |= new_mail_noticed(&mut s);
+            // Handed to the log before the previous batch is awaited, so that the log's
+            // committer always has the next batch waiting. The previous batch's messages are
+            // passed along: an answer fetched right after the message it answers finds its thread
+            // although that one may not be projected yet.
+            let no_earlier = Earlier::new();
+            let before = in_flight.as_ref().map_or(&no_earlier, |f| &f.messages);
+            let next = submit(engine, settings, prepared, before);
             if let Some(previous) = in_flight.take() {
                 let stored = finish(
                     previous,
@@ -320,9 +327,7 @@ fn session(
                 );
                 mover.hand_over(uidvalidity, stored, memory, statuses)?;
             }
-            // After the previous batch is in the projections: an answer fetched right after the
-            // message it answers finds its thread.
-            in_flight = Some(submit(engine, settings, prepared));
+            in_flight = Some(next);
         }
         if let Some(last) = in_flight.take() {
             let stored = finish(last, engine, rt, settings, &mut memory.failures, statuses);
@@ -378,6 +383,8 @@ type Recording<'a> =
 struct InFlight<'a> {
     recordings: Vec<(u32, Recording<'a>)>,
     failed: Vec<(u32, String)>,
+    /// Its messages by Message-ID, for threading the next batch's before these are projected.
+    messages: Earlier,
 }
 
 /// Parses the batch on a few threads (pure CPU: the content is written later, by the log's
@@ -494,17 +501,20 @@ struct Lookup {
 }
 
 /// Hands each prepared message's append to the log (without waiting for it). The projections are
-/// read once for the whole batch.
+/// read once for the whole batch. `before` is the previous batch's messages, which may not be in
+/// the projections yet (its appends may still be on their way to disk).
 fn submit<'a>(
     engine: &'a Engine,
     settings: &'a MailboxSettings,
     prepared: Vec<(u32, Result<Prepared, String>)>,
+    before: &Earlier,
 ) -> InFlight<'a> {
     type Looked = (u32, Result<(Prepared, Lookup), String>);
+    let mut earlier = before.clone();
+    let mut own: Earlier = HashMap::new();
     let looked: Vec<Looked> = engine.projections.read(|proj| {
-        // The messages of this batch are not in the projections yet: an answer to one of them
-        // in the same batch (a customer's own follow-up) is matched against them.
-        let mut earlier: Earlier = HashMap::new();
+        // The messages of this batch and the one before are not in the projections yet: an
+        // answer to one of them (a customer's own follow-up) is matched against them.
         prepared
             .into_iter()
             .map(|(uid, p)| {
@@ -512,9 +522,10 @@ fn submit<'a>(
                     let l = look_up(engine, proj, &p, &earlier);
                     // A report is recorded on its reply, not as an interaction of its own.
                     if let Some(m) = p.message.message_id.as_ref().filter(|_| l.reply.is_none()) {
-                        earlier
-                            .entry(normalise_message_id(m))
-                            .or_insert((l.id, l.thread.thread));
+                        let entry = (l.id, l.thread.thread);
+                        let m = normalise_message_id(m);
+                        own.entry(m.clone()).or_insert(entry);
+                        earlier.entry(m).or_insert(entry);
                     }
                     (p, l)
                 });
@@ -525,6 +536,7 @@ fn submit<'a>(
     let mut in_flight = InFlight {
         recordings: Vec::new(),
         failed: Vec::new(),
+        messages: own,
     };
     for (uid, looked) in looked {
         match looked.and_then(|(p, l)| record(engine, settings, p, l)) {

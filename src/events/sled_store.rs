@@ -5,7 +5,8 @@
 //! as one `Batch` per tree, flushes once, and only then answers every writer. Many writers share one
 //! flush: durable *and* fast.
 //!
-//! Trees: `log` (position → record), `log_streams` (stream NUL version → position) and `log_ids`
+//! Trees: `log` (position → record), `log_streams` (stream NUL the last version of an append → its
+//! first position and event count: one entry per append) and `log_ids`
 //! (event id → its position and the first and last position of the append that wrote it, so a
 //! resend is recognised only as exactly that append). The two indexes are derivable from the log, so they are written as plain
 //! batches rather than a multi-tree transaction (half the throughput, see the notes): a marker in
@@ -129,12 +130,36 @@ pub struct SledStore {
     committer: Mutex<Option<JoinHandle<()>>>,
 }
 
+/// The stream index has one entry per append: keyed by the stream and the append's last version,
+/// it holds the append's first position and, when the append has more than one event, its event
+/// count (a value of 8 bytes is one event: the layout of logs written before appends were indexed
+/// whole, which therefore still read).
 fn stream_key(stream: &str, version: u64) -> Vec<u8> {
     let mut k = Vec::with_capacity(stream.len() + 9);
     k.extend_from_slice(stream.as_bytes());
     k.push(0);
     k.extend_from_slice(&version.to_be_bytes());
     k
+}
+
+fn stream_value(first_pos: u64, count: u64) -> Vec<u8> {
+    let mut v = first_pos.to_be_bytes().to_vec();
+    if count != 1 {
+        v.extend_from_slice(&count.to_be_bytes());
+    }
+    v
+}
+
+/// A stream index entry's first position and event count.
+fn stream_entry(value: &[u8]) -> Result<(u64, u64), StoreError> {
+    match value.len() {
+        8 => Ok((be_u64(value), 1)),
+        16 if be_u64(&value[8..]) >= 1 => Ok((be_u64(&value[..8]), be_u64(&value[8..]))),
+        n => Err(StoreError::Corrupt {
+            position: 0,
+            why: format!("a stream index entry of {n} bytes (8 or 16 expected)"),
+        }),
+    }
 }
 
 /// The id index value: the event's position and its append's first and last positions.
@@ -313,13 +338,13 @@ fn repair_indexes(
             j += 1;
         }
         let (first, last) = (tail[i].position, tail[j - 1].position);
+        streams
+            .insert(
+                stream_key(&tail[j - 1].stream, tail[j - 1].version),
+                stream_value(first, last - first + 1),
+            )
+            .map_err(|e| sled_err("writing the stream index", e))?;
         for rec in &tail[i..j] {
-            streams
-                .insert(
-                    stream_key(&rec.stream, rec.version),
-                    &rec.position.to_be_bytes(),
-                )
-                .map_err(|e| sled_err("writing the stream index", e))?;
             ids.insert(rec.id.as_bytes(), &id_value(rec.position, first, last))
                 .map_err(|e| sled_err("writing the id index", e))?;
         }
@@ -706,9 +731,6 @@ impl Committer {
             let bytes = codec::seal_record(&mut rec);
             let pos = self.next_pos.to_be_bytes();
             staged.log.insert(&pos, bytes);
-            staged
-                .streams
-                .insert(stream_key(&req.stream, version), &pos);
             staged.ids.insert(
                 e.id.as_bytes(),
                 &id_value(self.next_pos, first_position, last_position),
@@ -728,6 +750,10 @@ impl Committer {
             self.head_hash = rec.hash;
             self.next_pos += 1;
         }
+        staged.streams.insert(
+            stream_key(&req.stream, version),
+            stream_value(first_position, last_position - first_position + 1),
+        );
         self.heads.insert(req.stream.clone(), version);
         Ok(AppendResult {
             first_position,
@@ -763,22 +789,30 @@ impl EventStore for SledStore {
         from_version: u64,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
         let durable = self.head();
-        let start = stream_key(stream, from_version.max(1));
+        let from_version = from_version.max(1);
+        // The first append whose last version is at least `from_version` holds it.
+        let start = stream_key(stream, from_version);
         let end = stream_key(stream, u64::MAX);
         let mut out = Vec::new();
         for item in self.inner.streams.range(start..=end) {
-            let (_, pos) = item.map_err(|e| sled_err("reading the stream index", e))?;
-            let pos = be_u64(&pos);
-            if pos > durable {
+            let (key, value) = item.map_err(|e| sled_err("reading the stream index", e))?;
+            let (first_pos, count) = stream_entry(&value)?;
+            let last_version = be_u64(&key[key.len() - 8..]);
+            let first_version = (last_version + 1).saturating_sub(count);
+            let last_pos = first_pos + count - 1;
+            if last_pos > durable {
                 break;
             }
-            match self.get(pos)? {
-                Some(rec) => out.push(rec),
-                None => {
-                    return Err(StoreError::Corrupt {
-                        position: pos,
-                        why: "the stream index points to a missing event".into(),
-                    })
+            let skip = from_version.saturating_sub(first_version);
+            for pos in first_pos + skip..=last_pos {
+                match self.get(pos)? {
+                    Some(rec) if rec.stream == stream => out.push(rec),
+                    _ => {
+                        return Err(StoreError::Corrupt {
+                            position: pos,
+                            why: "the stream index points to a missing event".into(),
+                        })
+                    }
                 }
             }
         }
@@ -819,8 +853,9 @@ impl EventStore for SledStore {
         let mut prefix = stream.as_bytes().to_vec();
         prefix.push(0);
         for item in self.inner.streams.scan_prefix(&prefix).rev() {
-            let (k, pos) = item.map_err(|e| sled_err("reading the stream index", e))?;
-            if be_u64(&pos) <= durable {
+            let (k, value) = item.map_err(|e| sled_err("reading the stream index", e))?;
+            let (first_pos, count) = stream_entry(&value)?;
+            if first_pos + count - 1 <= durable {
                 return Ok(be_u64(&k[k.len() - 8..]));
             }
         }

@@ -1685,7 +1685,10 @@ fn assert_repaired(ts: &TestStore, fixture: &RepairFixture) -> TestResult {
     let store = ts.store();
     assert_eq!(store.head(), 8);
     assert_eq!(positions(&store.read_stream("a", 0)?), [1, 2, 3, 6, 7]);
+    assert_eq!(positions(&store.read_stream("a", 2)?), [2, 3, 6, 7]);
     assert_eq!(positions(&store.read_stream("a", 4)?), [6, 7]);
+    assert_eq!(positions(&store.read_stream("a", 5)?), [7]);
+    assert!(store.read_stream("a", 6)?.is_empty());
     assert_eq!(positions(&store.read_stream("c", 1)?), [8]);
     assert_eq!(store.stream_version("a")?, 5);
     assert_eq!(store.stream_version("c")?, 1);
@@ -1726,15 +1729,58 @@ fn an_index_tail_lost_in_a_crash_is_rebuilt_on_open() -> TestResult {
     let mut ts = TestStore::new();
     let fixture = populate_for_repair(ts.store())?;
     ts.close();
-    drop_index_tail(ts.path(), 4, Some(4))?;
+    // A crash leaves the indexes complete up to an append's end (the marker is written with
+    // each commit): here after a's first append.
+    drop_index_tail(ts.path(), 3, Some(3))?;
     {
-        // The damage is real: without repair, the tail would be unindexed.
+        // The damage is real: without repair, the tail would be unindexed (one stream entry
+        // per append).
         let db = open_db_after_close(ts.path())?;
-        assert_eq!(db.open_tree("log_streams")?.len(), 4);
-        assert_eq!(db.open_tree("log_ids")?.len(), 5);
+        assert_eq!(db.open_tree("log_streams")?.len(), 1);
+        assert_eq!(db.open_tree("log_ids")?.len(), 4);
     }
     ts.open();
     assert_repaired(&ts, &fixture)
+}
+
+#[test]
+fn a_stream_index_written_an_entry_per_event_still_reads() -> TestResult {
+    // Logs written before appends were indexed whole have one stream index entry per event
+    // (stream NUL version -> position, 8 bytes). They must read without a migration.
+    let mut ts = TestStore::new();
+    let fixture = populate_for_repair(ts.store())?;
+    ts.close();
+    {
+        let db = open_db_after_close(ts.path())?;
+        let streams = db.open_tree("log_streams")?;
+        streams.clear()?;
+        let log = db.open_tree("log")?;
+        for item in log.iter() {
+            let (_, v) = item?;
+            let rec = postroom::events::codec::decode_record(&v)?;
+            let mut key = rec.stream.as_bytes().to_vec();
+            key.push(0);
+            key.extend_from_slice(&rec.version.to_be_bytes());
+            streams.insert(key, &rec.position.to_be_bytes())?;
+        }
+        assert_eq!(streams.len(), 8);
+        db.flush()?;
+    }
+    ts.open();
+    assert_repaired(&ts, &fixture)?;
+    // New appends add entries of the new layout beside the old ones.
+    let store = ts.store();
+    assert_eq!(
+        append(store, "a", Exact(6), &events(2, "a-more"))?,
+        result(10, 11, 8)
+    );
+    assert_eq!(
+        positions(&store.read_stream("a", 0)?),
+        [1, 2, 3, 6, 7, 9, 10, 11]
+    );
+    assert_eq!(positions(&store.read_stream("a", 7)?), [10, 11]);
+    assert_eq!(store.stream_version("a")?, 8);
+    Ok(())
 }
 
 #[test]
