@@ -3,7 +3,9 @@
 use clap::Parser;
 
 /// mimalloc: the log committer frees what the parse threads allocate, and glibc's arenas made that
-/// a fifth of its time (see BENCHMARKS.md, ingest).
+/// a fifth of its time (see BENCHMARKS.md, ingest). Built with `no_thp`: mimalloc otherwise asks
+/// for transparent huge pages, and the kernel then zeroes 2 MiB at each fault and again after
+/// each purge (a sixth of all ingest CPU went to `clear_page_erms`).
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
