@@ -9,11 +9,13 @@
 //! again, and its interaction's decider answers `AlreadyExists`: it is moved, not duplicated.
 
 use super::registry::{CommandEnvelope, EngineError};
+use super::workflow::Workflow;
 use crate::domain::interaction::{
     Channel, DeliveryReported, InteractionCommand, MailSource, MessageStored, Rejection,
     StoredAttachment, ThreadLink, ThreadMatch,
 };
 use crate::domain::{EmailAddress, InteractionId, Principal, QueueName};
+use crate::events::EventStore as _;
 use crate::mail::ingest_plan::{interaction_id_for, plan, uid_set, FolderMemory};
 use crate::mail::threading::{normalise_message_id, referenced_ids};
 use crate::mail::{parse, Limits, ParsedMessage};
@@ -379,6 +381,17 @@ struct Prepared {
 type Recording<'a> =
     std::pin::Pin<Box<dyn std::future::Future<Output = Result<Option<u64>, String>> + 'a>>;
 
+/// How a message is recorded: already under way (a delivery report, through its reply's actor),
+/// or an append for the batch to hand to the log with the others, and what reads its answer.
+enum Record<'a> {
+    Ready(Recording<'a>),
+    Append {
+        request: crate::events::AppendRequest,
+        content: crate::events::Content,
+        answer: Box<dyn FnOnce(crate::events::PendingAppend) -> Recording<'a> + 'a>,
+    },
+}
+
 /// A batch whose appends are on their way to disk.
 struct InFlight<'a> {
     recordings: Vec<(u32, Recording<'a>)>,
@@ -538,11 +551,27 @@ fn submit<'a>(
         failed: Vec::new(),
         messages: own,
     };
+    // The batch's appends go to the log together: one group commit, not a first few that start
+    // a flush of their own while the rest are still being built.
+    let mut appends = Vec::new();
+    let mut answers = Vec::new();
     for (uid, looked) in looked {
         match looked.and_then(|(p, l)| record(engine, settings, p, l)) {
-            Ok(r) => in_flight.recordings.push((uid, r)),
+            Ok(Record::Ready(r)) => in_flight.recordings.push((uid, r)),
+            Ok(Record::Append {
+                request,
+                content,
+                answer,
+            }) => {
+                appends.push((request, content));
+                answers.push((uid, answer));
+            }
             Err(e) => in_flight.failed.push((uid, e)),
         }
+    }
+    let pending = engine.storage.store.append_all(appends);
+    for ((uid, answer), pending) in answers.into_iter().zip(pending) {
+        in_flight.recordings.push((uid, answer(pending)));
     }
     in_flight
 }
@@ -830,7 +859,7 @@ fn record<'a>(
     settings: &'a MailboxSettings,
     p: Prepared,
     lookup: Lookup,
-) -> Result<Recording<'a>, String> {
+) -> Result<Record<'a>, String> {
     let Prepared {
         key: _,
         from,
@@ -872,14 +901,14 @@ fn record<'a>(
                 .put(bytes)
                 .map_err(|e| format!("storing content: {e}"))?;
         }
-        return Ok(Box::pin(async move {
+        return Ok(Record::Ready(Box::pin(async move {
             match engine.registry.execute(reply, envelope).await {
                 Ok(o) => Ok(o.last_position),
                 // Recorded before (fetched again after a crash before its move).
                 Err(EngineError::Rejected(Rejection::AlreadyExists)) => Ok(None),
                 Err(e) => Err(format!("recording a delivery report on reply {reply}: {e}")),
             }
-        }));
+        })));
     }
     // A report about a message we did not send (or backscatter) is not customer mail either.
     let queue = if report.is_some() {
@@ -913,34 +942,35 @@ fn record<'a>(
         },
         Principal::Customer(from.as_str().to_string()),
     );
-    let pending = engine
+    let request = engine
         .workflow
-        .receive_and_queue(
-            engine.storage.store.as_ref(),
-            id,
-            receive,
-            queue,
-            content,
-            at,
-        )
+        .receive_and_queue(id, receive, queue, at)
         .map_err(|e| format!("recording interaction {id}: {e}"))?;
-    Ok(Box::pin(async move {
-        match pending.await {
-            Ok(position) => Ok(Some(position)),
-            // Recorded by an earlier pass (a crash before the move) or through another of our
-            // mailboxes: exactly once. Unless what holds this id is other content that came in
-            // the same batch: that one is tried again, and gets an id of its own.
-            Err(EngineError::Rejected(Rejection::AlreadyExists)) => {
-                match stored_content(engine, id) {
-                    Some(stored) if stored != key => Err(format!(
-                        "interaction {id} holds another message with this Message-ID and sender; trying again"
-                    )),
-                    _ => Ok(None),
+    let answer = move |pending: crate::events::PendingAppend| -> Recording<'a> {
+        Box::pin(async move {
+            match Workflow::received(pending).await {
+                Ok(position) => Ok(Some(position)),
+                // Recorded by an earlier pass (a crash before the move) or through another of our
+                // mailboxes: exactly once. Unless what holds this id is other content that came in
+                // the same batch: that one is tried again, and gets an id of its own.
+                Err(EngineError::Rejected(Rejection::AlreadyExists)) => {
+                    match stored_content(engine, id) {
+                        Some(stored) if stored != key => Err(format!(
+                            "interaction {id} holds another message with this Message-ID \
+                             and sender; trying again"
+                        )),
+                        _ => Ok(None),
+                    }
                 }
+                Err(e) => Err(format!("recording interaction {id}: {e}")),
             }
-            Err(e) => Err(format!("recording interaction {id}: {e}")),
-        }
-    }))
+        })
+    };
+    Ok(Record::Append {
+        request,
+        content,
+        answer: Box::new(answer),
+    })
 }
 
 /// What makes two copies of a message the same message: its bodies and files, or, when nothing

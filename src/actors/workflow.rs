@@ -48,19 +48,17 @@ impl Workflow {
     /// path (one durable flush per message instead of two, no actor to start); the stream must
     /// not exist yet, so the same message recorded twice is refused as `AlreadyExists`.
     ///
-    /// The append is handed to the log before this returns: await the answer when convenient,
-    /// so that many messages share one group commit.
+    /// This builds the append: hand it to the log (many at once, with `EventStore::append_all`,
+    /// so that they share one group commit) and read its answer with [`Workflow::received`].
     pub fn receive_and_queue(
         &self,
-        store: &dyn crate::events::EventStore,
         id: InteractionId,
         receive: CommandEnvelope,
         queue: Option<QueueName>,
-        content: crate::events::Content,
         now: Millis,
-    ) -> Result<impl std::future::Future<Output = Result<u64, EngineError>>, EngineError> {
-        use crate::domain::interaction::{decide, evolve, Interaction, Rejection};
-        use crate::events::{AppendRequest, DomainEvent, ExpectedVersion, StoreError};
+    ) -> Result<crate::events::AppendRequest, EngineError> {
+        use crate::domain::interaction::{decide, evolve, Interaction};
+        use crate::events::{AppendRequest, DomainEvent, ExpectedVersion};
         let state = Interaction::default();
         let received = decide(&state, &receive.command).map_err(EngineError::Rejected)?;
         let after = received.iter().fold(state, evolve);
@@ -82,22 +80,24 @@ impl Workflow {
                 )
             })
             .collect();
-        let pending = store.append_with_content(
-            AppendRequest {
-                stream: id.stream(),
-                expected: ExpectedVersion::NoStream,
-                events,
-            },
-            content,
-        );
-        Ok(async move {
-            match pending.await {
-                Ok(r) => Ok(r.last_position),
-                Err(StoreError::WrongExpectedVersion { .. }) => {
-                    Err(EngineError::Rejected(Rejection::AlreadyExists))
-                }
-                Err(e) => Err(EngineError::from(e)),
-            }
+        Ok(AppendRequest {
+            stream: id.stream(),
+            expected: ExpectedVersion::NoStream,
+            events,
         })
+    }
+
+    /// The answer to an append made by [`Workflow::receive_and_queue`]: its last position, or
+    /// `AlreadyExists` when the interaction was recorded before.
+    pub async fn received(pending: crate::events::PendingAppend) -> Result<u64, EngineError> {
+        use crate::domain::interaction::Rejection;
+        use crate::events::StoreError;
+        match pending.await {
+            Ok(r) => Ok(r.last_position),
+            Err(StoreError::WrongExpectedVersion { .. }) => {
+                Err(EngineError::Rejected(Rejection::AlreadyExists))
+            }
+            Err(e) => Err(EngineError::from(e)),
+        }
     }
 }

@@ -126,7 +126,8 @@ type Job = (
 /// The sled-backed [`EventStore`].
 pub struct SledStore {
     inner: Arc<Inner>,
-    tx: Mutex<Option<mpsc::Sender<Job>>>,
+    /// Appends handed over together travel together.
+    tx: Mutex<Option<mpsc::Sender<Vec<Job>>>>,
     committer: Mutex<Option<JoinHandle<()>>>,
 }
 
@@ -238,7 +239,7 @@ impl SledStore {
             ),
             Durability::Flush => None,
         };
-        let (tx, rx) = mpsc::channel::<Job>();
+        let (tx, rx) = mpsc::channel::<Vec<Job>>();
         let mut committer = Committer {
             inner: inner.clone(),
             db: db.clone(),
@@ -452,15 +453,15 @@ struct Staged {
 }
 
 impl Committer {
-    fn run(&mut self, rx: mpsc::Receiver<Job>) {
-        while let Ok(first) = rx.recv() {
-            let mut jobs = vec![first];
-            let mut events = jobs[0].0.events.len();
+    fn run(&mut self, rx: mpsc::Receiver<Vec<Job>>) {
+        let count = |jobs: &[Job]| jobs.iter().map(|j| j.0.events.len()).sum::<usize>();
+        while let Ok(mut jobs) = rx.recv() {
+            let mut events = count(&jobs);
             while events < self.max_batch {
                 match rx.try_recv() {
-                    Ok(job) => {
-                        events += job.0.events.len();
-                        jobs.push(job);
+                    Ok(more) => {
+                        events += count(&more);
+                        jobs.extend(more);
                     }
                     Err(_) => break,
                 }
@@ -769,18 +770,34 @@ impl EventStore for SledStore {
     }
 
     fn append_with_content(&self, request: AppendRequest, content: Content) -> PendingAppend {
-        let (tx, rx) = oneshot::channel();
+        self.append_all(vec![(request, content)])
+            .pop()
+            .unwrap_or_else(|| PendingAppend::ready(Err(StoreError::Unavailable)))
+    }
+
+    fn append_all(&self, appends: Vec<(AppendRequest, Content)>) -> Vec<PendingAppend> {
+        let mut jobs = Vec::with_capacity(appends.len());
+        let mut pending = Vec::with_capacity(appends.len());
+        for (request, content) in appends {
+            let (tx, rx) = oneshot::channel();
+            jobs.push((request, content, tx));
+            pending.push(PendingAppend(PendingInner::Waiting(rx)));
+        }
         let sent = match self.tx.lock() {
             Ok(guard) => guard
                 .as_ref()
-                .map(|s| s.send((request, content, tx)).is_ok())
+                .map(|s| s.send(jobs).is_ok())
                 .unwrap_or(false),
             Err(_) => false,
         };
         if !sent {
-            return PendingAppend::ready(Err(StoreError::Unavailable));
+            // The jobs (and their senders) are gone: every receiver answers Unavailable.
+            return pending
+                .into_iter()
+                .map(|_| PendingAppend::ready(Err(StoreError::Unavailable)))
+                .collect();
         }
-        PendingAppend(PendingInner::Waiting(rx))
+        pending
     }
 
     fn read_stream(

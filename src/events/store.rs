@@ -88,6 +88,15 @@ pub trait EventStore: Send + Sync + 'static {
     /// in the same durable flush: an event never outlives the content it refers to, and a batch
     /// of messages costs one flush for both.
     fn append_with_content(&self, request: AppendRequest, content: Content) -> PendingAppend;
+    /// Hands many appends to the log at once, each as `append_with_content`, each checked and
+    /// answered on its own (one refused does not refuse the others). Handed over together, they
+    /// share one group commit instead of the first few starting a flush of their own.
+    fn append_all(&self, appends: Vec<(AppendRequest, Content)>) -> Vec<PendingAppend> {
+        appends
+            .into_iter()
+            .map(|(request, content)| self.append_with_content(request, content))
+            .collect()
+    }
     /// Events of one stream with `version >= from_version`, in order.
     fn read_stream(
         &self,
