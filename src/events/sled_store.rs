@@ -5,7 +5,8 @@
 //! as one `Batch` per tree, flushes once, and only then answers every writer. Many writers share one
 //! flush: durable *and* fast.
 //!
-//! Trees: `log` (position → record), `log_streams` (stream NUL the last version of an append → its
+//! Trees: `log` (the position of an entry's last record → the records of one append, up to
+//! `PACK_BYTES` of them per entry; see [`decode_log_entry`]), `log_streams` (stream NUL the last version of an append → its
 //! first position and event count: one entry per append) and `log_ids`
 //! (event id → its position and the first and last position of the append that wrote it, so a
 //! resend is recognised only as exactly that append). The two indexes are derivable from the log, so they are written as plain
@@ -32,6 +33,14 @@ use std::thread::JoinHandle;
 use tokio::sync::{oneshot, watch};
 
 const MARKER: &[u8] = b"\xffindexed-upto";
+/// The first byte of a log entry that holds several records: `PACK ++ (u32 LE length ++ record)*`.
+/// An entry that starts with `codec::FORMAT_V1` is a single record, as every entry of a log
+/// written before appends were packed is: both read the same.
+const PACK: u8 = 0x80;
+/// Records of one append share a log entry up to this many bytes, which keeps every entry inside
+/// sled's own log (a quarter segment, 128 KiB): one sled insert for a whole append instead of one
+/// per event, the largest part of the committer's work.
+const PACK_BYTES: usize = 64 * 1024;
 /// A single append may carry at most this many events and this many payload bytes per event.
 /// Payloads stay far below sled's blob threshold (segment size / 4): content lives outside the log.
 const MAX_EVENTS_PER_APPEND: usize = 10_000;
@@ -188,6 +197,126 @@ fn be_u64(bytes: &[u8]) -> u64 {
     u64::from_be_bytes(b)
 }
 
+/// The records of a log entry (keyed by its last record's position), in order, each checked
+/// against its own hash and against the position the entry gives it.
+pub fn decode_log_entry(key: &[u8], value: &[u8]) -> Result<Vec<RecordedEvent>, StoreError> {
+    let last = be_u64(key);
+    let slices = entry_slices(last, value)?;
+    let first = last + 1 - slices.len() as u64;
+    slices
+        .iter()
+        .enumerate()
+        .map(|(i, bytes)| decode_at(first + i as u64, bytes))
+        .collect()
+}
+
+/// One log entry holding `records` (consecutive, in order): a single record as it is, several
+/// packed. The key is the last record's position.
+pub fn encode_log_entry(records: &[Vec<u8>]) -> Vec<u8> {
+    if let [one] = records {
+        return one.clone();
+    }
+    let mut out = Vec::with_capacity(1 + records.iter().map(|r| 4 + r.len()).sum::<usize>());
+    out.push(PACK);
+    for r in records {
+        out.extend_from_slice(&(r.len() as u32).to_le_bytes());
+        out.extend_from_slice(r);
+    }
+    out
+}
+
+/// The record bytes of an entry whose last record is at `last`.
+fn entry_slices(last: u64, value: &[u8]) -> Result<Vec<&[u8]>, StoreError> {
+    let corrupt = |why: String| StoreError::Corrupt {
+        position: last,
+        why,
+    };
+    match value.first() {
+        Some(&PACK) => {
+            let mut out = Vec::new();
+            let mut rest = &value[1..];
+            while !rest.is_empty() {
+                if rest.len() < 4 {
+                    return Err(corrupt("a log entry ends inside a length".into()));
+                }
+                let (len, tail) = rest.split_at(4);
+                let len = u32::from_le_bytes([len[0], len[1], len[2], len[3]]) as usize;
+                if len > tail.len() {
+                    return Err(corrupt(format!(
+                        "a packed record of {len} bytes where {} remain",
+                        tail.len()
+                    )));
+                }
+                let (record, tail) = tail.split_at(len);
+                out.push(record);
+                rest = tail;
+            }
+            if out.is_empty() || out.len() as u64 > last {
+                return Err(corrupt(format!(
+                    "a log entry of {} records at position {last}",
+                    out.len()
+                )));
+            }
+            Ok(out)
+        }
+        _ => Ok(vec![value]),
+    }
+}
+
+/// Decodes a record that the log holds at `position`.
+fn decode_at(position: u64, bytes: &[u8]) -> Result<RecordedEvent, StoreError> {
+    let rec = codec::decode_record(bytes).map_err(|why| StoreError::Corrupt { position, why })?;
+    if rec.position != position {
+        return Err(StoreError::Corrupt {
+            position,
+            why: format!("the record there says position {}", rec.position),
+        });
+    }
+    Ok(rec)
+}
+
+/// Visits the records at positions `from..=to`, in order, until `visit` answers false.
+fn visit_log(
+    log: &sled::Tree,
+    from: u64,
+    to: u64,
+    mut visit: impl FnMut(RecordedEvent) -> bool,
+) -> Result<(), StoreError> {
+    if from > to {
+        return Ok(());
+    }
+    // The entry holding `from` is the first whose last position is at least `from`.
+    for item in log.range(from.to_be_bytes()..) {
+        let (k, v) = item.map_err(|e| sled_err("reading the log", e))?;
+        let last = be_u64(&k);
+        let slices = entry_slices(last, &v)?;
+        let first = last + 1 - slices.len() as u64;
+        for (i, bytes) in slices.iter().enumerate() {
+            let pos = first + i as u64;
+            if pos < from {
+                continue;
+            }
+            if pos > to || !visit(decode_at(pos, bytes)?) {
+                return Ok(());
+            }
+        }
+        if last >= to {
+            return Ok(());
+        }
+    }
+    Ok(())
+}
+
+/// The record at `position`, if the log holds it.
+fn log_get(log: &sled::Tree, position: u64) -> Result<Option<RecordedEvent>, StoreError> {
+    let mut found = None;
+    visit_log(log, position, position, |rec| {
+        found = Some(rec);
+        false
+    })?;
+    Ok(found)
+}
+
 fn now_micros() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -211,8 +340,10 @@ impl SledStore {
             match log.last().map_err(|e| sled_err("reading the log", e))? {
                 Some((k, v)) => {
                     let pos = be_u64(&k);
-                    let rec = codec::decode_record(&v)
-                        .map_err(|why| StoreError::Corrupt { position: pos, why })?;
+                    let rec = decode_log_entry(&k, &v)?.pop().ok_or(StoreError::Corrupt {
+                        position: pos,
+                        why: "an empty log entry".into(),
+                    })?;
                     (pos, rec.hash, rec.recorded_at_micros)
                 }
                 None => (0, [0u8; 32], 0),
@@ -280,20 +411,6 @@ impl SledStore {
     pub fn writer_failed(&self) -> bool {
         self.inner.failed.load(Ordering::SeqCst)
     }
-
-    fn get(&self, position: u64) -> Result<Option<RecordedEvent>, StoreError> {
-        match self
-            .inner
-            .log
-            .get(position.to_be_bytes())
-            .map_err(|e| sled_err("reading the log", e))?
-        {
-            Some(v) => codec::decode_record(&v)
-                .map(Some)
-                .map_err(|why| StoreError::Corrupt { position, why }),
-            None => Ok(None),
-        }
-    }
 }
 
 impl Drop for SledStore {
@@ -319,13 +436,10 @@ fn repair_indexes(
     }
     tracing::info!(from = upto + 1, to = last_pos, "re-indexing the log tail");
     let mut tail = Vec::new();
-    for item in log.range((upto + 1).to_be_bytes()..) {
-        let (k, v) = item.map_err(|e| sled_err("reading the log", e))?;
-        let pos = be_u64(&k);
-        tail.push(
-            codec::decode_record(&v).map_err(|why| StoreError::Corrupt { position: pos, why })?,
-        );
-    }
+    visit_log(log, upto + 1, last_pos, |rec| {
+        tail.push(rec);
+        true
+    })?;
     // The log does not record append boundaries: events of one append are consecutive, in one
     // stream, with one recorded time, which is how they are regrouped here.
     let mut i = 0;
@@ -580,17 +694,10 @@ impl Committer {
             be_u64(&value[8..16]),
             be_u64(&value[16..]),
         );
-        let v = self
-            .inner
-            .log
-            .get(pos.to_be_bytes())
-            .map_err(|e| sled_err("reading the log", e))?
-            .ok_or(StoreError::Corrupt {
-                position: pos,
-                why: "the id index points to a missing event".into(),
-            })?;
-        let rec =
-            codec::decode_record(&v).map_err(|why| StoreError::Corrupt { position: pos, why })?;
+        let rec = log_get(&self.inner.log, pos)?.ok_or(StoreError::Corrupt {
+            position: pos,
+            why: "the id index points to a missing event".into(),
+        })?;
         Ok(Some(Stored {
             position: pos,
             append_first,
@@ -712,6 +819,9 @@ impl Committer {
         let first_position = self.next_pos;
         let last_position = first_position + req.events.len() as u64 - 1;
         let mut version = current;
+        // The append's records, packed into as few log entries as fit (see `PACK_BYTES`).
+        let mut entry: Vec<Vec<u8>> = Vec::new();
+        let mut entry_bytes = 0;
         for e in req.events {
             version += 1;
             let mut rec = RecordedEvent {
@@ -730,8 +840,16 @@ impl Committer {
                 hash: [0; 32],
             };
             let bytes = codec::seal_record(&mut rec);
-            let pos = self.next_pos.to_be_bytes();
-            staged.log.insert(&pos, bytes);
+            if !entry.is_empty() && entry_bytes + 4 + bytes.len() > PACK_BYTES {
+                let last = self.next_pos - 1;
+                staged
+                    .log
+                    .insert(&last.to_be_bytes(), encode_log_entry(&entry));
+                entry.clear();
+                entry_bytes = 0;
+            }
+            entry_bytes += 4 + bytes.len();
+            entry.push(bytes);
             staged.ids.insert(
                 e.id.as_bytes(),
                 &id_value(self.next_pos, first_position, last_position),
@@ -751,6 +869,9 @@ impl Committer {
             self.head_hash = rec.hash;
             self.next_pos += 1;
         }
+        staged
+            .log
+            .insert(&(self.next_pos - 1).to_be_bytes(), encode_log_entry(&entry));
         staged.streams.insert(
             stream_key(&req.stream, version),
             stream_value(first_position, last_position - first_position + 1),
@@ -821,16 +942,23 @@ impl EventStore for SledStore {
                 break;
             }
             let skip = from_version.saturating_sub(first_version);
-            for pos in first_pos + skip..=last_pos {
-                match self.get(pos)? {
-                    Some(rec) if rec.stream == stream => out.push(rec),
-                    _ => {
-                        return Err(StoreError::Corrupt {
-                            position: pos,
-                            why: "the stream index points to a missing event".into(),
-                        })
-                    }
+            let from_pos = first_pos + skip;
+            let before = out.len();
+            let mut wrong = None;
+            visit_log(&self.inner.log, from_pos, last_pos, |rec| {
+                if rec.stream != stream {
+                    wrong = Some(rec.position);
+                    return false;
                 }
+                out.push(rec);
+                true
+            })?;
+            let expected = (last_pos + 1 - from_pos) as usize;
+            if wrong.is_some() || out.len() - before != expected {
+                return Err(StoreError::Corrupt {
+                    position: wrong.unwrap_or(from_pos + (out.len() - before) as u64),
+                    why: "the stream index points to a missing event".into(),
+                });
             }
         }
         Ok(out)
@@ -843,21 +971,10 @@ impl EventStore for SledStore {
             return Ok(Vec::new());
         }
         let mut out = Vec::with_capacity(limit.min(4096));
-        for item in self
-            .inner
-            .log
-            .range(from.to_be_bytes()..=durable.to_be_bytes())
-        {
-            let (k, v) = item.map_err(|e| sled_err("reading the log", e))?;
-            let pos = be_u64(&k);
-            out.push(
-                codec::decode_record(&v)
-                    .map_err(|why| StoreError::Corrupt { position: pos, why })?,
-            );
-            if out.len() >= limit {
-                break;
-            }
-        }
+        visit_log(&self.inner.log, from, durable, |rec| {
+            out.push(rec);
+            out.len() < limit
+        })?;
         Ok(out)
     }
 

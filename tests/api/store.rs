@@ -4,7 +4,7 @@ use postroom::domain::user::{Role, UserAdded, UserEvent};
 use postroom::domain::{AgentId, Millis, Principal};
 use postroom::events::codec;
 use postroom::events::export::{self, verify_file, verify_store, write_lines, ExportKind};
-use postroom::events::sled_store::open_db;
+use postroom::events::sled_store::{decode_log_entry, encode_log_entry, open_db};
 use postroom::events::{
     AppendRequest, AppendResult, DomainEvent, Durability, EventStore, ExpectedVersion, NewEvent,
     RecordedEvent, SledStore, StoreError, StoreOptions, Subscription,
@@ -1287,36 +1287,149 @@ fn a_tampered_prev_hash_or_reordered_lines_fail_verification() -> TestResult {
     Ok(())
 }
 
+/// Replaces the stored bytes of the record at `position` (inside whichever log entry holds it).
+fn rewrite_log_record(
+    path: &Path,
+    position: u64,
+    change: impl FnOnce(Vec<u8>) -> Result<Vec<u8>, Box<dyn std::error::Error>>,
+) -> TestResult {
+    let db = open_db_after_close(path)?;
+    let log = db.open_tree("log")?;
+    let (key, value) = log
+        .range(position.to_be_bytes()..)
+        .next()
+        .transpose()?
+        .ok_or("no log entry holds the position")?;
+    let mut records: Vec<Vec<u8>> = decode_log_entry(&key, &value)?
+        .iter()
+        .map(codec::encode_record)
+        .collect();
+    let first = u64::from_be_bytes(key.as_ref().try_into()?) + 1 - records.len() as u64;
+    let i = usize::try_from(position - first)?;
+    records[i] = change(std::mem::take(&mut records[i]))?;
+    log.insert(key, encode_log_entry(&records))?;
+    db.flush()?;
+    Ok(())
+}
+
+/// Rewrites the log as logs were written before appends were packed: one entry per event.
+fn unpack_log(path: &Path) -> TestResult {
+    let db = open_db_after_close(path)?;
+    let log = db.open_tree("log")?;
+    let mut all = Vec::new();
+    for item in log.iter() {
+        let (k, v) = item?;
+        all.extend(decode_log_entry(&k, &v)?);
+    }
+    log.clear()?;
+    for rec in &all {
+        log.insert(rec.position.to_be_bytes(), codec::encode_record(rec))?;
+    }
+    assert_eq!(log.len(), all.len());
+    db.flush()?;
+    Ok(())
+}
+
+#[test]
+fn an_append_of_several_events_is_one_log_entry() -> TestResult {
+    let mut ts = TestStore::new();
+    let fixture = populate_for_repair(ts.store())?;
+    ts.close();
+    // Appends end at 3, 5, 7 and 8.
+    assert_eq!(log_keys(ts.path())?, [3, 5, 7, 8]);
+    ts.open();
+    assert_repaired(&ts, &fixture)?;
+    assert_eq!(verify_store(ts.store(), |_| {})?.events, 9);
+    Ok(())
+}
+
+fn log_keys(path: &Path) -> Result<Vec<u64>, Box<dyn std::error::Error>> {
+    let db = open_db_after_close(path)?;
+    let log = db.open_tree("log")?;
+    log.iter()
+        .keys()
+        .map(|k| Ok(u64::from_be_bytes(k?.as_ref().try_into()?)))
+        .collect()
+}
+
+#[test]
+fn a_large_append_spans_several_log_entries_and_reads_whole() -> TestResult {
+    // Three records of 20 kB share an entry (64 KiB at most); the next two share another.
+    let mut ts = TestStore::new();
+    let big: Vec<NewEvent> = (0..5u8).map(|i| new_event(&vec![i; 20_000])).collect();
+    assert_eq!(append(ts.store(), "big", NoStream, &big)?, result(1, 5, 5));
+    append(ts.store(), "small", NoStream, &events(2, "small"))?;
+    ts.close();
+    assert_eq!(log_keys(ts.path())?, [3, 5, 7]);
+    ts.open();
+    let store = ts.store();
+    let read = store.read_stream("big", 0)?;
+    assert_eq!(positions(&read), [1, 2, 3, 4, 5]);
+    for (i, rec) in read.iter().enumerate() {
+        assert_eq!(rec.payload, vec![i as u8; 20_000]);
+    }
+    assert_eq!(positions(&store.read_stream("big", 3)?), [3, 4, 5]);
+    assert_eq!(positions(&store.read_all(2, 3)?), [2, 3, 4]);
+    assert_eq!(positions(&store.read_all(4, 100)?), [4, 5, 6, 7]);
+    // The resend is recognised through the id index, which points inside the entries.
+    assert_eq!(append(store, "big", Any, &big)?, result(1, 5, 5));
+    assert_idempotency_conflict(append(store, "big", Any, &big[3..]));
+    assert_eq!(verify_store(store, |_| {})?.events, 7);
+    assert_log_is_well_formed(store);
+    Ok(())
+}
+
+#[test]
+fn a_log_written_an_entry_per_event_still_reads() -> TestResult {
+    // Logs written before appends were packed hold one record per entry; they read, verify,
+    // re-index and take new appends without a migration.
+    let mut ts = TestStore::new();
+    let fixture = populate_for_repair(ts.store())?;
+    ts.close();
+    unpack_log(ts.path())?;
+    drop_index_tail(ts.path(), 3, Some(3))?;
+    ts.open();
+    assert_repaired(&ts, &fixture)?;
+    assert_eq!(verify_store(ts.store(), |_| {})?.events, 9);
+    let store = ts.store();
+    assert_eq!(
+        append(store, "a", Exact(6), &events(2, "a-more"))?,
+        result(10, 11, 8)
+    );
+    assert_eq!(
+        positions(&store.read_stream("a", 0)?),
+        [1, 2, 3, 6, 7, 9, 10, 11]
+    );
+    assert_eq!(read_everything(store).len(), 11);
+    ts.restart();
+    assert_eq!(read_everything(ts.store()).len(), 11);
+    assert_eq!(verify_store(ts.store(), |_| {})?.events, 11);
+    Ok(())
+}
+
 #[test]
 fn verify_store_detects_a_record_rewritten_or_damaged_in_the_log() -> TestResult {
     // A rewritten record with a consistent hash of its own breaks the next link.
     let mut ts = TestStore::new();
     populate_for_export(ts.store())?;
     ts.close();
-    {
-        let db = open_db_after_close(ts.path())?;
-        let log = db.open_tree("log")?;
-        let bytes = log.get(3u64.to_be_bytes())?.expect("position 3");
-        let mut record = codec::decode_record(&bytes)?;
+    // (Positions 2 and 3 are one append, which the log keeps in one entry.)
+    rewrite_log_record(ts.path(), 3, |record| {
+        let mut record = codec::decode_record(&record)?;
         record.payload = b"rewritten".to_vec();
         record.hash = codec::compute_hash(&record);
-        log.insert(3u64.to_be_bytes(), codec::encode_record(&record))?;
-        db.flush()?;
-    }
+        Ok(codec::encode_record(&record))
+    })?;
     ts.open();
     let err = verify_store(ts.store(), |_| {}).expect_err("a rewritten record");
     assert_eq!(err.where_, "position 4", "{err}");
 
     // A damaged byte makes a record unreadable: reported at that (earlier) position.
     ts.close();
-    {
-        let db = open_db_after_close(ts.path())?;
-        let log = db.open_tree("log")?;
-        let mut bytes = log.get(2u64.to_be_bytes())?.expect("position 2").to_vec();
+    rewrite_log_record(ts.path(), 2, |mut bytes| {
         bytes[20] ^= 0x01;
-        log.insert(2u64.to_be_bytes(), bytes)?;
-        db.flush()?;
-    }
+        Ok(bytes)
+    })?;
     ts.open();
     let err = verify_store(ts.store(), |_| {}).expect_err("a damaged record");
     assert_eq!(err.where_, "position 2", "{err}");
@@ -1755,9 +1868,12 @@ fn a_stream_index_written_an_entry_per_event_still_reads() -> TestResult {
         let streams = db.open_tree("log_streams")?;
         streams.clear()?;
         let log = db.open_tree("log")?;
+        let mut all = Vec::new();
         for item in log.iter() {
-            let (_, v) = item?;
-            let rec = postroom::events::codec::decode_record(&v)?;
+            let (k, v) = item?;
+            all.extend(decode_log_entry(&k, &v)?);
+        }
+        for rec in all {
             let mut key = rec.stream.as_bytes().to_vec();
             key.push(0);
             key.extend_from_slice(&rec.version.to_be_bytes());
