@@ -714,6 +714,17 @@ impl Committer {
         }
         let mut prefix = stream.as_bytes().to_vec();
         prefix.push(0);
+        // Most streams not cached are new ones: the first key at or after the prefix says so at
+        // half the cost of seeking the last one.
+        match self.inner.streams.range(prefix.as_slice()..).next() {
+            None => return Ok(0),
+            Some(item) => {
+                let (k, _) = item.map_err(|e| sled_err("reading the stream index", e))?;
+                if !k.starts_with(&prefix) {
+                    return Ok(0);
+                }
+            }
+        }
         let v = match self.inner.streams.scan_prefix(&prefix).next_back() {
             Some(item) => be_u64(&item.map_err(|e| sled_err("reading the stream index", e))?.0),
             None => 0,
