@@ -569,9 +569,15 @@ fn submit<'a>(
             Err(e) => in_flight.failed.push((uid, e)),
         }
     }
-    let pending = engine.storage.store.append_all(appends);
-    for ((uid, answer), pending) in answers.into_iter().zip(pending) {
-        in_flight.recordings.push((uid, answer(pending)));
+    let mut pending = engine.storage.store.append_all(appends).into_iter();
+    for (uid, answer) in answers {
+        // A store answers each append; one it did not is tried again with the next pass.
+        match pending.next() {
+            Some(p) => in_flight.recordings.push((uid, answer(p))),
+            None => in_flight
+                .failed
+                .push((uid, "the log did not answer this append".into())),
+        }
     }
     in_flight
 }

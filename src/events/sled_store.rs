@@ -164,7 +164,14 @@ fn stream_value(first_pos: u64, count: u64) -> Vec<u8> {
 fn stream_entry(value: &[u8]) -> Result<(u64, u64), StoreError> {
     match value.len() {
         8 => Ok((be_u64(value), 1)),
-        16 if be_u64(&value[8..]) >= 1 => Ok((be_u64(&value[..8]), be_u64(&value[8..]))),
+        // At least one event, and positions that fit.
+        16 if be_u64(&value[8..]) >= 1
+            && be_u64(&value[..8])
+                .checked_add(be_u64(&value[8..]))
+                .is_some() =>
+        {
+            Ok((be_u64(&value[..8]), be_u64(&value[8..])))
+        }
         n => Err(StoreError::Corrupt {
             position: 0,
             why: format!("a stream index entry of {n} bytes (8 or 16 expected)"),
@@ -202,7 +209,8 @@ fn be_u64(bytes: &[u8]) -> u64 {
 pub fn decode_log_entry(key: &[u8], value: &[u8]) -> Result<Vec<RecordedEvent>, StoreError> {
     let last = be_u64(key);
     let slices = entry_slices(last, value)?;
-    let first = last + 1 - slices.len() as u64;
+    // `entry_slices` answers 1 to `last` records.
+    let first = last - (slices.len() as u64 - 1);
     slices
         .iter()
         .enumerate()
@@ -285,12 +293,20 @@ fn visit_log(
     if from > to {
         return Ok(());
     }
-    // The entry holding `from` is the first whose last position is at least `from`.
+    // The entry holding `from` is the first whose last position is at least `from`; each next
+    // entry must begin right after the one before (a gap or an overlap is damage).
+    let mut next = from;
     for item in log.range(from.to_be_bytes()..) {
         let (k, v) = item.map_err(|e| sled_err("reading the log", e))?;
         let last = be_u64(&k);
         let slices = entry_slices(last, &v)?;
-        let first = last + 1 - slices.len() as u64;
+        let first = last - (slices.len() as u64 - 1);
+        if first > next || (next > from && first != next) {
+            return Err(StoreError::Corrupt {
+                position: next,
+                why: format!("the log entry after it begins at position {first}"),
+            });
+        }
         for (i, bytes) in slices.iter().enumerate() {
             let pos = first + i as u64;
             if pos < from {
@@ -303,6 +319,7 @@ fn visit_log(
         if last >= to {
             return Ok(());
         }
+        next = last + 1;
     }
     Ok(())
 }
@@ -784,7 +801,8 @@ impl Committer {
                     "it was stored before, but the other events of this append were not",
                 ));
             }
-            let whole = first.append_last - first.append_first + 1 == found.len() as u64
+            let whole = first.append_last.checked_sub(first.append_first)
+                == Some(found.len() as u64 - 1)
                 && found.iter().enumerate().all(|(i, (_, h))| {
                     h.append_first == first.append_first
                         && h.position == first.append_first + i as u64
@@ -908,6 +926,9 @@ impl EventStore for SledStore {
     }
 
     fn append_all(&self, appends: Vec<(AppendRequest, Content)>) -> Vec<PendingAppend> {
+        if appends.is_empty() {
+            return Vec::new();
+        }
         let mut jobs = Vec::with_capacity(appends.len());
         let mut pending = Vec::with_capacity(appends.len());
         for (request, content) in appends {
@@ -946,6 +967,12 @@ impl EventStore for SledStore {
         for item in self.inner.streams.range(start..=end) {
             let (key, value) = item.map_err(|e| sled_err("reading the stream index", e))?;
             let (first_pos, count) = stream_entry(&value)?;
+            if key.len() < 9 {
+                return Err(StoreError::Corrupt {
+                    position: first_pos,
+                    why: format!("a stream index key of {} bytes", key.len()),
+                });
+            }
             let last_version = be_u64(&key[key.len() - 8..]);
             let first_version = (last_version + 1).saturating_sub(count);
             let last_pos = first_pos + count - 1;
@@ -1001,7 +1028,7 @@ impl EventStore for SledStore {
             let (k, value) = item.map_err(|e| sled_err("reading the stream index", e))?;
             let (first_pos, count) = stream_entry(&value)?;
             if first_pos + count - 1 <= durable {
-                return Ok(be_u64(&k[k.len() - 8..]));
+                return Ok(be_u64(&k[k.len().saturating_sub(8)..]));
             }
         }
         Ok(0)

@@ -1353,6 +1353,50 @@ fn log_keys(path: &Path) -> Result<Vec<u64>, Box<dyn std::error::Error>> {
 }
 
 #[test]
+fn a_log_entry_missing_or_overlapping_is_damage_not_a_shorter_read() -> TestResult {
+    let mut ts = TestStore::new();
+    populate_for_repair(ts.store())?;
+    ts.close();
+    // b's append (positions 4 and 5) is gone: reads across it fail at 4.
+    {
+        let db = open_db_after_close(ts.path())?;
+        db.open_tree("log")?.remove(5u64.to_be_bytes())?;
+        db.flush()?;
+    }
+    ts.open();
+    let gap = |r: Result<Vec<RecordedEvent>, StoreError>| {
+        assert!(
+            matches!(r, Err(StoreError::Corrupt { position: 4, .. })),
+            "{r:?}"
+        )
+    };
+    gap(ts.store().read_all(1, 100));
+    gap(ts.store().read_all(4, 100));
+    gap(ts.store().read_stream("b", 0));
+    assert_eq!(positions(&ts.store().read_all(6, 100)?), [6, 7, 8]);
+    assert!(verify_store(ts.store(), |_| {}).is_err());
+    ts.close();
+    // Position 6 alone again beside the entry of 6 and 7: an overlap.
+    {
+        let db = open_db_after_close(ts.path())?;
+        let log = db.open_tree("log")?;
+        let (k, v) = log
+            .get_gt(5u64.to_be_bytes())?
+            .ok_or("the entry of 6 and 7")?;
+        let six = decode_log_entry(&k, &v)?.remove(0);
+        log.insert(6u64.to_be_bytes(), codec::encode_record(&six))?;
+        db.flush()?;
+    }
+    ts.open();
+    let r = ts.store().read_all(6, 100);
+    assert!(
+        matches!(r, Err(StoreError::Corrupt { position: 7, .. })),
+        "{r:?}"
+    );
+    Ok(())
+}
+
+#[test]
 fn a_large_append_spans_several_log_entries_and_reads_whole() -> TestResult {
     // Three records of 20 kB share an entry (64 KiB at most); the next two share another.
     let mut ts = TestStore::new();
