@@ -4,12 +4,16 @@
 use crate::domain::interaction::{Interaction, Kind};
 use crate::domain::{InteractionId, Millis};
 use sha2::{Digest, Sha256};
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 
 /// A contact's id: derived from the normalised address, so it is the same on every rebuild.
 pub fn contact_id(normalised_email: &str) -> uuid::Uuid {
-    let digest: [u8; 32] =
-        Sha256::digest(format!("postroom-contact\0{normalised_email}").as_bytes()).into();
+    let digest: [u8; 32] = Sha256::new()
+        .chain_update(b"postroom-contact\0")
+        .chain_update(normalised_email.as_bytes())
+        .finalize()
+        .into();
     let mut b = [0u8; 16];
     b.copy_from_slice(&digest[..16]);
     uuid::Builder::from_custom_bytes(b).into_uuid()
@@ -45,18 +49,22 @@ impl Contacts {
         if !is_new_inbound {
             return;
         }
-        let email = after.from.to_lowercase();
-        let contact = self
-            .by_email
-            .entry(email.clone())
-            .or_insert_with(|| Contact {
-                id: contact_id(&email),
-                email: email.clone(),
-                display_name: None,
-                first_seen: after.created_at,
-                last_seen: after.created_at,
-                interactions: Vec::new(),
-            });
+        let contact = match self.by_email.entry(after.from.to_lowercase()) {
+            Entry::Occupied(known) => known.into_mut(),
+            Entry::Vacant(new) => {
+                let email = new.key().clone();
+                let id = contact_id(&email);
+                self.by_id.insert(id, email.clone());
+                new.insert(Contact {
+                    id,
+                    email,
+                    display_name: None,
+                    first_seen: after.created_at,
+                    last_seen: after.created_at,
+                    interactions: Vec::new(),
+                })
+            }
+        };
         if after.from_name.is_some() {
             contact.display_name = after.from_name.clone();
         }
@@ -66,7 +74,6 @@ impl Contacts {
         if let Err(at) = contact.interactions.binary_search(&entry) {
             contact.interactions.insert(at, entry);
         }
-        self.by_id.insert(contact.id, email);
     }
 
     pub fn by_email(&self, email: &str) -> Option<&Contact> {

@@ -145,10 +145,38 @@ impl Projections {
         self.awaiting_workflow.clear();
         self.contacts = Contacts::default();
         self.threads = threads::Threads::default();
-        let entries: Vec<(InteractionId, Interaction)> = self.cache.iter().collect();
-        for (id, state) in &entries {
-            self.index(*id, None, state);
-        }
+        // Three independent walks over the cache, on threads of their own: start-up with a
+        // snapshot is mostly this, and each index depends only on the cache.
+        let Projections {
+            cache,
+            queues,
+            workloads,
+            contacts,
+            threads,
+            awaiting_workflow,
+            ..
+        } = self;
+        let cache = &*cache;
+        // (The scope joins both walks, and panics if one did.)
+        std::thread::scope(|scope| {
+            scope.spawn(|| {
+                for (id, state) in cache.iter() {
+                    contacts.update(id, None, &state);
+                }
+            });
+            scope.spawn(|| {
+                for (id, state) in cache.iter() {
+                    threads.update(id, None, &state, |parent| cache.get(&parent));
+                }
+            });
+            for (id, state) in cache.iter() {
+                queues.update(id, None, &state);
+                workloads.update(id, None, &state);
+                if state.status == crate::domain::interaction::Status::Received {
+                    awaiting_workflow.insert(id);
+                }
+            }
+        });
     }
 }
 
