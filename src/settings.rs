@@ -104,6 +104,25 @@ impl std::fmt::Debug for MailboxSettings {
 }
 
 impl MailboxSettings {
+    /// Exactly one of `password`, `password_env`, `password_file` is given. Whether the variable
+    /// is set or the file readable is checked where the password is needed (`serve`), so other
+    /// commands run with the server's configuration without its mail secrets.
+    fn check_password_source(&self, key: &str) -> Result<(), SettingsError> {
+        let given = [
+            self.password.is_some(),
+            self.password_env.is_some(),
+            self.password_file.is_some(),
+        ];
+        if given.iter().filter(|g| **g).count() == 1 {
+            Ok(())
+        } else {
+            Err(invalid(
+                key,
+                "give exactly one of password, password_env, password_file",
+            ))
+        }
+    }
+
     /// The password from exactly one of `password`, `password_env`, `password_file`.
     pub fn resolve_password(&self, key: &str) -> Result<String, SettingsError> {
         match (&self.password, &self.password_env, &self.password_file) {
@@ -283,8 +302,17 @@ impl Settings {
             }
             None => Settings::default(),
         };
+        // A variable a mailbox names for its password is a secret, not a setting, whatever its
+        // name (`POSTROOM_SUPPORT_PASSWORD` is a natural choice).
+        let secrets: Vec<String> = s
+            .mailboxes
+            .iter()
+            .filter_map(|m| m.password_env.clone())
+            .collect();
         for (k, v) in env {
-            s.apply_env(&k, &v)?;
+            if !secrets.contains(&k) {
+                s.apply_env(&k, &v)?;
+            }
         }
         s.validate()?;
         Ok(s)
@@ -420,7 +448,7 @@ impl Settings {
                     ));
                 }
             }
-            m.resolve_password(&key)?;
+            m.check_password_source(&key)?;
         }
         if !self.workflow.queues.contains(&self.workflow.inbound_queue) {
             self.workflow
@@ -508,6 +536,27 @@ mod tests {
         assert_eq!(s.listen, "127.0.0.1:8080");
         assert_eq!(s.data_dir, PathBuf::from("data"));
         assert_eq!(s.workflow.inbound_queue, "inbound");
+    }
+
+    #[test]
+    fn a_mailbox_password_variable_is_not_a_setting_whatever_its_name() {
+        let mailbox = "[[mailboxes]]\nname = \"support\"\nhost = \"127.0.0.1\"\nport = 1143\ntls = \"none\"\nusername = \"u\"\npassword_env = \"POSTROOM_SUPPORT_PASSWORD\"\nfolder = \"INBOX\"\n";
+        let s = load_str(mailbox, &[("POSTROOM_SUPPORT_PASSWORD", "secret")]).unwrap();
+        assert_eq!(
+            s.mailboxes[0].password_env.as_deref(),
+            Some("POSTROOM_SUPPORT_PASSWORD")
+        );
+        // Any other unknown POSTROOM_ variable is still refused, naming it.
+        let err = load_str(mailbox, &[("POSTROOM_SUPORT_PASSWORD", "secret")]).unwrap_err();
+        assert!(
+            err.to_string().contains("POSTROOM_SUPORT_PASSWORD"),
+            "{err}"
+        );
+        // Unset, it stops only the commands that log in (see `resolve_password`).
+        let s = load_str(mailbox, &[]).unwrap();
+        assert!(s.mailboxes[0]
+            .resolve_password("mailboxes[0]")
+            .is_err_and(|e| e.to_string().contains("mailboxes[0].password_env")));
     }
 
     #[test]

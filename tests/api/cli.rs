@@ -975,6 +975,62 @@ fn the_configuration_file_may_come_from_postroom_config() -> TestResult {
     Ok(())
 }
 
+/// An admin adds users with the server's configuration in a shell that does not hold the
+/// mailboxes' secrets; only `serve`, which logs in, needs them, and names what is missing.
+#[test]
+fn mail_secrets_are_needed_by_serve_only() -> TestResult {
+    let root = tempfile::tempdir()?;
+    let data = root.path().join("data");
+    let config = root.path().join("postroom.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "data_dir = {:?}\nlisten = \"127.0.0.1:0\"\n[[mailboxes]]\nname = \"support\"\nhost = \"127.0.0.1\"\nport = 9\ntls = \"none\"\nusername = \"support@example.test\"\npassword_env = \"POSTROOM_TEST_NO_SUCH_SECRET\"\nfolder = \"INBOX\"\n",
+            arg(&data)
+        ),
+    )?;
+    let out = run(command()
+        .args([
+            "users",
+            "add",
+            "ann",
+            "--role",
+            "agent",
+            "--config",
+            arg(&config),
+        ])
+        .env_remove("POSTROOM_TEST_NO_SUCH_SECRET"));
+    assert!(is_token(out.assert_success().stdout.trim_end()));
+    let out = run(command()
+        .args(["serve", "--config", arg(&config)])
+        .env_remove("POSTROOM_TEST_NO_SUCH_SECRET"));
+    let line = out.error_line();
+    assert!(
+        line.contains("mailboxes[0].password_env") && line.contains("POSTROOM_TEST_NO_SUCH_SECRET"),
+        "{line}"
+    );
+    assert!(out.stdout.is_empty(), "it never served");
+    // Two sources at once is a mistake every command reports.
+    std::fs::write(
+        &config,
+        std::fs::read_to_string(&config)?.replace("password_env", "password = \"x\"\npassword_env"),
+    )?;
+    let out = run(command().args([
+        "users",
+        "add",
+        "bob",
+        "--role",
+        "agent",
+        "--config",
+        arg(&config),
+    ]));
+    assert!(
+        out.error_line().contains("exactly one of password"),
+        "{out:#?}"
+    );
+    Ok(())
+}
+
 /// The README offers `POSTROOM_SERVER` / `POSTROOM_TOKEN` for the remote modes; with them in the
 /// environment, commands that open the folder must still work.
 ///
