@@ -107,6 +107,82 @@ fn idle_picks_up_new_mail_without_waiting_for_the_poll() {
     );
 }
 
+/// A TCP relay to the mail server that drops every `* n EXISTS` and `* n RECENT` line the server
+/// sends: what a client sees when such an announcement falls where it cannot read it (the imap
+/// crate drops those that arrive while IDLE's DONE is answered). Answers its port.
+fn relay_without_announcements(to: u16) -> u16 {
+    use std::io::{Read, Write};
+    use std::net::{TcpListener, TcpStream};
+    let listener = TcpListener::bind("127.0.0.1:0").expect("a relay port");
+    let port = listener.local_addr().expect("its address").port();
+    std::thread::spawn(move || {
+        for client in listener.incoming() {
+            let Ok(mut client) = client else { return };
+            let Ok(mut server) = TcpStream::connect(("127.0.0.1", to)) else {
+                return;
+            };
+            let (mut client_in, mut server_out) = (
+                client.try_clone().expect("a client handle"),
+                server.try_clone().expect("a server handle"),
+            );
+            std::thread::spawn(move || {
+                let _ = std::io::copy(&mut client_in, &mut server_out);
+            });
+            std::thread::spawn(move || {
+                let mut pending = Vec::new();
+                let mut buf = [0u8; 65536];
+                loop {
+                    let n = match server.read(&mut buf) {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => n,
+                    };
+                    pending.extend_from_slice(&buf[..n]);
+                    let mut out = Vec::new();
+                    while let Some(end) = pending.iter().position(|b| *b == b'\n') {
+                        let line: Vec<u8> = pending.drain(..=end).collect();
+                        let text = String::from_utf8_lossy(&line);
+                        let words: Vec<&str> = text.split_whitespace().collect();
+                        let announcement = matches!(words.as_slice(), ["*", n, "EXISTS" | "RECENT"] if n.parse::<u32>().is_ok());
+                        if !announcement {
+                            out.extend_from_slice(&line);
+                        }
+                    }
+                    if client.write_all(&out).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    port
+}
+
+#[test]
+fn idle_finds_new_mail_whose_announcement_was_lost() {
+    let dovecot = Dovecot::start(&[SUPPORT]);
+    let port = relay_without_announcements(dovecot.port);
+    // IDLE never hears of the message, and the poll is a minute away: only the check after each
+    // IDLE renewal can find it in time.
+    let mb = MailboxSettings {
+        poll_interval_secs: 60.0,
+        ..mailbox("support", port, "none", SUPPORT, "")
+    };
+    let app = spawn_app_with(|s| s.mailboxes = vec![mb]);
+    wait_for("the first pass", || state(&app, "support").0 == "ok");
+    std::thread::sleep(Duration::from_millis(500));
+    let sent = Instant::now();
+    dovecot.append(SUPPORT, "INBOX", &[message(5)]);
+    wait_for("the message", || interactions(&app) == 1);
+    assert!(
+        sent.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        sent.elapsed()
+    );
+    wait_for("the message moved", || {
+        folder_count(&dovecot, SUPPORT, "Processed") == 1
+    });
+}
+
 #[test]
 fn without_move_messages_are_copied_and_expunged_once() {
     let dovecot = Dovecot::start_with(
