@@ -187,6 +187,8 @@ pub enum StartError {
         addr: String,
         source: std::io::Error,
     },
+    #[error("cannot listen for stop signals: {0}")]
+    Signals(std::io::Error),
 }
 
 pub struct Application {
@@ -194,11 +196,49 @@ pub struct Application {
     server: actix_web::dev::Server,
     engine: Arc<Engine>,
     ingest: crate::actors::ingest::Ingest,
+    stop_signals: StopSignals,
+}
+
+/// SIGTERM and SIGINT, listened for from the start of `Application::build`: a stop asked for
+/// while the server starts (or in the instant its workers answer before actix would have set up
+/// its own handlers) is a graceful stop, never the default action that kills the process.
+struct StopSignals {
+    #[cfg(unix)]
+    term: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    int: tokio::signal::unix::Signal,
+}
+
+impl StopSignals {
+    fn install() -> std::io::Result<StopSignals> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            Ok(StopSignals {
+                term: signal(SignalKind::terminate())?,
+                int: signal(SignalKind::interrupt())?,
+            })
+        }
+        #[cfg(not(unix))]
+        Ok(StopSignals {})
+    }
+
+    /// Resolves at the first stop signal.
+    async fn recv(&mut self) {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = self.term.recv() => {}
+            _ = self.int.recv() => {}
+        }
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }
 
 impl Application {
     /// Binds the listener and prepares the server. Must run inside an actix system.
     pub async fn build(settings: Settings) -> Result<Application, StartError> {
+        let stop_signals = StopSignals::install().map_err(StartError::Signals)?;
         let addr = settings.listen_addr();
         let mut mailboxes = Vec::new();
         for (i, m) in settings.mailboxes.iter().enumerate() {
@@ -241,6 +281,8 @@ impl Application {
         let server = actix_web::HttpServer::new(move || crate::http::app(data.clone()))
             .workers(2)
             .shutdown_timeout(5)
+            // Ours, installed before anything listens (see `StopSignals`).
+            .disable_signals()
             .listen(listener)
             .map_err(|source| StartError::Listen {
                 addr: addr.to_string(),
@@ -252,6 +294,7 @@ impl Application {
             server,
             engine,
             ingest,
+            stop_signals,
         })
     }
 
@@ -270,7 +313,20 @@ impl Application {
 
     /// Serves until SIGINT/SIGTERM, then shuts down cleanly.
     pub async fn run_until_stopped(mut self) -> std::io::Result<()> {
-        let result = self.server.await;
+        let handle = self.server.handle();
+        let mut server = self.server;
+        let result = tokio::select! {
+            r = &mut server => r,
+            _ = self.stop_signals.recv() => {
+                tracing::info!("stop signal received; stopping gracefully");
+                // The command is queued when asked for; the server future carries it out (it may
+                // not have been polled yet), and answers when its workers are done.
+                let stopped = handle.stop(true);
+                let result = server.await;
+                stopped.await;
+                result
+            }
+        };
         self.ingest.stop();
         let _ = std::fs::remove_file(&self.engine.storage.paths.server_info);
         self.engine.shutdown();
