@@ -104,36 +104,33 @@ impl std::fmt::Debug for MailboxSettings {
 }
 
 impl MailboxSettings {
-    /// Exactly one of `password`, `password_env`, `password_file` is given. Whether the variable
-    /// is set or the file readable is checked where the password is needed (`serve`), so other
-    /// commands run with the server's configuration without its mail secrets.
-    fn check_password_source(&self, key: &str) -> Result<(), SettingsError> {
-        let given = [
-            self.password.is_some(),
-            self.password_env.is_some(),
-            self.password_file.is_some(),
-        ];
-        if given.iter().filter(|g| **g).count() == 1 {
-            Ok(())
-        } else {
-            Err(invalid(
+    /// Where the password comes from: exactly one of `password`, `password_env`,
+    /// `password_file`. Validation checks only this; whether the variable is set or the file
+    /// readable is checked where the password is needed (`serve`), so other commands run with the
+    /// server's configuration without its mail secrets.
+    fn password_source(&self, key: &str) -> Result<PasswordSource<'_>, SettingsError> {
+        match (&self.password, &self.password_env, &self.password_file) {
+            (Some(p), None, None) => Ok(PasswordSource::Inline(p)),
+            (None, Some(var), None) => Ok(PasswordSource::Env(var)),
+            (None, None, Some(path)) => Ok(PasswordSource::File(path)),
+            _ => Err(invalid(
                 key,
                 "give exactly one of password, password_env, password_file",
-            ))
+            )),
         }
     }
 
-    /// The password from exactly one of `password`, `password_env`, `password_file`.
+    /// The password, read from where `password_source` says.
     pub fn resolve_password(&self, key: &str) -> Result<String, SettingsError> {
-        match (&self.password, &self.password_env, &self.password_file) {
-            (Some(p), None, None) => Ok(p.clone()),
-            (None, Some(var), None) => std::env::var(var).map_err(|_| {
+        match self.password_source(key)? {
+            PasswordSource::Inline(p) => Ok(p.to_string()),
+            PasswordSource::Env(var) => std::env::var(var).map_err(|_| {
                 invalid(
                     &format!("{key}.password_env"),
                     format!("the variable {var} is not set"),
                 )
             }),
-            (None, None, Some(path)) => std::fs::read_to_string(path)
+            PasswordSource::File(path) => std::fs::read_to_string(path)
                 .map(|p| p.trim_end_matches(['\r', '\n']).to_string())
                 .map_err(|e| {
                     invalid(
@@ -141,12 +138,14 @@ impl MailboxSettings {
                         format!("{}: {e}", path.display()),
                     )
                 }),
-            _ => Err(invalid(
-                key,
-                "give exactly one of password, password_env, password_file",
-            )),
         }
     }
+}
+
+enum PasswordSource<'a> {
+    Inline(&'a str),
+    Env(&'a str),
+    File(&'a Path),
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -448,7 +447,7 @@ impl Settings {
                     ));
                 }
             }
-            m.check_password_source(&key)?;
+            m.password_source(&key)?;
         }
         if !self.workflow.queues.contains(&self.workflow.inbound_queue) {
             self.workflow

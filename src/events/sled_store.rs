@@ -197,6 +197,8 @@ fn content_digest(event_type: &str, payload: &[u8]) -> [u8; 32] {
     codec::sha256(&bytes)
 }
 
+/// The big-endian number in the last 8 bytes (a key's trailing version or position; fewer bytes
+/// are zero-padded, so a short, damaged key never panics).
 fn be_u64(bytes: &[u8]) -> u64 {
     let mut b = [0u8; 8];
     let n = bytes.len().min(8);
@@ -207,10 +209,7 @@ fn be_u64(bytes: &[u8]) -> u64 {
 /// The records of a log entry (keyed by its last record's position), in order, each checked
 /// against its own hash and against the position the entry gives it.
 pub fn decode_log_entry(key: &[u8], value: &[u8]) -> Result<Vec<RecordedEvent>, StoreError> {
-    let last = be_u64(key);
-    let slices = entry_slices(last, value)?;
-    // `entry_slices` answers 1 to `last` records.
-    let first = last - (slices.len() as u64 - 1);
+    let (first, slices) = entry_slices(be_u64(key), value)?;
     slices
         .iter()
         .enumerate()
@@ -233,8 +232,8 @@ pub fn encode_log_entry(records: &[Vec<u8>]) -> Vec<u8> {
     out
 }
 
-/// The record bytes of an entry whose last record is at `last`.
-fn entry_slices(last: u64, value: &[u8]) -> Result<Vec<&[u8]>, StoreError> {
+/// The first position and the record bytes of an entry whose last record is at `last`.
+fn entry_slices(last: u64, value: &[u8]) -> Result<(u64, Vec<&[u8]>), StoreError> {
     let corrupt = |why: String| StoreError::Corrupt {
         position: last,
         why,
@@ -265,9 +264,9 @@ fn entry_slices(last: u64, value: &[u8]) -> Result<Vec<&[u8]>, StoreError> {
                     out.len()
                 )));
             }
-            Ok(out)
+            Ok((last - (out.len() as u64 - 1), out))
         }
-        _ => Ok(vec![value]),
+        _ => Ok((last, vec![value])),
     }
 }
 
@@ -299,8 +298,7 @@ fn visit_log(
     for item in log.range(from.to_be_bytes()..) {
         let (k, v) = item.map_err(|e| sled_err("reading the log", e))?;
         let last = be_u64(&k);
-        let slices = entry_slices(last, &v)?;
-        let first = last - (slices.len() as u64 - 1);
+        let (first, slices) = entry_slices(last, &v)?;
         if first > next || (next > from && first != next) {
             return Err(StoreError::Corrupt {
                 position: next,
@@ -731,17 +729,6 @@ impl Committer {
         }
         let mut prefix = stream.as_bytes().to_vec();
         prefix.push(0);
-        // Most streams not cached are new ones: the first key at or after the prefix says so at
-        // half the cost of seeking the last one.
-        match self.inner.streams.range(prefix.as_slice()..).next() {
-            None => return Ok(0),
-            Some(item) => {
-                let (k, _) = item.map_err(|e| sled_err("reading the stream index", e))?;
-                if !k.starts_with(&prefix) {
-                    return Ok(0);
-                }
-            }
-        }
         let v = match self.inner.streams.scan_prefix(&prefix).next_back() {
             Some(item) => be_u64(&item.map_err(|e| sled_err("reading the stream index", e))?.0),
             None => 0,
@@ -973,7 +960,7 @@ impl EventStore for SledStore {
                     why: format!("a stream index key of {} bytes", key.len()),
                 });
             }
-            let last_version = be_u64(&key[key.len() - 8..]);
+            let last_version = be_u64(&key);
             let first_version = (last_version + 1).saturating_sub(count);
             let last_pos = first_pos + count - 1;
             if last_pos > durable {
@@ -1028,7 +1015,7 @@ impl EventStore for SledStore {
             let (k, value) = item.map_err(|e| sled_err("reading the stream index", e))?;
             let (first_pos, count) = stream_entry(&value)?;
             if first_pos + count - 1 <= durable {
-                return Ok(be_u64(&k[k.len().saturating_sub(8)..]));
+                return Ok(be_u64(&k));
             }
         }
         Ok(0)

@@ -87,24 +87,35 @@ fn starttls_is_never_given_up_for_plain_text() {
     assert_eq!(folder_count(&dovecot, SUPPORT, "INBOX"), 1);
 }
 
-#[test]
-fn idle_picks_up_new_mail_without_waiting_for_the_poll() {
-    let dovecot = Dovecot::start(&[SUPPORT]);
-    // A poll of a minute: only IDLE can bring the message in within the wait below.
+/// An app ingesting from `port` with a poll of a minute, after its first pass: mail that comes
+/// in quicker than that was found while waiting with IDLE.
+fn idle_app(port: u16) -> TestApp {
     let mb = MailboxSettings {
         poll_interval_secs: 60.0,
-        ..mailbox("support", dovecot.port, "none", SUPPORT, "")
+        ..mailbox("support", port, "none", SUPPORT, "")
     };
     let app = spawn_app_with(|s| s.mailboxes = vec![mb]);
     wait_for("the first pass", || state(&app, "support").0 == "ok");
+    app
+}
+
+/// Delivers one message and asserts it becomes an interaction well before the poll.
+fn assert_ingested_before_the_poll(app: &TestApp, dovecot: &Dovecot, n: usize) {
     let sent = Instant::now();
-    dovecot.append(SUPPORT, "INBOX", &[message(4)]);
-    wait_for("the message", || interactions(&app) == 1);
+    dovecot.append(SUPPORT, "INBOX", &[message(n)]);
+    wait_for("the message", || interactions(app) == 1);
     assert!(
         sent.elapsed() < Duration::from_secs(20),
         "{:?}",
         sent.elapsed()
     );
+}
+
+#[test]
+fn idle_picks_up_new_mail_without_waiting_for_the_poll() {
+    let dovecot = Dovecot::start(&[SUPPORT]);
+    let app = idle_app(dovecot.port);
+    assert_ingested_before_the_poll(&app, &dovecot, 4);
 }
 
 /// A TCP relay to the mail server that drops every `* n EXISTS` and `* n RECENT` line the server
@@ -163,21 +174,9 @@ fn idle_finds_new_mail_whose_announcement_was_lost() {
     let port = relay_without_announcements(dovecot.port);
     // IDLE never hears of the message, and the poll is a minute away: only the check after each
     // IDLE renewal can find it in time.
-    let mb = MailboxSettings {
-        poll_interval_secs: 60.0,
-        ..mailbox("support", port, "none", SUPPORT, "")
-    };
-    let app = spawn_app_with(|s| s.mailboxes = vec![mb]);
-    wait_for("the first pass", || state(&app, "support").0 == "ok");
+    let app = idle_app(port);
     std::thread::sleep(Duration::from_millis(500));
-    let sent = Instant::now();
-    dovecot.append(SUPPORT, "INBOX", &[message(5)]);
-    wait_for("the message", || interactions(&app) == 1);
-    assert!(
-        sent.elapsed() < Duration::from_secs(20),
-        "{:?}",
-        sent.elapsed()
-    );
+    assert_ingested_before_the_poll(&app, &dovecot, 5);
     wait_for("the message moved", || {
         folder_count(&dovecot, SUPPORT, "Processed") == 1
     });
