@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The ingest benchmark: starts a private, unprivileged Dovecot on 127.0.0.1 and a free high port,
-# runs `postroom bench --only ingest` against it (release build), and stops it.
+# runs `postroom-bench --only ingest` against it (release build), and stops it.
 # Usage: scripts/bench-ingest.sh [MESSAGES [BENCH OPTIONS]]   (default 10000)
 #   e.g. scripts/bench-ingest.sh 10000 --seen            (flag \Seen instead of moving)
 #        scripts/bench-ingest.sh 10000 --ingest-batch 500
@@ -69,4 +69,4 @@ trap 'kill -9 -- -$pid 2>/dev/null || kill -9 $pid 2>/dev/null; rm -rf "$dir"' E
 for _ in $(seq 100); do (echo > /dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
 
 cargo build --release --quiet
-${PERF:-} ./target/release/postroom bench --only ingest --imap "127.0.0.1:$port" --messages "$messages" "$@"
+${PERF:-} ./target/release/postroom-bench --only ingest --imap "127.0.0.1:$port" --messages "$messages" "$@"

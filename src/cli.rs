@@ -8,7 +8,7 @@ use crate::events::query::{page, AuditFilter, FilterText};
 use crate::events::{EventStore, StoreError};
 use crate::projections::{runner, snapshot};
 use crate::settings::Settings;
-use crate::startup::{now, Application, DataPaths, Storage};
+use crate::startup::{now, open_storage, Application, DataPaths, Storage};
 use clap::{Args, Parser, Subcommand};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -80,8 +80,6 @@ pub enum Command {
         #[command(subcommand)]
         command: ProjectionsCommand,
     },
-    /// Measure the log, the projections and start-up, and print a report.
-    Bench(crate::bench::BenchArgs),
 }
 
 #[derive(Subcommand)]
@@ -209,7 +207,7 @@ fn in_use(settings: &Settings, hint: &str) -> CliError {
 
 /// Opens the data folder, or explains in one line that a server holds it.
 fn open(settings: &Settings, hint: &str) -> Result<Storage, CliError> {
-    match Storage::open(settings) {
+    match open_storage(settings) {
         Ok(s) => Ok(s),
         Err(StoreError::Locked { .. }) => Err(in_use(settings, hint)),
         Err(e) => Err(e.into()),
@@ -243,7 +241,6 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Projections {
             command: ProjectionsCommand::Rebuild { common },
         } => rebuild(&common),
-        Command::Bench(args) => crate::bench::run(args).map_err(CliError),
     }
 }
 

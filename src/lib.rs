@@ -1,14 +1,14 @@
 //! postroom: an event-sourced e-mail interaction server for contact centers.
 //!
-//! Layout (see DESIGN.md): `domain` holds the pure deciders; `events` the durable log;
-//! `projections` the read models derived from it; `actors` the thin shells that run commands;
-//! `http` the REST API; `cli` and `startup` wire it all into a program.
+//! The map is `ARCHITECTURE.md` at the repository's root. In short: `domain` holds the pure
+//! deciders and processes; `events` the durable log; `storage` opens the data folder;
+//! `projections` the read models derived from the log; `actors` the aggregate actors; `app` the
+//! narrow handles the shells use; `http` and `mail` are the shells (REST API, IMAP ingest); `cli`
+//! and `startup` wire it all into a program.
 
 pub mod actors;
-pub mod bench;
-pub mod bench_ingest;
+pub mod app;
 pub mod cli;
-pub mod content;
 pub mod domain;
 pub mod events;
 pub mod http;
@@ -16,3 +16,4 @@ pub mod mail;
 pub mod projections;
 pub mod settings;
 pub mod startup;
+pub mod storage;

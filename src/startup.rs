@@ -1,113 +1,65 @@
 //! Start-up: open the data folder, load the projections, start the actors and the HTTP server.
 //! `Application::build` binds (port 0 in tests) and reports the port; `run_until_stopped` serves.
 
-use crate::actors::registry::AggregateSnapshots;
-use crate::actors::workflow::Workflow;
-use crate::actors::{CommandEnvelope, Registry, RegistryOptions};
-use crate::content::ContentStore;
-use crate::domain::interaction::InteractionCommand;
-use crate::domain::{Millis, Principal};
-use crate::events::sled_store::open_db;
-use crate::events::{EventStore, SledStore, StoreError, StoreOptions};
+use crate::actors::{Interactions, Registry, RegistryOptions};
+use crate::app::receive::Receiver;
+use crate::app::sweep::Sweep;
+use crate::domain::interaction::Interaction;
+use crate::domain::workflow::Workflow;
+use crate::events::StoreError;
+use crate::mail::imap::{Ingest, IngestHandles, Statuses};
 use crate::projections::runner::RunnerOptions;
 use crate::projections::ProjectionRunner;
 use crate::settings::Settings;
+use crate::storage::AggregateSnapshots;
 use std::net::TcpListener;
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-/// The current time in milliseconds since the epoch: the shell's clock, handed to the domain.
-pub fn now() -> Millis {
-    Millis(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_millis() as i64)
-            .unwrap_or(0),
+pub use crate::app::now;
+pub use crate::storage::{DataPaths, Storage};
+
+/// Opens the data folder as the settings say.
+pub fn open_storage(settings: &Settings) -> Result<Storage, StoreError> {
+    Storage::open(
+        &settings.data_dir,
+        settings.log.cache_mib * 1024 * 1024,
+        settings.log.durability,
     )
 }
 
-/// Where things live in a data folder.
-pub struct DataPaths {
-    pub sled: PathBuf,
-    pub projection_snapshot: PathBuf,
-    pub server_info: PathBuf,
-}
-
-impl DataPaths {
-    pub fn new(data_dir: &Path) -> Self {
-        DataPaths {
-            sled: data_dir.join("sled"),
-            projection_snapshot: data_dir.join("projections.snap"),
-            server_info: data_dir.join("server.json"),
-        }
-    }
-}
-
-/// The storage side of postroom: log, content, snapshots. Needs no actor system, so the CLI
-/// uses it too.
-pub struct Storage {
-    pub db: sled::Db,
-    pub store: Arc<SledStore>,
-    pub content: ContentStore,
-    pub snapshots: AggregateSnapshots,
-    pub paths: DataPaths,
-}
-
-impl Storage {
-    pub fn open(settings: &Settings) -> Result<Storage, StoreError> {
-        let paths = DataPaths::new(&settings.data_dir);
-        let db = open_db(&paths.sled, settings.log.cache_mib * 1024 * 1024)?;
-        let store = Arc::new(SledStore::open(
-            &db,
-            &paths.sled,
-            StoreOptions {
-                durability: settings.log.durability,
-                ..StoreOptions::default()
-            },
-        )?);
-        Ok(Storage {
-            content: ContentStore::open(&db)?,
-            snapshots: AggregateSnapshots::open(&db)?,
-            db,
-            store,
-            paths,
-        })
-    }
-
-    pub fn log(&self) -> Arc<dyn EventStore> {
-        self.store.clone()
-    }
-}
-
-/// Everything a request handler needs.
+/// Everything start-up wires together: the one place that knows every part. Shells get narrow
+/// handles from it (`http::Handles`, `mail::imap::IngestHandles`), never the whole.
 pub struct Engine {
     pub settings: Settings,
     pub storage: Storage,
-    pub projections: ProjectionRunner,
-    pub registry: Registry,
-    pub workflow: Workflow,
+    pub projections: Arc<ProjectionRunner>,
+    /// The interaction actors.
+    pub registry: Interactions,
+    /// Interaction snapshots (what the registry's actors save when they passivate).
+    pub snapshots: AggregateSnapshots<Interaction>,
+    pub receiver: Receiver,
+    pub sweep: Sweep,
     /// What each IMAP mailbox's ingest is doing, for `/readyz`.
-    pub mail_status: crate::actors::ingest::Statuses,
-    /// Web-form submissions per client.
-    pub webform_limiter: crate::http::rate_limit::RateLimiter,
+    pub mail_status: Statuses,
     shut_down: std::sync::atomic::AtomicBool,
 }
 
 impl Engine {
     /// Opens storage, loads projections and starts the actor registry (inside an actix system).
     pub fn start(settings: Settings) -> Result<Engine, StoreError> {
-        let storage = Storage::open(&settings)?;
-        let projections = ProjectionRunner::start(
+        let storage = open_storage(&settings)?;
+        let projections = Arc::new(ProjectionRunner::start(
             storage.log(),
             RunnerOptions {
                 snapshot_path: Some(storage.paths.projection_snapshot.clone()),
                 snapshot_every: settings.projections.snapshot_every,
             },
-        )?;
+        )?);
+        let snapshots = storage.snapshots::<Interaction>();
         let registry = Registry::new(
             storage.log(),
-            storage.snapshots.clone(),
+            snapshots.clone(),
             RegistryOptions {
                 idle: Duration::from_secs_f64(settings.actors.idle_secs),
                 ..RegistryOptions::default()
@@ -116,18 +68,20 @@ impl Engine {
         let workflow = Workflow {
             inbound_queue: settings.inbound_queue(),
         };
-        let webform_limiter = crate::http::rate_limit::RateLimiter::new(
-            settings.webform.rate_limit_per_minute,
-            settings.webform.rate_limit_burst,
-            settings.webform.trusted_proxies.clone(),
-        );
+        let receiver = Receiver::new(storage.log(), workflow.clone());
+        let sweep = Sweep {
+            workflow,
+            projections: projections.clone(),
+            interactions: registry.clone(),
+        };
         Ok(Engine {
-            webform_limiter,
             settings,
             storage,
             projections,
             registry,
-            workflow,
+            snapshots,
+            receiver,
+            sweep,
             mail_status: Default::default(),
             shut_down: std::sync::atomic::AtomicBool::new(false),
         })
@@ -139,26 +93,45 @@ impl Engine {
 
     /// Finishes what a crash interrupted: an interaction received but never queued is queued now.
     pub async fn resume(&self) {
-        if self.is_shut_down() {
-            return;
+        if !self.is_shut_down() {
+            self.sweep.run_once().await;
         }
-        let stranded: Vec<_> = self
-            .projections
-            .read(|p| p.awaiting_workflow.iter().copied().collect());
-        for id in stranded {
-            let cmd = CommandEnvelope::new(
-                InteractionCommand::Enqueue {
-                    queue: self.workflow.inbound_queue.clone(),
-                    at: now(),
-                },
-                Principal::System("workflow".into()),
-            );
-            match self.registry.execute(id, cmd).await {
-                Ok(_) => {
-                    tracing::info!(interaction_id = %id, "queued an interaction left received by a crash")
-                }
-                Err(e) => tracing::warn!(interaction_id = %id, error = %e, "could not resume"),
-            }
+    }
+
+    /// The handles the HTTP layer uses.
+    pub fn http_handles(&self) -> crate::http::Handles {
+        let webform = &self.settings.webform;
+        crate::http::Handles {
+            log: self.storage.log(),
+            content: self.storage.content.clone(),
+            projections: self.projections.clone(),
+            interactions: self.registry.clone(),
+            receiver: self.receiver.clone(),
+            webform: Arc::new(crate::http::webform::WebformPolicy {
+                limits: webform.clone(),
+                limiter: crate::http::rate_limit::RateLimiter::new(
+                    webform.rate_limit_per_minute,
+                    webform.rate_limit_burst,
+                    webform.trusted_proxies.clone(),
+                ),
+            }),
+            queues: Arc::new(crate::http::queues::ConfiguredQueues(
+                self.settings.queue_names(),
+            )),
+            mailboxes: self.mail_status.clone(),
+        }
+    }
+
+    /// The handles IMAP ingest uses.
+    pub fn ingest_handles(&self) -> IngestHandles {
+        IngestHandles {
+            log: self.storage.log(),
+            content: self.storage.content.clone(),
+            projections: self.projections.clone(),
+            interactions: self.registry.clone(),
+            receiver: self.receiver.clone(),
+            marks: self.storage.marks.clone(),
+            statuses: self.mail_status.clone(),
         }
     }
 
@@ -169,10 +142,7 @@ impl Engine {
             .store(true, std::sync::atomic::Ordering::SeqCst);
         self.registry.stop();
         self.projections.shutdown();
-        self.storage.store.close();
-        if let Err(e) = self.storage.db.flush() {
-            tracing::warn!(error = %e, "final flush failed");
-        }
+        self.storage.close();
     }
 }
 
@@ -195,7 +165,7 @@ pub struct Application {
     port: u16,
     server: actix_web::dev::Server,
     engine: Arc<Engine>,
-    ingest: crate::actors::ingest::Ingest,
+    ingest: Ingest,
     stop_signals: StopSignals,
 }
 
@@ -271,14 +241,14 @@ impl Application {
                 }
             });
         }
-        let ingest = crate::actors::ingest::Ingest::start(&engine, mailboxes);
+        let ingest = Ingest::start(engine.ingest_handles(), mailboxes);
         let info = serde_json::json!({
             "pid": std::process::id(),
             "url": format!("http://{}:{}", addr.ip(), port),
         });
         let _ = std::fs::write(&engine.storage.paths.server_info, info.to_string());
-        let data = actix_web::web::Data::from(engine.clone());
-        let server = actix_web::HttpServer::new(move || crate::http::app(data.clone()))
+        let handles = engine.http_handles();
+        let server = actix_web::HttpServer::new(move || crate::http::app(handles.clone()))
             .workers(2)
             .shutdown_timeout(5)
             // Ours, installed before anything listens (see `StopSignals`).

@@ -1,20 +1,16 @@
 //! Adding and revoking users: the user decider plus one append, for the CLI and the admin API.
 
-use crate::domain::user::{decide, evolve, Role, User, UserCommand, UserEvent, UserRejection};
+use crate::domain::user::{Role, User, UserCommand, UserRejection};
 use crate::domain::{AgentId, Millis, Principal};
-use crate::events::{codec, AppendRequest, DomainEvent, EventStore, ExpectedVersion, StoreError};
+use crate::events::aggregate::{execute_once, CommandEnvelope, CommandError};
+use crate::events::{codec, EventStore};
 use rand::RngCore;
 
-#[derive(Debug, thiserror::Error)]
-pub enum UserError {
-    #[error("{0}")]
-    Rejected(#[from] UserRejection),
-    #[error("event log: {0}")]
-    Store(#[from] StoreError),
-}
+/// What can go wrong adding or revoking a user.
+pub type UserError = CommandError<UserRejection>;
 
 pub fn stream(name: &AgentId) -> String {
-    format!("user-{name}")
+    crate::domain::user::stream(name)
 }
 
 /// A new random bearer token (`prt_` and 64 hex digits) and its digest.
@@ -30,36 +26,15 @@ pub fn token_digest(token: &str) -> [u8; 32] {
     codec::sha256(token.trim().as_bytes())
 }
 
-fn load(store: &dyn EventStore, name: &AgentId) -> Result<(User, u64), StoreError> {
-    let mut state = User::Absent;
-    let mut version = 0;
-    for e in store.read_stream(&stream(name), 1)? {
-        version = e.version;
-        if let Ok(DomainEvent::User(ev)) = DomainEvent::from_recorded(&e) {
-            state = evolve(state, &ev);
-        }
-    }
-    Ok((state, version))
-}
-
+/// Through the generic aggregate path: load the user's stream, decide, append.
 async fn run(
     store: &dyn EventStore,
     name: &AgentId,
     cmd: UserCommand,
     by: Principal,
 ) -> Result<u64, UserError> {
-    let (state, version) = load(store, name)?;
-    let events: Vec<UserEvent> = decide(&state, &cmd)?;
-    let correlation = uuid::Uuid::now_v7();
-    let req = AppendRequest {
-        stream: stream(name),
-        expected: ExpectedVersion::Exact(version),
-        events: events
-            .into_iter()
-            .map(|ev| DomainEvent::User(ev).into_new_event(by.clone(), correlation, None))
-            .collect(),
-    };
-    Ok(store.append(req).await?.last_position)
+    let cmd = CommandEnvelope::new(cmd, by);
+    Ok(execute_once::<User>(store, name, &cmd).await?.unwrap_or(0))
 }
 
 /// Adds a user; answers the token (shown once, never stored) and the log position.

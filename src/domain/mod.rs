@@ -3,10 +3,14 @@
 //! Everything here is plain data and plain functions. Time and identifiers arrive inside commands,
 //! so every rule can be tested without actors, servers or disks.
 
+pub mod aggregate;
 pub mod ids;
 pub mod interaction;
+pub mod threading;
 pub mod user;
+pub mod workflow;
 
+pub use aggregate::{Aggregate, RejectionKind};
 pub use ids::{
     AgentId, ContentRef, EmailAddress, InteractionId, Millis, ParseError, Principal, QueueName,
 };

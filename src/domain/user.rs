@@ -3,6 +3,7 @@
 //! Tokens themselves never reach the log: only their SHA-256 digest, so an export can be shared
 //! with auditors without leaking a credential.
 
+use crate::domain::aggregate::{Aggregate, RejectionKind};
 use crate::domain::{AgentId, Millis};
 use serde::{Deserialize, Serialize};
 
@@ -129,6 +130,44 @@ pub fn decide(state: &User, cmd: &UserCommand) -> Result<Vec<UserEvent>, UserRej
             })])
         }
         (_, UserCommand::Revoke { name, .. }) => Err(UserRejection::NotActive(name.clone())),
+    }
+}
+
+impl crate::domain::aggregate::Rejection for UserRejection {
+    fn kind(&self) -> RejectionKind {
+        match self {
+            UserRejection::Exists(_) => RejectionKind::Conflict,
+            UserRejection::NotActive(_) => RejectionKind::NotFound,
+        }
+    }
+}
+
+/// A user's stream: `user-NAME`.
+pub fn stream(name: &AgentId) -> String {
+    format!("user-{name}")
+}
+
+impl Aggregate for User {
+    type Id = AgentId;
+    type Command = UserCommand;
+    type Event = UserEvent;
+    type Rejection = UserRejection;
+    const KIND: &'static str = "user";
+
+    fn stream(id: &AgentId) -> String {
+        stream(id)
+    }
+    fn decide(&self, command: &UserCommand) -> Result<Vec<UserEvent>, UserRejection> {
+        decide(self, command)
+    }
+    fn evolve(self, event: &UserEvent) -> Self {
+        evolve(self, event)
+    }
+    fn event_type(event: &UserEvent) -> &'static str {
+        event.event_type()
+    }
+    fn exists(&self) -> bool {
+        *self != User::Absent
     }
 }
 

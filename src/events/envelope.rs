@@ -44,7 +44,7 @@ pub struct AppendResult {
     pub stream_version: u64,
 }
 
-/// An event as stored: the envelope of DESIGN.md, with its place in the hash chain.
+/// An event as stored: its envelope (ARCHITECTURE.md), with its place in the hash chain.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecordedEvent {
     /// Global position, from 1, without gaps.

@@ -1,6 +1,7 @@
 //! The event log: envelopes, their codec and hash chain, the store trait, the sled store with its
 //! group-commit writer, live subscriptions, upcasting of old schema versions, and audit export.
 
+pub mod aggregate;
 pub mod codec;
 pub mod envelope;
 pub mod export;

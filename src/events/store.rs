@@ -111,4 +111,8 @@ pub trait EventStore: Send + Sync + 'static {
     fn stream_version(&self, stream: &str) -> Result<u64, StoreError>;
     /// A receiver of the durable head, changed after every group commit.
     fn watch_head(&self) -> watch::Receiver<u64>;
+    /// Whether the log can still write (false once its writer stopped after an I/O failure).
+    fn writable(&self) -> bool {
+        true
+    }
 }

@@ -59,8 +59,8 @@ impl DomainEvent {
         principal: crate::domain::Principal,
         correlation_id: uuid::Uuid,
         causation_id: Option<uuid::Uuid>,
-    ) -> super::NewEvent {
-        super::NewEvent {
+    ) -> super::envelope::NewEvent {
+        super::envelope::NewEvent {
             id: uuid::Uuid::now_v7(),
             event_type: self.event_type().to_string(),
             schema_version: self.event_version(),
@@ -124,7 +124,7 @@ impl DomainEvent {
     }
 
     /// Decodes the payload of a recorded event.
-    pub fn from_recorded(e: &super::RecordedEvent) -> Result<DomainEvent, UpcastError> {
+    pub fn from_recorded(e: &super::envelope::RecordedEvent) -> Result<DomainEvent, UpcastError> {
         DomainEvent::decode(&e.event_type, e.schema_version, &e.payload)
     }
 }

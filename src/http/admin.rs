@@ -3,10 +3,12 @@
 use super::auth::Caller;
 use super::problem::{ApiError, Problem};
 use super::views::CreatedUser;
-use crate::actors::users::{self, UserError};
-use crate::domain::user::{Role, UserRejection};
+use crate::actors::users;
+use crate::app::now;
+use crate::domain::user::Role;
 use crate::domain::{AgentId, Principal};
-use crate::startup::{now, Engine};
+use crate::events::EventStore;
+use crate::projections::ProjectionRunner;
 use actix_web::{delete, post, web, HttpResponse};
 use serde::Deserialize;
 use std::time::Duration;
@@ -18,18 +20,6 @@ pub struct CreateUser {
     pub name: String,
     /// agent, supervisor, auditor or admin.
     pub role: String,
-}
-
-impl From<UserError> for ApiError {
-    fn from(e: UserError) -> Self {
-        match e {
-            UserError::Rejected(r @ UserRejection::Exists(_)) => ApiError::Conflict(r.to_string()),
-            UserError::Rejected(r @ UserRejection::NotActive(_)) => {
-                ApiError::NotFound(r.to_string())
-            }
-            UserError::Store(s) => s.into(),
-        }
-    }
 }
 
 /// Create a user; the answer holds their bearer token, shown this once.
@@ -45,11 +35,11 @@ impl From<UserError> for ApiError {
 )]
 #[post("/admin/users")]
 pub async fn create_user(
-    engine: web::Data<Engine>,
+    log: web::Data<dyn EventStore>,
+    projections: web::Data<ProjectionRunner>,
     caller: Caller,
-    body: super::JsonBody<CreateUser>,
+    body: super::json::JsonBody<CreateUser>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(&[Role::Admin])?;
     let name = AgentId::parse(body.0.name.trim())
         .map_err(|e| ApiError::Unprocessable(format!("name: {e}")))?;
     let role = Role::parse(&body.0.role).ok_or_else(|| {
@@ -59,12 +49,8 @@ pub async fn create_user(
         ))
     })?;
     let by = Principal::User(caller.name.to_string());
-    let (token, position) =
-        users::add(engine.storage.store.as_ref(), &name, role, by, now()).await?;
-    engine
-        .projections
-        .wait_for(position, Duration::from_secs(2))
-        .await;
+    let (token, position) = users::add(log.as_ref(), &name, role, by, now()).await?;
+    projections.wait_for(position, Duration::from_secs(2)).await;
     tracing::info!(user = %name, role = role.as_str(), by = %caller.name, "user created");
     Ok(HttpResponse::Created().json(CreatedUser {
         name: name.to_string(),
@@ -86,18 +72,15 @@ pub async fn create_user(
 )]
 #[delete("/admin/users/{name}")]
 pub async fn revoke_user(
-    engine: web::Data<Engine>,
+    log: web::Data<dyn EventStore>,
+    projections: web::Data<ProjectionRunner>,
     caller: Caller,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(&[Role::Admin])?;
     let name = AgentId::parse(&path).map_err(|e| ApiError::BadRequest(format!("name: {e}")))?;
     let by = Principal::User(caller.name.to_string());
-    let position = users::revoke(engine.storage.store.as_ref(), &name, by, now()).await?;
-    engine
-        .projections
-        .wait_for(position, Duration::from_secs(2))
-        .await;
+    let position = users::revoke(log.as_ref(), &name, by, now()).await?;
+    projections.wait_for(position, Duration::from_secs(2)).await;
     tracing::info!(user = %name, by = %caller.name, "user revoked");
     Ok(HttpResponse::NoContent().finish())
 }

@@ -5,7 +5,7 @@ use super::problem::ApiError;
 use crate::actors::users::token_digest;
 use crate::domain::user::Role;
 use crate::domain::AgentId;
-use crate::startup::Engine;
+use crate::projections::ProjectionRunner;
 use actix_web::{dev::Payload, web, FromRequest, HttpRequest};
 use std::future::{ready, Ready};
 
@@ -37,11 +37,13 @@ impl FromRequest for Caller {
     type Future = Ready<Result<Caller, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(authenticate(req))
+        // Authorised by the route table before the handler runs (`routes::authorize`).
+        ready(caller_of(req).map_or_else(|| authenticate(req), Ok))
     }
 }
 
-fn authenticate(req: &HttpRequest) -> Result<Caller, ApiError> {
+/// The caller a bearer token names.
+pub fn authenticate(req: &HttpRequest) -> Result<Caller, ApiError> {
     let header = req
         .headers()
         .get(actix_web::http::header::AUTHORIZATION)
@@ -51,14 +53,19 @@ fn authenticate(req: &HttpRequest) -> Result<Caller, ApiError> {
         .strip_prefix("Bearer ")
         .or_else(|| header.strip_prefix("bearer "))
         .ok_or(ApiError::Unauthorized)?;
-    let engine = req
-        .app_data::<web::Data<Engine>>()
-        .ok_or_else(|| ApiError::internal("request without engine", "missing app data"))?;
+    let projections = req
+        .app_data::<web::Data<ProjectionRunner>>()
+        .ok_or_else(|| ApiError::internal("request without projections", "missing app data"))?;
     let digest = token_digest(token);
-    let (name, role) = engine
-        .projections
+    let (name, role) = projections
         .read(|p| p.users.by_token(&digest))
         .ok_or(ApiError::Unauthorized)?;
     tracing::Span::current().record("user", name.as_str());
     Ok(Caller { name, role })
+}
+
+/// The caller a request was authorised for (kept in the request by the route check).
+fn caller_of(req: &HttpRequest) -> Option<Caller> {
+    use actix_web::HttpMessage;
+    req.extensions().get::<Caller>().cloned()
 }

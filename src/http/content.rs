@@ -1,14 +1,12 @@
 //! An interaction's content: text, safe HTML, attachments and the raw message, read from the
 //! content store through the hashes its events carry.
 
-use super::auth::Caller;
 use super::interactions::parse_id;
 use super::problem::{ApiError, Problem};
 use crate::domain::interaction::{InteractionEvent, MessageStored};
-use crate::domain::user::Role;
 use crate::domain::{ContentRef, InteractionId};
 use crate::events::{DomainEvent, EventStore};
-use crate::startup::Engine;
+use crate::storage::ContentStore;
 use actix_web::http::header;
 use actix_web::{get, web, HttpResponse};
 use serde::Serialize;
@@ -94,11 +92,9 @@ fn find(store: &dyn EventStore, id: InteractionId) -> Result<Found, ApiError> {
     found.ok_or_else(|| ApiError::NotFound(format!("no interaction {id}")))
 }
 
-fn text_of(engine: &Engine, r: &Option<ContentRef>) -> Result<Option<String>, ApiError> {
+fn text_of(content: &dyn ContentStore, r: &Option<ContentRef>) -> Result<Option<String>, ApiError> {
     match r {
-        Some(r) => Ok(engine
-            .storage
-            .content
+        Some(r) => Ok(content
             .get(r)?
             .map(|b| String::from_utf8_lossy(&b).into_owned())),
         None => Ok(None),
@@ -118,13 +114,12 @@ fn text_of(engine: &Engine, r: &Option<ContentRef>) -> Result<Option<String>, Ap
 )]
 #[get("/interactions/{id}/content")]
 pub async fn get_content(
-    engine: web::Data<Engine>,
-    caller: Caller,
+    log: web::Data<dyn EventStore>,
+    content: web::Data<dyn ContentStore>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(&[Role::Agent, Role::Supervisor, Role::Auditor])?;
     let id = parse_id(&path)?;
-    let f = find(engine.storage.store.as_ref(), id)?;
+    let f = find(log.as_ref(), id)?;
     let view = match &f.message {
         Some(m) => ContentView {
             interaction_id: id.to_string(),
@@ -136,8 +131,8 @@ pub async fn get_content(
             cc: m.cc.clone(),
             in_reply_to: m.in_reply_to.clone(),
             references: m.references.clone(),
-            text: text_of(&engine, &m.text)?,
-            html_sanitized: text_of(&engine, &m.html_sanitized)?,
+            text: text_of(content.as_ref(), &m.text)?,
+            html_sanitized: text_of(content.as_ref(), &m.html_sanitized)?,
             attachments: m
                 .attachments
                 .iter()
@@ -158,7 +153,7 @@ pub async fn get_content(
         },
         None => ContentView {
             interaction_id: id.to_string(),
-            text: text_of(&engine, &f.body)?,
+            text: text_of(content.as_ref(), &f.body)?,
             from: f.from,
             from_name: f.from_name,
             subject: f.subject,
@@ -179,10 +174,12 @@ pub async fn get_content(
 }
 
 /// Bytes from the content store; 404 when they were erased (the events still name their hash).
-fn stored_bytes(engine: &Engine, r: &ContentRef, what: &str) -> Result<Vec<u8>, ApiError> {
-    engine
-        .storage
-        .content
+fn stored_bytes(
+    content: &dyn ContentStore,
+    r: &ContentRef,
+    what: &str,
+) -> Result<Vec<u8>, ApiError> {
+    content
         .get(r)?
         .ok_or_else(|| ApiError::NotFound(format!("{what} was erased")))
 }
@@ -262,23 +259,22 @@ fn bytes_response(
 )]
 #[get("/interactions/{id}/attachments/{n}")]
 pub async fn get_attachment(
-    engine: web::Data<Engine>,
-    caller: Caller,
+    log: web::Data<dyn EventStore>,
+    content: web::Data<dyn ContentStore>,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(&[Role::Agent, Role::Supervisor, Role::Auditor])?;
     let (raw_id, raw_n) = path.into_inner();
     let id = parse_id(&raw_id)?;
     let n: usize = raw_n
         .parse()
         .map_err(|_| ApiError::BadRequest("the attachment index is not a number".into()))?;
-    let f = find(engine.storage.store.as_ref(), id)?;
+    let f = find(log.as_ref(), id)?;
     let a = f
         .message
         .as_ref()
         .and_then(|m| m.attachments.get(n))
         .ok_or_else(|| ApiError::NotFound(format!("interaction {id} has no attachment {n}")))?;
-    let bytes = stored_bytes(&engine, &a.content, "the attachment's content")?;
+    let bytes = stored_bytes(content.as_ref(), &a.content, "the attachment's content")?;
     Ok(bytes_response(&a.content_type, Some(&a.name), bytes))
 }
 
@@ -295,18 +291,17 @@ pub async fn get_attachment(
 )]
 #[get("/interactions/{id}/raw")]
 pub async fn get_raw(
-    engine: web::Data<Engine>,
-    caller: Caller,
+    log: web::Data<dyn EventStore>,
+    content: web::Data<dyn ContentStore>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(&[Role::Agent, Role::Supervisor, Role::Auditor])?;
     let id = parse_id(&path)?;
-    let f = find(engine.storage.store.as_ref(), id)?;
+    let f = find(log.as_ref(), id)?;
     let raw = f
         .message
         .and_then(|m| m.raw)
         .ok_or_else(|| ApiError::NotFound(format!("interaction {id} has no original message")))?;
-    let bytes = stored_bytes(&engine, &raw, "the original message")?;
+    let bytes = stored_bytes(content.as_ref(), &raw, "the original message")?;
     Ok(bytes_response(
         "message/rfc822",
         Some(&format!("{id}.eml")),

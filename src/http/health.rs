@@ -1,9 +1,11 @@
 //! Liveness and readiness.
 
 use super::views::{Health, Readiness};
+use crate::actors::Interactions;
 use crate::events::EventStore;
+use crate::mail::imap::{snapshot, Statuses};
 use crate::projections::runner::StartKind;
-use crate::startup::Engine;
+use crate::projections::ProjectionRunner;
 use actix_web::{get, web, HttpResponse};
 
 /// The process is up.
@@ -19,23 +21,28 @@ pub async fn healthz() -> HttpResponse {
     responses((status = 200, body = Readiness), (status = 503, body = Readiness))
 )]
 #[get("/readyz")]
-pub async fn readyz(engine: web::Data<Engine>) -> HttpResponse {
-    let head = engine.storage.store.head();
-    let checkpoint = engine.projections.checkpoint();
+pub async fn readyz(
+    log: web::Data<dyn EventStore>,
+    projections: web::Data<ProjectionRunner>,
+    interactions: web::Data<Interactions>,
+    mailboxes: web::Data<Statuses>,
+) -> HttpResponse {
+    let head = log.head();
+    let checkpoint = projections.checkpoint();
     let lag = head.saturating_sub(checkpoint);
-    let ready = !engine.storage.store.writer_failed() && lag < 10_000;
+    let ready = log.writable() && lag < 10_000;
     let body = Readiness {
         ready,
         log_head: head,
         projections_checkpoint: checkpoint,
         projections_lag: lag,
-        projections_start: match engine.projections.start_kind {
+        projections_start: match projections.start_kind {
             StartKind::FromSnapshot { .. } => "snapshot",
             StartKind::Rebuilt => "rebuilt",
         },
-        active_actors: engine.registry.active(),
-        interactions: engine.projections.read(|p| p.cache.len()),
-        mailboxes: crate::actors::ingest::snapshot(&engine.mail_status),
+        active_actors: interactions.active(),
+        interactions: projections.read(|p| p.cache.len()),
+        mailboxes: snapshot(&mailboxes),
     };
     if ready {
         HttpResponse::Ok().json(body)

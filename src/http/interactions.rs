@@ -1,13 +1,12 @@
 //! Reading interactions: the cached operational data and the replayed history.
 
-use super::auth::Caller;
 use super::problem::{ApiError, Problem};
 use super::views::{History, HistoryEntry, InteractionView, ThreadView};
-use crate::domain::interaction::{evolve, Interaction};
-use crate::domain::user::Role;
+use crate::domain::interaction::Interaction;
 use crate::domain::InteractionId;
-use crate::events::{export, DomainEvent, EventStore};
-use crate::startup::Engine;
+use crate::events::aggregate::Loaded;
+use crate::events::{export, EventStore};
+use crate::projections::ProjectionRunner;
 use actix_web::{get, web, HttpResponse};
 use serde::Deserialize;
 
@@ -28,14 +27,11 @@ pub fn parse_id(raw: &str) -> Result<InteractionId, ApiError> {
 )]
 #[get("/interactions/{id}")]
 pub async fn get_interaction(
-    engine: web::Data<Engine>,
-    caller: Caller,
+    projections: web::Data<ProjectionRunner>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(&[Role::Agent, Role::Supervisor, Role::Auditor])?;
     let id = parse_id(&path)?;
-    let view = engine
-        .projections
+    let view = projections
         .read(|p| {
             p.cache
                 .get(&id)
@@ -58,14 +54,11 @@ pub async fn get_interaction(
 )]
 #[get("/interactions/{id}/thread")]
 pub async fn get_thread(
-    engine: web::Data<Engine>,
-    caller: Caller,
+    projections: web::Data<ProjectionRunner>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(&[Role::Agent, Role::Supervisor, Role::Auditor])?;
     let id = parse_id(&path)?;
-    let view = engine
-        .projections
+    let view = projections
         .read(|p| {
             let state = p.cache.get(&id)?;
             let thread = p.thread_of(id, &state);
@@ -75,7 +68,7 @@ pub async fn get_thread(
             }
             Some(ThreadView {
                 thread: thread.to_string(),
-                thread_token: crate::mail::threading::thread_token(thread),
+                thread_token: crate::domain::threading::thread_token(thread),
                 interactions: members
                     .into_iter()
                     .filter_map(|m| p.cache.get(&m).map(|s| InteractionView::new(m, &s, thread)))
@@ -106,15 +99,14 @@ pub struct HistoryQuery {
 )]
 #[get("/interactions/{id}/history")]
 pub async fn get_history(
-    engine: web::Data<Engine>,
-    caller: Caller,
+    log: web::Data<dyn EventStore>,
+    projections: web::Data<ProjectionRunner>,
     path: web::Path<String>,
     query: web::Query<HistoryQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(&[Role::Supervisor, Role::Auditor])?;
     let id = parse_id(&path)?;
-    let history = replay(engine.storage.store.as_ref(), id, query.version, |parent| {
-        engine.projections.read(|p| p.cache.get(&parent))
+    let history = replay(log.as_ref(), id, query.version, |parent| {
+        projections.read(|p| p.cache.get(&parent))
     })?;
     Ok(HttpResponse::Ok().json(history))
 }
@@ -142,7 +134,7 @@ pub fn replay(
         Some(v) => v,
         None => latest,
     };
-    let mut state = Interaction::default();
+    let mut state = Loaded::<Interaction>::default();
     let mut entries = Vec::new();
     // A reply's parent never changes: looked up once.
     let mut parent_state: Option<Option<Interaction>> = None;
@@ -152,33 +144,24 @@ pub fn replay(
         })
     };
     for e in events.iter().take(upto as usize) {
-        match DomainEvent::from_recorded(e) {
-            Ok(DomainEvent::Interaction(ev)) => state = evolve(state, &ev),
-            Ok(_) => {}
-            Err(err) => return Err(ApiError::internal("undecodable event in history", err)),
-        }
+        state
+            .apply(e)
+            .map_err(|err| ApiError::internal("undecodable event in history", err))?;
         entries.push(HistoryEntry {
             event: export::to_json(e),
-            state: InteractionView::new(id, &state, thread_of(&state)),
+            state: InteractionView::new(id, &state.state, thread_of(&state.state)),
         });
     }
     Ok(History {
         interaction_id: id.to_string(),
         version: upto,
-        state: InteractionView::new(id, &state, thread_of(&state)),
+        state: InteractionView::new(id, &state.state, thread_of(&state.state)),
         events: entries,
     })
 }
 
 /// An interaction's state folded from its stream (where no projections run, as in the CLI).
 pub fn state_from_log(store: &dyn EventStore, id: InteractionId) -> Option<Interaction> {
-    let events = store.read_stream(&id.stream(), 1).ok()?;
-    let state = events
-        .iter()
-        .filter_map(|e| match DomainEvent::from_recorded(e) {
-            Ok(DomainEvent::Interaction(ev)) => Some(ev),
-            _ => None,
-        })
-        .fold(Interaction::default(), |s, ev| evolve(s, &ev));
+    let state = Loaded::<Interaction>::load(store, &id).ok()?.state;
     state.exists().then_some(state)
 }

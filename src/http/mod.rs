@@ -8,17 +8,25 @@ pub mod contacts;
 pub mod content;
 pub mod health;
 pub mod interactions;
+pub mod json;
 pub mod problem;
 pub mod queues;
 pub mod rate_limit;
+pub mod routes;
 pub mod views;
 pub mod webform;
 
-use crate::startup::Engine;
+use crate::actors::Interactions;
+use crate::app::receive::Receiver;
+use crate::events::EventStore;
+use crate::mail::imap::Statuses;
+use crate::projections::ProjectionRunner;
+use crate::storage::ContentStore;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
 use actix_web::{web, App, HttpRequest, HttpResponse};
 use problem::ApiError;
+use std::sync::Arc;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_actix_web::{scope, AppExt};
@@ -113,9 +121,22 @@ where
         )
 }
 
+/// What the handlers use, each handed to them on its own (a handler asks for the few it needs).
+#[derive(Clone)]
+pub struct Handles {
+    pub log: Arc<dyn EventStore>,
+    pub content: Arc<dyn ContentStore>,
+    pub projections: Arc<ProjectionRunner>,
+    pub interactions: Interactions,
+    pub receiver: Receiver,
+    pub webform: Arc<webform::WebformPolicy>,
+    pub queues: Arc<queues::ConfiguredQueues>,
+    pub mailboxes: Statuses,
+}
+
 /// The application: routes, error shapes, and the OpenAPI document at `/api/v1/openapi.json`.
 pub fn app(
-    engine: web::Data<Engine>,
+    handles: Handles,
 ) -> App<
     impl ServiceFactory<
         ServiceRequest,
@@ -125,10 +146,17 @@ pub fn app(
         InitError = (),
     >,
 > {
-    let json_limit = engine.settings.webform.max_body_bytes * 6 + 64 * 1024;
+    let json_limit = handles.webform.limits.max_body_bytes * 6 + 64 * 1024;
     // Registered before the `/api/v1` scope, which would otherwise answer it with a 404.
     let base = App::new()
-        .app_data(engine)
+        .app_data(web::Data::from(handles.log))
+        .app_data(web::Data::from(handles.content))
+        .app_data(web::Data::from(handles.projections))
+        .app_data(web::Data::new(handles.interactions))
+        .app_data(web::Data::new(handles.receiver))
+        .app_data(web::Data::from(handles.webform))
+        .app_data(web::Data::from(handles.queues))
+        .app_data(web::Data::new(handles.mailboxes))
         .app_data(web::Data::new(openapi()))
         .app_data(
             web::JsonConfig::default()
@@ -142,6 +170,17 @@ pub fn app(
         .into_app()
         .default_service(web::to(not_found))
         .wrap_fn(|req, srv| {
+            // Every request is checked against the route table before its handler runs.
+            use actix_web::dev::Service;
+            use futures_util::future::{ready, Either, FutureExt};
+            match routes::authorize(&req) {
+                Ok(()) => {
+                    Either::Left(srv.call(req).map(|r| r.map(|res| res.map_into_left_body())))
+                }
+                Err(e) => Either::Right(ready(Ok(req.error_response(e).map_into_right_body()))),
+            }
+        })
+        .wrap_fn(|req, srv| {
             // One span per request; authentication records the user into it.
             let span = tracing::info_span!(
                 "request",
@@ -151,33 +190,11 @@ pub fn app(
             );
             use actix_web::dev::Service;
             use tracing::Instrument;
-            srv.call(req).instrument(span)
+            // Entered while the inner layers are called: the route check records the user.
+            let call = {
+                let _entered = span.enter();
+                srv.call(req)
+            };
+            call.instrument(span)
         })
-}
-
-/// A JSON body whose errors name the field at fault (`from: invalid type: …`).
-pub struct JsonBody<T>(pub T);
-
-impl<T: serde::de::DeserializeOwned> actix_web::FromRequest for JsonBody<T> {
-    type Error = actix_web::Error;
-    type Future = std::pin::Pin<Box<dyn std::future::Future<Output = Result<Self, Self::Error>>>>;
-
-    fn from_request(req: &HttpRequest, payload: &mut actix_web::dev::Payload) -> Self::Future {
-        let value = web::Json::<serde_json::Value>::from_request(req, payload);
-        Box::pin(async move {
-            let value = value.await?.into_inner();
-            serde_path_to_error::deserialize(value)
-                .map(JsonBody)
-                .map_err(|e| {
-                    let path = e.path().to_string();
-                    let inner = e.into_inner();
-                    let detail = if path == "." {
-                        inner.to_string()
-                    } else {
-                        format!("{path}: {inner}")
-                    };
-                    ApiError::Unprocessable(detail).into()
-                })
-        })
-    }
 }

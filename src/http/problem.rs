@@ -1,8 +1,9 @@
 //! One error type for the API, answered as an RFC 9457 problem body. Unexpected errors are logged
 //! with their cause and never shown to the caller.
 
-use crate::actors::EngineError;
-use crate::domain::interaction::Rejection;
+use crate::domain::aggregate::Rejection;
+use crate::domain::RejectionKind;
+use crate::events::aggregate::CommandError;
 use crate::events::StoreError;
 use actix_web::http::{header, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
@@ -131,16 +132,22 @@ impl From<StoreError> for ApiError {
     }
 }
 
-impl From<EngineError> for ApiError {
-    fn from(e: EngineError) -> Self {
+/// The one place a refused command becomes an answer, by what the rejection means.
+impl<R: Rejection> From<CommandError<R>> for ApiError {
+    fn from(e: CommandError<R>) -> Self {
         match e {
-            EngineError::Rejected(Rejection::NotFound) => {
-                ApiError::NotFound("no such interaction".into())
+            CommandError::Rejected(r) => {
+                let detail = r.to_string();
+                match r.kind() {
+                    RejectionKind::NotFound => ApiError::NotFound(detail),
+                    RejectionKind::Forbidden => ApiError::Forbidden(detail),
+                    RejectionKind::Conflict => ApiError::Conflict(detail),
+                    RejectionKind::Invalid => ApiError::Unprocessable(detail),
+                }
             }
-            EngineError::Rejected(r) => ApiError::Conflict(r.to_string()),
-            EngineError::Conflict => ApiError::Conflict(e.to_string()),
-            EngineError::Unavailable => ApiError::Unavailable(e.to_string()),
-            EngineError::Store(s) => match s.as_ref() {
+            CommandError::Conflict => ApiError::Conflict(e.to_string()),
+            CommandError::Unavailable => ApiError::Unavailable(e.to_string()),
+            CommandError::Store(s) => match s.as_ref() {
                 StoreError::Unavailable => ApiError::Unavailable(s.to_string()),
                 other => ApiError::internal("event log failure", other),
             },

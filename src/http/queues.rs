@@ -1,13 +1,14 @@
 //! Queue depths and ordered contents.
 
-use super::auth::Caller;
 use super::problem::{ApiError, Problem};
 use super::views::{rfc3339_millis, QueueItem, QueueSummary, QueueView};
-use crate::domain::user::Role;
 use crate::domain::QueueName;
-use crate::startup::Engine;
+use crate::projections::ProjectionRunner;
 use actix_web::{get, web, HttpResponse};
 use serde::Deserialize;
+
+/// The queues the configuration names (shown even when empty).
+pub struct ConfiguredQueues(pub Vec<QueueName>);
 
 /// Every queue with its depth.
 #[utoipa::path(
@@ -17,12 +18,11 @@ use serde::Deserialize;
 )]
 #[get("/queues")]
 pub async fn list_queues(
-    engine: web::Data<Engine>,
-    caller: Caller,
+    projections: web::Data<ProjectionRunner>,
+    configured: web::Data<ConfiguredQueues>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(&[Role::Agent, Role::Supervisor])?;
-    let configured = engine.settings.queue_names();
-    let mut out: Vec<QueueSummary> = engine.projections.read(|p| {
+    let configured = &configured.0[..];
+    let mut out: Vec<QueueSummary> = projections.read(|p| {
         p.queues
             .depths()
             .into_iter()
@@ -33,7 +33,7 @@ pub async fn list_queues(
             })
             .collect()
     });
-    for q in &configured {
+    for q in configured {
         if !out.iter().any(|s| s.name == q.as_str()) {
             out.push(QueueSummary {
                 name: q.to_string(),
@@ -66,12 +66,11 @@ pub struct QueueQuery {
 )]
 #[get("/queues/{name}")]
 pub async fn get_queue(
-    engine: web::Data<Engine>,
-    caller: Caller,
+    projections: web::Data<ProjectionRunner>,
+    configured: web::Data<ConfiguredQueues>,
     path: web::Path<String>,
     query: web::Query<QueueQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(&[Role::Agent, Role::Supervisor])?;
     let name = QueueName::parse(&path).map_err(|e| ApiError::BadRequest(e.to_string()))?;
     let limit = query.limit.unwrap_or(100);
     if !(1..=1000).contains(&limit) {
@@ -79,8 +78,8 @@ pub async fn get_queue(
             "limit must be between 1 and 1000".into(),
         ));
     }
-    let configured = engine.settings.queue_names().contains(&name);
-    let view = engine.projections.read(|p| {
+    let configured = configured.0.contains(&name);
+    let view = projections.read(|p| {
         let depth = p.queues.depth(&name)?;
         let mut items = Vec::new();
         for (i, entry) in p.queues.contents(&name)?.take(limit).enumerate() {

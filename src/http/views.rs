@@ -107,7 +107,7 @@ impl InteractionView {
             content_ref: s.content.as_ref().map(|c| c.to_hex()),
             replies: s.replies.iter().map(|r| r.to_string()).collect(),
             thread: thread.to_string(),
-            thread_token: crate::mail::threading::thread_token(thread),
+            thread_token: crate::domain::threading::thread_token(thread),
             thread_match: thread_match(s),
             message_id: s.message_id.clone(),
             delivery: s
@@ -247,5 +247,5 @@ pub struct Readiness {
     pub interactions: usize,
     /// Each IMAP mailbox's ingest: state (connecting, ok, error), last error, counts.
     #[schema(value_type = Object)]
-    pub mailboxes: std::collections::HashMap<String, crate::actors::ingest::MailboxStatus>,
+    pub mailboxes: std::collections::HashMap<String, crate::mail::imap::MailboxStatus>,
 }

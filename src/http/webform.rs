@@ -1,16 +1,27 @@
 //! The public web form: a customer's message becomes an inbound interaction.
 
 use super::problem::{ApiError, Problem};
+use super::rate_limit::RateLimiter;
 use super::views::Accepted;
 use crate::actors::CommandEnvelope;
+use crate::app::now;
+use crate::app::receive::{Inbound, Receiver};
 use crate::domain::interaction::{Channel, InteractionCommand, MessageStored, StoredAttachment};
 use crate::domain::{EmailAddress, InteractionId, Principal};
-use crate::startup::{now, Engine};
+use crate::projections::ProjectionRunner;
+use crate::settings::WebformSettings;
+use crate::storage::ContentBatch;
 use actix_web::{post, web, FromRequest, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use std::time::Duration;
 use tracing::Instrument;
 use utoipa::ToSchema;
+
+/// The form's limits and its per-client rate limiter.
+pub struct WebformPolicy {
+    pub limits: WebformSettings,
+    pub limiter: RateLimiter,
+}
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -51,8 +62,7 @@ fn one_line(field: &str, value: &str, max_chars: usize) -> Result<(), ApiError> 
 }
 
 impl Submission {
-    fn parse(req: WebformRequest, engine: &Engine) -> Result<Submission, ApiError> {
-        let limits = &engine.settings.webform;
+    fn parse(req: WebformRequest, limits: &WebformSettings) -> Result<Submission, ApiError> {
         let from = EmailAddress::parse(&req.from)
             .map_err(|e| ApiError::Unprocessable(format!("from: {e}")))?;
         let name = req
@@ -128,24 +138,27 @@ struct Upload {
 )]
 #[post("/webform")]
 pub async fn submit(
-    engine: web::Data<Engine>,
+    policy: web::Data<WebformPolicy>,
+    receiver: web::Data<Receiver>,
+    projections: web::Data<ProjectionRunner>,
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, actix_web::Error> {
-    rate_limit(&engine, &req)?;
+    rate_limit(&policy.limiter, &req)?;
     let (form, uploads) = if is_multipart(&req) {
-        read_multipart(&engine, &req, payload).await?
+        read_multipart(&policy.limits, &req, payload).await?
     } else {
         let mut payload = payload.into_inner();
-        let body = super::JsonBody::<WebformRequest>::from_request(&req, &mut payload).await?;
+        let body =
+            super::json::JsonBody::<WebformRequest>::from_request(&req, &mut payload).await?;
         (body.0, Vec::new())
     };
-    Ok(accept(engine, form, uploads).await?)
+    let s = Submission::parse(form, &policy.limits)?;
+    Ok(accept(receiver.into_inner(), projections.into_inner(), s, uploads).await?)
 }
 
 /// Counts the submission against its client's budget.
-fn rate_limit(engine: &Engine, req: &HttpRequest) -> Result<(), ApiError> {
-    let limiter = &engine.webform_limiter;
+fn rate_limit(limiter: &RateLimiter, req: &HttpRequest) -> Result<(), ApiError> {
     let forwarded: Vec<&str> = req
         .headers()
         .get_all("x-forwarded-for")
@@ -201,12 +214,11 @@ async fn read_part(
 /// The form's fields and files from a multipart/form-data body, with every limit checked while
 /// it streams in.
 async fn read_multipart(
-    engine: &Engine,
+    limits: &WebformSettings,
     req: &HttpRequest,
     payload: web::Payload,
 ) -> Result<(WebformRequest, Vec<Upload>), ApiError> {
     use futures_util::StreamExt;
-    let limits = &engine.settings.webform;
     let mut parts = actix_multipart::Multipart::new(req.headers(), payload);
     let mut text: std::collections::HashMap<String, String> = Default::default();
     let mut uploads: Vec<Upload> = Vec::new();
@@ -298,16 +310,16 @@ async fn read_multipart(
 }
 
 async fn accept(
-    engine: web::Data<Engine>,
-    form: WebformRequest,
+    receiver: std::sync::Arc<Receiver>,
+    projections: std::sync::Arc<ProjectionRunner>,
+    s: Submission,
     uploads: Vec<Upload>,
 ) -> Result<HttpResponse, ApiError> {
-    let s = Submission::parse(form, &engine)?;
     let id = InteractionId::from_uuid(uuid::Uuid::now_v7());
     let span = tracing::info_span!("webform", interaction_id = %id);
-    // The body and files go to the content store; the events carry their hashes. All reach the
-    // disk in the append's flush.
-    let content = engine.storage.content.put(s.body.as_bytes())?;
+    // The body and files go with the append (the events carry their hashes): one flush for all.
+    let batch = ContentBatch::default();
+    let content = batch.put(s.body.as_bytes());
     let at = now();
     let message = if uploads.is_empty() {
         None
@@ -322,7 +334,7 @@ async fn accept(
                 content_id: None,
                 inline: false,
                 size: u.bytes.len() as u64,
-                content: engine.storage.content.put(&u.bytes)?,
+                content: batch.put(&u.bytes),
             });
         }
         Some(Box::new(MessageStored {
@@ -346,8 +358,7 @@ async fn accept(
     };
     // The thread-token rule of e-mail: a token in the subject joins that thread, if the thread is
     // this contact's. (A form that matches nothing starts its own thread: no link is recorded.)
-    let thread = engine
-        .projections
+    let thread = projections
         .read(|p| p.find_thread(id, &[], &s.subject, &s.from.normalised()))
         .into_matched();
     let receive = CommandEnvelope::new(
@@ -364,20 +375,19 @@ async fn accept(
         },
         Principal::Customer(s.from.as_str().to_string()),
     );
-    // On a task of its own: a client that hangs up must not stop the workflow between receiving
-    // and queuing (the periodic sweep in startup catches whatever still ends up received).
+    let inbound = Inbound {
+        id,
+        receive,
+        queue: None,
+        content: batch.into_inner(),
+        at,
+    };
+    // On a task of its own: a client that hangs up must not abandon the append half-way.
     let flow = {
-        let engine = engine.clone();
         async move {
-            let position = engine
-                .workflow
-                .accept(&engine.registry, id, receive, at)
-                .await?;
+            let position = receiver.receive(inbound).await?;
             // Read-your-writes: a GET right after this answer finds the interaction.
-            engine
-                .projections
-                .wait_for(position, Duration::from_secs(2))
-                .await;
+            projections.wait_for(position, Duration::from_secs(2)).await;
             tracing::info!("web form accepted");
             Ok::<_, crate::actors::EngineError>(())
         }

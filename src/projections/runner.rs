@@ -1,7 +1,8 @@
 //! Keeps the projections up to date: one thread follows the log and applies every event, and
 //! snapshots the projections every so often and when it stops.
 
-use super::{snapshot, Projections};
+use super::all::Projections;
+use super::snapshot;
 use crate::events::{EventStore, StoreError, Subscription};
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};

@@ -5,7 +5,9 @@
 //! when it loads. It also stores a fingerprint of the cached state's layout: after an upgrade that
 //! changes it, the snapshot is ignored and the projections are rebuilt from the log.
 
-use super::{InteractionCache, Projections, Users};
+use super::all::Projections;
+use super::cache::InteractionCache;
+use super::users::Users;
 use crate::domain::interaction::Interaction;
 use crate::domain::user::User;
 use crate::domain::{AgentId, InteractionId};

@@ -2,8 +2,9 @@
 
 use super::*;
 use crate::domain::interaction::*;
+use crate::domain::threading::{reply_message_id, thread_token};
+use crate::domain::InteractionId;
 use crate::domain::{Millis, QueueName};
-use crate::mail::threading::{reply_message_id, thread_token};
 
 fn id(n: u128) -> InteractionId {
     InteractionId::from_uuid(uuid::Uuid::from_u128(n))
@@ -175,11 +176,12 @@ fn our_own_reply_id_form_matches_before_the_mailer_recorded_it_sent() {
         }
         .into(),
     );
-    let mid = crate::mail::threading::normalise_message_id(&reply_message_id(id(2), "any.example"));
+    let mid =
+        crate::domain::threading::normalise_message_id(&reply_message_id(id(2), "any.example"));
     let link = p.find_thread(id(3), &[mid], "", "carol@example.com");
     assert_eq!((link.thread, link.matched_by), (id(1), ThreadMatch::Header));
     // A made-up id of that form for an interaction that does not exist matches nothing.
-    let fake = crate::mail::threading::normalise_message_id(&reply_message_id(id(99), "x"));
+    let fake = crate::domain::threading::normalise_message_id(&reply_message_id(id(99), "x"));
     let link = p.find_thread(id(3), &[fake], "", "carol@example.com");
     assert_eq!(link.matched_by, ThreadMatch::None);
     assert_eq!(link.thread, id(3));

@@ -2,8 +2,10 @@
 //! Message-IDs, and thread tokens by contact).
 
 use crate::domain::interaction::{Interaction, Kind, Status, ThreadMatch};
+use crate::domain::threading::{
+    normalise_message_id, reply_of_message_id, thread_token, token_joins,
+};
 use crate::domain::{InteractionId, Millis};
-use crate::mail::threading::{normalise_message_id, reply_of_message_id, thread_token};
 use std::collections::HashMap;
 
 #[derive(Debug, Default, Clone, PartialEq)]
@@ -142,9 +144,7 @@ impl Threads {
                 let Some(state) = state_of(*root) else {
                     continue;
                 };
-                let same_contact = crate::domain::EmailAddress::parse(&state.from)
-                    .is_ok_and(|e| e.normalised() == contact);
-                if same_contact {
+                if token_joins(&state.from, contact) {
                     // The newest interaction of the thread is what the customer answers.
                     let answers = self.members(*root).last().copied().unwrap_or(*root);
                     return Some(Found {

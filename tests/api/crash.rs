@@ -11,7 +11,6 @@ use postroom::domain::InteractionId;
 use postroom::events::export::{to_json, verify_store};
 use postroom::events::{EventStore, RecordedEvent};
 use postroom::settings::Settings;
-use postroom::startup::Storage;
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
@@ -183,7 +182,7 @@ fn check_log(
     let mut settings = Settings::load(None, Vec::new())?;
     settings.data_dir = data.to_path_buf();
     settings.log.cache_mib = 32;
-    let storage = Storage::open(&settings)?;
+    let storage = postroom::startup::open_storage(&settings)?;
     let store = storage.store.as_ref();
     let head = store.head();
     let all = read_whole_log(store)?;
@@ -409,7 +408,7 @@ fn a_server_killed_while_ingesting_mail_records_every_message_exactly_once() {
 
     let mut settings = postroom::settings::Settings::load(None, Vec::new()).unwrap();
     settings.data_dir = data.clone();
-    let storage = postroom::startup::Storage::open(&settings).unwrap();
+    let storage = postroom::startup::open_storage(&settings).unwrap();
     let store = storage.store.clone();
     let events = postroom::events::EventStore::read_all(store.as_ref(), 1, 1_000_000).unwrap();
     let mut received = std::collections::HashMap::new();

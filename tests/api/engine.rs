@@ -33,7 +33,7 @@ fn an_idle_actor_passivates_and_behaves_as_before() {
     std::thread::sleep(Duration::from_millis(400));
     assert_eq!(app.engine.registry.active(), 0, "the idle actor passivated");
     // A two-event stream replays faster than a snapshot decodes: none is kept.
-    assert!(app.engine.storage.snapshots.load(&id.stream()).is_none());
+    assert!(app.engine.snapshots.load(&id.stream()).is_none());
     // A long one is snapshotted on the way out.
     for n in 0..20 {
         let cat = C::Categorise {
@@ -45,12 +45,7 @@ fn an_idle_actor_passivates_and_behaves_as_before() {
     }
     std::thread::sleep(Duration::from_millis(400));
     assert_eq!(app.engine.registry.active(), 0);
-    let snap = app
-        .engine
-        .storage
-        .snapshots
-        .load(&id.stream())
-        .expect("a snapshot");
+    let snap = app.engine.snapshots.load(&id.stream()).expect("a snapshot");
     assert_eq!(snap.version, 22);
     let before = app.engine.registry.activations();
 

@@ -165,6 +165,15 @@ impl TestApp {
         format!("{}{}", self.address, path)
     }
 
+    /// Any method on any path, with an optional bearer token and no body.
+    pub fn request(&self, method: &str, path: &str, token: Option<&str>) -> Resp {
+        let mut req = ureq::request(method, &self.url(path));
+        if let Some(t) = token {
+            req = req.set("Authorization", &format!("Bearer {t}"));
+        }
+        call(req, None)
+    }
+
     pub fn get(&self, path: &str, token: Option<&str>) -> Resp {
         let mut req = ureq::get(&self.url(path));
         if let Some(t) = token {

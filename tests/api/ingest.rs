@@ -248,6 +248,11 @@ fn a_message_we_cannot_read_is_kept_flagged_and_queued() {
     let (_, s) = &all[0];
     assert!(s.malformed);
     assert_eq!(s.queue.as_ref().map(|q| q.as_str()), Some("malformed"));
+    // The mover moves it once its append is durable, which is also when it becomes visible: the
+    // two race by a few milliseconds.
+    wait_for("the unreadable message to be moved", || {
+        folder_count(&dovecot, SUPPORT, "INBOX") == 0
+    });
     assert_eq!(
         folder_count(&dovecot, SUPPORT, "INBOX"),
         0,

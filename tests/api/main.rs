@@ -1,5 +1,7 @@
 //! Integration tests, compiled as one binary (one link instead of many).
 
+mod architecture;
+mod authorization;
 mod cli;
 mod corpus;
 mod crash;

@@ -14,7 +14,8 @@ pub enum Kind {
     },
 }
 
-/// Where an interaction is in its lifecycle (see DESIGN.md, "Lifecycle").
+/// Where an interaction is in its lifecycle: inbound (received, queued, routed, worked, done or
+/// stopped) or reply (drafted, released, reviewed, sent).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub enum Status {
     /// No event yet: the stream does not exist.

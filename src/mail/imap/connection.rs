@@ -3,6 +3,7 @@
 //! shutdown forever), verified against the system's certificate authorities plus the mailbox's
 //! own `tls_ca_file`.
 
+use super::error::{ImapError, ImapResult};
 use crate::settings::{MailboxSettings, TlsMode};
 use std::net::TcpStream;
 use std::sync::Arc;
@@ -34,31 +35,43 @@ pub fn restore_timeouts(socket: &TcpStream) {
     let _ = socket.set_write_timeout(Some(IO_TIMEOUT));
 }
 
-fn tcp(settings: &MailboxSettings) -> Result<TcpStream, String> {
+fn tcp(settings: &MailboxSettings) -> ImapResult<TcpStream> {
     use std::net::ToSocketAddrs;
     let where_ = format!("{}:{}", settings.host, settings.port);
     let addrs: Vec<_> = (settings.host.as_str(), settings.port)
         .to_socket_addrs()
-        .map_err(|e| format!("resolving {where_}: {e}"))?
+        .map_err(|e| ImapError::transient(format!("resolving {where_}"), e))?
         .collect();
-    let mut last = format!("resolving {where_}: no address");
+    let mut last = ImapError::transient(format!("resolving {where_}"), "no address");
     for addr in addrs {
         match TcpStream::connect_timeout(&addr, CONNECT_TIMEOUT) {
             Ok(tcp) => {
                 tcp.set_read_timeout(Some(IO_TIMEOUT))
                     .and_then(|_| tcp.set_write_timeout(Some(IO_TIMEOUT)))
                     .and_then(|_| tcp.set_nodelay(true))
-                    .map_err(|e| format!("connecting to {where_}: {e}"))?;
+                    .map_err(|e| ImapError::transient(format!("connecting to {where_}"), e))?;
                 return Ok(tcp);
             }
-            Err(e) => last = format!("connecting to {where_}: {e}"),
+            Err(e) => last = ImapError::transient(format!("connecting to {where_}"), e),
         }
     }
     Err(last)
 }
 
 /// The TLS client configuration: the system's roots plus the mailbox's own CA file.
-fn tls_config(settings: &MailboxSettings) -> Result<Arc<rustls::ClientConfig>, String> {
+fn tls_config(settings: &MailboxSettings) -> ImapResult<Arc<rustls::ClientConfig>> {
+    tls_roots(settings)
+        .map_err(|e| ImapError::permanent("TLS configuration", e))
+        .map(|roots| {
+            Arc::new(
+                rustls::ClientConfig::builder()
+                    .with_root_certificates(roots)
+                    .with_no_client_auth(),
+            )
+        })
+}
+
+fn tls_roots(settings: &MailboxSettings) -> Result<rustls::RootCertStore, String> {
     let mut roots = rustls::RootCertStore::empty();
     // A system without a certificate bundle still works with a configured CA file.
     if let Ok(certs) = rustls_native_certs::load_native_certs() {
@@ -87,50 +100,60 @@ fn tls_config(settings: &MailboxSettings) -> Result<Arc<rustls::ClientConfig>, S
     if roots.is_empty() {
         return Err("no certificate authorities to verify the server with (install ca-certificates or set tls_ca_file)".into());
     }
-    Ok(Arc::new(
-        rustls::ClientConfig::builder()
-            .with_root_certificates(roots)
-            .with_no_client_auth(),
-    ))
+    Ok(roots)
 }
 
-fn handshake(settings: &MailboxSettings, tcp: TcpStream) -> Result<imap::Connection, String> {
-    let name = rustls::pki_types::ServerName::try_from(settings.host.clone())
-        .map_err(|e| format!("{} is not a server name for TLS: {e}", settings.host))?;
+fn handshake(settings: &MailboxSettings, tcp: TcpStream) -> ImapResult<imap::Connection> {
+    let name = rustls::pki_types::ServerName::try_from(settings.host.clone()).map_err(|e| {
+        ImapError::permanent(format!("{} as a server name for TLS", settings.host), e)
+    })?;
     let mut conn = rustls::ClientConnection::new(tls_config(settings)?, name)
-        .map_err(|e| format!("starting TLS: {e}"))?;
+        .map_err(|e| ImapError::permanent("starting TLS", e))?;
     let mut tcp = tcp;
     // Complete the handshake here, so a bad certificate is reported as such.
     while conn.is_handshaking() {
-        conn.complete_io(&mut tcp)
-            .map_err(|e| format!("TLS with {}:{}: {e}", settings.host, settings.port))?;
+        conn.complete_io(&mut tcp).map_err(|e| {
+            let context = format!("TLS with {}:{}", settings.host, settings.port);
+            // rustls reports a refused certificate or protocol as InvalidData.
+            if e.kind() == std::io::ErrorKind::InvalidData {
+                ImapError::permanent(context, e)
+            } else {
+                ImapError::transient(context, e)
+            }
+        })?;
     }
     Ok(Box::new(rustls::StreamOwned::new(conn, tcp)))
 }
 
 /// Connects as the mailbox's TLS mode says and logs in.
-pub fn connect(settings: &MailboxSettings, password: &str) -> Result<Conn, String> {
+pub fn connect(settings: &MailboxSettings, password: &str) -> ImapResult<Conn> {
     let where_ = format!("{}:{}", settings.host, settings.port);
     let tcp = tcp(settings)?;
     let socket = tcp
         .try_clone()
-        .map_err(|e| format!("connecting to {where_}: {e}"))?;
+        .map_err(|e| ImapError::transient(format!("connecting to {where_}"), e))?;
+    let greeting = |e| ImapError::transient(format!("greeting from {where_}"), e);
     let client = match settings.tls {
         TlsMode::None => {
             let mut c = imap::Client::new(Box::new(tcp) as imap::Connection);
-            c.read_greeting()
-                .map_err(|e| format!("greeting from {where_}: {e}"))?;
+            c.read_greeting().map_err(greeting)?;
             c
         }
         TlsMode::Tls => {
             let mut c = imap::Client::new(handshake(settings, tcp)?);
-            c.read_greeting()
-                .map_err(|e| format!("greeting from {where_}: {e}"))?;
+            c.read_greeting().map_err(greeting)?;
             c
         }
         TlsMode::Starttls => {
             let mut tcp = tcp;
-            starttls(&mut tcp).map_err(|e| format!("STARTTLS with {where_}: {e}"))?;
+            starttls(&mut tcp).map_err(|(permanent, e)| {
+                let context = format!("STARTTLS with {where_}");
+                if permanent {
+                    ImapError::permanent(context, e)
+                } else {
+                    ImapError::transient(context, e)
+                }
+            })?;
             let mut c = imap::Client::new(handshake(settings, tcp)?);
             // The greeting came before STARTTLS; none follows the handshake.
             c.greeting_read = true;
@@ -139,10 +162,10 @@ pub fn connect(settings: &MailboxSettings, password: &str) -> Result<Conn, Strin
     };
     let mut session = client
         .login(&settings.username, password)
-        .map_err(|(e, _)| format!("logging in: {e}"))?;
+        .map_err(|(e, _)| ImapError::imap("logging in", e))?;
     let (idle, moves, uidplus) = match session.capabilities() {
         Ok(c) => (c.has_str("IDLE"), c.has_str("MOVE"), c.has_str("UIDPLUS")),
-        Err(e) => return Err(format!("capabilities of {where_}: {e}")),
+        Err(e) => return Err(ImapError::imap(format!("capabilities of {where_}"), e)),
     };
     Ok(Conn {
         session,
@@ -189,26 +212,28 @@ fn answer(tcp: &mut TcpStream, tag: &str) -> Result<Vec<String>, String> {
 }
 
 /// The plain-text part of STARTTLS: greeting, capabilities, the command. Never falls back to
-/// plain text: the password would cross the network in clear.
-fn starttls(tcp: &mut TcpStream) -> Result<(), String> {
+/// plain text: the password would cross the network in clear. An error says whether it is
+/// permanent (the server does not offer or refuses STARTTLS).
+fn starttls(tcp: &mut TcpStream) -> Result<(), (bool, String)> {
     use std::io::Write;
-    let greeting = read_line(tcp)?;
+    let transient = |e: String| (false, e);
+    let greeting = read_line(tcp).map_err(transient)?;
     if !greeting.to_ascii_uppercase().starts_with("* OK") {
-        return Err(format!("unexpected greeting {greeting:?}"));
+        return Err((true, format!("unexpected greeting {greeting:?}")));
     }
     tcp.write_all(b"s1 CAPABILITY\r\n")
-        .map_err(|e| e.to_string())?;
-    let caps = answer(tcp, "s1")?;
+        .map_err(|e| transient(e.to_string()))?;
+    let caps = answer(tcp, "s1").map_err(transient)?;
     let offered = caps.iter().any(|l| {
         l.to_ascii_uppercase()
             .split_whitespace()
             .any(|w| w == "STARTTLS")
     }) || greeting.to_ascii_uppercase().contains("STARTTLS");
     if !offered {
-        return Err("the server does not offer STARTTLS".into());
+        return Err((true, "the server does not offer STARTTLS".into()));
     }
     tcp.write_all(b"s2 STARTTLS\r\n")
-        .map_err(|e| e.to_string())?;
-    answer(tcp, "s2")?;
+        .map_err(|e| transient(e.to_string()))?;
+    answer(tcp, "s2").map_err(|e| (true, e))?;
     Ok(())
 }

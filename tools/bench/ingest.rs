@@ -2,10 +2,10 @@
 //! the raw rate at which the same client fetches the same messages, and parse-only against bare
 //! `mail-parser`, all in one run.
 
-use crate::actors::ingest::Ingest;
-use crate::bench::BenchArgs;
-use crate::settings::{MailboxSettings, Settings};
-use crate::startup::Engine;
+use crate::engine::BenchArgs;
+use postroom::mail::imap::Ingest;
+use postroom::settings::{MailboxSettings, Settings};
+use postroom::startup::Engine;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -115,7 +115,7 @@ pub fn run(args: &BenchArgs, addr: &str, root: &Path, quick: bool) -> Result<(),
     uids.sort_unstable();
     let mut raws: Vec<Vec<u8>> = Vec::with_capacity(n);
     for chunk in uids.chunks(200) {
-        let set = crate::mail::ingest_plan::uid_set(chunk);
+        let set = postroom::mail::ingest_plan::uid_set(chunk);
         let fetched = s
             .uid_fetch(set, "(UID BODY.PEEK[])")
             .map_err(|e| e.to_string())?;
@@ -136,9 +136,9 @@ pub fn run(args: &BenchArgs, addr: &str, root: &Path, quick: bool) -> Result<(),
     }
     let bare = raws.len() as f64 / t.elapsed().as_secs_f64();
     let t = Instant::now();
-    let limits = crate::mail::Limits::default();
+    let limits = postroom::mail::Limits::default();
     for r in &raws {
-        parts += crate::mail::parse(r, &limits).attachments.len();
+        parts += postroom::mail::parse(r, &limits).attachments.len();
     }
     let ours = raws.len() as f64 / t.elapsed().as_secs_f64();
     std::hint::black_box(parts);
@@ -164,13 +164,16 @@ pub fn run(args: &BenchArgs, addr: &str, root: &Path, quick: bool) -> Result<(),
         let engine = Arc::new(Engine::start(settings).map_err(|e| e.to_string())?);
         let cpu_before = (machine_ticks(), process_ticks());
         let t = Instant::now();
-        let mut ingest = Ingest::start(&engine, vec![(mailbox, args.imap_password.clone())]);
+        let mut ingest = Ingest::start(
+            engine.ingest_handles(),
+            vec![(mailbox, args.imap_password.clone())],
+        );
         let deadline = Instant::now() + Duration::from_secs(600);
         let mut report = Instant::now();
         // Every bench message lands in the inbound queue: its depth is a constant-time count, so
         // watching for the end costs the measured ingest nothing (decoding the whole cache every
         // few milliseconds would compete with it for the two cores).
-        let inbound = engine.workflow.inbound_queue.clone();
+        let inbound = engine.receiver.workflow().inbound_queue.clone();
         loop {
             let queued = engine
                 .projections
@@ -212,7 +215,7 @@ pub fn run(args: &BenchArgs, addr: &str, root: &Path, quick: bool) -> Result<(),
     let t = Instant::now();
     let mut moved = 0usize;
     for chunk in back.chunks(200) {
-        let set = crate::mail::ingest_plan::uid_set(chunk);
+        let set = postroom::mail::ingest_plan::uid_set(chunk);
         let fetched = s
             .uid_fetch(&set, "(UID BODY.PEEK[])")
             .map_err(|e| e.to_string())?;

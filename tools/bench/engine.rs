@@ -1,19 +1,19 @@
-//! `postroom bench`: measures the log, the projections and start-up, and prints a report.
+//! `postroom-bench`: measures the log, the projections and start-up, and prints a report.
 //!
 //! Every figure that depends on the machine is also given as a ratio against a baseline measured
 //! in the same run (these machines are shared and noisy): durable appends against one flush per
 //! append, start-up with a snapshot against start-up without.
 
-use crate::domain::interaction::{
+use postroom::domain::interaction::{
     Channel, InteractionEvent, InteractionQueued, InteractionReceived,
 };
-use crate::domain::{InteractionId, Millis, Principal, QueueName};
-use crate::events::sled_store::open_db;
-use crate::events::{
+use postroom::domain::{InteractionId, Millis, Principal, QueueName};
+use postroom::events::sled_store::open_db;
+use postroom::events::{
     AppendRequest, DomainEvent, Durability, EventStore, ExpectedVersion, NewEvent, RecordedEvent,
     SledStore, StoreOptions,
 };
-use crate::projections::{runner, snapshot, Projections};
+use postroom::projections::{runner, snapshot, Projections};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -97,7 +97,7 @@ fn new_interaction_events(n: u64) -> Vec<InteractionEvent> {
             from: format!("customer{n}@example.com"),
             from_name: Some(format!("Customer Number {n}")),
             subject: format!("Order {n} has not arrived yet, please help"),
-            content: Some(crate::domain::ContentRef([n as u8; 32])),
+            content: Some(postroom::domain::ContentRef([n as u8; 32])),
             priority: (n % 5) as i32,
             at,
         }
@@ -307,7 +307,7 @@ pub fn run(args: BenchArgs) -> Result<(), String> {
         say(format!(
             "resident memory per cached interaction (cache + queue index, {interactions} queued interactions): {:.0} bytes (size_of Interaction = {} bytes)",
             grown as f64 / interactions as f64,
-            std::mem::size_of::<crate::domain::interaction::Interaction>()
+            std::mem::size_of::<postroom::domain::interaction::Interaction>()
         ));
         drop(p);
     }
@@ -371,7 +371,7 @@ pub fn run(args: BenchArgs) -> Result<(), String> {
     // 3. IMAP ingest against a real server (only with --imap).
     if section("ingest") {
         match &args.imap {
-            Some(addr) => crate::bench_ingest::run(&args, addr, &root.0, args.quick)?,
+            Some(addr) => crate::ingest::run(&args, addr, &root.0, args.quick)?,
             None => {
                 say("\n(ingest section skipped: no --imap; see scripts/bench-ingest.sh)".into())
             }

@@ -100,6 +100,14 @@ pub fn referenced_ids(in_reply_to: &[String], references: &[String]) -> Vec<Stri
     out
 }
 
+/// The thread-token rule: a token in a subject joins a thread only when the sender is the
+/// thread's own contact (`thread_from`, the address its first message came from, against the
+/// sender's normalised address). A stranger quoting a token starts a thread of their own.
+pub fn token_joins(thread_from: &str, sender_normalised: &str) -> bool {
+    crate::domain::EmailAddress::parse(thread_from)
+        .is_ok_and(|e| e.normalised() == sender_normalised)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,0 +1,23 @@
+//! The application layer, between the shells (HTTP, IMAP ingest, the CLI) and the actors and log:
+//! narrow handles that each do one kind of work. Start-up builds them and hands each shell the few
+//! it uses; nothing here knows the whole program.
+//!
+//! - [`receive::Receiver`]: the one path by which a new inbound interaction is recorded (web form
+//!   and ingest alike): receipt, content and first placement in one durable append.
+//! - [`sweep::Sweep`]: runs the workflow for interactions a crash or a failed request left
+//!   half-way.
+
+pub mod receive;
+pub mod sweep;
+
+use crate::domain::Millis;
+
+/// The current time in milliseconds since the epoch: the shell's clock, handed to the domain.
+pub fn now() -> Millis {
+    Millis(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or(0),
+    )
+}

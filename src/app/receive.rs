@@ -1,0 +1,101 @@
+//! Receiving: a new inbound interaction (from a web form or a mailbox) becomes one append that
+//! holds its receipt (under the sender's principal), the workflow's first placement (under the
+//! workflow's), and the content both refer to, written in the same durable flush.
+//!
+//! Ingest prepares many at once and hands them to the log together (one group commit for a
+//! batch); the web form receives one and waits for it.
+
+use crate::domain::aggregate::{fold, Aggregate};
+use crate::domain::interaction::{Interaction, InteractionCommand, Rejection};
+use crate::domain::workflow::Workflow;
+use crate::domain::{InteractionId, Millis, Principal, QueueName};
+use crate::events::aggregate::{CommandEnvelope, CommandError};
+use crate::events::{
+    AppendRequest, Content, EventStore, ExpectedVersion, PendingAppend, StoreError,
+};
+use std::sync::Arc;
+
+/// A new inbound interaction, ready to record.
+pub struct Inbound {
+    pub id: InteractionId,
+    /// `InteractionCommand::Receive`, under the sender's principal.
+    pub receive: CommandEnvelope<InteractionCommand>,
+    /// The queue the channel asks for (a mailbox's queue for malformed mail); else the
+    /// workflow's choice.
+    pub queue: Option<QueueName>,
+    /// The bytes the receipt refers to.
+    pub content: Content,
+    pub at: Millis,
+}
+
+/// Records new inbound interactions. Cheap to clone.
+#[derive(Clone)]
+pub struct Receiver {
+    log: Arc<dyn EventStore>,
+    workflow: Workflow,
+}
+
+/// What can go wrong receiving.
+pub type ReceiveError = CommandError<Rejection>;
+
+impl Receiver {
+    pub fn new(log: Arc<dyn EventStore>, workflow: Workflow) -> Receiver {
+        Receiver { log, workflow }
+    }
+
+    pub fn workflow(&self) -> &Workflow {
+        &self.workflow
+    }
+
+    /// The append that records `inbound`: the stream must not exist yet, so the same message
+    /// recorded twice is refused as `AlreadyExists` (see [`Receiver::answer`]).
+    pub fn prepare(&self, inbound: Inbound) -> Result<(AppendRequest, Content), ReceiveError> {
+        let state = Interaction::default();
+        let received = state
+            .decide(&inbound.receive.command)
+            .map_err(CommandError::Rejected)?;
+        let mut after = fold(state, &received);
+        let mut events = inbound.receive.new_events(received.iter().cloned());
+        let workflow = CommandEnvelope {
+            principal: Principal::System("workflow".into()),
+            ..inbound.receive.clone()
+        };
+        for command in self
+            .workflow
+            .react(&received, &after, inbound.queue.as_ref(), inbound.at)
+        {
+            let next = after.decide(&command).map_err(CommandError::Rejected)?;
+            after = fold(after, &next);
+            events.extend(workflow.new_events(next));
+        }
+        let append = AppendRequest {
+            stream: inbound.id.stream(),
+            expected: ExpectedVersion::NoStream,
+            events,
+        };
+        Ok((append, inbound.content))
+    }
+
+    /// Hands prepared appends to the log together: they share one group commit.
+    pub fn append_all(&self, prepared: Vec<(AppendRequest, Content)>) -> Vec<PendingAppend> {
+        self.log.append_all(prepared)
+    }
+
+    /// The answer to a prepared append: its last position, or `AlreadyExists` when the
+    /// interaction was recorded before.
+    pub async fn answer(pending: PendingAppend) -> Result<u64, ReceiveError> {
+        match pending.await {
+            Ok(r) => Ok(r.last_position),
+            Err(StoreError::WrongExpectedVersion { .. }) => {
+                Err(CommandError::Rejected(Rejection::AlreadyExists))
+            }
+            Err(e) => Err(CommandError::from(e)),
+        }
+    }
+
+    /// Records one inbound interaction; answers its last position once durable.
+    pub async fn receive(&self, inbound: Inbound) -> Result<u64, ReceiveError> {
+        let (append, content) = self.prepare(inbound)?;
+        Self::answer(self.log.append_with_content(append, content)).await
+    }
+}

@@ -1,0 +1,53 @@
+//! The rules: which command is allowed in which state, by whom, and what it records, a file per
+//! concern. This file only sends each command to its concern.
+
+mod receive;
+mod reply;
+mod routing;
+mod rules;
+mod supervisor;
+mod work;
+
+use super::command::InteractionCommand;
+use super::event::InteractionEvent;
+use super::rejection::Rejection;
+use super::state::Interaction;
+
+/// Decides what a command records, or why it is refused.
+pub fn decide(
+    state: &Interaction,
+    command: &InteractionCommand,
+) -> Result<Vec<InteractionEvent>, Rejection> {
+    use InteractionCommand as C;
+    match command {
+        C::Receive { .. } | C::Enqueue { .. } => receive::decide(state, command),
+        C::LockForRouting { .. }
+        | C::UnlockRouting { .. }
+        | C::Offer { .. }
+        | C::AcceptOffer { .. }
+        | C::RejectOffer { .. }
+        | C::ExpireOffer { .. } => routing::decide(state, command),
+        C::Transfer { .. }
+        | C::StartConsultation { .. }
+        | C::EndConsultation { .. }
+        | C::ReturnToQueue { .. }
+        | C::RecordReply { .. }
+        | C::MarkDone { .. }
+        | C::Categorise { .. } => work::decide(state, command),
+        C::SupervisorMove { .. }
+        | C::SupervisorReprioritise { .. }
+        | C::SupervisorAssign { .. }
+        | C::Stop { .. } => supervisor::decide(state, command),
+        C::DraftReply { .. }
+        | C::UpdateDraft { .. }
+        | C::ReleaseReply { .. }
+        | C::QueueOutbound { .. }
+        | C::StartReview { .. }
+        | C::ApproveReply { .. }
+        | C::ReturnForRevision { .. }
+        | C::StartSending { .. }
+        | C::MarkSent { .. }
+        | C::MarkSendFailed { .. }
+        | C::RecordDeliveryReport { .. } => reply::decide(state, command),
+    }
+}

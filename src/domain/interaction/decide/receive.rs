@@ -1,0 +1,77 @@
+//! Receiving and the first placement in a queue.
+
+use super::super::command::*;
+use super::super::event::*;
+use super::super::rejection::Rejection;
+use super::super::state::*;
+use super::rules::{inbound_only, invalid};
+
+pub(super) fn decide(
+    state: &Interaction,
+    command: &InteractionCommand,
+) -> Result<Vec<InteractionEvent>, Rejection> {
+    use InteractionCommand as C;
+    let cmd = command;
+    match command {
+        C::Receive {
+            channel,
+            from,
+            from_name,
+            subject,
+            content,
+            priority,
+            message,
+            thread,
+            at,
+        } => {
+            if state.exists() {
+                return Err(Rejection::AlreadyExists);
+            }
+            let mut events: Vec<InteractionEvent> = vec![InteractionReceived {
+                channel: *channel,
+                from: from.as_str().to_string(),
+                from_name: from_name.clone(),
+                subject: subject.clone(),
+                content: content.clone(),
+                priority: *priority,
+                at: *at,
+            }
+            .into()];
+            if let Some(m) = message {
+                events.push(
+                    MessageStored {
+                        at: *at,
+                        ..(**m).clone()
+                    }
+                    .into(),
+                );
+            }
+            if let Some(t) = thread {
+                events.push(
+                    ThreadLinked {
+                        thread: t.thread,
+                        matched_by: t.matched_by,
+                        reference: t.reference.clone(),
+                        answers: t.answers,
+                        at: *at,
+                    }
+                    .into(),
+                );
+            }
+            Ok(events)
+        }
+        C::Enqueue { queue, at } => {
+            inbound_only(cmd, state)?;
+            match state.status {
+                Status::Received => Ok(vec![InteractionQueued {
+                    queue: queue.clone(),
+                    at: *at,
+                }
+                .into()]),
+                _ => Err(invalid(cmd, state)),
+            }
+        }
+        // Not a command of this concern (the dispatcher sends none here).
+        _ => Err(super::rules::invalid(cmd, state)),
+    }
+}

@@ -1,0 +1,205 @@
+//! The reply's lifecycle: draft, release, outbound queue, QA review, sending, delivery reports.
+
+use super::super::command::*;
+use super::super::event::*;
+use super::super::rejection::Rejection;
+use super::super::state::*;
+use super::rules::{invalid, reply_only, require_owner};
+
+pub(super) fn decide(
+    state: &Interaction,
+    command: &InteractionCommand,
+) -> Result<Vec<InteractionEvent>, Rejection> {
+    use InteractionCommand as C;
+    let cmd = command;
+    match command {
+        C::DraftReply {
+            parent,
+            agent,
+            to,
+            subject,
+            content,
+            at,
+        } => {
+            if state.exists() {
+                return Err(Rejection::AlreadyExists);
+            }
+            Ok(vec![ReplyDrafted {
+                parent: *parent,
+                agent: agent.clone(),
+                to: to.as_str().to_string(),
+                subject: subject.clone(),
+                content: content.clone(),
+                at: *at,
+            }
+            .into()])
+        }
+        C::UpdateDraft { agent, content, at } => {
+            reply_only(cmd, state)?;
+            match state.status {
+                Status::Draft => {
+                    require_owner(state, agent)?;
+                    Ok(vec![DraftUpdated {
+                        agent: agent.clone(),
+                        content: content.clone(),
+                        at: *at,
+                    }
+                    .into()])
+                }
+                _ => Err(invalid(cmd, state)),
+            }
+        }
+        C::ReleaseReply { agent, at } => {
+            reply_only(cmd, state)?;
+            match state.status {
+                Status::Draft => {
+                    require_owner(state, agent)?;
+                    Ok(vec![ReplyReleased {
+                        agent: agent.clone(),
+                        at: *at,
+                    }
+                    .into()])
+                }
+                _ => Err(invalid(cmd, state)),
+            }
+        }
+        C::QueueOutbound { queue, at } => {
+            reply_only(cmd, state)?;
+            match state.status {
+                Status::Released => Ok(vec![OutboundQueued {
+                    queue: queue.clone(),
+                    at: *at,
+                }
+                .into()]),
+                _ => Err(invalid(cmd, state)),
+            }
+        }
+        C::StartReview { reviewer, at } => {
+            reply_only(cmd, state)?;
+            match state.status {
+                Status::OutboundQueued => {
+                    if state.owner.as_ref() == Some(reviewer) {
+                        return Err(Rejection::SelfReview);
+                    }
+                    Ok(vec![ReviewStarted {
+                        reviewer: reviewer.clone(),
+                        at: *at,
+                    }
+                    .into()])
+                }
+                _ => Err(invalid(cmd, state)),
+            }
+        }
+        C::ApproveReply { reviewer, at } => {
+            reply_only(cmd, state)?;
+            match &state.status {
+                Status::InReview { reviewer: r } => {
+                    if r != reviewer {
+                        return Err(Rejection::NotReviewer {
+                            agent: reviewer.clone(),
+                        });
+                    }
+                    Ok(vec![ReplyApproved {
+                        reviewer: reviewer.clone(),
+                        at: *at,
+                    }
+                    .into()])
+                }
+                _ => Err(invalid(cmd, state)),
+            }
+        }
+        C::ReturnForRevision { reviewer, note, at } => {
+            reply_only(cmd, state)?;
+            match &state.status {
+                Status::InReview { reviewer: r } => {
+                    if r != reviewer {
+                        return Err(Rejection::NotReviewer {
+                            agent: reviewer.clone(),
+                        });
+                    }
+                    if note.trim().is_empty() {
+                        return Err(Rejection::ReasonRequired);
+                    }
+                    Ok(vec![ReturnedForRevision {
+                        reviewer: reviewer.clone(),
+                        note: note.clone(),
+                        at: *at,
+                    }
+                    .into()])
+                }
+                _ => Err(invalid(cmd, state)),
+            }
+        }
+        C::StartSending { at } => {
+            reply_only(cmd, state)?;
+            match state.status {
+                // Straight from the outbound queue when no review is required, after approval,
+                // or again after a failed attempt.
+                Status::OutboundQueued | Status::Approved | Status::Failed { .. } => {
+                    Ok(vec![SendingStarted {
+                        attempt: state.attempts + 1,
+                        at: *at,
+                    }
+                    .into()])
+                }
+                Status::Sent { .. } => Err(Rejection::AlreadySent),
+                _ => Err(invalid(cmd, state)),
+            }
+        }
+        C::MarkSent { message_id, at } => {
+            reply_only(cmd, state)?;
+            match state.status {
+                Status::Sending { .. } => {
+                    if message_id.trim().is_empty() {
+                        return Err(Rejection::InvalidValue("the message id must not be empty"));
+                    }
+                    Ok(vec![ReplySent {
+                        message_id: message_id.clone(),
+                        at: *at,
+                    }
+                    .into()])
+                }
+                Status::Sent { .. } => Err(Rejection::AlreadySent),
+                _ => Err(invalid(cmd, state)),
+            }
+        }
+        C::MarkSendFailed {
+            error,
+            retry_at,
+            at,
+        } => {
+            reply_only(cmd, state)?;
+            match state.status {
+                Status::Sending { attempt } => {
+                    if retry_at.is_some_and(|r| r <= *at) {
+                        return Err(Rejection::DeadlineInPast);
+                    }
+                    Ok(vec![SendFailed {
+                        attempt,
+                        error: error.clone(),
+                        retry_at: *retry_at,
+                        at: *at,
+                    }
+                    .into()])
+                }
+                Status::Sent { .. } => Err(Rejection::AlreadySent),
+                _ => Err(invalid(cmd, state)),
+            }
+        }
+        C::RecordDeliveryReport { report } => {
+            reply_only(cmd, state)?;
+            // Only a reply handed to the mailer can be reported on.
+            match state.status {
+                Status::Sending { .. } | Status::Sent { .. } | Status::Failed { .. } => {}
+                _ => return Err(invalid(cmd, state)),
+            }
+            // The same report fetched again (a crash before its move) is recorded once.
+            if state.delivery.iter().any(|d| d.identity == report.identity) {
+                return Err(Rejection::AlreadyExists);
+            }
+            Ok(vec![(**report).clone().into()])
+        }
+        // Not a command of this concern (the dispatcher sends none here).
+        _ => Err(super::rules::invalid(cmd, state)),
+    }
+}

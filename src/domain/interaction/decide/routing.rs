@@ -1,0 +1,117 @@
+//! Routing: the lock while a router looks for an agent, offers with deadlines, accepting, rejecting and expiring them.
+
+use super::super::command::*;
+use super::super::event::*;
+use super::super::rejection::Rejection;
+use super::super::state::*;
+use super::rules::{inbound_only, invalid};
+
+pub(super) fn decide(
+    state: &Interaction,
+    command: &InteractionCommand,
+) -> Result<Vec<InteractionEvent>, Rejection> {
+    use InteractionCommand as C;
+    let cmd = command;
+    match command {
+        C::LockForRouting { router, at } => {
+            inbound_only(cmd, state)?;
+            match state.status {
+                Status::Queued => Ok(vec![RoutingLocked {
+                    router: router.clone(),
+                    at: *at,
+                }
+                .into()]),
+                _ => Err(invalid(cmd, state)),
+            }
+        }
+        C::UnlockRouting { at } => {
+            inbound_only(cmd, state)?;
+            match state.status {
+                Status::Locked { .. } => Ok(vec![RoutingUnlocked { at: *at }.into()]),
+                _ => Err(invalid(cmd, state)),
+            }
+        }
+        C::Offer {
+            agent,
+            deadline,
+            at,
+        } => {
+            inbound_only(cmd, state)?;
+            match state.status {
+                // Only routing offers, and only while it holds the lock.
+                Status::Locked { .. } => {
+                    if deadline <= at {
+                        return Err(Rejection::DeadlineInPast);
+                    }
+                    Ok(vec![InteractionOffered {
+                        agent: agent.clone(),
+                        deadline: *deadline,
+                        at: *at,
+                    }
+                    .into()])
+                }
+                _ => Err(invalid(cmd, state)),
+            }
+        }
+        C::AcceptOffer { agent, at } => {
+            inbound_only(cmd, state)?;
+            match &state.status {
+                Status::Offered {
+                    agent: offered,
+                    deadline,
+                } => {
+                    if offered != agent {
+                        return Err(Rejection::NotYourOffer {
+                            agent: agent.clone(),
+                        });
+                    }
+                    if at > deadline {
+                        return Err(Rejection::DeadlinePassed);
+                    }
+                    Ok(vec![OfferAccepted {
+                        agent: agent.clone(),
+                        at: *at,
+                    }
+                    .into()])
+                }
+                _ => Err(invalid(cmd, state)),
+            }
+        }
+        C::RejectOffer { agent, at } => {
+            inbound_only(cmd, state)?;
+            match &state.status {
+                Status::Offered { agent: offered, .. } => {
+                    if offered != agent {
+                        return Err(Rejection::NotYourOffer {
+                            agent: agent.clone(),
+                        });
+                    }
+                    Ok(vec![OfferRejected {
+                        agent: agent.clone(),
+                        at: *at,
+                    }
+                    .into()])
+                }
+                _ => Err(invalid(cmd, state)),
+            }
+        }
+        C::ExpireOffer { at } => {
+            inbound_only(cmd, state)?;
+            match &state.status {
+                Status::Offered { agent, deadline } => {
+                    if at < deadline {
+                        return Err(Rejection::DeadlineNotReached);
+                    }
+                    Ok(vec![OfferExpired {
+                        agent: agent.clone(),
+                        at: *at,
+                    }
+                    .into()])
+                }
+                _ => Err(invalid(cmd, state)),
+            }
+        }
+        // Not a command of this concern (the dispatcher sends none here).
+        _ => Err(super::rules::invalid(cmd, state)),
+    }
+}

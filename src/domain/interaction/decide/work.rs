@@ -1,0 +1,201 @@
+//! An agent's work on an interaction: transfer, consultation, return to a queue, the reply recorded, done, categories.
+
+use super::super::command::*;
+use super::super::event::*;
+use super::super::rejection::Rejection;
+use super::super::state::*;
+use super::rules::{inbound_only, invalid, require_owner};
+
+pub(super) fn decide(
+    state: &Interaction,
+    command: &InteractionCommand,
+) -> Result<Vec<InteractionEvent>, Rejection> {
+    use InteractionCommand as C;
+    let cmd = command;
+    match command {
+        C::Transfer { agent, target, at } => {
+            inbound_only(cmd, state)?;
+            match state.status {
+                Status::Assigned => {
+                    require_owner(state, agent)?;
+                    if !state.consultants.is_empty() {
+                        return Err(Rejection::ConsultationActive);
+                    }
+                    if let TransferTarget::Agent {
+                        agent: to,
+                        deadline,
+                    } = target
+                    {
+                        if to == agent {
+                            return Err(Rejection::CannotTransferToSelf);
+                        }
+                        if deadline <= at {
+                            return Err(Rejection::DeadlineInPast);
+                        }
+                    }
+                    Ok(vec![InteractionTransferred {
+                        from_agent: agent.clone(),
+                        target: target.clone(),
+                        at: *at,
+                    }
+                    .into()])
+                }
+                _ => Err(invalid(cmd, state)),
+            }
+        }
+        C::StartConsultation {
+            agent,
+            consultant,
+            at,
+        } => {
+            inbound_only(cmd, state)?;
+            match state.status {
+                Status::Assigned => {
+                    require_owner(state, agent)?;
+                    if consultant == agent {
+                        return Err(Rejection::CannotConsultSelf);
+                    }
+                    if state.consultants.contains(consultant) {
+                        return Err(Rejection::AlreadyConsulting {
+                            agent: consultant.clone(),
+                        });
+                    }
+                    Ok(vec![ConsultationStarted {
+                        owner: agent.clone(),
+                        consultant: consultant.clone(),
+                        at: *at,
+                    }
+                    .into()])
+                }
+                _ => Err(invalid(cmd, state)),
+            }
+        }
+        C::EndConsultation {
+            agent,
+            consultant,
+            at,
+        } => {
+            inbound_only(cmd, state)?;
+            match state.status {
+                Status::Assigned => {
+                    // The owner or the consultant themself may end it.
+                    if state.owner.as_ref() != Some(agent) && agent != consultant {
+                        return Err(Rejection::NotOwner {
+                            agent: agent.clone(),
+                        });
+                    }
+                    if !state.consultants.contains(consultant) {
+                        return Err(Rejection::NotConsulting {
+                            agent: consultant.clone(),
+                        });
+                    }
+                    Ok(vec![ConsultationEnded {
+                        consultant: consultant.clone(),
+                        ended_by: agent.clone(),
+                        at: *at,
+                    }
+                    .into()])
+                }
+                _ => Err(invalid(cmd, state)),
+            }
+        }
+        C::ReturnToQueue { agent, queue, at } => {
+            inbound_only(cmd, state)?;
+            match state.status {
+                Status::Assigned => {
+                    require_owner(state, agent)?;
+                    if !state.consultants.is_empty() {
+                        return Err(Rejection::ConsultationActive);
+                    }
+                    let queue = queue
+                        .clone()
+                        .or_else(|| state.queue.clone())
+                        .ok_or(Rejection::NoQueue)?;
+                    Ok(vec![ReturnedToQueue {
+                        agent: agent.clone(),
+                        queue,
+                        at: *at,
+                    }
+                    .into()])
+                }
+                _ => Err(invalid(cmd, state)),
+            }
+        }
+        C::RecordReply { agent, reply, at } => {
+            inbound_only(cmd, state)?;
+            match state.status {
+                // A further reply after the first is allowed while the agent still owns it.
+                Status::Assigned | Status::Replied => {
+                    require_owner(state, agent)?;
+                    if !state.consultants.is_empty() {
+                        return Err(Rejection::ConsultationActive);
+                    }
+                    if state.replies.contains(reply) {
+                        return Ok(vec![]);
+                    }
+                    Ok(vec![InteractionReplied {
+                        agent: agent.clone(),
+                        reply: *reply,
+                        at: *at,
+                    }
+                    .into()])
+                }
+                _ => Err(invalid(cmd, state)),
+            }
+        }
+        C::MarkDone { by, at } => {
+            inbound_only(cmd, state)?;
+            match (&state.status, by) {
+                (Status::Assigned | Status::Replied, Actor::Agent(agent)) => {
+                    require_owner(state, agent)?;
+                    if !state.consultants.is_empty() {
+                        return Err(Rejection::ConsultationActive);
+                    }
+                }
+                // Components finish what waits in the system (an automatic response answered it)
+                // or what an agent has replied to.
+                (Status::Received | Status::Queued | Status::Replied, Actor::System(_)) => {}
+                (Status::Received | Status::Queued, Actor::Agent(agent)) => {
+                    return Err(Rejection::NotOwner {
+                        agent: agent.clone(),
+                    })
+                }
+                _ => return Err(invalid(cmd, state)),
+            }
+            Ok(vec![InteractionDone {
+                by: by.label(),
+                at: *at,
+            }
+            .into()])
+        }
+        C::Categorise {
+            category,
+            confidence_permille,
+            at,
+        } => {
+            inbound_only(cmd, state)?;
+            if !state.exists() {
+                return Err(Rejection::NotFound);
+            }
+            if state.status.is_terminal() {
+                return Err(invalid(cmd, state));
+            }
+            if category.trim().is_empty() {
+                return Err(Rejection::InvalidValue("the category must not be empty"));
+            }
+            if *confidence_permille > 1000 {
+                return Err(Rejection::InvalidValue(
+                    "the confidence must be between 0 and 1000 per mille",
+                ));
+            }
+            Ok(vec![InteractionCategorised {
+                category: category.clone(),
+                confidence_permille: *confidence_permille,
+                at: *at,
+            }
+            .into()])
+        }
+        // Not a command of this concern (the dispatcher sends none here).
+        _ => Err(super::rules::invalid(cmd, state)),
+    }
+}

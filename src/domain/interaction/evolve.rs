@@ -1,0 +1,147 @@
+//! Applying events to an interaction's state. No rule is checked here: the event already happened.
+
+use super::event::*;
+use super::state::{DeliveryNote, Interaction, Kind, Status};
+
+/// Applies one event. No rule is checked here: the event already happened.
+pub fn evolve(mut s: Interaction, event: &InteractionEvent) -> Interaction {
+    use InteractionEvent as E;
+    s.version += 1;
+    s.updated_at = event.at();
+    match event {
+        E::InteractionReceived(e) => {
+            s.kind = Kind::Inbound;
+            s.status = Status::Received;
+            s.channel = Some(e.channel);
+            s.from = e.from.clone();
+            s.from_name = e.from_name.clone();
+            s.subject = e.subject.clone();
+            s.content = e.content.clone();
+            s.priority = e.priority;
+            s.created_at = e.at;
+        }
+        E::InteractionQueued(e) => {
+            s.status = Status::Queued;
+            s.queue = Some(e.queue.clone());
+        }
+        E::RoutingLocked(e) => {
+            s.status = Status::Locked {
+                router: e.router.clone(),
+            }
+        }
+        E::RoutingUnlocked(_) => s.status = Status::Queued,
+        E::InteractionOffered(e) => {
+            s.status = Status::Offered {
+                agent: e.agent.clone(),
+                deadline: e.deadline,
+            }
+        }
+        E::OfferAccepted(e) => {
+            s.status = Status::Assigned;
+            s.owner = Some(e.agent.clone());
+        }
+        E::OfferRejected(_) | E::OfferExpired(_) => {
+            s.status = Status::Queued;
+            s.owner = None;
+        }
+        E::InteractionTransferred(e) => {
+            s.owner = None;
+            s.consultants.clear();
+            match &e.target {
+                TransferTarget::Agent { agent, deadline } => {
+                    s.status = Status::Offered {
+                        agent: agent.clone(),
+                        deadline: *deadline,
+                    }
+                }
+                TransferTarget::Queue { queue } => {
+                    s.status = Status::Queued;
+                    s.queue = Some(queue.clone());
+                }
+            }
+        }
+        E::ConsultationStarted(e) => s.consultants.push(e.consultant.clone()),
+        E::ConsultationEnded(e) => s.consultants.retain(|c| c != &e.consultant),
+        E::ReturnedToQueue(e) => {
+            s.status = Status::Queued;
+            s.queue = Some(e.queue.clone());
+            s.owner = None;
+        }
+        E::InteractionReplied(e) => {
+            s.status = Status::Replied;
+            s.replies.push(e.reply);
+        }
+        E::InteractionDone(_) => s.status = Status::Done,
+        E::MovedBySupervisor(e) => {
+            s.status = Status::Queued;
+            s.queue = Some(e.to_queue.clone());
+        }
+        E::Reprioritised(e) => s.priority = e.priority,
+        E::AssignedBySupervisor(e) => {
+            s.status = Status::Assigned;
+            s.owner = Some(e.agent.clone());
+        }
+        E::InteractionStopped(e) => {
+            s.status = Status::Stopped {
+                reason: e.reason.clone(),
+            }
+        }
+        E::InteractionCategorised(e) => s.category = Some(e.category.clone()),
+        E::MessageStored(e) => {
+            s.malformed = !e.problems.is_empty();
+            s.message_id = e.message_id.clone();
+        }
+        E::ThreadLinked(e) => {
+            s.thread = Some(e.thread);
+            s.thread_match = Some(e.matched_by);
+        }
+        E::DeliveryReported(e) => s.delivery.push(DeliveryNote {
+            identity: e.identity.clone(),
+            action: e.action.clone(),
+            status: e.status.clone(),
+            recipient: e.recipient.clone(),
+            at: e.at,
+        }),
+        E::ReplyDrafted(e) => {
+            s.kind = Kind::Reply { parent: e.parent };
+            s.status = Status::Draft;
+            s.owner = Some(e.agent.clone());
+            s.from = e.to.clone();
+            s.subject = e.subject.clone();
+            s.content = e.content.clone();
+            s.created_at = e.at;
+        }
+        E::DraftUpdated(e) => s.content = e.content.clone(),
+        E::ReplyReleased(_) => s.status = Status::Released,
+        E::OutboundQueued(e) => {
+            s.status = Status::OutboundQueued;
+            s.queue = Some(e.queue.clone());
+        }
+        E::ReviewStarted(e) => {
+            s.status = Status::InReview {
+                reviewer: e.reviewer.clone(),
+            }
+        }
+        E::ReplyApproved(_) => s.status = Status::Approved,
+        E::ReturnedForRevision(_) => {
+            s.status = Status::Draft;
+            s.revisions += 1;
+        }
+        E::SendingStarted(e) => {
+            s.status = Status::Sending { attempt: e.attempt };
+            s.attempts = e.attempt;
+        }
+        E::ReplySent(e) => {
+            s.status = Status::Sent {
+                message_id: e.message_id.clone(),
+            }
+        }
+        E::SendFailed(e) => {
+            s.status = Status::Failed {
+                attempt: e.attempt,
+                retry_at: e.retry_at,
+            }
+        }
+    }
+    s
+}

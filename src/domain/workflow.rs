@@ -1,0 +1,58 @@
+//! The default workflow as a process: which commands follow from an interaction's events. Pure:
+//! the shells (the receive path, the sweep that finishes what a crash interrupted, and later the
+//! routing and outbox processes) run what [`Workflow::react`] answers.
+//!
+//! Today it has one step: a new inbound interaction is placed in a queue (the channel's queue
+//! when it names one, such as a mailbox's queue for malformed mail or bounces; else the
+//! configured inbound queue). Screening, categorising and routing come as further steps here.
+
+use crate::domain::interaction::{Interaction, InteractionCommand, InteractionEvent, Status};
+use crate::domain::{Millis, QueueName};
+
+/// The workflow's configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Workflow {
+    /// Where new inbound interactions go unless their channel says otherwise.
+    pub inbound_queue: QueueName,
+}
+
+impl Workflow {
+    /// The commands that follow from `events`, recorded on an interaction now in state `after`.
+    /// `requested` is the queue its channel asked for, if any.
+    pub fn react(
+        &self,
+        events: &[InteractionEvent],
+        after: &Interaction,
+        requested: Option<&QueueName>,
+        at: Millis,
+    ) -> Vec<InteractionCommand> {
+        let received = events
+            .iter()
+            .any(|e| matches!(e, InteractionEvent::InteractionReceived(_)));
+        if received {
+            self.place(after, requested, at).into_iter().collect()
+        } else {
+            Vec::new()
+        }
+    }
+
+    /// What an interaction left received (by a crash, or a request that failed half way) needs:
+    /// the same placement a new one gets.
+    pub fn resume(&self, state: &Interaction, at: Millis) -> Option<InteractionCommand> {
+        self.place(state, None, at)
+    }
+
+    fn place(
+        &self,
+        state: &Interaction,
+        requested: Option<&QueueName>,
+        at: Millis,
+    ) -> Option<InteractionCommand> {
+        (state.status == Status::Received && !state.is_reply()).then(|| {
+            InteractionCommand::Enqueue {
+                queue: requested.unwrap_or(&self.inbound_queue).clone(),
+                at,
+            }
+        })
+    }
+}

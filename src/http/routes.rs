@@ -1,0 +1,88 @@
+//! Who may call what: one table of every route and the roles it admits, checked for every request
+//! before any handler runs (admins may do everything). A test checks that the table and the
+//! OpenAPI document name the same routes, so no endpoint is served without a declared access.
+
+use super::auth::authenticate;
+use super::problem::ApiError;
+use crate::domain::user::Role;
+use actix_web::dev::ServiceRequest;
+use actix_web::HttpMessage;
+
+/// Who may call a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone, without a token.
+    Public,
+    /// A bearer token of one of these roles (or an admin's).
+    Roles(&'static [Role]),
+}
+
+/// One route: its method, its path pattern as served, and who may call it.
+#[derive(Debug, Clone, Copy)]
+pub struct Route {
+    pub method: &'static str,
+    pub path: &'static str,
+    pub access: Access,
+}
+
+const STAFF: Access = Access::Roles(&[Role::Agent, Role::Supervisor, Role::Auditor]);
+const DESK: Access = Access::Roles(&[Role::Agent, Role::Supervisor]);
+const OVERSIGHT: Access = Access::Roles(&[Role::Supervisor, Role::Auditor]);
+const AUDIT: Access = Access::Roles(&[Role::Auditor]);
+const ADMIN: Access = Access::Roles(&[Role::Admin]);
+
+const fn route(method: &'static str, path: &'static str, access: Access) -> Route {
+    Route {
+        method,
+        path,
+        access,
+    }
+}
+
+/// Every route the server answers.
+pub const ROUTES: &[Route] = &[
+    route("GET", "/healthz", Access::Public),
+    route("GET", "/readyz", Access::Public),
+    route("GET", "/api/v1/openapi.json", Access::Public),
+    route("POST", "/api/v1/webform", Access::Public),
+    route("GET", "/api/v1/interactions/{id}", STAFF),
+    route("GET", "/api/v1/interactions/{id}/thread", STAFF),
+    route("GET", "/api/v1/interactions/{id}/history", OVERSIGHT),
+    route("GET", "/api/v1/interactions/{id}/content", STAFF),
+    route("GET", "/api/v1/interactions/{id}/attachments/{n}", STAFF),
+    route("GET", "/api/v1/interactions/{id}/raw", STAFF),
+    route("GET", "/api/v1/contacts", STAFF),
+    route("GET", "/api/v1/contacts/{id}", STAFF),
+    route("GET", "/api/v1/queues", DESK),
+    route("GET", "/api/v1/queues/{name}", DESK),
+    route("GET", "/api/v1/audit/events", AUDIT),
+    route("POST", "/api/v1/admin/users", ADMIN),
+    route("DELETE", "/api/v1/admin/users/{name}", ADMIN),
+];
+
+/// Who may call `method` on the route `pattern` (None: no such route).
+pub fn access(method: &str, pattern: &str) -> Option<Access> {
+    ROUTES
+        .iter()
+        .find(|r| r.method.eq_ignore_ascii_case(method) && r.path == pattern)
+        .map(|r| r.access)
+}
+
+/// Checks a request against the table; the authenticated caller is kept in the request for
+/// handlers that need their name (`Caller` extracts it).
+pub fn authorize(req: &ServiceRequest) -> Result<(), ApiError> {
+    let Some(pattern) = req.match_pattern() else {
+        // No route matches: the default service answers 404.
+        return Ok(());
+    };
+    let roles = match access(req.method().as_str(), &pattern) {
+        Some(Access::Roles(roles)) => roles,
+        Some(Access::Public) => return Ok(()),
+        // A method the route does not serve: no handler runs, the router answers it.
+        None => return Ok(()),
+    };
+    let caller = authenticate(req.request())?;
+    caller.require(roles)?;
+    req.extensions_mut().insert(caller);
+    Ok(())
+}
