@@ -1,6 +1,7 @@
 //! Real mail servers for the integration tests: a private, unprivileged Dovecot (IMAP) per test,
 //! on 127.0.0.1 and a free high port, stopped by a Drop guard. The test command installs the
-//! Debian package (`scripts/test.sh`); see `../shared/notes/test-mail-servers.md`.
+//! Debian package (`scripts/test.sh`). Dovecot runs unprivileged from a private configuration
+//! (as `nobody` when the tests run as root, since it refuses root for mail access).
 
 use std::net::TcpStream;
 use std::os::unix::fs::PermissionsExt;
