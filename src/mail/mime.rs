@@ -2,6 +2,7 @@
 //! What could not be understood is listed in `problems` (the message is then flagged malformed),
 //! so nothing a customer sent is ever dropped.
 
+use super::body;
 use mail_parser::{Address, HeaderValue, MessageParser, MimeHeaders, PartType};
 use sha2::{Digest, Sha256};
 use unicode_normalization::UnicodeNormalization;
@@ -136,75 +137,8 @@ fn header_lines_without_colon(raw: &[u8], header_end: usize) -> usize {
         .count()
 }
 
-/// RFC 3676: joins the soft-broken lines of a format=flowed body (a line ending in a space goes
-/// on in the next one; with delsp=yes that space was added and is removed). Quoted lines join
-/// only lines of the same quote depth (`>` count), and keep their quote marks.
-fn unflow(text: &str, delsp: bool) -> String {
-    let lines: Vec<&str> = text
-        .split('\n')
-        .map(|l| l.strip_suffix('\r').unwrap_or(l))
-        .collect();
-    let mut out = String::with_capacity(text.len());
-    // The paragraph being joined: its quote depth and text so far.
-    let mut open: Option<(usize, String)> = None;
-    let emit = |out: &mut String, depth: usize, body: &str, last: bool| {
-        if depth > 0 {
-            out.push_str(&">".repeat(depth));
-            out.push(' ');
-        }
-        out.push_str(body);
-        if !last {
-            out.push('\n');
-        }
-    };
-    for (i, line) in lines.iter().enumerate() {
-        let last = i + 1 == lines.len();
-        let depth = line.bytes().take_while(|b| *b == b'>').count();
-        let rest = &line[depth..];
-        // Space-stuffing: the sender added one space (after any quote marks).
-        let rest = rest.strip_prefix(' ').unwrap_or(rest);
-        let mut body = match open.take() {
-            Some((d, so_far)) if d == depth => so_far,
-            Some((d, so_far)) => {
-                // A soft break into another depth is a hard one.
-                emit(&mut out, d, &so_far, false);
-                String::new()
-            }
-            None => String::new(),
-        };
-        let soft = rest.ends_with(' ') && rest != "-- " && !last;
-        if soft {
-            body.push_str(if delsp { &rest[..rest.len() - 1] } else { rest });
-            open = Some((depth, body));
-        } else {
-            body.push_str(rest);
-            emit(&mut out, depth, &body, last);
-        }
-    }
-    if let Some((d, so_far)) = open {
-        emit(&mut out, d, &so_far, true);
-    }
-    out
-}
-
 #[cfg(test)]
-mod flowed_tests {
-    use super::unflow;
-
-    #[test]
-    fn soft_breaks_join_and_hard_ones_stay() {
-        assert_eq!(unflow("one \ntwo\nthree", false), "one two\nthree");
-        assert_eq!(unflow("one \r\ntwo\r\n", false), "one two\n");
-        assert_eq!(unflow("one \ntwo", true), "onetwo");
-        // A signature separator is never a soft break.
-        assert_eq!(unflow("-- \nMe", false), "-- \nMe");
-        // Space-stuffed lines lose their stuffing.
-        assert_eq!(
-            unflow(" From here\n >not quoted", false),
-            "From here\n>not quoted"
-        );
-    }
-
+mod parse_tests {
     #[test]
     fn a_body_after_a_blank_line_of_mixed_endings_is_no_header() {
         for raw in [
@@ -239,15 +173,6 @@ mod flowed_tests {
         assert!(lenient_base64(b"=\n").is_empty());
         // An `=` inside a line is damage, not the end: the line goes, the rest stays.
         assert_eq!(lenient_base64(b"aGVsbG8g\nab=3Dcd\nd29y\n"), b"hello wor");
-    }
-
-    #[test]
-    fn quoted_paragraphs_join_only_at_their_own_depth() {
-        let text = "> quoted and \n> flowed\n>> deeper \n>> still\nmine \n> not joined";
-        assert_eq!(
-            unflow(text, false),
-            "> quoted and flowed\n>> deeper still\nmine \n> not joined"
-        );
     }
 }
 
@@ -455,39 +380,6 @@ fn is_report(message: &mail_parser::Message<'_>) -> bool {
     })
 }
 
-/// The text body: mail-parser's (converted from HTML when there is no text part), with three
-/// repairs: 8-bit text without a charset that is not UTF-8 is read as Windows-1252 (what such
-/// mailers meant), format=flowed is unwrapped, and the result is NUL-free NFC.
-fn text_body(m: &mail_parser::Message<'_>, raw: &[u8]) -> String {
-    let mut text = m.body_text(0).map(|t| t.into_owned()).unwrap_or_default();
-    if let Some(part) = m.text_part(0).filter(|p| !p.is_text_html()) {
-        let ct = part.content_type();
-        let no_charset = ct.is_none_or(|c| c.attribute("charset").is_none());
-        let plain_encoding = part
-            .content_transfer_encoding()
-            .is_none_or(|e| matches!(e.to_ascii_lowercase().as_str(), "7bit" | "8bit" | "binary"));
-        let (start, end) = (part.offset_body as usize, part.offset_end as usize);
-        if no_charset && plain_encoding && start <= end && end <= raw.len() {
-            let bytes = &raw[start..end];
-            if std::str::from_utf8(bytes).is_err() {
-                let (decoded, _, _) = encoding_rs::WINDOWS_1252.decode(bytes);
-                text = decoded.into_owned();
-            }
-        }
-        if let Some(c) = ct {
-            if c.attribute("format")
-                .is_some_and(|f| f.eq_ignore_ascii_case("flowed"))
-            {
-                let delsp = c
-                    .attribute("delsp")
-                    .is_some_and(|d| d.eq_ignore_ascii_case("yes"));
-                text = unflow(&text, delsp);
-            }
-        }
-    }
-    nfc(&text.replace('\0', ""))
-}
-
 fn is_automated(message: &mail_parser::Message<'_>) -> bool {
     let text = |name: &str| {
         message
@@ -575,17 +467,16 @@ pub fn parse(raw: &[u8], limits: &Limits) -> ParsedMessage {
     if from.is_none() {
         problems.push("no From address could be read".into());
     }
-    // mail-parser makes up HTML from the text of text-only mail: keep only HTML that was sent.
-    let sent_html = m.html_part(0).is_some_and(|p| p.is_text_html());
-    let html = if too_large || !sent_html {
+    let bodies = body::body_parts(&m);
+    let html = if too_large {
         None
     } else {
-        m.body_html(0).map(|h| h.into_owned())
+        body::html(&m, &bodies, raw)
     };
     let text = if too_large {
         String::new()
     } else {
-        text_body(&m, raw)
+        nfc(&body::text(&m, &bodies, raw).replace('\0', ""))
     };
     if raw.contains(&0) {
         problems.push("the message contains NUL bytes (removed from the text)".into());
@@ -598,7 +489,12 @@ pub fn parse(raw: &[u8], limits: &Limits) -> ParsedMessage {
     }
     let mut attachments = Vec::new();
     if !too_large {
-        for (n, part) in m.attachments().enumerate() {
+        let files = m
+            .attachments
+            .iter()
+            .filter(|i| !bodies.promoted.contains(i))
+            .filter_map(|&i| m.parts.get(i as usize));
+        for (n, part) in files.enumerate() {
             let content_type = part
                 .content_type()
                 .map(|ct| match ct.subtype() {

@@ -1,6 +1,7 @@
 //! Protocol adapters for mail. `mime` turns raw RFC 5322 bytes into what postroom stores and
 //! shows; it is pure (bytes in, data out), tested with a corpus of real-world shapes.
 
+mod body;
 pub mod ingest_plan;
 pub mod mime;
 pub mod threading;

@@ -152,7 +152,6 @@ static CORPUS: &[Expect] = &[
         attachments: 1,
         attachment_names: &["wheel.png"],
         attachment_bytes: Some(("wheel.png", b"\x89PNG\r\n\x1a\n")),
-        known_bugs: &[Check::Text],
         ..fx(
             "rfc/mixed-two-alternatives.eml",
             Mid("mixed-alt-1@example.es"),
@@ -221,7 +220,6 @@ static CORPUS: &[Expect] = &[
         attachment_names: &["scratch.png"],
         attachment_bytes: Some(("scratch.png", b"\x89PNG\r\n\x1a\n")),
         inline_cid: Some("scratch@example.it"),
-        known_bugs: &[Check::Text, Check::Attachments],
         ..fx(
             "rfc/related-text-image-text.eml",
             Mid("related-text-1@example.it"),
@@ -258,17 +256,14 @@ static CORPUS: &[Expect] = &[
             "Here are the documents for my claim.",
         )
     },
-    Expect {
-        known_bugs: &[Check::Text],
-        ..fx(
-            "rfc/two-text-parts.eml",
-            Mid("two-text-1@example.in"),
-            Some("priya.nair@example.in"),
-            "Wrong size delivered",
-            // A gateway's notice, added as a second text/plain part.
-            "received size 41.\n\nSent from the Example Corp mail gateway.",
-        )
-    },
+    fx(
+        "rfc/two-text-parts.eml",
+        Mid("two-text-1@example.in"),
+        Some("priya.nair@example.in"),
+        "Wrong size delivered",
+        // A gateway's notice, added as a second text/plain part.
+        "received size 41.\n\nSent from the Example Corp mail gateway.",
+    ),
     // ------------------------------------------------------------------------------- legacy/
     Expect {
         known_bugs: &[],
@@ -571,7 +566,6 @@ static CORPUS: &[Expect] = &[
         attachments: 1,
         attachment_names: &["IMG_4410.png"],
         attachment_bytes: Some(("IMG_4410.png", b"\x89PNG\r\n\x1a\n")),
-        known_bugs: &[Check::Text],
         ..fx(
             "vendors/apple-mail-text-image-text.eml",
             Mid("B2C3D4E5-F6A7-4811-9900-AABBCCDDEEFF@icloud.example"),
@@ -1295,7 +1289,6 @@ fn a_message_without_a_body_is_not_malformed() {
 }
 
 #[test]
-#[ignore = "bug: only the first inline text part is kept"]
 fn every_inline_text_part_is_kept_in_order() {
     for rel in [
         "vendors/apple-mail-text-image-text.eml",
@@ -1310,7 +1303,6 @@ fn every_inline_text_part_is_kept_in_order() {
 }
 
 #[test]
-#[ignore = "bug: only the first inline HTML part is kept"]
 fn every_inline_part_is_read_once_in_order() {
     // A fixture, what its text must say and what its HTML must say: each once, in this order.
     // No HTML phrases: the message has no HTML body.
