@@ -174,6 +174,18 @@ mod parse_tests {
         // An `=` inside a line is damage, not the end: the line goes, the rest stays.
         assert_eq!(lenient_base64(b"aGVsbG8g\nab=3Dcd\nd29y\n"), b"hello wor");
     }
+
+    #[test]
+    fn a_base64_part_where_nothing_decodes_keeps_the_bytes_sent() {
+        let raw = "From: a@example.com\nSubject: x\nContent-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain\n\nsee the file\n--b\nContent-Type: application/octet-stream; name=f.bin\nContent-Transfer-Encoding: base64\n\nnot base64 at all!\nnor this (line)\n--b--\n";
+        let p = super::parse(raw.as_bytes(), &super::Limits::default());
+        assert!(p.is_malformed(), "{:?}", p.problems);
+        let file = p.attachments.iter().find(|a| a.name == "f.bin");
+        assert_eq!(
+            file.map(|a| a.bytes.as_slice()),
+            Some(&b"not base64 at all!\nnor this (line)"[..])
+        );
+    }
 }
 
 /// Decodes base64 leniently: a line holding anything but base64 (damaged in transit) is left
@@ -505,7 +517,8 @@ pub fn parse(raw: &[u8], limits: &Limits) -> ParsedMessage {
                 .to_ascii_lowercase();
             let bytes = match &part.body {
                 PartType::Message(inner) => inner.raw_message().to_vec(),
-                // A damaged base64 body: keep what decodes instead of the encoded text.
+                // A damaged base64 body: keep what decodes instead of the encoded text, or the
+                // bytes as sent when nothing does.
                 _ if part.is_encoding_problem
                     && part
                         .content_transfer_encoding()
@@ -513,7 +526,11 @@ pub fn parse(raw: &[u8], limits: &Limits) -> ParsedMessage {
                 {
                     let raw = m.raw_message();
                     let (start, end) = (part.offset_body as usize, part.offset_end as usize);
-                    lenient_base64(raw.get(start..end.min(raw.len())).unwrap_or_default())
+                    let sent = raw.get(start..end.min(raw.len())).unwrap_or_default();
+                    match lenient_base64(sent) {
+                        decoded if decoded.is_empty() => sent.to_vec(),
+                        decoded => decoded,
+                    }
                 }
                 _ => part.contents().to_vec(),
             };
