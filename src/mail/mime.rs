@@ -2,8 +2,8 @@
 //! What could not be understood is listed in `problems` (the message is then flagged malformed),
 //! so nothing a customer sent is ever dropped.
 
-use super::body;
-use mail_parser::{Address, HeaderValue, MessageParser, MimeHeaders, PartType};
+use super::{body, headers};
+use mail_parser::{HeaderValue, MessageParser, MimeHeaders, PartType};
 use sha2::{Digest, Sha256};
 use unicode_normalization::UnicodeNormalization;
 
@@ -95,7 +95,7 @@ impl ParsedMessage {
 }
 
 /// Composed Unicode (NFC), so `ễ` written as `ê` + tilde and as one character search alike.
-fn nfc(s: &str) -> String {
+pub(super) fn nfc(s: &str) -> String {
     s.nfc().collect()
 }
 
@@ -245,21 +245,6 @@ fn ids(v: &HeaderValue<'_>) -> Vec<String> {
     .into_iter()
     .filter(|s| !s.is_empty())
     .collect()
-}
-
-fn mailboxes(a: Option<&Address<'_>>) -> Vec<Mailbox> {
-    a.map(|a| {
-        a.iter()
-            .filter_map(|m| {
-                let address = m.address()?.trim().to_string();
-                (!address.is_empty()).then(|| Mailbox {
-                    address,
-                    name: m.name().map(|n| nfc(n.trim())).filter(|n| !n.is_empty()),
-                })
-            })
-            .collect()
-    })
-    .unwrap_or_default()
 }
 
 /// A download name that cannot escape a folder or break a header.
@@ -475,7 +460,12 @@ pub fn parse(raw: &[u8], limits: &Limits) -> ParsedMessage {
         .message_id()
         .map(|s| s.trim().to_string())
         .filter(|s| !s.is_empty());
-    let from = mailboxes(m.from()).into_iter().next();
+    // Raw 8-bit header text is read in the message's charset, not as U+FFFD.
+    let fallback = headers::fallback(&m);
+    let mut repaired = None;
+    let fixed = headers::reparsed(raw, m.root_part(), fallback, &mut repaired);
+    let h = fixed.as_ref().unwrap_or(&m);
+    let from = headers::mailboxes(h.from()).into_iter().next();
     if from.is_none() {
         problems.push("no From address could be read".into());
     }
@@ -535,7 +525,11 @@ pub fn parse(raw: &[u8], limits: &Limits) -> ParsedMessage {
                 _ => part.contents().to_vec(),
             };
             attachments.push(Attachment {
-                name: safe_file_name(part.attachment_name(), n, &content_type),
+                name: safe_file_name(
+                    headers::attachment_name(raw, part, fallback).as_deref(),
+                    n,
+                    &content_type,
+                ),
                 inline: matches!(part.body, PartType::InlineBinary(_))
                     || part.content_disposition().is_some_and(|d| d.is_inline()),
                 content_id: part
@@ -560,11 +554,11 @@ pub fn parse(raw: &[u8], limits: &Limits) -> ParsedMessage {
         message_id,
         in_reply_to: ids(m.in_reply_to()),
         references: ids(m.references()),
-        reply_to: mailboxes(m.reply_to()).into_iter().next(),
-        to: mailboxes(m.to()),
-        cc: mailboxes(m.cc()),
+        reply_to: headers::mailboxes(h.reply_to()).into_iter().next(),
+        to: headers::mailboxes(h.to()),
+        cc: headers::mailboxes(h.cc()),
         from,
-        subject: m.subject().map(|s| nfc(s.trim())).unwrap_or_default(),
+        subject: h.subject().map(|s| nfc(s.trim())).unwrap_or_default(),
         date: m.date().map(|d| d.to_rfc3339()),
         html_sanitized: html.as_deref().map(sanitize_html),
         html,

@@ -2,6 +2,7 @@
 //! shows; it is pure (bytes in, data out), tested with a corpus of real-world shapes.
 
 mod body;
+mod headers;
 pub mod ingest_plan;
 pub mod mime;
 pub mod threading;

@@ -282,7 +282,6 @@ static CORPUS: &[Expect] = &[
         attachments: 1,
         attachment_names: &["reçu théière.pdf"],
         attachment_bytes: Some(("reçu théière.pdf", b"%PDF-1.4\n")),
-        known_bugs: &[Check::From, Check::Subject, Check::Attachments],
         ..fx(
             "legacy/8bit-headers.eml",
             Mid("legacy-8bit-headers@example.fr"),
@@ -1367,7 +1366,6 @@ fn every_inline_part_is_read_once_in_order() {
 }
 
 #[test]
-#[ignore = "bug: raw 8-bit header text becomes U+FFFD"]
 fn raw_8bit_headers_are_read_like_their_body() {
     assert_fixed("legacy/8bit-headers.eml", Check::From);
     assert_fixed("legacy/8bit-headers.eml", Check::Subject);
