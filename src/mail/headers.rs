@@ -91,6 +91,19 @@ fn name(n: Option<&str>) -> Option<String> {
     n.map(|n| nfc(n.trim())).filter(|n| !n.is_empty())
 }
 
+/// The sender: the first mailbox with an address, or else the first display name written
+/// without one (`From: Whomever`), with an empty address.
+pub(super) fn sender(a: Option<&Address<'_>>) -> Option<Mailbox> {
+    mailboxes(a).into_iter().next().or_else(|| {
+        a?.iter().find_map(|m| {
+            Some(Mailbox {
+                address: String::new(),
+                name: Some(name(m.name())?),
+            })
+        })
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use crate::mail::{parse, Limits};
@@ -128,5 +141,33 @@ mod tests {
         let p = parse(raw, &Limits::default());
         let names: Vec<_> = p.attachments.iter().map(|a| a.name.as_str()).collect();
         assert_eq!(names, ["reçu.pdf"]);
+    }
+
+    #[test]
+    fn a_name_without_an_address_is_the_sender_name() {
+        for from in ["Whomever", "\"Whomever\"", "Whomever <>"] {
+            let raw = format!("From: {from}\nSubject: s\n\nbody\n");
+            let p = parse(raw.as_bytes(), &Limits::default());
+            let sender = p.from.as_ref();
+            assert_eq!(
+                sender.map(|f| (f.address.as_str(), f.name.as_deref())),
+                Some(("", Some("Whomever"))),
+                "{from}"
+            );
+            assert!(
+                p.problems.iter().any(|x| x.contains("From")),
+                "{from}: {:?}",
+                p.problems
+            );
+        }
+        // An address still wins over a name before it.
+        let p = parse(
+            b"From: Whomever, Ann <ann@example.com>\nSubject: s\n\nbody\n",
+            &Limits::default(),
+        );
+        assert_eq!(
+            p.from.map(|f| f.address).as_deref(),
+            Some("ann@example.com")
+        );
     }
 }

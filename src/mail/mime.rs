@@ -63,6 +63,7 @@ pub struct ParsedMessage {
     pub identity: String,
     pub in_reply_to: Vec<String>,
     pub references: Vec<String>,
+    /// The sender; its address is empty when the From header gives a name and no address.
     pub from: Option<Mailbox>,
     pub reply_to: Option<Mailbox>,
     pub to: Vec<Mailbox>,
@@ -465,8 +466,8 @@ pub fn parse(raw: &[u8], limits: &Limits) -> ParsedMessage {
     let mut repaired = None;
     let fixed = headers::reparsed(raw, m.root_part(), fallback, &mut repaired);
     let h = fixed.as_ref().unwrap_or(&m);
-    let from = headers::mailboxes(h.from()).into_iter().next();
-    if from.is_none() {
+    let from = headers::sender(h.from());
+    if from.as_ref().is_none_or(|f| f.address.is_empty()) {
         problems.push("no From address could be read".into());
     }
     let bodies = body::body_parts(&m);
