@@ -5,6 +5,7 @@ mod body;
 mod headers;
 pub mod ingest_plan;
 pub mod mime;
+pub mod sender;
 pub mod threading;
 
 pub use mime::{parse, Attachment, DeliveryReport, Limits, Mailbox, ParsedMessage};
