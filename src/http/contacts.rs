@@ -28,6 +28,9 @@ pub struct ContactView {
     pub id: String,
     pub email: String,
     pub display_name: Option<String>,
+    /// The sender could not be read: the address is an anonymous one of the reserved domain
+    /// `invalid`, never written to.
+    pub unknown: bool,
     pub first_seen: String,
     pub last_seen: String,
     /// Oldest first.
@@ -39,6 +42,7 @@ fn view(p: &Projections, c: &Contact) -> ContactView {
         id: c.id.to_string(),
         email: c.email.clone(),
         display_name: c.display_name.clone(),
+        unknown: crate::mail::sender::is_unknown(&c.email),
         first_seen: rfc3339_millis(c.first_seen),
         last_seen: rfc3339_millis(c.last_seen),
         interactions: c

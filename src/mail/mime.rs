@@ -2,9 +2,9 @@
 //! What could not be understood is listed in `problems` (the message is then flagged malformed),
 //! so nothing a customer sent is ever dropped.
 
-use mail_parser::{Address, HeaderValue, MessageParser, MimeHeaders, PartType};
+use super::{body, headers};
+use mail_parser::{HeaderValue, MessageParser, MimeHeaders, PartType};
 use sha2::{Digest, Sha256};
-use unicode_normalization::UnicodeNormalization;
 
 /// What parsing may spend on one message.
 #[derive(Debug, Clone)]
@@ -21,12 +21,7 @@ impl Default for Limits {
     }
 }
 
-/// An address with its display name.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct Mailbox {
-    pub address: String,
-    pub name: Option<String>,
-}
+pub use super::headers::Mailbox;
 
 /// A file carried by the message (attachments and inline images).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -62,6 +57,7 @@ pub struct ParsedMessage {
     pub identity: String,
     pub in_reply_to: Vec<String>,
     pub references: Vec<String>,
+    /// The sender; its address is empty when the From header gives a name and no address.
     pub from: Option<Mailbox>,
     pub reply_to: Option<Mailbox>,
     pub to: Vec<Mailbox>,
@@ -93,10 +89,7 @@ impl ParsedMessage {
     }
 }
 
-/// Composed Unicode (NFC), so `ễ` written as `ê` + tilde and as one character search alike.
-fn nfc(s: &str) -> String {
-    s.nfc().collect()
-}
+pub(super) use super::headers::nfc;
 
 /// `%XX` sequences decoded, when the result is UTF-8 (names some mailers percent-encode).
 fn percent_decoded(s: &str) -> Option<String> {
@@ -136,75 +129,8 @@ fn header_lines_without_colon(raw: &[u8], header_end: usize) -> usize {
         .count()
 }
 
-/// RFC 3676: joins the soft-broken lines of a format=flowed body (a line ending in a space goes
-/// on in the next one; with delsp=yes that space was added and is removed). Quoted lines join
-/// only lines of the same quote depth (`>` count), and keep their quote marks.
-fn unflow(text: &str, delsp: bool) -> String {
-    let lines: Vec<&str> = text
-        .split('\n')
-        .map(|l| l.strip_suffix('\r').unwrap_or(l))
-        .collect();
-    let mut out = String::with_capacity(text.len());
-    // The paragraph being joined: its quote depth and text so far.
-    let mut open: Option<(usize, String)> = None;
-    let emit = |out: &mut String, depth: usize, body: &str, last: bool| {
-        if depth > 0 {
-            out.push_str(&">".repeat(depth));
-            out.push(' ');
-        }
-        out.push_str(body);
-        if !last {
-            out.push('\n');
-        }
-    };
-    for (i, line) in lines.iter().enumerate() {
-        let last = i + 1 == lines.len();
-        let depth = line.bytes().take_while(|b| *b == b'>').count();
-        let rest = &line[depth..];
-        // Space-stuffing: the sender added one space (after any quote marks).
-        let rest = rest.strip_prefix(' ').unwrap_or(rest);
-        let mut body = match open.take() {
-            Some((d, so_far)) if d == depth => so_far,
-            Some((d, so_far)) => {
-                // A soft break into another depth is a hard one.
-                emit(&mut out, d, &so_far, false);
-                String::new()
-            }
-            None => String::new(),
-        };
-        let soft = rest.ends_with(' ') && rest != "-- " && !last;
-        if soft {
-            body.push_str(if delsp { &rest[..rest.len() - 1] } else { rest });
-            open = Some((depth, body));
-        } else {
-            body.push_str(rest);
-            emit(&mut out, depth, &body, last);
-        }
-    }
-    if let Some((d, so_far)) = open {
-        emit(&mut out, d, &so_far, true);
-    }
-    out
-}
-
 #[cfg(test)]
-mod flowed_tests {
-    use super::unflow;
-
-    #[test]
-    fn soft_breaks_join_and_hard_ones_stay() {
-        assert_eq!(unflow("one \ntwo\nthree", false), "one two\nthree");
-        assert_eq!(unflow("one \r\ntwo\r\n", false), "one two\n");
-        assert_eq!(unflow("one \ntwo", true), "onetwo");
-        // A signature separator is never a soft break.
-        assert_eq!(unflow("-- \nMe", false), "-- \nMe");
-        // Space-stuffed lines lose their stuffing.
-        assert_eq!(
-            unflow(" From here\n >not quoted", false),
-            "From here\n>not quoted"
-        );
-    }
-
+mod parse_tests {
     #[test]
     fn a_body_after_a_blank_line_of_mixed_endings_is_no_header() {
         for raw in [
@@ -242,11 +168,14 @@ mod flowed_tests {
     }
 
     #[test]
-    fn quoted_paragraphs_join_only_at_their_own_depth() {
-        let text = "> quoted and \n> flowed\n>> deeper \n>> still\nmine \n> not joined";
+    fn a_base64_part_where_nothing_decodes_keeps_the_bytes_sent() {
+        let raw = "From: a@example.com\nSubject: x\nContent-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain\n\nsee the file\n--b\nContent-Type: application/octet-stream; name=f.bin\nContent-Transfer-Encoding: base64\n\nnot base64 at all!\nnor this (line)\n--b--\n";
+        let p = super::parse(raw.as_bytes(), &super::Limits::default());
+        assert!(p.is_malformed(), "{:?}", p.problems);
+        let file = p.attachments.iter().find(|a| a.name == "f.bin");
         assert_eq!(
-            unflow(text, false),
-            "> quoted and flowed\n>> deeper still\nmine \n> not joined"
+            file.map(|a| a.bytes.as_slice()),
+            Some(&b"not base64 at all!\nnor this (line)"[..])
         );
     }
 }
@@ -308,21 +237,6 @@ fn ids(v: &HeaderValue<'_>) -> Vec<String> {
     .into_iter()
     .filter(|s| !s.is_empty())
     .collect()
-}
-
-fn mailboxes(a: Option<&Address<'_>>) -> Vec<Mailbox> {
-    a.map(|a| {
-        a.iter()
-            .filter_map(|m| {
-                let address = m.address()?.trim().to_string();
-                (!address.is_empty()).then(|| Mailbox {
-                    address,
-                    name: m.name().map(|n| nfc(n.trim())).filter(|n| !n.is_empty()),
-                })
-            })
-            .collect()
-    })
-    .unwrap_or_default()
 }
 
 /// A download name that cannot escape a folder or break a header.
@@ -455,39 +369,6 @@ fn is_report(message: &mail_parser::Message<'_>) -> bool {
     })
 }
 
-/// The text body: mail-parser's (converted from HTML when there is no text part), with three
-/// repairs: 8-bit text without a charset that is not UTF-8 is read as Windows-1252 (what such
-/// mailers meant), format=flowed is unwrapped, and the result is NUL-free NFC.
-fn text_body(m: &mail_parser::Message<'_>, raw: &[u8]) -> String {
-    let mut text = m.body_text(0).map(|t| t.into_owned()).unwrap_or_default();
-    if let Some(part) = m.text_part(0).filter(|p| !p.is_text_html()) {
-        let ct = part.content_type();
-        let no_charset = ct.is_none_or(|c| c.attribute("charset").is_none());
-        let plain_encoding = part
-            .content_transfer_encoding()
-            .is_none_or(|e| matches!(e.to_ascii_lowercase().as_str(), "7bit" | "8bit" | "binary"));
-        let (start, end) = (part.offset_body as usize, part.offset_end as usize);
-        if no_charset && plain_encoding && start <= end && end <= raw.len() {
-            let bytes = &raw[start..end];
-            if std::str::from_utf8(bytes).is_err() {
-                let (decoded, _, _) = encoding_rs::WINDOWS_1252.decode(bytes);
-                text = decoded.into_owned();
-            }
-        }
-        if let Some(c) = ct {
-            if c.attribute("format")
-                .is_some_and(|f| f.eq_ignore_ascii_case("flowed"))
-            {
-                let delsp = c
-                    .attribute("delsp")
-                    .is_some_and(|d| d.eq_ignore_ascii_case("yes"));
-                text = unflow(&text, delsp);
-            }
-        }
-    }
-    nfc(&text.replace('\0', ""))
-}
-
 fn is_automated(message: &mail_parser::Message<'_>) -> bool {
     let text = |name: &str| {
         message
@@ -571,21 +452,25 @@ pub fn parse(raw: &[u8], limits: &Limits) -> ParsedMessage {
         .message_id()
         .map(|s| s.trim().to_string())
         .filter(|s| !s.is_empty());
-    let from = mailboxes(m.from()).into_iter().next();
-    if from.is_none() {
+    // Raw 8-bit header text is read in the message's charset, not as U+FFFD.
+    let fallback = headers::fallback(&m);
+    let mut repaired = None;
+    let fixed = headers::reparsed(raw, m.root_part(), fallback, &mut repaired);
+    let h = fixed.as_ref().unwrap_or(&m);
+    let from = headers::sender(h.from());
+    if from.as_ref().is_none_or(|f| f.address.is_empty()) {
         problems.push("no From address could be read".into());
     }
-    // mail-parser makes up HTML from the text of text-only mail: keep only HTML that was sent.
-    let sent_html = m.html_part(0).is_some_and(|p| p.is_text_html());
-    let html = if too_large || !sent_html {
+    let bodies = body::body_parts(&m);
+    let html = if too_large {
         None
     } else {
-        m.body_html(0).map(|h| h.into_owned())
+        body::html(&m, &bodies, raw)
     };
     let text = if too_large {
         String::new()
     } else {
-        text_body(&m, raw)
+        nfc(&body::text(&m, &bodies, raw).replace('\0', ""))
     };
     if raw.contains(&0) {
         problems.push("the message contains NUL bytes (removed from the text)".into());
@@ -598,7 +483,12 @@ pub fn parse(raw: &[u8], limits: &Limits) -> ParsedMessage {
     }
     let mut attachments = Vec::new();
     if !too_large {
-        for (n, part) in m.attachments().enumerate() {
+        let files = m
+            .attachments
+            .iter()
+            .filter(|i| !bodies.promoted.contains(i))
+            .filter_map(|&i| m.parts.get(i as usize));
+        for (n, part) in files.enumerate() {
             let content_type = part
                 .content_type()
                 .map(|ct| match ct.subtype() {
@@ -609,7 +499,8 @@ pub fn parse(raw: &[u8], limits: &Limits) -> ParsedMessage {
                 .to_ascii_lowercase();
             let bytes = match &part.body {
                 PartType::Message(inner) => inner.raw_message().to_vec(),
-                // A damaged base64 body: keep what decodes instead of the encoded text.
+                // A damaged base64 body: keep what decodes instead of the encoded text, or the
+                // bytes as sent when nothing does.
                 _ if part.is_encoding_problem
                     && part
                         .content_transfer_encoding()
@@ -617,12 +508,20 @@ pub fn parse(raw: &[u8], limits: &Limits) -> ParsedMessage {
                 {
                     let raw = m.raw_message();
                     let (start, end) = (part.offset_body as usize, part.offset_end as usize);
-                    lenient_base64(raw.get(start..end.min(raw.len())).unwrap_or_default())
+                    let sent = raw.get(start..end.min(raw.len())).unwrap_or_default();
+                    match lenient_base64(sent) {
+                        decoded if decoded.is_empty() => sent.to_vec(),
+                        decoded => decoded,
+                    }
                 }
                 _ => part.contents().to_vec(),
             };
             attachments.push(Attachment {
-                name: safe_file_name(part.attachment_name(), n, &content_type),
+                name: safe_file_name(
+                    headers::attachment_name(raw, part, fallback).as_deref(),
+                    n,
+                    &content_type,
+                ),
                 inline: matches!(part.body, PartType::InlineBinary(_))
                     || part.content_disposition().is_some_and(|d| d.is_inline()),
                 content_id: part
@@ -647,11 +546,11 @@ pub fn parse(raw: &[u8], limits: &Limits) -> ParsedMessage {
         message_id,
         in_reply_to: ids(m.in_reply_to()),
         references: ids(m.references()),
-        reply_to: mailboxes(m.reply_to()).into_iter().next(),
-        to: mailboxes(m.to()),
-        cc: mailboxes(m.cc()),
+        reply_to: headers::mailboxes(h.reply_to()).into_iter().next(),
+        to: headers::mailboxes(h.to()),
+        cc: headers::mailboxes(h.cc()),
         from,
-        subject: m.subject().map(|s| nfc(s.trim())).unwrap_or_default(),
+        subject: h.subject().map(|s| nfc(s.trim())).unwrap_or_default(),
         date: m.date().map(|d| d.to_rfc3339()),
         html_sanitized: html.as_deref().map(sanitize_html),
         html,

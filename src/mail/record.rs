@@ -51,28 +51,15 @@ pub fn prepare(
         source: Some(source),
         ..message
     };
-    let from_text = parsed
-        .from
-        .as_ref()
-        .map(|f| f.address.clone())
-        .unwrap_or_default();
-    // A sender we cannot read is still a message: kept, flagged, and answered by nobody.
-    let from = EmailAddress::parse(&from_text).unwrap_or_else(|_| {
-        let shown: String = from_text.chars().take(100).collect();
-        message
-            .problems
-            .push(format!("the sender {shown:?} is not a usable address"));
-        EmailAddress::parse("unknown-sender@invalid")
-            .unwrap_or_else(|_| unreachable!("a valid literal address"))
-    });
+    // A sender we cannot read is still a message: kept, flagged, answered by nobody, and its own
+    // unknown contact (`mail::sender`).
+    let sender = super::sender::sender_of(&parsed);
+    message.problems.extend(sender.problem);
+    let from = sender.address;
     fit(&mut message);
     Prepared {
         key: format!("{}\0{}", parsed.identity, from.normalised()),
-        from_name: parsed
-            .from
-            .as_ref()
-            .and_then(|f| f.name.as_ref())
-            .map(|n| n.chars().take(200).collect()),
+        from_name: sender.name,
         subject: parsed.subject.chars().take(998).collect(),
         malformed: !message.problems.is_empty(),
         report: parsed.delivery_report.take(),

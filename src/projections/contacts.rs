@@ -74,6 +74,11 @@ impl Contacts {
         if let Err(at) = contact.interactions.binary_search(&entry) {
             contact.interactions.insert(at, entry);
         }
+        // An unknown sender's address is one message's own; one shared by several (a log from
+        // before, or a Message-ID reused) may be several people: no name is borrowed.
+        if contact.interactions.len() > 1 && crate::mail::sender::is_unknown(&contact.email) {
+            contact.display_name = None;
+        }
     }
 
     pub fn by_email(&self, email: &str) -> Option<&Contact> {

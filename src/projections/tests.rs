@@ -337,3 +337,39 @@ fn a_reply_to_a_later_message_of_a_thread_is_in_that_thread() {
     );
     assert_eq!((link.thread, link.answers), (id(1), Some(id(7))));
 }
+
+#[test]
+fn an_unknown_address_shared_by_several_messages_borrows_no_name() {
+    let mut p = Projections::default();
+    let received = |from: &str, name: &str, t: i64| -> InteractionEvent {
+        InteractionReceived {
+            channel: Channel::Email,
+            from: from.into(),
+            from_name: Some(name.into()),
+            subject: "s".into(),
+            content: None,
+            priority: 0,
+            at: at(t),
+        }
+        .into()
+    };
+    // One message of its own: its name is the contact's.
+    p.apply_interaction(
+        id(1),
+        &received("unknown-0123456789abcdef@invalid", "Whomever", 1),
+    );
+    let name =
+        |p: &Projections, e: &str| p.contacts.by_email(e).and_then(|c| c.display_name.clone());
+    assert_eq!(
+        name(&p, "unknown-0123456789abcdef@invalid").as_deref(),
+        Some("Whomever")
+    );
+    // A log from before shares one unknown contact among strangers: nobody's name is shown.
+    p.apply_interaction(id(2), &received("unknown-sender@invalid", "Alice", 2));
+    p.apply_interaction(id(3), &received("unknown-sender@invalid", "Bob", 3));
+    assert_eq!(name(&p, "unknown-sender@invalid"), None);
+    // A known address keeps the latest name it wrote with.
+    p.apply_interaction(id(4), &received("ann@example.com", "Ann", 4));
+    p.apply_interaction(id(5), &received("ann@example.com", "Ann Lee", 5));
+    assert_eq!(name(&p, "ann@example.com").as_deref(), Some("Ann Lee"));
+}

@@ -122,9 +122,11 @@ fn paths_in(code: &str) -> Vec<String> {
             {
                 i += if bytes[i] == ':' { 2 } else { 1 };
             }
+            // `super::{a, b}` and `super::*` are use trees, read above: only a path that names
+            // something after its last `::` counts here.
             let path: String = bytes[start..i].iter().collect();
-            if path.contains("::") {
-                paths.push(path.trim_end_matches(':').to_string());
+            if path.contains("::") && !path.ends_with(':') {
+                paths.push(path);
             }
         } else {
             i += 1;

@@ -426,6 +426,75 @@ fn content_attachments_raw_and_contact_history_are_served() {
     );
 }
 
+/// Mail whose sender cannot be read: each message is its own anonymous contact, shown as
+/// unknown, with only the name that message gave; never one contact shared by strangers.
+#[test]
+fn senders_we_cannot_read_never_share_a_contact_or_a_name() {
+    let dovecot = Dovecot::start(&[SUPPORT]);
+    dovecot.append(
+        SUPPORT,
+        "INBOX",
+        &[
+            b"From: Whomever\r\nTo: support@example.test\r\nSubject: one\r\nMessage-ID: <anon-1@kiosk.example>\r\n\r\nCall me back.\r\n".to_vec(),
+            b"From: Bob Stranger <not an address>\r\nSubject: two\r\nMessage-ID: <anon-2@kiosk.example>\r\n\r\nWhere is my order?\r\n".to_vec(),
+            b"Subject: three\r\n\r\nNo From header at all.\r\n".to_vec(),
+        ],
+    );
+    let mut mb = mailbox(&dovecot, "support", SUPPORT, Some("Processed"));
+    mb.malformed_queue = Some("malformed".into());
+    let app = spawn_app_with(|s| {
+        s.workflow.queues.push("malformed".into());
+        s.mailboxes = vec![mb];
+    });
+    wait_for("three interactions", || interactions(&app) == 3);
+    let token = app.token_for("sam", "supervisor");
+    let ids: Vec<(String, String)> = app.engine.projections.read(|p| {
+        p.cache
+            .iter()
+            .map(|(id, s)| (s.subject.clone(), id.to_string()))
+            .collect()
+    });
+    let mut seen = std::collections::HashSet::new();
+    for (subject, id) in &ids {
+        let name = match subject.as_str() {
+            "one" => Some("Whomever"),
+            "two" => Some("Bob Stranger"),
+            _ => None,
+        };
+        let view = app
+            .get(&format!("/api/v1/interactions/{id}"), Some(&token))
+            .body;
+        let from = view["from"].as_str().unwrap_or_default().to_string();
+        let hex = from
+            .strip_prefix("unknown-")
+            .and_then(|r| r.strip_suffix("@invalid"))
+            .unwrap_or_default();
+        assert!(
+            hex.len() == 16 && hex.bytes().all(|b| b.is_ascii_hexdigit()),
+            "{from}"
+        );
+        assert!(seen.insert(from.clone()), "{from} shared");
+        assert_eq!(view["from_name"].as_str(), name, "{view}");
+        assert_eq!(view["queue"], "malformed", "{view}");
+        let contact = app.get(&format!("/api/v1/contacts?email={from}"), Some(&token));
+        assert_eq!(contact.status, 200, "{:?}", contact.body);
+        assert_eq!(contact.body["unknown"], true, "{:?}", contact.body);
+        assert_eq!(contact.body["display_name"].as_str(), name);
+        let history = contact.body["interactions"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        assert_eq!(history.len(), 1, "{history:?}");
+        assert_eq!(history[0]["interaction_id"], id.as_str());
+    }
+    assert_eq!(seen.len(), 3, "{seen:?}");
+    // A contact that wrote with an address is not unknown.
+    let known = app.submit_webform("ann@example.com", "Hi", "Hello.");
+    assert_eq!(known.status, 202);
+    let contact = app.get("/api/v1/contacts?email=ann@example.com", Some(&token));
+    assert_eq!(contact.body["unknown"], false, "{:?}", contact.body);
+}
+
 #[test]
 fn ingest_resumes_by_itself_when_the_mail_server_comes_back() {
     let mut dovecot = Dovecot::start(&[SUPPORT]);
