@@ -9,10 +9,6 @@ use rand::RngCore;
 /// What can go wrong adding or revoking a user.
 pub type UserError = CommandError<UserRejection>;
 
-pub fn stream(name: &AgentId) -> String {
-    crate::domain::user::stream(name)
-}
-
 /// A new random bearer token (`prt_` and 64 hex digits) and its digest.
 pub fn new_token() -> (String, [u8; 32]) {
     let mut bytes = [0u8; 32];

@@ -99,6 +99,23 @@ impl<A: Stored> Loaded<A> {
     }
 }
 
+/// An instance's events, decoded through the upcasters, in order (for reads that want events
+/// rather than the state they fold into: content, replays).
+pub fn events_of<A: Stored>(
+    store: &dyn EventStore,
+    id: &A::Id,
+) -> Result<Vec<A::Event>, StoreError> {
+    let mut out = Vec::new();
+    for e in store.read_stream(&A::stream(id), 1)? {
+        let decoded = DomainEvent::from_recorded(&e).map_err(|err| StoreError::Corrupt {
+            position: e.position,
+            why: err.to_string(),
+        })?;
+        out.extend(A::Event::from_domain(decoded));
+    }
+    Ok(out)
+}
+
 /// A command with the envelope data its events will carry.
 #[derive(Debug, Clone)]
 pub struct CommandEnvelope<C> {

@@ -3,9 +3,10 @@
 
 use super::interactions::parse_id;
 use super::problem::{ApiError, Problem};
-use crate::domain::interaction::{InteractionEvent, MessageStored};
+use crate::domain::interaction::{Interaction, InteractionEvent, MessageStored};
 use crate::domain::{ContentRef, InteractionId};
-use crate::events::{DomainEvent, EventStore};
+use crate::events::aggregate::events_of;
+use crate::events::EventStore;
 use crate::storage::ContentStore;
 use actix_web::http::header;
 use actix_web::{get, web, HttpResponse};
@@ -55,9 +56,9 @@ struct Found {
 
 fn find(store: &dyn EventStore, id: InteractionId) -> Result<Found, ApiError> {
     let mut found: Option<Found> = None;
-    for e in store.read_stream(&id.stream(), 1)? {
-        match DomainEvent::from_recorded(&e) {
-            Ok(DomainEvent::Interaction(InteractionEvent::InteractionReceived(r))) => {
+    for e in events_of::<Interaction>(store, &id)? {
+        match e {
+            InteractionEvent::InteractionReceived(r) => {
                 found = Some(Found {
                     from: r.from,
                     from_name: r.from_name,
@@ -66,13 +67,13 @@ fn find(store: &dyn EventStore, id: InteractionId) -> Result<Found, ApiError> {
                     message: None,
                 })
             }
-            Ok(DomainEvent::Interaction(InteractionEvent::MessageStored(m))) => {
+            InteractionEvent::MessageStored(m) => {
                 if let Some(f) = found.as_mut() {
                     f.message = Some(m);
                 }
                 break;
             }
-            Ok(DomainEvent::Interaction(InteractionEvent::ReplyDrafted(d))) => {
+            InteractionEvent::ReplyDrafted(d) => {
                 found = Some(Found {
                     from: d.to,
                     from_name: None,
@@ -81,7 +82,7 @@ fn find(store: &dyn EventStore, id: InteractionId) -> Result<Found, ApiError> {
                     message: None,
                 })
             }
-            Ok(DomainEvent::Interaction(InteractionEvent::DraftUpdated(d))) => {
+            InteractionEvent::DraftUpdated(d) => {
                 if let Some(f) = found.as_mut() {
                     f.body = d.content;
                 }

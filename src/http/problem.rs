@@ -154,3 +154,51 @@ impl<R: Rejection> From<CommandError<R>> for ApiError {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::interaction::Rejection as R;
+    use crate::domain::user::UserRejection;
+    use crate::domain::AgentId;
+
+    fn status(e: impl Into<ApiError>) -> u16 {
+        e.into().status_code().as_u16()
+    }
+
+    #[test]
+    fn a_rejection_answers_by_what_it_means() {
+        let alice = AgentId::parse("alice").expect("a name");
+        let rejected = |r: R| CommandError::Rejected(r);
+        assert_eq!(status(rejected(R::NotFound)), 404);
+        assert_eq!(
+            status(rejected(R::NotOwner {
+                agent: alice.clone()
+            })),
+            403
+        );
+        assert_eq!(
+            status(rejected(R::NotYourOffer {
+                agent: alice.clone()
+            })),
+            403
+        );
+        assert_eq!(status(rejected(R::SelfReview)), 403);
+        assert_eq!(status(rejected(R::DeadlineInPast)), 422);
+        assert_eq!(status(rejected(R::ReasonRequired)), 422);
+        assert_eq!(
+            status(rejected(R::InvalidState {
+                command: "x",
+                status: "queued"
+            })),
+            409
+        );
+        assert_eq!(status(rejected(R::AlreadyExists)), 409);
+        assert_eq!(status(CommandError::<R>::Conflict), 409);
+        assert_eq!(status(CommandError::<R>::Unavailable), 503);
+        // The user aggregate goes through the same mapping.
+        let users = |r: UserRejection| CommandError::Rejected(r);
+        assert_eq!(status(users(UserRejection::Exists(alice.clone()))), 409);
+        assert_eq!(status(users(UserRejection::NotActive(alice))), 404);
+    }
+}

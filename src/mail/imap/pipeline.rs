@@ -9,12 +9,13 @@ use crate::actors::{CommandEnvelope, EngineError};
 use crate::app::now;
 use crate::app::receive::{Inbound, Receiver};
 use crate::domain::interaction::{
-    Channel, DeliveryReported, InteractionCommand, InteractionEvent, MailSource, Rejection,
-    ThreadLink, ThreadMatch,
+    Channel, DeliveryReported, Interaction, InteractionCommand, InteractionEvent, MailSource,
+    Rejection, ThreadLink, ThreadMatch,
 };
 use crate::domain::threading::{normalise_message_id, referenced_ids};
 use crate::domain::{InteractionId, Principal};
-use crate::events::{Content, DomainEvent, PendingAppend};
+use crate::events::aggregate::events_of;
+use crate::events::{Content, PendingAppend};
 use crate::mail::ingest_plan::interaction_id_for;
 use crate::mail::record::{
     content_key, content_of, prepare, requested_queue, ContentKey, Prepared,
@@ -374,11 +375,11 @@ fn record<'a>(
 
 /// The content key an interaction was recorded with, if it exists.
 fn stored_content(handles: &IngestHandles, id: InteractionId) -> Option<ContentKey> {
-    let events = handles.log.read_stream(&id.stream(), 1).ok()?;
-    events
-        .iter()
-        .find_map(|e| match DomainEvent::from_recorded(e) {
-            Ok(DomainEvent::Interaction(InteractionEvent::MessageStored(m))) => {
+    events_of::<Interaction>(handles.log.as_ref(), &id)
+        .ok()?
+        .into_iter()
+        .find_map(|e| match e {
+            InteractionEvent::MessageStored(m) => {
                 Some(content_key(&m, |r| handles.content.get(r).ok().flatten()))
             }
             _ => None,
