@@ -6,6 +6,7 @@
 //! - `pipeline`: a fetched batch parsed on a few threads (`mail::record`, pure), looked up in the
 //!   projections (identity, thread, a report's reply), and handed to the log as one group commit
 //!   through the application's receive path;
+//! - `folders`: the processed folder resolved through the server's namespace, created if missing;
 //! - `mover`: a second connection that moves (or flags) what is durable, while the next batch is
 //!   fetched;
 //! - `status`: what readiness shows; `error`: transient or permanent failures.
@@ -18,6 +19,7 @@
 
 pub mod connection;
 pub mod error;
+mod folders;
 mod handles;
 mod ingest;
 mod mover;

@@ -83,10 +83,19 @@ impl Mover {
             };
             match result {
                 Ok(()) => {
-                    set_status(statuses, &self.name, |st| st.ingested += uids.len() as u64);
+                    set_status(statuses, &self.name, |st| {
+                        st.ingested += uids.len() as u64;
+                        st.cannot_move = None;
+                    });
                     memory.done.extend(uids);
                 }
                 Err(e) => {
+                    // A refused move (not a dropped connection) needs a person: not ready.
+                    if e.is_permanent() {
+                        set_status(statuses, &self.name, |st| {
+                            st.cannot_move = Some(e.to_string())
+                        });
+                    }
                     first_error.get_or_insert(e);
                 }
             }

@@ -1,9 +1,11 @@
-//! One mailbox's IMAP session loop: connect, select, list what is not done, fetch it in batches
-//! through the pipeline, hand what is durable to the mover, then wait for new mail (IDLE where
-//! offered, else a poll) and start over. Failures reconnect with backoff.
+//! One mailbox's IMAP session loop: connect, resolve (and create) the processed folder, select,
+//! list what is not done, fetch it in batches through the pipeline, hand what is durable to the
+//! mover, then wait for new mail (IDLE where offered, else a poll) and start over. Failures
+//! reconnect with backoff.
 
 use super::connection::{connect, restore_timeouts, Conn, Session};
 use super::error::{ImapError, ImapResult};
+use super::folders;
 use super::handles::IngestHandles;
 use super::mover::Mover;
 use super::pipeline::{self, Earlier, InFlight};
@@ -155,16 +157,34 @@ fn session(
         session: mut s,
         socket,
         idle,
+        namespace,
         ..
     } = connect(settings, password)?;
-    if let Some(p) = &settings.processed_folder {
-        // Already existing is fine; a real failure shows at the first move.
-        let _ = s.create(p);
+    // The mover works with the processed folder as the server names it.
+    let mut moving = settings.clone();
+    if let Some(configured) = &settings.processed_folder {
+        match folders::prepare_processed(&mut s, namespace, configured) {
+            Ok(name) => {
+                set_status(statuses, &settings.name, |st| {
+                    st.processed_folder = Some(name.clone());
+                    st.cannot_move = None;
+                });
+                moving.processed_folder = Some(name);
+            }
+            Err(e) => {
+                // Nothing could be moved: not ready, with the reason, until it can be created.
+                set_status(statuses, &settings.name, |st| {
+                    st.cannot_move = Some(e.to_string())
+                });
+                let _ = s.logout();
+                return Err(e);
+            }
+        }
     }
     let limits = Limits {
         max_message_bytes: settings.max_message_bytes,
     };
-    let mut mover = Mover::start(settings, password);
+    let mut mover = Mover::start(&moving, password);
     while !stop.load(Ordering::SeqCst) {
         let mailbox = s
             .select(&settings.folder)
