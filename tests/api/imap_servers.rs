@@ -5,6 +5,9 @@
 use crate::helpers::*;
 use crate::ingest::{folder_count, interactions, mailbox, wait_for, SUPPORT};
 use crate::mailservers::{Dovecot, Options};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 fn message(n: usize) -> Vec<u8> {
     format!(
@@ -79,4 +82,84 @@ fn a_mailbox_that_cannot_move_is_not_ready_and_says_why() {
     }
     // Nothing was moved anywhere.
     assert_eq!(folder_count(&dovecot, SUPPORT, "INBOX"), 1);
+}
+
+/// A TCP relay to the mail server that counts the tagged commands clients send through it (lines
+/// `a<digits> …`, the imap crate's tags; `DONE` and literals are not commands). Answers its port
+/// and the counter.
+fn counting_relay(to: u16) -> (u16, Arc<AtomicUsize>) {
+    use std::io::{Read, Write};
+    use std::net::{TcpListener, TcpStream};
+    let listener = TcpListener::bind("127.0.0.1:0").expect("a relay port");
+    let port = listener.local_addr().expect("its address").port();
+    let count = Arc::new(AtomicUsize::new(0));
+    let counter = count.clone();
+    std::thread::spawn(move || {
+        for client in listener.incoming() {
+            let Ok(mut client) = client else { return };
+            let Ok(mut server) = TcpStream::connect(("127.0.0.1", to)) else {
+                return;
+            };
+            let (mut client_out, mut server_in) = (
+                client.try_clone().expect("a client handle"),
+                server.try_clone().expect("a server handle"),
+            );
+            std::thread::spawn(move || {
+                let _ = std::io::copy(&mut server_in, &mut client_out);
+            });
+            let counter = counter.clone();
+            std::thread::spawn(move || {
+                let mut pending = Vec::new();
+                let mut buf = [0u8; 65536];
+                loop {
+                    let n = match client.read(&mut buf) {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => n,
+                    };
+                    pending.extend_from_slice(&buf[..n]);
+                    while let Some(end) = pending.iter().position(|b| *b == b'\n') {
+                        let line: Vec<u8> = pending.drain(..=end).collect();
+                        let tag = line.split(|b| *b == b' ').next().unwrap_or_default();
+                        if tag.len() > 1 && tag[0] == b'a' && tag[1..].iter().all(u8::is_ascii_digit) {
+                            counter.fetch_add(1, Ordering::SeqCst);
+                        }
+                    }
+                    if server.write_all(&buf[..n]).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    (port, count)
+}
+
+#[test]
+fn an_idle_mailbox_costs_a_few_commands_a_minute_and_new_mail_still_arrives_at_once() {
+    let dovecot = Dovecot::start(&[SUPPORT]);
+    let (port, commands) = counting_relay(dovecot.port);
+    let mut mb = mailbox(&dovecot, "support", SUPPORT, Some("Processed"));
+    mb.port = port;
+    mb.poll_interval_secs = 60.0;
+    let app = spawn_app_with(|s| s.mailboxes = vec![mb]);
+    wait_for("the first pass", || {
+        app.get("/readyz", None).body["mailboxes"]["support"]["state"] == "ok"
+    });
+    std::thread::sleep(Duration::from_millis(500));
+    let before = commands.load(Ordering::SeqCst);
+    let window = Duration::from_secs(20);
+    std::thread::sleep(window);
+    let idle = commands.load(Ordering::SeqCst) - before;
+    println!("an idle mailbox sent {idle} commands in {window:?}");
+    // One IDLE and one check every 15 s at most, not one IDLE and one search every second.
+    assert!(idle <= 6, "{idle} commands in {window:?}");
+    // New mail still arrives at once: IDLE reports it.
+    let sent = Instant::now();
+    dovecot.append(SUPPORT, "INBOX", &[message(7)]);
+    wait_for("the message", || interactions(&app) == 1);
+    assert!(
+        sent.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        sent.elapsed()
+    );
 }
