@@ -163,3 +163,58 @@ fn an_idle_mailbox_costs_a_few_commands_a_minute_and_new_mail_still_arrives_at_o
         sent.elapsed()
     );
 }
+
+/// The Message-IDs in a folder, sorted (repeated as often as they are there).
+fn message_ids(dovecot: &Dovecot, folder: &str) -> Vec<String> {
+    let mut s = dovecot.session(SUPPORT);
+    s.select(folder).expect("select");
+    let fetched = s.uid_fetch("1:*", "(UID ENVELOPE)").expect("fetch");
+    let mut ids: Vec<String> = fetched
+        .iter()
+        .filter_map(|f| f.envelope()?.message_id.as_deref().map(|m| String::from_utf8_lossy(m).into_owned()))
+        .collect();
+    ids.sort();
+    let _ = s.logout();
+    ids
+}
+
+#[test]
+fn without_move_a_crash_between_copy_and_expunge_never_copies_twice() {
+    let dovecot = Dovecot::start_with(
+        &[SUPPORT],
+        Options {
+            capability: Some("IMAP4rev1 LITERAL+ UIDPLUS IDLE".into()),
+            ..Options::default()
+        },
+    );
+    dovecot.append(SUPPORT, "INBOX", &(1..=6).map(message).collect::<Vec<_>>());
+    {
+        // A mover that died: it marked all six, copied four, and never expunged (the last two
+        // died between the mark and the copy).
+        let mut s = dovecot.session(SUPPORT);
+        assert!(!s.capabilities().unwrap().has_str("MOVE"));
+        s.create("Processed").unwrap();
+        s.select("INBOX").unwrap();
+        s.uid_store("1:6", "+FLAGS.SILENT ($PostroomCopied)").unwrap();
+        s.uid_copy("1:4", "Processed").unwrap();
+        let _ = s.logout();
+    }
+    let app = spawn_app_with(|s| {
+        s.mailboxes = vec![mailbox(&dovecot, "support", SUPPORT, Some("Processed"))]
+    });
+    wait_for("6 interactions", || interactions(&app) == 6);
+    wait_for("the inbox emptied", || {
+        folder_count(&dovecot, SUPPORT, "INBOX") == 0
+    });
+    let expected: Vec<String> = (1..=6).map(|n| format!("<srv{n}@example.com>")).collect();
+    assert_eq!(message_ids(&dovecot, "Processed"), expected);
+    // New mail after that is copied once too.
+    dovecot.append(SUPPORT, "INBOX", &[message(7)]);
+    wait_for("the seventh moved", || {
+        folder_count(&dovecot, SUPPORT, "Processed") == 7
+    });
+    wait_for("the inbox emptied", || {
+        folder_count(&dovecot, SUPPORT, "INBOX") == 0
+    });
+    assert_eq!(message_ids(&dovecot, "Processed").len(), 7);
+}
