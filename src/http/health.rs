@@ -42,7 +42,10 @@ pub async fn readyz(
     let mut names: Vec<&String> = mailboxes.keys().collect();
     names.sort();
     for name in names {
-        if let Some(why) = mailboxes.get(name).and_then(|m| m.not_ready_reason.as_ref()) {
+        if let Some(why) = mailboxes
+            .get(name)
+            .and_then(|m| m.not_ready_reason.as_ref())
+        {
             not_ready.push(format!("mailbox {name}: {why}"));
         }
     }

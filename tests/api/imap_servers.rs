@@ -47,7 +47,10 @@ fn the_processed_folder_is_resolved_in_the_servers_namespace_and_created() {
     let ready = app.get("/readyz", None);
     assert_eq!(ready.status, 200, "{:?}", ready.body);
     let support = &ready.body["mailboxes"]["support"];
-    assert_eq!(support["processed_folder"], "INBOX.Processed", "{support:?}");
+    assert_eq!(
+        support["processed_folder"], "INBOX.Processed",
+        "{support:?}"
+    );
     assert_eq!(support["ready"], true, "{support:?}");
     assert_eq!(support["ingested"], 3, "{support:?}");
 }
@@ -67,7 +70,10 @@ fn a_mailbox_that_cannot_move_is_not_ready_and_says_why() {
     let support = &ready.body["mailboxes"]["support"];
     assert_eq!(support["ready"], false, "{support:?}");
     assert_eq!(support["last_error_kind"], "permanent", "{support:?}");
-    let reasons = ready.body["not_ready"].as_array().cloned().unwrap_or_default();
+    let reasons = ready.body["not_ready"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     assert!(
         reasons.iter().any(|r| {
             let r = r.as_str().unwrap_or_default();
@@ -120,7 +126,10 @@ fn counting_relay(to: u16) -> (u16, Arc<AtomicUsize>) {
                     while let Some(end) = pending.iter().position(|b| *b == b'\n') {
                         let line: Vec<u8> = pending.drain(..=end).collect();
                         let tag = line.split(|b| *b == b' ').next().unwrap_or_default();
-                        if tag.len() > 1 && tag[0] == b'a' && tag[1..].iter().all(u8::is_ascii_digit) {
+                        if tag.len() > 1
+                            && tag[0] == b'a'
+                            && tag[1..].iter().all(u8::is_ascii_digit)
+                        {
                             counter.fetch_add(1, Ordering::SeqCst);
                         }
                     }
@@ -171,7 +180,12 @@ fn message_ids(dovecot: &Dovecot, folder: &str) -> Vec<String> {
     let fetched = s.uid_fetch("1:*", "(UID ENVELOPE)").expect("fetch");
     let mut ids: Vec<String> = fetched
         .iter()
-        .filter_map(|f| f.envelope()?.message_id.as_deref().map(|m| String::from_utf8_lossy(m).into_owned()))
+        .filter_map(|f| {
+            f.envelope()?
+                .message_id
+                .as_deref()
+                .map(|m| String::from_utf8_lossy(m).into_owned())
+        })
         .collect();
     ids.sort();
     let _ = s.logout();
@@ -195,7 +209,8 @@ fn without_move_a_crash_between_copy_and_expunge_never_copies_twice() {
         assert!(!s.capabilities().unwrap().has_str("MOVE"));
         s.create("Processed").unwrap();
         s.select("INBOX").unwrap();
-        s.uid_store("1:6", "+FLAGS.SILENT ($PostroomCopied)").unwrap();
+        s.uid_store("1:6", "+FLAGS.SILENT ($PostroomCopied)")
+            .unwrap();
         s.uid_copy("1:4", "Processed").unwrap();
         let _ = s.logout();
     }

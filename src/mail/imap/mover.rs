@@ -155,7 +155,10 @@ fn move_batch(
 ) -> ImapResult<()> {
     // A job numbered under another UIDVALIDITY than the folder was selected with: select again
     // (and compare) rather than move by numbers that now name other messages.
-    if session.as_ref().is_some_and(|m| m.uidvalidity != uidvalidity) {
+    if session
+        .as_ref()
+        .is_some_and(|m| m.uidvalidity != uidvalidity)
+    {
         if let Some(mut m) = session.take() {
             let _ = m.conn.session.logout();
         }
