@@ -15,7 +15,8 @@ pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(Health { status: "ok" })
 }
 
-/// Ready to take traffic: the log writer works and the projections are close to the log.
+/// Ready to take traffic: the log writer works, the projections are close to the log, and every
+/// mailbox can do its work (none has a permanent error or cannot move what it records).
 #[utoipa::path(
     tag = "health",
     responses((status = 200, body = Readiness), (status = 503, body = Readiness))
@@ -30,7 +31,25 @@ pub async fn readyz(
     let head = log.head();
     let checkpoint = projections.checkpoint();
     let lag = head.saturating_sub(checkpoint);
-    let ready = log.writable() && lag < 10_000;
+    let mailboxes = snapshot(&mailboxes);
+    let mut not_ready = Vec::new();
+    if !log.writable() {
+        not_ready.push("the log is not writable".to_string());
+    }
+    if lag >= 10_000 {
+        not_ready.push(format!("the projections are {lag} events behind the log"));
+    }
+    let mut names: Vec<&String> = mailboxes.keys().collect();
+    names.sort();
+    for name in names {
+        if let Some(why) = mailboxes
+            .get(name)
+            .and_then(|m| m.not_ready_reason.as_ref())
+        {
+            not_ready.push(format!("mailbox {name}: {why}"));
+        }
+    }
+    let ready = not_ready.is_empty();
     let body = Readiness {
         ready,
         log_head: head,
@@ -42,7 +61,8 @@ pub async fn readyz(
         },
         active_actors: interactions.active(),
         interactions: projections.read(|p| p.cache.len()),
-        mailboxes: snapshot(&mailboxes),
+        mailboxes,
+        not_ready,
     };
     if ready {
         HttpResponse::Ok().json(body)

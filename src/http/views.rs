@@ -245,7 +245,10 @@ pub struct Readiness {
     pub projections_start: &'static str,
     pub active_actors: usize,
     pub interactions: usize,
-    /// Each IMAP mailbox's ingest: state (connecting, ok, error), last error, counts.
+    /// Each IMAP mailbox's ingest: state (connecting, ok, error), last error, counts, and
+    /// whether it is ready (not when its last error is permanent or it cannot move).
     #[schema(value_type = Object)]
     pub mailboxes: std::collections::HashMap<String, crate::mail::imap::MailboxStatus>,
+    /// Why the server is not ready, one line per cause (`mailbox NAME: reason` for a mailbox).
+    pub not_ready: Vec<String>,
 }

@@ -57,6 +57,9 @@ pub struct Options {
     /// Log every message's copies, flag changes and expunges (Dovecot's mail_log plugin) to
     /// `dovecot.log`, to see which commands a client used.
     pub mail_log: bool,
+    /// Name folders as Cyrus does: the personal namespace has the prefix `INBOX.` and `.` as
+    /// separator, so `Processed` does not exist and cannot be created; `INBOX.Processed` can.
+    pub inbox_prefix: bool,
 }
 
 /// A CA and a certificate for 127.0.0.1 signed by it, made with the openssl tool.
@@ -187,6 +190,11 @@ impl Dovecot {
             + if options.mail_log {
                 "mail_plugins = $mail_plugins mail_log notify\n\
                  plugin {\n  mail_log_events = copy expunge\n  mail_log_fields = uid flags\n}\n"
+            } else {
+                ""
+            }
+            + if options.inbox_prefix {
+                "namespace inbox {\n  inbox = yes\n  prefix = INBOX.\n  separator = .\n}\n"
             } else {
                 ""
             };

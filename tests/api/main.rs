@@ -9,6 +9,7 @@ mod engine;
 mod helpers;
 mod http;
 mod imap_modes;
+mod imap_servers;
 mod ingest;
 mod mailservers;
 mod schema;

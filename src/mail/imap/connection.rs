@@ -27,6 +27,8 @@ pub struct Conn {
     pub moves: bool,
     /// The server announced UIDPLUS (UID EXPUNGE: only our messages are expunged).
     pub uidplus: bool,
+    /// The server announced NAMESPACE (RFC 2342).
+    pub namespace: bool,
 }
 
 /// Puts a session's socket timeouts back.
@@ -163,8 +165,13 @@ pub fn connect(settings: &MailboxSettings, password: &str) -> ImapResult<Conn> {
     let mut session = client
         .login(&settings.username, password)
         .map_err(|(e, _)| ImapError::imap("logging in", e))?;
-    let (idle, moves, uidplus) = match session.capabilities() {
-        Ok(c) => (c.has_str("IDLE"), c.has_str("MOVE"), c.has_str("UIDPLUS")),
+    let (idle, moves, uidplus, namespace) = match session.capabilities() {
+        Ok(c) => (
+            c.has_str("IDLE"),
+            c.has_str("MOVE"),
+            c.has_str("UIDPLUS"),
+            c.has_str("NAMESPACE"),
+        ),
         Err(e) => return Err(ImapError::imap(format!("capabilities of {where_}"), e)),
     };
     Ok(Conn {
@@ -173,6 +180,7 @@ pub fn connect(settings: &MailboxSettings, password: &str) -> ImapResult<Conn> {
         idle,
         moves,
         uidplus,
+        namespace,
     })
 }
 

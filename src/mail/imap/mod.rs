@@ -6,8 +6,10 @@
 //! - `pipeline`: a fetched batch parsed on a few threads (`mail::record`, pure), looked up in the
 //!   projections (identity, thread, a report's reply), and handed to the log as one group commit
 //!   through the application's receive path;
+//! - `folders`: the processed folder resolved through the server's namespace, created if missing;
 //! - `mover`: a second connection that moves (or flags) what is durable, while the next batch is
-//!   fetched;
+//!   fetched; `copy`: its way on a server without MOVE, copying each message once even across a
+//!   crash;
 //! - `status`: what readiness shows; `error`: transient or permanent failures.
 //!
 //! Each pass fetches the messages not yet done with `BODY.PEEK[]` (fetching sets no flag), records
@@ -17,7 +19,9 @@
 //! next pass fetch it again, and the append answers `AlreadyExists`: it is moved, not duplicated.
 
 pub mod connection;
+mod copy;
 pub mod error;
+mod folders;
 mod handles;
 mod ingest;
 mod mover;

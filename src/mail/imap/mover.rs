@@ -2,6 +2,7 @@
 //! server's work of moving one batch overlaps the fetching and parsing of the next.
 
 use super::connection::{connect, Conn};
+use super::copy;
 use super::error::{ImapError, ImapResult};
 use super::status::{set_status, Statuses};
 use crate::mail::ingest_plan::{uid_set, FolderMemory};
@@ -83,10 +84,19 @@ impl Mover {
             };
             match result {
                 Ok(()) => {
-                    set_status(statuses, &self.name, |st| st.ingested += uids.len() as u64);
+                    set_status(statuses, &self.name, |st| {
+                        st.ingested += uids.len() as u64;
+                        st.cannot_move = None;
+                    });
                     memory.done.extend(uids);
                 }
                 Err(e) => {
+                    // A refused move (not a dropped connection) needs a person: not ready.
+                    if e.is_permanent() {
+                        set_status(statuses, &self.name, |st| {
+                            st.cannot_move = Some(e.to_string())
+                        });
+                    }
                     first_error.get_or_insert(e);
                 }
             }
@@ -110,45 +120,58 @@ fn move_loop(
     jobs: std::sync::mpsc::Receiver<(u32, Vec<u32>)>,
     results: std::sync::mpsc::Sender<MoveResult>,
 ) {
-    let mut session: Option<(Conn, u32)> = None;
+    let mut session: Option<Moving> = None;
     for (uidvalidity, uids) in jobs {
         let r = move_batch(settings, password, &mut session, uidvalidity, &uids);
         if r.is_err() {
-            if let Some((mut c, _)) = session.take() {
-                let _ = c.session.logout();
+            if let Some(mut m) = session.take() {
+                let _ = m.conn.session.logout();
             }
         }
         if results.send((uids, r)).is_err() {
             break;
         }
     }
-    if let Some((mut c, _)) = session {
-        let _ = c.session.logout();
+    if let Some(mut m) = session {
+        let _ = m.conn.session.logout();
     }
+}
+
+/// The mover's connection, with the source folder selected.
+struct Moving {
+    conn: Conn,
+    /// The UIDVALIDITY the folder was selected with.
+    uidvalidity: u32,
+    /// The folder lets us set keywords (for copying once without MOVE).
+    keywords: bool,
 }
 
 fn move_batch(
     settings: &MailboxSettings,
     password: &str,
-    session: &mut Option<(Conn, u32)>,
+    session: &mut Option<Moving>,
     uidvalidity: u32,
     uids: &[u32],
 ) -> ImapResult<()> {
     // A job numbered under another UIDVALIDITY than the folder was selected with: select again
     // (and compare) rather than move by numbers that now name other messages.
-    if session.as_ref().is_some_and(|(_, v)| *v != uidvalidity) {
-        if let Some((mut c, _)) = session.take() {
-            let _ = c.session.logout();
+    if session
+        .as_ref()
+        .is_some_and(|m| m.uidvalidity != uidvalidity)
+    {
+        if let Some(mut m) = session.take() {
+            let _ = m.conn.session.logout();
         }
     }
-    let conn = match session {
+    let moving = match session {
         // A selected session learns of messages that arrived after its SELECT only when it
         // syncs; a UID MOVE of a UID it does not know yet would silently move nothing.
-        Some((c, _)) => {
-            c.session
+        Some(m) => {
+            m.conn
+                .session
                 .noop()
                 .map_err(|e| ImapError::imap("keep-alive", e))?;
-            c
+            m
         }
         None => {
             let mut c = connect(settings, password)?;
@@ -164,24 +187,26 @@ fn move_batch(
                     "its UIDVALIDITY changed; nothing moved",
                 ));
             }
-            &mut session.insert((c, uidvalidity)).0
+            let keywords = copy::keywords_allowed(&mailbox);
+            session.insert(Moving {
+                conn: c,
+                uidvalidity,
+                keywords,
+            })
         }
     };
+    let (conn, keywords) = (&mut moving.conn, moving.keywords);
     let set = uid_set(uids);
     let s = &mut conn.session;
     match &settings.processed_folder {
         Some(folder) if conn.moves => s
             .uid_mv(&set, folder)
             .map_err(|e| ImapError::imap(format!("moving to {folder}"), e))?,
-        // A server without MOVE (RFC 6851): copy, mark deleted, expunge. With UIDPLUS only our
-        // UIDs are expunged; without it EXPUNGE also removes what others marked \Deleted here.
-        // A crash between the copy and the expunge leaves a second copy in the processed folder
-        // (never a second interaction).
+        // A server without MOVE (RFC 6851): copy (once, even across a crash: `copy`), mark
+        // deleted, expunge. With UIDPLUS only our UIDs are expunged; without it EXPUNGE also
+        // removes what others marked \Deleted here.
         Some(folder) => {
-            s.uid_copy(&set, folder)
-                .map_err(|e| ImapError::imap(format!("copying to {folder}"), e))?;
-            s.uid_store(&set, "+FLAGS.SILENT (\\Deleted)")
-                .map_err(|e| ImapError::imap("flagging \\Deleted", e))?;
+            copy::copy_once(s, &settings.folder, folder, uidvalidity, uids, keywords)?;
             if conn.uidplus {
                 s.uid_expunge(&set)
                     .map_err(|e| ImapError::imap("expunging", e))?;

@@ -1,9 +1,11 @@
-//! One mailbox's IMAP session loop: connect, select, list what is not done, fetch it in batches
-//! through the pipeline, hand what is durable to the mover, then wait for new mail (IDLE where
-//! offered, else a poll) and start over. Failures reconnect with backoff.
+//! One mailbox's IMAP session loop: connect, resolve (and create) the processed folder, select,
+//! list what is not done, fetch it in batches through the pipeline, hand what is durable to the
+//! mover, then wait for new mail (IDLE where offered, else a poll) and start over. Failures
+//! reconnect with backoff.
 
 use super::connection::{connect, restore_timeouts, Conn, Session};
 use super::error::{ImapError, ImapResult};
+use super::folders;
 use super::handles::IngestHandles;
 use super::mover::Mover;
 use super::pipeline::{self, Earlier, InFlight};
@@ -28,12 +30,90 @@ fn new_mail_noticed(s: &mut Session) -> bool {
     })
 }
 
-/// Waits with IDLE until new mail arrives, `poll` passes, or a stop is asked for. IDLE is
-/// renewed every second, so a stop is noticed as quickly as when polling.
+/// How long one IDLE lasts at most before it is ended for one check for mail whose announcement
+/// was lost (then renewed): the longest such mail waits. IDLE itself reports new mail at once.
+const CHECK_EVERY: Duration = Duration::from_secs(15);
+
+/// How often a stop request is looked for while IDLE is open.
+const STOP_CHECK: Duration = Duration::from_millis(100);
+
+/// Why one IDLE ended.
+enum Idled {
+    /// The server announced new mail.
+    Announced,
+    /// Its time ran out (or the server said something else after it did).
+    Elapsed,
+    /// A stop was asked for: the connection was shut down to end the wait.
+    Stopped,
+}
+
+/// One IDLE (RFC 2177), kept open until the server announces new mail, `deadline` passes or a
+/// stop is asked for; then DONE. The crate's wait blocks in a read: a small watcher thread ends it
+/// early on a stop by shutting the connection down (nothing else is left to say on it then).
+fn idle_until(
+    s: &mut Session,
+    socket: &std::net::TcpStream,
+    stop: &AtomicBool,
+    deadline: Instant,
+) -> ImapResult<Idled> {
+    use imap::extensions::idle::WaitOutcome;
+    use imap::types::UnsolicitedResponse;
+    let finished = AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            while !finished.load(Ordering::SeqCst) {
+                if stop.load(Ordering::SeqCst) {
+                    let _ = socket.shutdown(std::net::Shutdown::Both);
+                    return;
+                }
+                std::thread::sleep(STOP_CHECK);
+            }
+        });
+        let mut announced = false;
+        let outcome = {
+            let mut handle = s.idle();
+            // The read timeout ends a silent wait; the callback ends a chatty one (flag changes,
+            // expunges) at the deadline.
+            let left = deadline.saturating_duration_since(Instant::now());
+            handle
+                .timeout(left.max(Duration::from_millis(10)))
+                .keepalive(false);
+            let outcome = handle.wait_while(|r| {
+                if matches!(
+                    r,
+                    UnsolicitedResponse::Exists(_) | UnsolicitedResponse::Recent(_)
+                ) {
+                    announced = true;
+                    return false;
+                }
+                Instant::now() < deadline
+            });
+            // The crate clears the read timeout after waiting; put it back before the handle's
+            // DONE is answered, so a dead server cannot hold this thread.
+            restore_timeouts(socket);
+            outcome
+            // The handle is dropped here: DONE, and its answer read.
+        };
+        finished.store(true, Ordering::SeqCst);
+        if stop.load(Ordering::SeqCst) {
+            return Ok(Idled::Stopped);
+        }
+        match outcome {
+            Ok(WaitOutcome::MailboxChanged) if announced => Ok(Idled::Announced),
+            Ok(_) => Ok(Idled::Elapsed),
+            Err(e) => Err(ImapError::imap("IDLE", e)),
+        }
+    })
+}
+
+/// Waits with IDLE until new mail arrives, `poll` passes, or a stop is asked for. One IDLE stays
+/// open for up to `CHECK_EVERY` (well under RFC 2177's 29 minutes); new mail the server
+/// announces ends it at once, and a stop within `STOP_CHECK`.
 ///
-/// What the server announces while an IDLE's DONE is answered, the crate drops. So after each
-/// renewal a `UID SEARCH` from `unseen` (the first UID the last pass did not see; 0: unknown)
-/// asks whether such mail came: one small command a second instead of waiting for the poll.
+/// What the server announces while an IDLE's DONE is answered, the crate drops. So when an IDLE
+/// ends by time, one `UID SEARCH` from `unseen` (the first UID the last pass did not see; 0:
+/// unknown) asks whether such mail came: an idle mailbox costs two commands every
+/// `CHECK_EVERY` (IDLE and that search), and a lost announcement waits at most that long.
 fn wait_for_mail(
     s: &mut Session,
     socket: &std::net::TcpStream,
@@ -41,35 +121,24 @@ fn wait_for_mail(
     poll: Duration,
     unseen: u32,
 ) -> ImapResult<()> {
-    use imap::extensions::idle::WaitOutcome;
-    use imap::types::UnsolicitedResponse;
     let until = Instant::now() + poll;
     while !stop.load(Ordering::SeqCst) {
         let now = Instant::now();
         if now >= until {
             break;
         }
-        let slice = (until - now).clamp(Duration::from_millis(10), Duration::from_secs(1));
         // Announced outside IDLE and kept by the session: do not wait for it again.
         if new_mail_noticed(s) {
             break;
         }
-        let mut handle = s.idle();
-        handle.timeout(slice).keepalive(false);
-        let outcome = handle.wait_while(|r| {
-            !matches!(
-                r,
-                UnsolicitedResponse::Exists(_) | UnsolicitedResponse::Recent(_)
-            )
-        });
-        // The crate clears the read timeout after waiting; put it back before the handle's
-        // DONE is answered, so a dead server cannot hold this thread.
-        restore_timeouts(socket);
-        drop(handle);
-        match outcome {
-            Ok(WaitOutcome::MailboxChanged) => break,
-            Ok(WaitOutcome::TimedOut) => {}
-            Err(e) => return Err(ImapError::imap("IDLE", e)),
+        let deadline = now + (until - now).min(CHECK_EVERY);
+        match idle_until(s, socket, stop, deadline)? {
+            Idled::Announced | Idled::Stopped => break,
+            Idled::Elapsed => {}
+        }
+        // At the poll the next pass lists the folder anyway.
+        if Instant::now() >= until {
+            break;
         }
         // `n:*` also names the highest UID when it is below n: only UIDs from `unseen` count.
         if unseen > 0 {
@@ -155,16 +224,34 @@ fn session(
         session: mut s,
         socket,
         idle,
+        namespace,
         ..
     } = connect(settings, password)?;
-    if let Some(p) = &settings.processed_folder {
-        // Already existing is fine; a real failure shows at the first move.
-        let _ = s.create(p);
+    // The mover works with the processed folder as the server names it.
+    let mut moving = settings.clone();
+    if let Some(configured) = &settings.processed_folder {
+        match folders::prepare_processed(&mut s, namespace, configured) {
+            Ok(name) => {
+                set_status(statuses, &settings.name, |st| {
+                    st.processed_folder = Some(name.clone());
+                    st.cannot_move = None;
+                });
+                moving.processed_folder = Some(name);
+            }
+            Err(e) => {
+                // Nothing could be moved: not ready, with the reason, until it can be created.
+                set_status(statuses, &settings.name, |st| {
+                    st.cannot_move = Some(e.to_string())
+                });
+                let _ = s.logout();
+                return Err(e);
+            }
+        }
     }
     let limits = Limits {
         max_message_bytes: settings.max_message_bytes,
     };
-    let mut mover = Mover::start(settings, password);
+    let mut mover = Mover::start(&moving, password);
     while !stop.load(Ordering::SeqCst) {
         let mailbox = s
             .select(&settings.folder)
