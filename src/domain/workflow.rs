@@ -6,6 +6,7 @@
 //! when it names one, such as a mailbox's queue for malformed mail or bounces; else the
 //! configured inbound queue). Screening, categorising and routing come as further steps here.
 
+use crate::domain::interaction::InboundStatus;
 use crate::domain::interaction::{Interaction, InteractionCommand, InteractionEvent, Status};
 use crate::domain::{Millis, QueueName};
 
@@ -48,7 +49,7 @@ impl Workflow {
         requested: Option<&QueueName>,
         at: Millis,
     ) -> Option<InteractionCommand> {
-        (state.status == Status::Received && !state.is_reply()).then(|| {
+        (state.status == Status::Inbound(InboundStatus::Received) && !state.is_reply()).then(|| {
             InteractionCommand::Enqueue {
                 queue: requested.unwrap_or(&self.inbound_queue).clone(),
                 at,

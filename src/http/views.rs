@@ -1,5 +1,6 @@
 //! JSON shapes of the API's answers.
 
+use crate::domain::interaction::{InboundStatus, ReplyStatus};
 use crate::domain::interaction::{Interaction, Kind, Status, ThreadMatch};
 use crate::domain::{InteractionId, Millis};
 use crate::events::export::format_micros;
@@ -66,8 +67,10 @@ impl InteractionView {
     /// its parent, whose thread may have begun earlier).
     pub fn new(id: InteractionId, s: &Interaction, thread: InteractionId) -> Self {
         let (locked_by, offered_to, offer_deadline, stop_reason, reviewer) = match &s.status {
-            Status::Locked { router } => (Some(router.clone()), None, None, None, None),
-            Status::Offered { agent, deadline } => (
+            Status::Inbound(InboundStatus::Locked { router }) => {
+                (Some(router.clone()), None, None, None, None)
+            }
+            Status::Inbound(InboundStatus::Offered { agent, deadline }) => (
                 Some("routing".to_string()),
                 Some(agent.to_string()),
                 Some(rfc3339_millis(*deadline)),
@@ -75,7 +78,9 @@ impl InteractionView {
                 None,
             ),
             Status::Stopped { reason } => (None, None, None, Some(reason.clone()), None),
-            Status::InReview { reviewer } => (None, None, None, None, Some(reviewer.to_string())),
+            Status::Reply(ReplyStatus::InReview { reviewer }) => {
+                (None, None, None, None, Some(reviewer.to_string()))
+            }
             _ => (None, None, None, None, None),
         };
         InteractionView {

@@ -72,7 +72,11 @@ impl Projections {
         let cache = &self.cache;
         self.threads
             .update(id, before, after, |parent| cache.get(&parent));
-        if after.status == crate::domain::interaction::Status::Received {
+        if after.status
+            == crate::domain::interaction::Status::Inbound(
+                crate::domain::interaction::InboundStatus::Received,
+            )
+        {
             self.awaiting_workflow.insert(id);
         } else {
             self.awaiting_workflow.remove(&id);
@@ -158,7 +162,11 @@ impl Projections {
             for (id, state) in cache.iter() {
                 queues.update(id, None, &state);
                 workloads.update(id, None, &state);
-                if state.status == crate::domain::interaction::Status::Received {
+                if state.status
+                    == crate::domain::interaction::Status::Inbound(
+                        crate::domain::interaction::InboundStatus::Received,
+                    )
+                {
                     awaiting_workflow.insert(id);
                 }
             }

@@ -1,5 +1,6 @@
 //! Queues: what waits where, ordered by priority (highest first), then age (oldest first).
 
+use crate::domain::interaction::{InboundStatus, ReplyStatus};
 use crate::domain::interaction::{Interaction, Status};
 use crate::domain::{InteractionId, Millis, QueueName};
 use std::cmp::Reverse;
@@ -23,7 +24,9 @@ pub struct Queues {
 fn place(state: &Interaction) -> Option<(&QueueName, QueueEntry)> {
     let waiting = matches!(
         state.status,
-        Status::Queued | Status::Locked { .. } | Status::OutboundQueued
+        Status::Inbound(InboundStatus::Queued)
+            | Status::Inbound(InboundStatus::Locked { .. })
+            | Status::Reply(ReplyStatus::OutboundQueued)
     );
     if !waiting {
         return None;

@@ -9,6 +9,7 @@ use super::all::Projections;
 use super::cache::InteractionCache;
 use super::users::Users;
 use crate::domain::interaction::Interaction;
+use crate::domain::interaction::{InboundStatus, ReplyStatus};
 use crate::domain::user::User;
 use crate::domain::{AgentId, InteractionId};
 use crate::events::codec;
@@ -149,30 +150,30 @@ fn compute_layout_fingerprint() -> [u8; 32] {
     };
     let statuses = vec![
         Status::New,
-        Status::Received,
-        Status::Queued,
-        Status::Locked { router: "r".into() },
-        Status::Offered {
+        Status::Inbound(InboundStatus::Received),
+        Status::Inbound(InboundStatus::Queued),
+        Status::Inbound(InboundStatus::Locked { router: "r".into() }),
+        Status::Inbound(InboundStatus::Offered {
             agent: a(),
             deadline: Millis(1),
-        },
-        Status::Assigned,
-        Status::Replied,
-        Status::Done,
+        }),
+        Status::Inbound(InboundStatus::Assigned),
+        Status::Inbound(InboundStatus::Replied),
+        Status::Inbound(InboundStatus::Done),
         Status::Stopped { reason: "s".into() },
-        Status::Draft,
-        Status::Released,
-        Status::OutboundQueued,
-        Status::InReview { reviewer: a() },
-        Status::Approved,
-        Status::Sending { attempt: 2 },
-        Status::Sent {
+        Status::Reply(ReplyStatus::Draft),
+        Status::Reply(ReplyStatus::Released),
+        Status::Reply(ReplyStatus::OutboundQueued),
+        Status::Reply(ReplyStatus::InReview { reviewer: a() }),
+        Status::Reply(ReplyStatus::Approved),
+        Status::Reply(ReplyStatus::Sending { attempt: 2 }),
+        Status::Reply(ReplyStatus::Sent {
             message_id: "m".into(),
-        },
-        Status::Failed {
+        }),
+        Status::Reply(ReplyStatus::Failed {
             attempt: 3,
             retry_at: Some(Millis(9)),
-        },
+        }),
     ];
     let kinds = [
         Kind::Inbound,

@@ -1,6 +1,7 @@
 //! Threads: which interactions belong together, and the indexes threading looks up (our
 //! Message-IDs, and thread tokens by contact).
 
+use crate::domain::interaction::ReplyStatus;
 use crate::domain::interaction::{Interaction, Kind, Status, ThreadMatch};
 use crate::domain::threading::{
     normalise_message_id, reply_of_message_id, thread_token, token_joins,
@@ -171,7 +172,7 @@ impl Threads {
 
 fn sent_id(s: &Interaction) -> Option<String> {
     match &s.status {
-        Status::Sent { message_id } => Some(message_id.clone()),
+        Status::Reply(ReplyStatus::Sent { message_id }) => Some(message_id.clone()),
         _ => None,
     }
 }

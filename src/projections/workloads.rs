@@ -1,6 +1,7 @@
 //! Agent workloads: per agent, the interactions offered to them, assigned to them, and those they
 //! are consulted on.
 
+use crate::domain::interaction::InboundStatus;
 use crate::domain::interaction::{Interaction, Status};
 use crate::domain::{AgentId, InteractionId};
 use serde::Serialize;
@@ -37,8 +38,10 @@ fn roles(state: &Interaction) -> Vec<(AgentId, Role)> {
         return out;
     }
     match &state.status {
-        Status::Offered { agent, .. } => out.push((agent.clone(), Role::Offered)),
-        Status::Assigned | Status::Replied => {
+        Status::Inbound(InboundStatus::Offered { agent, .. }) => {
+            out.push((agent.clone(), Role::Offered))
+        }
+        Status::Inbound(InboundStatus::Assigned) | Status::Inbound(InboundStatus::Replied) => {
             if let Some(owner) = &state.owner {
                 out.push((owner.clone(), Role::Assigned));
             }

@@ -1,6 +1,7 @@
 //! The engine behind the API: actor passivation, projection rebuild and snapshots, crash resume.
 
 use crate::helpers::*;
+use postroom::domain::interaction::ReplyStatus;
 use postroom::domain::interaction::{Channel, InteractionCommand as C, Status, TransferTarget};
 use postroom::domain::{EmailAddress, InteractionId, Millis, Principal, QueueName};
 use postroom::events::EventStore;
@@ -426,7 +427,7 @@ fn projection_rebuild_equals_the_live_state() {
     let sent = live
         .cache
         .iter()
-        .filter(|(_, s)| matches!(s.status, Status::Sent { .. }))
+        .filter(|(_, s)| matches!(s.status, Status::Reply(ReplyStatus::Sent { .. })))
         .count();
     assert_eq!(sent, 2);
     let channel_ok = live

@@ -96,7 +96,12 @@ fn imap_messages_become_interactions_exactly_once() {
                 s.from
             );
             assert!(s.subject.starts_with("Question "));
-            assert_eq!(s.status, postroom::domain::interaction::Status::Queued);
+            assert_eq!(
+                s.status,
+                postroom::domain::interaction::Status::Inbound(
+                    postroom::domain::interaction::InboundStatus::Queued
+                )
+            );
             assert!(!s.malformed);
         }
 

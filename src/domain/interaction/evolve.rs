@@ -2,6 +2,7 @@
 
 use super::event::*;
 use super::state::{DeliveryNote, Interaction, Kind, Status};
+use crate::domain::interaction::{InboundStatus, ReplyStatus};
 
 /// Applies one event. No rule is checked here: the event already happened.
 pub fn evolve(mut s: Interaction, event: &InteractionEvent) -> Interaction {
@@ -11,7 +12,7 @@ pub fn evolve(mut s: Interaction, event: &InteractionEvent) -> Interaction {
     match event {
         E::InteractionReceived(e) => {
             s.kind = Kind::Inbound;
-            s.status = Status::Received;
+            s.status = Status::Inbound(InboundStatus::Received);
             s.channel = Some(e.channel);
             s.from = e.from.clone();
             s.from_name = e.from_name.clone();
@@ -21,27 +22,27 @@ pub fn evolve(mut s: Interaction, event: &InteractionEvent) -> Interaction {
             s.created_at = e.at;
         }
         E::InteractionQueued(e) => {
-            s.status = Status::Queued;
+            s.status = Status::Inbound(InboundStatus::Queued);
             s.queue = Some(e.queue.clone());
         }
         E::RoutingLocked(e) => {
-            s.status = Status::Locked {
+            s.status = Status::Inbound(InboundStatus::Locked {
                 router: e.router.clone(),
-            }
+            })
         }
-        E::RoutingUnlocked(_) => s.status = Status::Queued,
+        E::RoutingUnlocked(_) => s.status = Status::Inbound(InboundStatus::Queued),
         E::InteractionOffered(e) => {
-            s.status = Status::Offered {
+            s.status = Status::Inbound(InboundStatus::Offered {
                 agent: e.agent.clone(),
                 deadline: e.deadline,
-            }
+            })
         }
         E::OfferAccepted(e) => {
-            s.status = Status::Assigned;
+            s.status = Status::Inbound(InboundStatus::Assigned);
             s.owner = Some(e.agent.clone());
         }
         E::OfferRejected(_) | E::OfferExpired(_) => {
-            s.status = Status::Queued;
+            s.status = Status::Inbound(InboundStatus::Queued);
             s.owner = None;
         }
         E::InteractionTransferred(e) => {
@@ -49,13 +50,13 @@ pub fn evolve(mut s: Interaction, event: &InteractionEvent) -> Interaction {
             s.consultants.clear();
             match &e.target {
                 TransferTarget::Agent { agent, deadline } => {
-                    s.status = Status::Offered {
+                    s.status = Status::Inbound(InboundStatus::Offered {
                         agent: agent.clone(),
                         deadline: *deadline,
-                    }
+                    })
                 }
                 TransferTarget::Queue { queue } => {
-                    s.status = Status::Queued;
+                    s.status = Status::Inbound(InboundStatus::Queued);
                     s.queue = Some(queue.clone());
                 }
             }
@@ -63,22 +64,22 @@ pub fn evolve(mut s: Interaction, event: &InteractionEvent) -> Interaction {
         E::ConsultationStarted(e) => s.consultants.push(e.consultant.clone()),
         E::ConsultationEnded(e) => s.consultants.retain(|c| c != &e.consultant),
         E::ReturnedToQueue(e) => {
-            s.status = Status::Queued;
+            s.status = Status::Inbound(InboundStatus::Queued);
             s.queue = Some(e.queue.clone());
             s.owner = None;
         }
         E::InteractionReplied(e) => {
-            s.status = Status::Replied;
+            s.status = Status::Inbound(InboundStatus::Replied);
             s.replies.push(e.reply);
         }
-        E::InteractionDone(_) => s.status = Status::Done,
+        E::InteractionDone(_) => s.status = Status::Inbound(InboundStatus::Done),
         E::MovedBySupervisor(e) => {
-            s.status = Status::Queued;
+            s.status = Status::Inbound(InboundStatus::Queued);
             s.queue = Some(e.to_queue.clone());
         }
         E::Reprioritised(e) => s.priority = e.priority,
         E::AssignedBySupervisor(e) => {
-            s.status = Status::Assigned;
+            s.status = Status::Inbound(InboundStatus::Assigned);
             s.owner = Some(e.agent.clone());
         }
         E::InteractionStopped(e) => {
@@ -104,7 +105,7 @@ pub fn evolve(mut s: Interaction, event: &InteractionEvent) -> Interaction {
         }),
         E::ReplyDrafted(e) => {
             s.kind = Kind::Reply { parent: e.parent };
-            s.status = Status::Draft;
+            s.status = Status::Reply(ReplyStatus::Draft);
             s.owner = Some(e.agent.clone());
             s.from = e.to.clone();
             s.subject = e.subject.clone();
@@ -112,35 +113,35 @@ pub fn evolve(mut s: Interaction, event: &InteractionEvent) -> Interaction {
             s.created_at = e.at;
         }
         E::DraftUpdated(e) => s.content = e.content.clone(),
-        E::ReplyReleased(_) => s.status = Status::Released,
+        E::ReplyReleased(_) => s.status = Status::Reply(ReplyStatus::Released),
         E::OutboundQueued(e) => {
-            s.status = Status::OutboundQueued;
+            s.status = Status::Reply(ReplyStatus::OutboundQueued);
             s.queue = Some(e.queue.clone());
         }
         E::ReviewStarted(e) => {
-            s.status = Status::InReview {
+            s.status = Status::Reply(ReplyStatus::InReview {
                 reviewer: e.reviewer.clone(),
-            }
+            })
         }
-        E::ReplyApproved(_) => s.status = Status::Approved,
+        E::ReplyApproved(_) => s.status = Status::Reply(ReplyStatus::Approved),
         E::ReturnedForRevision(_) => {
-            s.status = Status::Draft;
+            s.status = Status::Reply(ReplyStatus::Draft);
             s.revisions += 1;
         }
         E::SendingStarted(e) => {
-            s.status = Status::Sending { attempt: e.attempt };
+            s.status = Status::Reply(ReplyStatus::Sending { attempt: e.attempt });
             s.attempts = e.attempt;
         }
         E::ReplySent(e) => {
-            s.status = Status::Sent {
+            s.status = Status::Reply(ReplyStatus::Sent {
                 message_id: e.message_id.clone(),
-            }
+            })
         }
         E::SendFailed(e) => {
-            s.status = Status::Failed {
+            s.status = Status::Reply(ReplyStatus::Failed {
                 attempt: e.attempt,
                 retry_at: e.retry_at,
-            }
+            })
         }
     }
     s

@@ -14,14 +14,25 @@ pub enum Kind {
     },
 }
 
-/// Where an interaction is in its lifecycle: inbound (received, queued, routed, worked, done or
-/// stopped) or reply (drafted, released, reviewed, sent).
+/// Where an interaction is in its lifecycle. An inbound message and a reply are two state
+/// machines, each with its own enum and its own decider (`decide/` by concern; `decide/reply.rs`
+/// for the reply): they share only the start (no stream yet) and a supervisor's stop.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub enum Status {
     /// No event yet: the stream does not exist.
     #[default]
     New,
-    // Inbound.
+    /// An inbound message's lifecycle.
+    Inbound(InboundStatus),
+    /// A reply's lifecycle.
+    Reply(ReplyStatus),
+    /// Stopped by a supervisor (either kind), with the reason given.
+    Stopped { reason: String },
+}
+
+/// An inbound message: received, queued, routed (locked, offered), worked, done.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum InboundStatus {
     Received,
     Queued,
     /// Routing holds the lock while it looks for an agent: supervisors must wait.
@@ -35,10 +46,11 @@ pub enum Status {
     Assigned,
     Replied,
     Done,
-    Stopped {
-        reason: String,
-    },
-    // Reply.
+}
+
+/// A reply: drafted, released, queued outbound, reviewed, approved, sent (or failed, retried).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ReplyStatus {
     Draft,
     Released,
     OutboundQueued,
@@ -63,22 +75,22 @@ impl Status {
     pub fn name(&self) -> &'static str {
         match self {
             Status::New => "new",
-            Status::Received => "received",
-            Status::Queued => "queued",
-            Status::Locked { .. } => "locked",
-            Status::Offered { .. } => "offered",
-            Status::Assigned => "assigned",
-            Status::Replied => "replied",
-            Status::Done => "done",
+            Status::Inbound(InboundStatus::Received) => "received",
+            Status::Inbound(InboundStatus::Queued) => "queued",
+            Status::Inbound(InboundStatus::Locked { .. }) => "locked",
+            Status::Inbound(InboundStatus::Offered { .. }) => "offered",
+            Status::Inbound(InboundStatus::Assigned) => "assigned",
+            Status::Inbound(InboundStatus::Replied) => "replied",
+            Status::Inbound(InboundStatus::Done) => "done",
             Status::Stopped { .. } => "stopped",
-            Status::Draft => "draft",
-            Status::Released => "released",
-            Status::OutboundQueued => "outbound_queued",
-            Status::InReview { .. } => "in_review",
-            Status::Approved => "approved",
-            Status::Sending { .. } => "sending",
-            Status::Sent { .. } => "sent",
-            Status::Failed { .. } => "failed",
+            Status::Reply(ReplyStatus::Draft) => "draft",
+            Status::Reply(ReplyStatus::Released) => "released",
+            Status::Reply(ReplyStatus::OutboundQueued) => "outbound_queued",
+            Status::Reply(ReplyStatus::InReview { .. }) => "in_review",
+            Status::Reply(ReplyStatus::Approved) => "approved",
+            Status::Reply(ReplyStatus::Sending { .. }) => "sending",
+            Status::Reply(ReplyStatus::Sent { .. }) => "sent",
+            Status::Reply(ReplyStatus::Failed { .. }) => "failed",
         }
     }
 
@@ -86,13 +98,19 @@ impl Status {
     pub fn is_terminal(&self) -> bool {
         matches!(
             self,
-            Status::Done | Status::Stopped { .. } | Status::Sent { .. }
+            Status::Inbound(InboundStatus::Done)
+                | Status::Stopped { .. }
+                | Status::Reply(ReplyStatus::Sent { .. })
         )
     }
 
     /// Routing holds it: locked while searching, or offered to an agent.
     pub fn is_locked_by_routing(&self) -> bool {
-        matches!(self, Status::Locked { .. } | Status::Offered { .. })
+        matches!(
+            self,
+            Status::Inbound(InboundStatus::Locked { .. })
+                | Status::Inbound(InboundStatus::Offered { .. })
+        )
     }
 }
 

@@ -32,7 +32,7 @@ fn new_mail_noticed(s: &mut Session) -> bool {
 
 /// How long one IDLE lasts at most before it is ended for one check for mail whose announcement
 /// was lost (then renewed): the longest such mail waits. IDLE itself reports new mail at once.
-const CHECK_EVERY: Duration = Duration::from_secs(15);
+const CHECK_EVERY: Duration = Duration::from_secs(10);
 
 /// How often a stop request is looked for while IDLE is open.
 const STOP_CHECK: Duration = Duration::from_millis(100);

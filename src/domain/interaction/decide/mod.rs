@@ -1,5 +1,7 @@
 //! The rules: which command is allowed in which state, by whom, and what it records, a file per
-//! concern. This file only sends each command to its concern.
+//! concern. This file only sends each command to its concern. The inbound lifecycle
+//! (`InboundStatus`) is decided by `receive`, `routing`, `work` and `supervisor`; the reply's
+//! (`ReplyStatus`) by `reply`, its own decider; a command for the other kind is `WrongKind`.
 
 mod receive;
 mod reply;

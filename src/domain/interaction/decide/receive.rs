@@ -63,7 +63,7 @@ pub(super) fn decide(
         C::Enqueue { queue, at } => {
             inbound_only(cmd, state)?;
             match state.status {
-                Status::Received => Ok(vec![InteractionQueued {
+                Status::Inbound(InboundStatus::Received) => Ok(vec![InteractionQueued {
                     queue: queue.clone(),
                     at: *at,
                 }

@@ -4,7 +4,7 @@ use super::super::command::*;
 use super::super::event::*;
 use super::super::rejection::Rejection;
 use super::super::state::*;
-use super::rules::{invalid, reply_only, require_owner};
+use super::rules::{invalid, reply_status, require_owner};
 
 pub(super) fn decide(
     state: &Interaction,
@@ -35,9 +35,9 @@ pub(super) fn decide(
             .into()])
         }
         C::UpdateDraft { agent, content, at } => {
-            reply_only(cmd, state)?;
-            match state.status {
-                Status::Draft => {
+            let status = reply_status(cmd, state)?;
+            match status {
+                Some(ReplyStatus::Draft) => {
                     require_owner(state, agent)?;
                     Ok(vec![DraftUpdated {
                         agent: agent.clone(),
@@ -50,9 +50,9 @@ pub(super) fn decide(
             }
         }
         C::ReleaseReply { agent, at } => {
-            reply_only(cmd, state)?;
-            match state.status {
-                Status::Draft => {
+            let status = reply_status(cmd, state)?;
+            match status {
+                Some(ReplyStatus::Draft) => {
                     require_owner(state, agent)?;
                     Ok(vec![ReplyReleased {
                         agent: agent.clone(),
@@ -64,9 +64,9 @@ pub(super) fn decide(
             }
         }
         C::QueueOutbound { queue, at } => {
-            reply_only(cmd, state)?;
-            match state.status {
-                Status::Released => Ok(vec![OutboundQueued {
+            let status = reply_status(cmd, state)?;
+            match status {
+                Some(ReplyStatus::Released) => Ok(vec![OutboundQueued {
                     queue: queue.clone(),
                     at: *at,
                 }
@@ -75,9 +75,9 @@ pub(super) fn decide(
             }
         }
         C::StartReview { reviewer, at } => {
-            reply_only(cmd, state)?;
-            match state.status {
-                Status::OutboundQueued => {
+            let status = reply_status(cmd, state)?;
+            match status {
+                Some(ReplyStatus::OutboundQueued) => {
                     if state.owner.as_ref() == Some(reviewer) {
                         return Err(Rejection::SelfReview);
                     }
@@ -91,9 +91,9 @@ pub(super) fn decide(
             }
         }
         C::ApproveReply { reviewer, at } => {
-            reply_only(cmd, state)?;
-            match &state.status {
-                Status::InReview { reviewer: r } => {
+            let status = reply_status(cmd, state)?;
+            match status {
+                Some(ReplyStatus::InReview { reviewer: r }) => {
                     if r != reviewer {
                         return Err(Rejection::NotReviewer {
                             agent: reviewer.clone(),
@@ -109,9 +109,9 @@ pub(super) fn decide(
             }
         }
         C::ReturnForRevision { reviewer, note, at } => {
-            reply_only(cmd, state)?;
-            match &state.status {
-                Status::InReview { reviewer: r } => {
+            let status = reply_status(cmd, state)?;
+            match status {
+                Some(ReplyStatus::InReview { reviewer: r }) => {
                     if r != reviewer {
                         return Err(Rejection::NotReviewer {
                             agent: reviewer.clone(),
@@ -131,25 +131,25 @@ pub(super) fn decide(
             }
         }
         C::StartSending { at } => {
-            reply_only(cmd, state)?;
-            match state.status {
+            let status = reply_status(cmd, state)?;
+            match status {
                 // Straight from the outbound queue when no review is required, after approval,
                 // or again after a failed attempt.
-                Status::OutboundQueued | Status::Approved | Status::Failed { .. } => {
-                    Ok(vec![SendingStarted {
-                        attempt: state.attempts + 1,
-                        at: *at,
-                    }
-                    .into()])
+                Some(ReplyStatus::OutboundQueued)
+                | Some(ReplyStatus::Approved)
+                | Some(ReplyStatus::Failed { .. }) => Ok(vec![SendingStarted {
+                    attempt: state.attempts + 1,
+                    at: *at,
                 }
-                Status::Sent { .. } => Err(Rejection::AlreadySent),
+                .into()]),
+                Some(ReplyStatus::Sent { .. }) => Err(Rejection::AlreadySent),
                 _ => Err(invalid(cmd, state)),
             }
         }
         C::MarkSent { message_id, at } => {
-            reply_only(cmd, state)?;
-            match state.status {
-                Status::Sending { .. } => {
+            let status = reply_status(cmd, state)?;
+            match status {
+                Some(ReplyStatus::Sending { .. }) => {
                     if message_id.trim().is_empty() {
                         return Err(Rejection::InvalidValue("the message id must not be empty"));
                     }
@@ -159,7 +159,7 @@ pub(super) fn decide(
                     }
                     .into()])
                 }
-                Status::Sent { .. } => Err(Rejection::AlreadySent),
+                Some(ReplyStatus::Sent { .. }) => Err(Rejection::AlreadySent),
                 _ => Err(invalid(cmd, state)),
             }
         }
@@ -168,29 +168,31 @@ pub(super) fn decide(
             retry_at,
             at,
         } => {
-            reply_only(cmd, state)?;
-            match state.status {
-                Status::Sending { attempt } => {
+            let status = reply_status(cmd, state)?;
+            match status {
+                Some(ReplyStatus::Sending { attempt }) => {
                     if retry_at.is_some_and(|r| r <= *at) {
                         return Err(Rejection::DeadlineInPast);
                     }
                     Ok(vec![SendFailed {
-                        attempt,
+                        attempt: *attempt,
                         error: error.clone(),
                         retry_at: *retry_at,
                         at: *at,
                     }
                     .into()])
                 }
-                Status::Sent { .. } => Err(Rejection::AlreadySent),
+                Some(ReplyStatus::Sent { .. }) => Err(Rejection::AlreadySent),
                 _ => Err(invalid(cmd, state)),
             }
         }
         C::RecordDeliveryReport { report } => {
-            reply_only(cmd, state)?;
+            let status = reply_status(cmd, state)?;
             // Only a reply handed to the mailer can be reported on.
-            match state.status {
-                Status::Sending { .. } | Status::Sent { .. } | Status::Failed { .. } => {}
+            match status {
+                Some(ReplyStatus::Sending { .. })
+                | Some(ReplyStatus::Sent { .. })
+                | Some(ReplyStatus::Failed { .. }) => {}
                 _ => return Err(invalid(cmd, state)),
             }
             // The same report fetched again (a crash before its move) is recorded once.

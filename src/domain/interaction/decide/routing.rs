@@ -16,7 +16,7 @@ pub(super) fn decide(
         C::LockForRouting { router, at } => {
             inbound_only(cmd, state)?;
             match state.status {
-                Status::Queued => Ok(vec![RoutingLocked {
+                Status::Inbound(InboundStatus::Queued) => Ok(vec![RoutingLocked {
                     router: router.clone(),
                     at: *at,
                 }
@@ -27,7 +27,9 @@ pub(super) fn decide(
         C::UnlockRouting { at } => {
             inbound_only(cmd, state)?;
             match state.status {
-                Status::Locked { .. } => Ok(vec![RoutingUnlocked { at: *at }.into()]),
+                Status::Inbound(InboundStatus::Locked { .. }) => {
+                    Ok(vec![RoutingUnlocked { at: *at }.into()])
+                }
                 _ => Err(invalid(cmd, state)),
             }
         }
@@ -39,7 +41,7 @@ pub(super) fn decide(
             inbound_only(cmd, state)?;
             match state.status {
                 // Only routing offers, and only while it holds the lock.
-                Status::Locked { .. } => {
+                Status::Inbound(InboundStatus::Locked { .. }) => {
                     if deadline <= at {
                         return Err(Rejection::DeadlineInPast);
                     }
@@ -56,10 +58,10 @@ pub(super) fn decide(
         C::AcceptOffer { agent, at } => {
             inbound_only(cmd, state)?;
             match &state.status {
-                Status::Offered {
+                Status::Inbound(InboundStatus::Offered {
                     agent: offered,
                     deadline,
-                } => {
+                }) => {
                     if offered != agent {
                         return Err(Rejection::NotYourOffer {
                             agent: agent.clone(),
@@ -80,7 +82,7 @@ pub(super) fn decide(
         C::RejectOffer { agent, at } => {
             inbound_only(cmd, state)?;
             match &state.status {
-                Status::Offered { agent: offered, .. } => {
+                Status::Inbound(InboundStatus::Offered { agent: offered, .. }) => {
                     if offered != agent {
                         return Err(Rejection::NotYourOffer {
                             agent: agent.clone(),
@@ -98,7 +100,7 @@ pub(super) fn decide(
         C::ExpireOffer { at } => {
             inbound_only(cmd, state)?;
             match &state.status {
-                Status::Offered { agent, deadline } => {
+                Status::Inbound(InboundStatus::Offered { agent, deadline }) => {
                     if at < deadline {
                         return Err(Rejection::DeadlineNotReached);
                     }

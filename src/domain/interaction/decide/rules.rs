@@ -3,7 +3,8 @@
 
 use super::super::command::InteractionCommand;
 use super::super::rejection::Rejection;
-use super::super::state::{Interaction, Status};
+use super::super::state::{Interaction, ReplyStatus, Status};
+use crate::domain::interaction::InboundStatus;
 use crate::domain::AgentId;
 
 pub(super) fn invalid(cmd: &InteractionCommand, state: &Interaction) -> Rejection {
@@ -31,14 +32,20 @@ pub(super) fn inbound_only(cmd: &InteractionCommand, state: &Interaction) -> Res
     Ok(())
 }
 
-pub(super) fn reply_only(cmd: &InteractionCommand, state: &Interaction) -> Result<(), Rejection> {
-    if state.exists() && !state.is_reply() {
-        return Err(Rejection::WrongKind {
+/// A reply command's state machine: the reply's own status (`None` before the reply exists or
+/// once stopped), or `WrongKind` for an inbound interaction.
+pub(super) fn reply_status<'a>(
+    cmd: &InteractionCommand,
+    state: &'a Interaction,
+) -> Result<Option<&'a ReplyStatus>, Rejection> {
+    match &state.status {
+        Status::Reply(status) => Ok(Some(status)),
+        _ if state.exists() && !state.is_reply() => Err(Rejection::WrongKind {
             command: cmd.name(),
             expected: "reply",
-        });
+        }),
+        _ => Ok(None),
     }
-    Ok(())
 }
 
 pub(super) fn require_owner(state: &Interaction, agent: &AgentId) -> Result<(), Rejection> {
@@ -55,7 +62,7 @@ pub(super) fn require_owner(state: &Interaction, agent: &AgentId) -> Result<(), 
 pub(super) fn supervisor_may_act(state: &Interaction) -> Result<(), Rejection> {
     let status = state.status.name();
     match &state.status {
-        Status::Received | Status::Queued => Ok(()),
+        Status::Inbound(InboundStatus::Received) | Status::Inbound(InboundStatus::Queued) => Ok(()),
         Status::New => Err(Rejection::NotFound),
         s if s.is_locked_by_routing() => Err(Rejection::LockedByRouting { status }),
         s if s.is_terminal() => Err(Rejection::Finished { status }),

@@ -20,7 +20,9 @@ pub(super) fn decide(
         } => {
             inbound_only(cmd, state)?;
             supervisor_may_act(state)?;
-            if state.status == Status::Queued && state.queue.as_ref() == Some(queue) {
+            if state.status == Status::Inbound(InboundStatus::Queued)
+                && state.queue.as_ref() == Some(queue)
+            {
                 return Ok(vec![]);
             }
             Ok(vec![MovedBySupervisor {
@@ -73,11 +75,11 @@ pub(super) fn decide(
             if state.is_reply() {
                 // A reply can be stopped until it is on its way out.
                 match state.status {
-                    Status::Draft
-                    | Status::Released
-                    | Status::OutboundQueued
-                    | Status::Approved
-                    | Status::Failed { .. } => {}
+                    Status::Reply(ReplyStatus::Draft)
+                    | Status::Reply(ReplyStatus::Released)
+                    | Status::Reply(ReplyStatus::OutboundQueued)
+                    | Status::Reply(ReplyStatus::Approved)
+                    | Status::Reply(ReplyStatus::Failed { .. }) => {}
                     _ => return Err(invalid(cmd, state)),
                 }
             } else {

@@ -16,7 +16,7 @@ pub(super) fn decide(
         C::Transfer { agent, target, at } => {
             inbound_only(cmd, state)?;
             match state.status {
-                Status::Assigned => {
+                Status::Inbound(InboundStatus::Assigned) => {
                     require_owner(state, agent)?;
                     if !state.consultants.is_empty() {
                         return Err(Rejection::ConsultationActive);
@@ -50,7 +50,7 @@ pub(super) fn decide(
         } => {
             inbound_only(cmd, state)?;
             match state.status {
-                Status::Assigned => {
+                Status::Inbound(InboundStatus::Assigned) => {
                     require_owner(state, agent)?;
                     if consultant == agent {
                         return Err(Rejection::CannotConsultSelf);
@@ -77,7 +77,7 @@ pub(super) fn decide(
         } => {
             inbound_only(cmd, state)?;
             match state.status {
-                Status::Assigned => {
+                Status::Inbound(InboundStatus::Assigned) => {
                     // The owner or the consultant themself may end it.
                     if state.owner.as_ref() != Some(agent) && agent != consultant {
                         return Err(Rejection::NotOwner {
@@ -102,7 +102,7 @@ pub(super) fn decide(
         C::ReturnToQueue { agent, queue, at } => {
             inbound_only(cmd, state)?;
             match state.status {
-                Status::Assigned => {
+                Status::Inbound(InboundStatus::Assigned) => {
                     require_owner(state, agent)?;
                     if !state.consultants.is_empty() {
                         return Err(Rejection::ConsultationActive);
@@ -125,7 +125,8 @@ pub(super) fn decide(
             inbound_only(cmd, state)?;
             match state.status {
                 // A further reply after the first is allowed while the agent still owns it.
-                Status::Assigned | Status::Replied => {
+                Status::Inbound(InboundStatus::Assigned)
+                | Status::Inbound(InboundStatus::Replied) => {
                     require_owner(state, agent)?;
                     if !state.consultants.is_empty() {
                         return Err(Rejection::ConsultationActive);
@@ -146,7 +147,11 @@ pub(super) fn decide(
         C::MarkDone { by, at } => {
             inbound_only(cmd, state)?;
             match (&state.status, by) {
-                (Status::Assigned | Status::Replied, Actor::Agent(agent)) => {
+                (
+                    Status::Inbound(InboundStatus::Assigned)
+                    | Status::Inbound(InboundStatus::Replied),
+                    Actor::Agent(agent),
+                ) => {
                     require_owner(state, agent)?;
                     if !state.consultants.is_empty() {
                         return Err(Rejection::ConsultationActive);
@@ -154,8 +159,17 @@ pub(super) fn decide(
                 }
                 // Components finish what waits in the system (an automatic response answered it)
                 // or what an agent has replied to.
-                (Status::Received | Status::Queued | Status::Replied, Actor::System(_)) => {}
-                (Status::Received | Status::Queued, Actor::Agent(agent)) => {
+                (
+                    Status::Inbound(InboundStatus::Received)
+                    | Status::Inbound(InboundStatus::Queued)
+                    | Status::Inbound(InboundStatus::Replied),
+                    Actor::System(_),
+                ) => {}
+                (
+                    Status::Inbound(InboundStatus::Received)
+                    | Status::Inbound(InboundStatus::Queued),
+                    Actor::Agent(agent),
+                ) => {
                     return Err(Rejection::NotOwner {
                         agent: agent.clone(),
                     })

@@ -13,7 +13,7 @@ fn receiving_a_message_creates_the_interaction() {
         state,
         Interaction {
             kind: Kind::Inbound,
-            status: Status::Received,
+            status: Status::Inbound(InboundStatus::Received),
             channel: Some(Channel::Email),
             from: "carol@example.com".into(),
             from_name: Some("Carol Customer".into()),
@@ -101,7 +101,7 @@ fn drafting_a_reply_creates_a_reply_owned_by_its_author() {
             parent: parent_id()
         }
     );
-    assert_eq!(state.status, Status::Draft);
+    assert_eq!(state.status, Status::Reply(ReplyStatus::Draft));
     assert_eq!(state.owner, Some(agent("alice")));
     assert_eq!(state.from, "carol@example.com");
     assert_eq!(state.subject, "Re: Where is my parcel?");

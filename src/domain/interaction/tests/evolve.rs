@@ -82,7 +82,7 @@ fn an_inbound_interaction_goes_from_receipt_through_consultation_to_done() {
         ]
     );
     assert_eq!(state.kind, Kind::Inbound);
-    assert_eq!(state.status, Status::Done);
+    assert_eq!(state.status, Status::Inbound(InboundStatus::Done));
     assert_eq!(state.queue, Some(queue("inbound")));
     assert_eq!(state.owner, Some(agent("alice")));
     assert!(state.consultants.is_empty());
@@ -174,9 +174,9 @@ fn a_reply_goes_through_revision_and_a_failed_attempt_to_sent() {
     );
     assert_eq!(
         state.status,
-        Status::Sent {
+        Status::Reply(ReplyStatus::Sent {
             message_id: MESSAGE_ID.into()
-        }
+        })
     );
     assert_eq!(state.content, body(4));
     assert_eq!(state.owner, Some(agent("alice")));

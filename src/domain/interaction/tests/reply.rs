@@ -61,7 +61,7 @@ fn the_author_updates_the_draft() {
         }
         .into()]);
     assert_eq!(state.content, body(3));
-    assert_eq!(state.status, Status::Draft);
+    assert_eq!(state.status, Status::Reply(ReplyStatus::Draft));
 }
 
 #[test]
@@ -101,7 +101,7 @@ fn the_author_releases_the_draft() {
             at: NOW,
         }
         .into()]);
-    assert_eq!(state.status, Status::Released);
+    assert_eq!(state.status, Status::Reply(ReplyStatus::Released));
 }
 
 #[test]
@@ -137,7 +137,7 @@ fn a_released_reply_is_queued_outbound() {
             at: NOW,
         }
         .into()]);
-    assert_eq!(state.status, Status::OutboundQueued);
+    assert_eq!(state.status, Status::Reply(ReplyStatus::OutboundQueued));
     assert_eq!(state.queue, Some(queue("outbound")));
 }
 
@@ -168,9 +168,9 @@ fn a_colleague_starts_the_review() {
         .into()]);
     assert_eq!(
         state.status,
-        Status::InReview {
+        Status::Reply(ReplyStatus::InReview {
             reviewer: agent("sam")
-        }
+        })
     );
 }
 
@@ -206,7 +206,7 @@ fn the_reviewer_approves_the_reply() {
             at: NOW,
         }
         .into()]);
-    assert_eq!(state.status, Status::Approved);
+    assert_eq!(state.status, Status::Reply(ReplyStatus::Approved));
 }
 
 #[test]
@@ -245,7 +245,7 @@ fn the_reviewer_returns_the_reply_to_its_author_as_a_draft() {
             at: NOW,
         }
         .into()]);
-    assert_eq!(state.status, Status::Draft);
+    assert_eq!(state.status, Status::Reply(ReplyStatus::Draft));
     assert_eq!(state.revisions, 1);
     assert_eq!(state.owner, Some(agent("alice")));
 }
@@ -315,7 +315,10 @@ fn sending_starts_straight_from_the_outbound_queue_when_no_review_is_needed() {
             at: NOW,
         }
         .into()]);
-    assert_eq!(state.status, Status::Sending { attempt: 1 });
+    assert_eq!(
+        state.status,
+        Status::Reply(ReplyStatus::Sending { attempt: 1 })
+    );
     assert_eq!(state.attempts, 1);
 }
 
@@ -339,7 +342,10 @@ fn sending_again_after_a_failure_is_the_next_attempt() {
             at: NOW,
         }
         .into()]);
-    assert_eq!(state.status, Status::Sending { attempt: 2 });
+    assert_eq!(
+        state.status,
+        Status::Reply(ReplyStatus::Sending { attempt: 2 })
+    );
     assert_eq!(state.attempts, 2);
 }
 
@@ -378,9 +384,9 @@ fn the_mailer_marks_the_reply_sent_and_it_is_finished() {
         .into()]);
     assert_eq!(
         state.status,
-        Status::Sent {
+        Status::Reply(ReplyStatus::Sent {
             message_id: MESSAGE_ID.into()
-        }
+        })
     );
     assert!(state.status.is_terminal());
 }
@@ -426,10 +432,10 @@ fn a_failed_send_records_the_attempt_and_when_to_retry() {
         .into()]);
     assert_eq!(
         state.status,
-        Status::Failed {
+        Status::Reply(ReplyStatus::Failed {
             attempt: 1,
             retry_at: Some(DEADLINE)
-        }
+        })
     );
     assert!(!state.status.is_terminal());
 }
@@ -447,10 +453,10 @@ fn a_failed_send_may_give_up_without_a_retry() {
         .into()]);
     assert_eq!(
         state.status,
-        Status::Failed {
+        Status::Reply(ReplyStatus::Failed {
             attempt: 1,
             retry_at: None
-        }
+        })
     );
 }
 

@@ -18,7 +18,7 @@ fn enqueue_puts_a_received_interaction_in_its_queue() {
             at: QUEUED_AT,
         }
         .into()]);
-    assert_eq!(state.status, Status::Queued);
+    assert_eq!(state.status, Status::Inbound(InboundStatus::Queued));
     assert_eq!(state.queue, Some(queue("inbound")));
 }
 
@@ -55,9 +55,9 @@ fn routing_locks_a_queued_interaction() {
         .into()]);
     assert_eq!(
         state.status,
-        Status::Locked {
+        Status::Inbound(InboundStatus::Locked {
             router: "router-2".into()
-        }
+        })
     );
     assert!(state.status.is_locked_by_routing());
 }
@@ -87,7 +87,7 @@ fn unlocking_puts_the_interaction_back_in_its_queue() {
     let state = Spec::given(locked())
         .when(InteractionCommand::UnlockRouting { at: NOW })
         .then(vec![RoutingUnlocked { at: NOW }.into()]);
-    assert_eq!(state.status, Status::Queued);
+    assert_eq!(state.status, Status::Inbound(InboundStatus::Queued));
     assert_eq!(state.queue, Some(queue("inbound")));
 }
 
@@ -122,10 +122,10 @@ fn routing_offers_a_locked_interaction_to_an_agent() {
         .into()]);
     assert_eq!(
         state.status,
-        Status::Offered {
+        Status::Inbound(InboundStatus::Offered {
             agent: agent("alice"),
             deadline: DEADLINE
-        }
+        })
     );
     assert_eq!(state.owner, None);
 }
@@ -179,7 +179,7 @@ fn the_offered_agent_accepts_and_owns_the_interaction() {
             at: NOW,
         }
         .into()]);
-    assert_eq!(state.status, Status::Assigned);
+    assert_eq!(state.status, Status::Inbound(InboundStatus::Assigned));
     assert_eq!(state.owner, Some(agent("alice")));
 }
 
@@ -250,7 +250,7 @@ fn a_rejected_offer_puts_the_interaction_back_in_its_queue_with_no_owner() {
             at: NOW,
         }
         .into()]);
-    assert_eq!(state.status, Status::Queued);
+    assert_eq!(state.status, Status::Inbound(InboundStatus::Queued));
     assert_eq!(state.owner, None);
     assert_eq!(state.queue, Some(queue("inbound")));
 }
@@ -291,7 +291,7 @@ fn an_offer_expires_at_its_deadline_and_the_interaction_is_queued_again() {
             at: DEADLINE,
         }
         .into()]);
-    assert_eq!(state.status, Status::Queued);
+    assert_eq!(state.status, Status::Inbound(InboundStatus::Queued));
     assert_eq!(state.owner, None);
     assert_eq!(state.queue, Some(queue("inbound")));
 }

@@ -52,7 +52,7 @@ fn supervisor_moves_a_received_interaction_into_a_queue() {
             at: NOW,
         }
         .into()]);
-    assert_eq!(state.status, Status::Queued);
+    assert_eq!(state.status, Status::Inbound(InboundStatus::Queued));
     assert_eq!(state.queue, Some(queue("billing")));
 }
 
@@ -67,7 +67,7 @@ fn supervisor_moves_a_queued_interaction_to_another_queue() {
             at: NOW,
         }
         .into()]);
-    assert_eq!(state.status, Status::Queued);
+    assert_eq!(state.status, Status::Inbound(InboundStatus::Queued));
     assert_eq!(state.queue, Some(queue("billing")));
 }
 
@@ -153,7 +153,7 @@ fn supervisor_assigns_a_waiting_interaction_to_an_agent() {
             at: NOW,
         }
         .into()]);
-    assert_eq!(state.status, Status::Assigned);
+    assert_eq!(state.status, Status::Inbound(InboundStatus::Assigned));
     assert_eq!(state.owner, Some(agent("bob")));
 }
 

@@ -41,10 +41,10 @@ fn the_owner_transfers_to_a_colleague_as_an_offer() {
         .into()]);
     assert_eq!(
         state.status,
-        Status::Offered {
+        Status::Inbound(InboundStatus::Offered {
             agent: agent("bob"),
             deadline
-        }
+        })
     );
     assert_eq!(state.owner, None);
 }
@@ -73,7 +73,7 @@ fn a_colleague_accepts_a_transfer_and_owns_the_interaction() {
             at: deadline,
         }
         .into()]);
-    assert_eq!(state.status, Status::Assigned);
+    assert_eq!(state.status, Status::Inbound(InboundStatus::Assigned));
     assert_eq!(state.owner, Some(agent("bob")));
 }
 
@@ -89,7 +89,7 @@ fn the_owner_transfers_to_a_queue_and_it_is_queued_there() {
             at: NOW,
         }
         .into()]);
-    assert_eq!(state.status, Status::Queued);
+    assert_eq!(state.status, Status::Inbound(InboundStatus::Queued));
     assert_eq!(state.queue, Some(queue("billing")));
     assert_eq!(state.owner, None);
 }
@@ -176,7 +176,7 @@ fn the_owner_starts_a_consultation() {
         }
         .into()]);
     assert_eq!(state.consultants, vec![agent("bob")]);
-    assert_eq!(state.status, Status::Assigned);
+    assert_eq!(state.status, Status::Inbound(InboundStatus::Assigned));
     assert_eq!(state.owner, Some(agent("alice")));
 }
 
@@ -354,7 +354,7 @@ fn the_owner_returns_the_interaction_to_the_queue_it_came_from() {
             at: NOW,
         }
         .into()]);
-    assert_eq!(state.status, Status::Queued);
+    assert_eq!(state.status, Status::Inbound(InboundStatus::Queued));
     assert_eq!(state.queue, Some(queue("inbound")));
     assert_eq!(state.owner, None);
 }
@@ -441,7 +441,7 @@ fn the_owner_records_a_reply() {
             at: NOW,
         }
         .into()]);
-    assert_eq!(state.status, Status::Replied);
+    assert_eq!(state.status, Status::Inbound(InboundStatus::Replied));
     assert_eq!(state.replies, vec![reply_id(1)]);
     assert_eq!(state.owner, Some(agent("alice")));
 }
@@ -510,7 +510,7 @@ fn the_owner_marks_a_replied_interaction_done() {
             at: NOW,
         }
         .into()]);
-    assert_eq!(state.status, Status::Done);
+    assert_eq!(state.status, Status::Inbound(InboundStatus::Done));
     assert!(state.status.is_terminal());
 }
 
@@ -523,7 +523,7 @@ fn the_owner_may_finish_without_replying() {
             at: NOW,
         }
         .into()]);
-    assert_eq!(state.status, Status::Done);
+    assert_eq!(state.status, Status::Inbound(InboundStatus::Done));
 }
 
 #[test]
