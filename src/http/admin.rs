@@ -5,7 +5,7 @@ use super::problem::{ApiError, Problem};
 use super::views::CreatedUser;
 use crate::actors::users;
 use crate::app::now;
-use crate::domain::user::Role;
+use crate::domain::user::{Role, User};
 use crate::domain::{AgentId, Principal};
 use crate::events::EventStore;
 use crate::projections::ProjectionRunner;
@@ -67,6 +67,7 @@ pub async fn create_user(
         (status = 204, description = "Revoked"),
         (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem),
         (status = 404, body = Problem),
+        (status = 409, description = "The last admin cannot be revoked", body = Problem),
     ),
     security(("bearer" = []))
 )]
@@ -78,6 +79,21 @@ pub async fn revoke_user(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let name = AgentId::parse(&path).map_err(|e| ApiError::BadRequest(format!("name: {e}")))?;
+    // Nobody could administer the server any more (the CLI on the data folder still can).
+    let last_admin = projections.read(|p| {
+        matches!(
+            p.users.get(&name),
+            User::Active {
+                role: Role::Admin,
+                ..
+            }
+        ) && p.users.active_admins() == 1
+    });
+    if last_admin {
+        return Err(ApiError::Conflict(format!(
+            "{name} is the last admin: add another admin before revoking this one"
+        )));
+    }
     let by = Principal::User(caller.name.to_string());
     let position = users::revoke(log.as_ref(), &name, by, now()).await?;
     projections.wait_for(position, Duration::from_secs(2)).await;

@@ -49,9 +49,11 @@ pub fn authenticate(req: &HttpRequest) -> Result<Caller, ApiError> {
         .get(actix_web::http::header::AUTHORIZATION)
         .and_then(|h| h.to_str().ok())
         .ok_or(ApiError::Unauthorized)?;
+    // The scheme is case-insensitive (RFC 9110 §11.1): `Bearer`, `bearer`, `BEARER`.
     let token = header
-        .strip_prefix("Bearer ")
-        .or_else(|| header.strip_prefix("bearer "))
+        .split_once(' ')
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim_start())
         .ok_or(ApiError::Unauthorized)?;
     let projections = req
         .app_data::<web::Data<ProjectionRunner>>()

@@ -27,6 +27,22 @@ impl Users {
         self.by_name.insert(name.clone(), after);
     }
 
+    /// How many users hold the admin role now.
+    pub fn active_admins(&self) -> usize {
+        self.by_name
+            .values()
+            .filter(|u| {
+                matches!(
+                    u,
+                    User::Active {
+                        role: Role::Admin,
+                        ..
+                    }
+                )
+            })
+            .count()
+    }
+
     pub fn get(&self, name: &AgentId) -> User {
         self.by_name.get(name).cloned().unwrap_or_default()
     }

@@ -5,6 +5,7 @@ mod authorization;
 mod cli;
 mod corpus;
 mod crash;
+mod edges;
 mod engine;
 mod helpers;
 mod http;

@@ -1,0 +1,79 @@
+//! Edges an outside probe found (issue 10), one test each: each fails on the code before its fix.
+
+use crate::helpers::spawn_app;
+
+#[test]
+fn the_bearer_scheme_is_case_insensitive() {
+    let app = spawn_app();
+    // RFC 9110 §11.1: the authentication scheme is case-insensitive.
+    for scheme in ["Bearer", "bearer", "BEARER", "bEaReR"] {
+        let r = ureq::get(&app.url("/api/v1/queues"))
+            .set("Authorization", &format!("{scheme} {}", app.admin_token))
+            .call();
+        let status = match r {
+            Ok(r) => r.status(),
+            Err(ureq::Error::Status(s, _)) => s,
+            Err(e) => panic!("{e}"),
+        };
+        assert_eq!(status, 200, "scheme {scheme:?}");
+    }
+    // Another scheme is still no token.
+    let r = ureq::get(&app.url("/api/v1/queues"))
+        .set("Authorization", &format!("Basic {}", app.admin_token))
+        .call();
+    assert!(matches!(r, Err(ureq::Error::Status(401, _))));
+}
+
+#[test]
+fn the_last_admin_cannot_be_revoked_but_one_of_two_can() {
+    let app = spawn_app();
+    let me = app.admin_name().to_string();
+    let r = app.delete(&format!("/api/v1/admin/users/{me}"), Some(&app.admin_token));
+    assert_eq!(r.status, 409, "{:?}", r.body);
+    assert!(
+        r.body["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("last admin"),
+        "{:?}",
+        r.body
+    );
+    // Still an admin.
+    assert_eq!(
+        app.get("/api/v1/queues", Some(&app.admin_token)).status,
+        200
+    );
+    // With a second admin, the first may go.
+    let second = app.token_for("second-admin", "admin");
+    let r = app.delete(&format!("/api/v1/admin/users/{me}"), Some(&second));
+    assert_eq!(r.status, 204, "{:?}", r.body);
+    assert_eq!(
+        app.get("/api/v1/queues", Some(&app.admin_token)).status,
+        401
+    );
+    // And now the second is the last one.
+    let r = app.delete("/api/v1/admin/users/second-admin", Some(&second));
+    assert_eq!(r.status, 409, "{:?}", r.body);
+}
+
+#[test]
+fn a_json_body_naming_a_key_twice_is_refused() {
+    let app = spawn_app();
+    let body = br#"{"from":"ann@example.com","subject":"Hi","body":"one","body":"two"}"#;
+    let r = app.post_raw("/api/v1/webform", "application/json", body);
+    assert_eq!(r.status, 422, "{:?}", r.body);
+    assert!(
+        r.body["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("twice"),
+        "{:?}",
+        r.body
+    );
+    let fine = br#"{"from":"ann@example.com","subject":"Hi","body":"one"}"#;
+    assert_eq!(
+        app.post_raw("/api/v1/webform", "application/json", fine)
+            .status,
+        202
+    );
+}
