@@ -209,21 +209,52 @@ fn disposition(name: &str) -> String {
 
 /// The content type a download is served with: the message's own when it is a plain
 /// `type/subtype` that cannot run in a browser, else `application/octet-stream`.
+/// Types served as declared: inert ones a browser shows or hands to an application without running
+/// anything. Everything else (scripts, styles, HTML, SVG, XML, XSL, WebAssembly, Flash, unknown
+/// types) is served as `application/octet-stream`: a download, never a page.
+const INERT_TYPES: &[&str] = &[
+    "text/plain",
+    "text/csv",
+    "text/calendar",
+    "image/png",
+    "image/jpeg",
+    "image/gif",
+    "image/webp",
+    "image/bmp",
+    "image/tiff",
+    "image/heic",
+    "audio/mpeg",
+    "audio/ogg",
+    "audio/wav",
+    "video/mp4",
+    "video/webm",
+    "application/pdf",
+    "application/zip",
+    "application/gzip",
+    "application/rtf",
+    "application/msword",
+    "application/vnd.ms-excel",
+    "application/vnd.ms-powerpoint",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    "application/vnd.oasis.opendocument.text",
+    "application/vnd.oasis.opendocument.spreadsheet",
+    "application/vnd.oasis.opendocument.presentation",
+    "message/rfc822",
+];
+
+/// The type an attachment is served with: its declared type (parameters dropped) when that is on
+/// the inert list, else `application/octet-stream`.
 fn served_type(declared: &str) -> String {
-    let token = |s: &str| {
-        !s.is_empty()
-            && s.bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"!#$&-^_.+".contains(&b))
-    };
-    let lower = declared.trim().to_ascii_lowercase();
-    let ok = lower
-        .split_once('/')
-        .is_some_and(|(t, s)| token(t) && token(s));
-    let active = ["html", "svg", "xml", "javascript", "ecmascript"]
-        .iter()
-        .any(|a| lower.contains(a));
-    if ok && !active {
-        lower
+    let essence = declared
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    if INERT_TYPES.contains(&essence.as_str()) {
+        essence
     } else {
         "application/octet-stream".into()
     }

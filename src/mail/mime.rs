@@ -276,7 +276,8 @@ pub fn safe_file_name(name: Option<&str>, n: usize, content_type: &str) -> Strin
 }
 
 /// HTML safe to show an agent: ammonia's defaults (no script, style, event handlers, javascript:
-/// URLs), plus no remote images (tracking pixels); inline `cid:` and `data:` images stay.
+/// URLs), plus no remote images (tracking pixels); inline `cid:` images and raster `data:` images
+/// stay (an SVG `data:` image does not: it can carry script).
 pub fn sanitize_html(html: &str) -> String {
     ammonia::Builder::default()
         .add_url_schemes(&["cid", "data"])
@@ -286,7 +287,15 @@ pub fn sanitize_html(html: &str) -> String {
                 .trim_start_matches(|c: char| c <= ' ')
                 .to_ascii_lowercase();
             if element == "img" && attribute == "src" {
-                if !(v.starts_with("cid:") || v.starts_with("data:image/")) {
+                // Inline images by reference, or raster images inline: an SVG (or anything else)
+                // in a data: URL can carry script.
+                let raster = ["png", "jpeg", "jpg", "gif", "webp", "bmp"]
+                    .iter()
+                    .any(|t| {
+                        v.starts_with(&format!("data:image/{t};"))
+                            || v.starts_with(&format!("data:image/{t},"))
+                    });
+                if !(v.starts_with("cid:") || raster) {
                     return None;
                 }
             } else if v.starts_with("data:") {
@@ -627,6 +636,20 @@ mod tests {
             p.html.unwrap().contains("<script>"),
             "the raw HTML is kept as sent"
         );
+    }
+
+    #[test]
+    fn only_raster_images_survive_as_data_urls() {
+        let svg = "<img src=\"data:image/svg+xml,<svg xmlns='http://www.w3.org/2000/svg' onload='alert(1)'/>\">";
+        let svg64 = "<img src=\"data:image/svg+xml;base64,PHN2Zz48L3N2Zz4=\">";
+        let html = "<img src=\"data:text/html,<script>alert(1)</script>\">";
+        let png = "<img src=\"data:image/png;base64,iVBORw0KGgo=\">";
+        for bad in [svg, svg64, html] {
+            let safe = sanitize_html(bad);
+            assert!(!safe.contains("data:"), "{bad} -> {safe}");
+        }
+        assert!(sanitize_html(png).contains("data:image/png;base64"));
+        assert!(sanitize_html("<img src=\" DATA:image/GIF;base64,R0lGOD==\">").contains("GIF"));
     }
 
     #[test]

@@ -301,3 +301,45 @@ fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_budget() {
     // A client cannot escape by prepending addresses of its own choosing.
     assert_eq!(send("192.0.2.99, 203.0.113.5"), 429);
 }
+
+#[test]
+fn only_inert_types_are_served_as_declared_everything_else_is_a_download() {
+    let app = spawn_app_with(|s| s.webform.max_attachments = 12);
+    let tok = app.token_for("typist", "agent");
+    let cases: &[(&str, &str)] = &[
+        ("text/jscript", "application/octet-stream"),
+        ("text/livescript", "application/octet-stream"),
+        ("text/xsl", "application/octet-stream"),
+        ("text/css", "application/octet-stream"),
+        ("application/wasm", "application/octet-stream"),
+        ("application/x-shockwave-flash", "application/octet-stream"),
+        ("image/svg+xml", "application/octet-stream"),
+        ("text/html", "application/octet-stream"),
+        ("image/png", "image/png"),
+        ("application/pdf", "application/pdf"),
+        ("text/plain; charset=utf-8", "text/plain"),
+    ];
+    let files: Vec<Part<'_>> = cases
+        .iter()
+        .map(|(declared, _)| ("attachment", Some(("file.bin", *declared)), &b"x"[..]))
+        .collect();
+    let r = app.post_raw(
+        "/api/v1/webform",
+        MULTIPART,
+        &form("ann@example.com", "types", &files),
+    );
+    assert_eq!(r.status, 202, "{:?}", r.body);
+    let id = r.body["interaction_id"].as_str().unwrap().to_string();
+    for (n, (declared, served)) in cases.iter().enumerate() {
+        let got = ureq::get(&app.url(&format!("/api/v1/interactions/{id}/attachments/{n}")))
+            .set("Authorization", &format!("Bearer {tok}"))
+            .call()
+            .unwrap();
+        assert_eq!(
+            got.header("content-type"),
+            Some(*served),
+            "declared {declared}"
+        );
+        assert_eq!(got.header("x-content-type-options"), Some("nosniff"));
+    }
+}
