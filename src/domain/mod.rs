@@ -4,6 +4,7 @@
 //! so every rule can be tested without actors, servers or disks.
 
 pub mod aggregate;
+pub mod header;
 pub mod ids;
 pub mod interaction;
 pub mod threading;

@@ -6,6 +6,7 @@ use super::views::Accepted;
 use crate::actors::CommandEnvelope;
 use crate::app::now;
 use crate::app::receive::{Inbound, Receiver};
+use crate::domain::header::HeaderText;
 use crate::domain::interaction::{Channel, InteractionCommand, MessageStored, StoredAttachment};
 use crate::domain::{EmailAddress, InteractionId, Principal};
 use crate::projections::ProjectionRunner;
@@ -42,17 +43,9 @@ struct Submission {
     body: String,
 }
 
+/// The single-line rule every header-derived field follows (`domain::header`), and a length.
 fn one_line(field: &str, value: &str, max_chars: usize) -> Result<(), ApiError> {
-    if value.contains(['\r', '\n']) {
-        return Err(ApiError::Unprocessable(format!(
-            "{field} must be a single line (no CR or LF)"
-        )));
-    }
-    if value.chars().any(|c| c.is_control() && c != '\t') {
-        return Err(ApiError::Unprocessable(format!(
-            "{field} contains control characters"
-        )));
-    }
+    HeaderText::parse(value).map_err(|e| ApiError::Unprocessable(format!("{field} {e}")))?;
     if value.chars().count() > max_chars {
         return Err(ApiError::Unprocessable(format!(
             "{field} is longer than {max_chars} characters"

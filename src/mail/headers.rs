@@ -3,6 +3,7 @@
 //! as Windows-1252 like a body without one, instead of becoming U+FFFD. Header lines that are
 //! valid UTF-8 (RFC 6532) stay as they are.
 
+use crate::domain::header::single_line;
 use encoding_rs::Encoding;
 use mail_parser::{Address, Message, MessageParser, MessagePart, MimeHeaders};
 use std::borrow::Cow;
@@ -87,7 +88,7 @@ pub(super) fn mailboxes(a: Option<&Address<'_>>) -> Vec<Mailbox> {
     a.map(|a| {
         a.iter()
             .filter_map(|m| {
-                let address = m.address()?.trim().to_string();
+                let address = single_line(m.address()?.trim());
                 (!address.is_empty()).then(|| Mailbox {
                     address,
                     name: name(m.name()),
@@ -99,7 +100,8 @@ pub(super) fn mailboxes(a: Option<&Address<'_>>) -> Vec<Mailbox> {
 }
 
 fn name(n: Option<&str>) -> Option<String> {
-    n.map(|n| nfc(n.trim())).filter(|n| !n.is_empty())
+    n.map(|n| nfc(single_line(n).trim()))
+        .filter(|n| !n.is_empty())
 }
 
 /// The sender: the first mailbox with an address, or else the first display name written

@@ -3,6 +3,7 @@
 //! so nothing a customer sent is ever dropped.
 
 use super::{body, headers};
+use crate::domain::header::single_line;
 use mail_parser::{HeaderValue, MessageParser, MimeHeaders, PartType};
 use sha2::{Digest, Sha256};
 
@@ -230,8 +231,8 @@ fn hex(bytes: &[u8]) -> String {
 
 fn ids(v: &HeaderValue<'_>) -> Vec<String> {
     match v {
-        HeaderValue::Text(t) => vec![t.trim().to_string()],
-        HeaderValue::TextList(l) => l.iter().map(|t| t.trim().to_string()).collect(),
+        HeaderValue::Text(t) => vec![single_line(t.trim())],
+        HeaderValue::TextList(l) => l.iter().map(|t| single_line(t.trim())).collect(),
         _ => vec![],
     }
     .into_iter()
@@ -252,6 +253,7 @@ pub fn safe_file_name(name: Option<&str>, n: usize, content_type: &str) -> Strin
         .chars()
         .filter(|c| {
             !c.is_control()
+                && !crate::domain::header::breaks_line(*c)
                 && !matches!(c, '"' | '<' | '>' | ':' | '|' | '?' | '*' | '%')
                 // Invisible and direction-changing characters (`invoice\u{202E}fdp.exe`).
                 && !matches!(*c as u32, 0x200B..=0x200F | 0x202A..=0x202E | 0x2066..=0x2069 | 0xFEFF)
@@ -459,7 +461,7 @@ pub fn parse(raw: &[u8], limits: &Limits) -> ParsedMessage {
 
     let message_id = m
         .message_id()
-        .map(|s| s.trim().to_string())
+        .map(|s| single_line(s.trim()))
         .filter(|s| !s.is_empty());
     // Raw 8-bit header text is read in the message's charset, not as U+FFFD.
     let fallback = headers::fallback(&m);
@@ -535,7 +537,7 @@ pub fn parse(raw: &[u8], limits: &Limits) -> ParsedMessage {
                     || part.content_disposition().is_some_and(|d| d.is_inline()),
                 content_id: part
                     .content_id()
-                    .map(|c| c.trim_matches(['<', '>']).to_string()),
+                    .map(|c| single_line(c.trim_matches(['<', '>']))),
                 content_type,
                 bytes,
             });
@@ -559,7 +561,11 @@ pub fn parse(raw: &[u8], limits: &Limits) -> ParsedMessage {
         to: headers::mailboxes(h.to()),
         cc: headers::mailboxes(h.cc()),
         from,
-        subject: h.subject().map(|s| nfc(s.trim())).unwrap_or_default(),
+        // Decoded encoded words may hold CR/LF: the single-line rule, as for every header field.
+        subject: h
+            .subject()
+            .map(|s| nfc(single_line(s).trim()))
+            .unwrap_or_default(),
         date: m.date().map(|d| d.to_rfc3339()),
         html_sanitized: html.as_deref().map(sanitize_html),
         html,
@@ -636,6 +642,39 @@ mod tests {
             p.html.unwrap().contains("<script>"),
             "the raw HTML is kept as sent"
         );
+    }
+
+    #[test]
+    fn decoded_header_fields_follow_the_single_line_rule() {
+        let raw = "From: =?UTF-8?Q?Ann=0D=0ABcc:_x@example.com?= <ann@example.com>\n\
+                   To: =?UTF-8?Q?Bob=E2=80=A8Lee?= <bob@example.com>\n\
+                   Subject: =?UTF-8?Q?a=0D=0ABcc:_evil@example.com?=\n\
+                   Message-ID: <m1@example.com>\n\
+                   Content-Type: multipart/mixed; boundary=b\n\n\
+                   --b\nContent-Type: text/plain\n\nhi\n\
+                   --b\nContent-Type: application/pdf; name=\"=?UTF-8?Q?x=0D=0Ay=E2=80=A9z.pdf?=\"\n\
+                   Content-Disposition: attachment\n\nPDF\n--b--\n";
+        let p = parse(raw.as_bytes(), &Limits::default());
+        let breaks = |s: &str| s.chars().any(crate::domain::header::breaks_line);
+        assert_eq!(p.subject, "a  Bcc: evil@example.com");
+        let from = p
+            .from
+            .as_ref()
+            .map(|f| f.name.clone().unwrap_or_default())
+            .unwrap_or_default();
+        assert!(!breaks(&from) && from.contains("Ann"), "{from:?}");
+        assert!(
+            p.to.iter()
+                .all(|m| !breaks(m.name.as_deref().unwrap_or(""))),
+            "{:?}",
+            p.to
+        );
+        assert!(
+            p.attachments.iter().all(|a| !breaks(&a.name)),
+            "{:?}",
+            p.attachments
+        );
+        assert_eq!(p.attachments.len(), 1);
     }
 
     #[test]
