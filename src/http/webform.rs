@@ -67,6 +67,11 @@ impl Submission {
         }
         let subject = req.subject.trim().to_string();
         one_line("subject", &subject, limits.max_subject_chars)?;
+        // A form asks what the message is about: an empty (or blank) subject is refused, where an
+        // e-mail without one is kept (mail cannot be sent back for a subject).
+        if subject.is_empty() {
+            return Err(ApiError::Unprocessable("subject must not be empty".into()));
+        }
         if req.body.len() > limits.max_body_bytes {
             return Err(ApiError::PayloadTooLarge(format!(
                 "body is larger than {} bytes",

@@ -77,3 +77,25 @@ fn a_json_body_naming_a_key_twice_is_refused() {
         202
     );
 }
+
+#[test]
+fn a_web_form_with_a_blank_subject_is_refused() {
+    let app = spawn_app();
+    for subject in ["", "   ", "\t"] {
+        let r = app.submit_webform("ann@example.com", subject, "Where is my order?");
+        assert_eq!(r.status, 422, "{subject:?}: {:?}", r.body);
+        assert!(
+            r.body["detail"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("subject"),
+            "{:?}",
+            r.body
+        );
+    }
+    assert_eq!(
+        app.submit_webform("ann@example.com", "Order", "Where is it?")
+            .status,
+        202
+    );
+}
