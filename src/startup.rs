@@ -11,7 +11,6 @@ use crate::mail::imap::{Ingest, IngestHandles, Statuses};
 use crate::projections::runner::RunnerOptions;
 use crate::projections::ProjectionRunner;
 use crate::settings::Settings;
-use crate::storage::AggregateSnapshots;
 use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
@@ -36,8 +35,6 @@ pub struct Engine {
     pub projections: Arc<ProjectionRunner>,
     /// The interaction actors.
     pub registry: Interactions,
-    /// Interaction snapshots (what the registry's actors save when they passivate).
-    pub snapshots: AggregateSnapshots<Interaction>,
     pub receiver: Receiver,
     pub sweep: Sweep,
     /// What each IMAP mailbox's ingest is doing, for `/readyz`.
@@ -56,10 +53,9 @@ impl Engine {
                 snapshot_every: settings.projections.snapshot_every,
             },
         )?);
-        let snapshots = storage.snapshots::<Interaction>();
         let registry = Registry::new(
             storage.log(),
-            snapshots.clone(),
+            storage.snapshots::<Interaction>(),
             RegistryOptions {
                 idle: Duration::from_secs_f64(settings.actors.idle_secs),
                 ..RegistryOptions::default()
@@ -79,7 +75,6 @@ impl Engine {
             storage,
             projections,
             registry,
-            snapshots,
             receiver,
             sweep,
             mail_status: Default::default(),

@@ -5,14 +5,11 @@
 //! Ingest prepares many at once and hands them to the log together (one group commit for a
 //! batch); the web form receives one and waits for it.
 
-use crate::domain::aggregate::{fold, Aggregate};
 use crate::domain::interaction::{Interaction, InteractionCommand, Rejection};
 use crate::domain::workflow::Workflow;
-use crate::domain::{InteractionId, Millis, Principal, QueueName};
-use crate::events::aggregate::{CommandEnvelope, CommandError};
-use crate::events::{
-    AppendRequest, Content, EventStore, ExpectedVersion, PendingAppend, StoreError,
-};
+use crate::domain::{InteractionId, Millis, QueueName};
+use crate::events::aggregate::{decide, CommandEnvelope, CommandError, Loaded};
+use crate::events::{AppendRequest, Content, EventStore, PendingAppend, StoreError};
 use std::sync::Arc;
 
 /// A new inbound interaction, ready to record.
@@ -50,29 +47,30 @@ impl Receiver {
     /// The append that records `inbound`: the stream must not exist yet, so the same message
     /// recorded twice is refused as `AlreadyExists` (see [`Receiver::answer`]).
     pub fn prepare(&self, inbound: Inbound) -> Result<(AppendRequest, Content), ReceiveError> {
-        let state = Interaction::default();
-        let received = state
-            .decide(&inbound.receive.command)
+        let id = &inbound.id;
+        let received = decide(&Loaded::<Interaction>::default(), id, &inbound.receive)
             .map_err(CommandError::Rejected)?;
-        let mut after = fold(state, &received);
-        let mut events = inbound.receive.new_events(received.iter().cloned());
-        let workflow = CommandEnvelope {
-            principal: Principal::System("workflow".into()),
-            ..inbound.receive.clone()
+        // The receipt and what the workflow does in answer share one append (the receipt's:
+        // expected `NoStream`), each event under its own principal.
+        let Some(mut append) = received.append else {
+            return Err(CommandError::Rejected(Rejection::InvalidValue(
+                "a receipt must record the interaction",
+            )));
         };
-        for command in self
-            .workflow
-            .react(&received, &after, inbound.queue.as_ref(), inbound.at)
-        {
-            let next = after.decide(&command).map_err(CommandError::Rejected)?;
-            after = fold(after, &next);
-            events.extend(workflow.new_events(next));
+        let mut after = received.after;
+        for command in self.workflow.react(
+            &received.events,
+            &after.state,
+            inbound.queue.as_ref(),
+            inbound.at,
+        ) {
+            let cmd = inbound.receive.follow(command, Workflow::principal());
+            let next = decide(&after, id, &cmd).map_err(CommandError::Rejected)?;
+            append
+                .events
+                .extend(next.append.into_iter().flat_map(|a| a.events));
+            after = next.after;
         }
-        let append = AppendRequest {
-            stream: inbound.id.stream(),
-            expected: ExpectedVersion::NoStream,
-            events,
-        };
         Ok((append, inbound.content))
     }
 

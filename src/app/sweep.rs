@@ -3,7 +3,6 @@
 
 use crate::actors::{CommandEnvelope, Interactions};
 use crate::domain::workflow::Workflow;
-use crate::domain::Principal;
 use crate::projections::ProjectionRunner;
 use std::sync::Arc;
 
@@ -28,7 +27,7 @@ impl Sweep {
             let Some(command) = self.workflow.resume(&state, super::now()) else {
                 continue;
             };
-            let cmd = CommandEnvelope::new(command, Principal::System("workflow".into()));
+            let cmd = CommandEnvelope::new(command, Workflow::principal());
             match self.interactions.execute(id, cmd).await {
                 Ok(_) => {
                     tracing::info!(interaction_id = %id, "queued an interaction left received")

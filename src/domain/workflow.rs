@@ -8,7 +8,7 @@
 
 use crate::domain::interaction::InboundStatus;
 use crate::domain::interaction::{Interaction, InteractionCommand, InteractionEvent, Status};
-use crate::domain::{Millis, QueueName};
+use crate::domain::{Millis, Principal, QueueName};
 
 /// The workflow's configuration.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,6 +18,11 @@ pub struct Workflow {
 }
 
 impl Workflow {
+    /// Who the workflow's commands are recorded under.
+    pub fn principal() -> Principal {
+        Principal::System("workflow".into())
+    }
+
     /// The commands that follow from `events`, recorded on an interaction now in state `after`.
     /// `requested` is the queue its channel asked for, if any.
     pub fn react(

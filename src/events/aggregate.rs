@@ -11,17 +11,14 @@ use crate::domain::{Aggregate, Principal};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
-/// An aggregate's event as it travels through the log's `DomainEvent`.
-pub trait StoredEvent: Sized {
-    fn into_domain(self) -> DomainEvent;
+/// An aggregate's event as it travels through the log's `DomainEvent` (into it by the `From`
+/// impls beside `DomainEvent`).
+pub trait StoredEvent: Sized + Into<DomainEvent> {
     /// The event, if the domain event is one of this aggregate's.
     fn from_domain(e: DomainEvent) -> Option<Self>;
 }
 
 impl StoredEvent for InteractionEvent {
-    fn into_domain(self) -> DomainEvent {
-        DomainEvent::Interaction(self)
-    }
     fn from_domain(e: DomainEvent) -> Option<Self> {
         match e {
             DomainEvent::Interaction(e) => Some(e),
@@ -31,9 +28,6 @@ impl StoredEvent for InteractionEvent {
 }
 
 impl StoredEvent for UserEvent {
-    fn into_domain(self) -> DomainEvent {
-        DomainEvent::User(self)
-    }
     fn from_domain(e: DomainEvent) -> Option<Self> {
         match e {
             DomainEvent::User(e) => Some(e),
@@ -135,12 +129,23 @@ impl<C> CommandEnvelope<C> {
         }
     }
 
+    /// Another command that follows from this one (a process's reaction), under `principal`,
+    /// in the same correlation.
+    pub fn follow<D>(&self, command: D, principal: Principal) -> CommandEnvelope<D> {
+        CommandEnvelope {
+            command,
+            principal,
+            correlation_id: self.correlation_id,
+            causation_id: self.causation_id,
+        }
+    }
+
     /// The events ready to append, each under this envelope's principal and ids.
     pub fn new_events<E: StoredEvent>(&self, events: impl IntoIterator<Item = E>) -> Vec<NewEvent> {
         events
             .into_iter()
             .map(|e| {
-                e.into_domain().into_new_event(
+                Into::<DomainEvent>::into(e).into_new_event(
                     self.principal.clone(),
                     self.correlation_id,
                     self.causation_id,

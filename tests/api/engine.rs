@@ -1,8 +1,9 @@
 //! The engine behind the API: actor passivation, projection rebuild and snapshots, crash resume.
 
 use crate::helpers::*;
-use postroom::domain::interaction::ReplyStatus;
-use postroom::domain::interaction::{Channel, InteractionCommand as C, Status, TransferTarget};
+use postroom::domain::interaction::{
+    Channel, Interaction, InteractionCommand as C, ReplyStatus, Status, TransferTarget,
+};
 use postroom::domain::{EmailAddress, InteractionId, Millis, Principal, QueueName};
 use postroom::events::EventStore;
 use postroom::projections::runner;
@@ -34,7 +35,12 @@ fn an_idle_actor_passivates_and_behaves_as_before() {
     std::thread::sleep(Duration::from_millis(400));
     assert_eq!(app.engine.registry.active(), 0, "the idle actor passivated");
     // A two-event stream replays faster than a snapshot decodes: none is kept.
-    assert!(app.engine.snapshots.load(&id.stream()).is_none());
+    assert!(app
+        .engine
+        .storage
+        .snapshots::<Interaction>()
+        .load(&id.stream())
+        .is_none());
     // A long one is snapshotted on the way out.
     for n in 0..20 {
         let cat = C::Categorise {
@@ -46,7 +52,12 @@ fn an_idle_actor_passivates_and_behaves_as_before() {
     }
     std::thread::sleep(Duration::from_millis(400));
     assert_eq!(app.engine.registry.active(), 0);
-    let snap = app.engine.snapshots.load(&id.stream()).expect("a snapshot");
+    let snap = app
+        .engine
+        .storage
+        .snapshots::<Interaction>()
+        .load(&id.stream())
+        .expect("a snapshot");
     assert_eq!(snap.version, 22);
     let before = app.engine.registry.activations();
 
