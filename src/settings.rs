@@ -19,6 +19,7 @@ pub struct Settings {
     pub projections: ProjectionSettings,
     pub workflow: WorkflowSettings,
     pub webform: WebformSettings,
+    pub http: HttpSettings,
     /// IMAP mailboxes to ingest (none by default).
     pub mailboxes: Vec<MailboxSettings>,
 }
@@ -199,6 +200,32 @@ pub struct WebformSettings {
     pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
+/// How long a client may take and how many connections it may hold (`[http]`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HttpSettings {
+    /// A request's head (request line and headers) must arrive within this; else 408.
+    pub header_timeout_secs: f64,
+    /// A request's whole body must arrive within this, counted from its head; else 408.
+    pub body_timeout_secs: f64,
+    /// Each part of a body must follow the previous one within this; else 408.
+    pub body_read_timeout_secs: f64,
+    /// Open connections per client (IPv6: per /64), trusted proxies excepted; 0: no bound.
+    /// Over it, a new connection gets 429 and is closed.
+    pub max_connections_per_client: usize,
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        HttpSettings {
+            header_timeout_secs: 5.0,
+            body_timeout_secs: 60.0,
+            body_read_timeout_secs: 15.0,
+            max_connections_per_client: 256,
+        }
+    }
+}
+
 impl Default for Settings {
     fn default() -> Self {
         Settings {
@@ -209,6 +236,7 @@ impl Default for Settings {
             projections: ProjectionSettings::default(),
             workflow: WorkflowSettings::default(),
             webform: WebformSettings::default(),
+            http: HttpSettings::default(),
             mailboxes: Vec::new(),
         }
     }
@@ -383,6 +411,18 @@ impl Settings {
         }
         if !(1..=1 << 20).contains(&self.log.cache_mib) {
             return Err(invalid("log.cache_mib", "must be between 1 and 1048576"));
+        }
+        for (key, secs) in [
+            ("http.header_timeout_secs", self.http.header_timeout_secs),
+            ("http.body_timeout_secs", self.http.body_timeout_secs),
+            (
+                "http.body_read_timeout_secs",
+                self.http.body_read_timeout_secs,
+            ),
+        ] {
+            if !(0.05..=3600.0).contains(&secs) {
+                return Err(invalid(key, "must be between 0.05 and 3600 seconds"));
+            }
         }
         if self.projections.snapshot_every == 0 {
             return Err(invalid("projections.snapshot_every", "must be at least 1"));

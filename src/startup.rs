@@ -114,6 +114,10 @@ impl Engine {
                 self.settings.queue_names(),
             )),
             mailboxes: self.mail_status.clone(),
+            body_deadline: crate::http::deadline::BodyDeadline {
+                whole: Duration::from_secs_f64(self.settings.http.body_timeout_secs),
+                per_read: Duration::from_secs_f64(self.settings.http.body_read_timeout_secs),
+            },
         }
     }
 
@@ -243,17 +247,16 @@ impl Application {
         });
         let _ = std::fs::write(&engine.storage.paths.server_info, info.to_string());
         let handles = engine.http_handles();
-        let server = actix_web::HttpServer::new(move || crate::http::app(handles.clone()))
-            .workers(2)
-            .shutdown_timeout(5)
-            // Ours, installed before anything listens (see `StopSignals`).
-            .disable_signals()
-            .listen(listener)
-            .map_err(|source| StartError::Listen {
-                addr: addr.to_string(),
-                source,
-            })?
-            .run();
+        let server = crate::http::server::serve(
+            listener,
+            handles,
+            &engine.settings.http,
+            &engine.settings.webform.trusted_proxies,
+        )
+        .map_err(|source| StartError::Listen {
+            addr: addr.to_string(),
+            source,
+        })?;
         Ok(Application {
             port,
             server,

@@ -4,8 +4,10 @@
 pub mod admin;
 pub mod audit;
 pub mod auth;
+pub mod connection;
 pub mod contacts;
 pub mod content;
+pub mod deadline;
 pub mod health;
 pub mod interactions;
 pub mod json;
@@ -13,6 +15,7 @@ pub mod problem;
 pub mod queues;
 pub mod rate_limit;
 pub mod routes;
+pub mod server;
 pub mod views;
 pub mod webform;
 
@@ -132,6 +135,8 @@ pub struct Handles {
     pub webform: Arc<webform::WebformPolicy>,
     pub queues: Arc<queues::ConfiguredQueues>,
     pub mailboxes: Statuses,
+    /// Deadlines for every request's body (a middleware, not a handler's).
+    pub body_deadline: deadline::BodyDeadline,
 }
 
 /// The application: routes, error shapes, and the OpenAPI document at `/api/v1/openapi.json`.
@@ -147,6 +152,7 @@ pub fn app(
     >,
 > {
     let json_limit = handles.webform.limits.max_body_bytes * 6 + 64 * 1024;
+    let body_deadline = handles.body_deadline;
     // Registered before the `/api/v1` scope, which would otherwise answer it with a 404.
     let base = App::new()
         .app_data(web::Data::from(handles.log))
@@ -179,6 +185,12 @@ pub fn app(
                 }
                 Err(e) => Either::Right(ready(Ok(req.error_response(e).map_into_right_body()))),
             }
+        })
+        .wrap_fn(move |mut req, srv| {
+            use actix_web::dev::Service;
+            use futures_util::future::FutureExt;
+            let expired = body_deadline.guard(&mut req);
+            srv.call(req).map(move |r| r.map(|res| expired.answer(res)))
         })
         .wrap_fn(|req, srv| {
             // One span per request; authentication records the user into it.

@@ -20,6 +20,24 @@ pub struct Problem {
     pub detail: String,
 }
 
+impl Problem {
+    pub fn new(status: StatusCode, slug: &str, detail: String) -> Problem {
+        Problem {
+            kind: format!("https://postroom.dev/problems/{slug}"),
+            title: status.canonical_reason().unwrap_or("Error").to_string(),
+            status: status.as_u16(),
+            detail,
+        }
+    }
+}
+
+/// A problem body as JSON text, for answers written below actix-web (the connection layer).
+pub fn problem_json(status: u16, slug: &str, detail: &str) -> String {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
+    serde_json::to_string(&Problem::new(status, slug, detail.to_string()))
+        .unwrap_or_else(|_| "{}".to_string())
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     #[error("{0}")]
@@ -40,6 +58,8 @@ pub enum ApiError {
     Unprocessable(String),
     #[error("{0}")]
     Unavailable(String),
+    #[error("{0}")]
+    RequestTimeout(String),
     #[error("{detail}")]
     TooManyRequests {
         detail: String,
@@ -61,6 +81,7 @@ impl ApiError {
             ApiError::UnsupportedMediaType(_) => "unsupported-media-type",
             ApiError::Unprocessable(_) => "invalid-input",
             ApiError::Unavailable(_) => "unavailable",
+            ApiError::RequestTimeout(_) => "request-timeout",
             ApiError::TooManyRequests { .. } => "too-many-requests",
             ApiError::Internal(_) => "internal",
         }
@@ -85,6 +106,7 @@ impl ResponseError for ApiError {
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -96,12 +118,7 @@ impl ResponseError for ApiError {
             ApiError::Internal(_) => "an unexpected error occurred; it has been logged".to_string(),
             other => other.to_string(),
         };
-        let body = Problem {
-            kind: format!("https://postroom.dev/problems/{}", self.slug()),
-            title: status.canonical_reason().unwrap_or("Error").to_string(),
-            status: status.as_u16(),
-            detail,
-        };
+        let body = Problem::new(status, self.slug(), detail);
         let mut resp = HttpResponse::build(status);
         resp.insert_header((header::CONTENT_TYPE, "application/problem+json"));
         if matches!(self, ApiError::Unauthorized) {

@@ -52,7 +52,7 @@ impl RateLimiter {
     pub fn client(&self, peer: Option<IpAddr>, forwarded_for: &[&str]) -> Option<IpAddr> {
         let mut client = peer?.to_canonical();
         if !self.trusted_proxies.contains(&client) {
-            return Some(key(client));
+            return Some(client_key(client));
         }
         // Right to left: the nearest hop first; the first one not ours is the client.
         let list = forwarded_for.join(",");
@@ -67,7 +67,7 @@ impl RateLimiter {
                 None => break,
             }
         }
-        Some(key(client))
+        Some(client_key(client))
     }
 
     /// Takes one token for `client`; `Err(wait)` when there is none yet.
@@ -114,7 +114,8 @@ fn parse_hop(hop: &str) -> Option<IpAddr> {
 }
 
 /// IPv6 addresses are limited by their /64; IPv4-mapped ones as IPv4.
-fn key(ip: IpAddr) -> IpAddr {
+/// The client an address belongs to: itself, or for IPv6 its /64.
+pub(crate) fn client_key(ip: IpAddr) -> IpAddr {
     match ip {
         IpAddr::V4(_) => ip,
         IpAddr::V6(v6) => match v6.to_ipv4_mapped() {

@@ -3,6 +3,7 @@
 mod architecture;
 mod authorization;
 mod cli;
+mod connections;
 mod corpus;
 mod crash;
 mod edges;
