@@ -239,9 +239,35 @@ pub struct Health {
     pub status: &'static str,
 }
 
+/// Readiness. Anyone learns whether the server is ready and, if not, why in one word; the details
+/// are for a caller with a bearer token (any role).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Readiness {
     pub ready: bool,
+    /// When not ready, the first cause in one word.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, nullable = false)]
+    pub reason: Option<NotReadyReason>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub details: Option<ReadinessDetails>,
+}
+
+/// Why the server is not ready, in one word.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum NotReadyReason {
+    /// The event log cannot be written.
+    Log,
+    /// The projections are far behind the log.
+    Projections,
+    /// A mailbox cannot do its work (a refused login, a missing folder, a folder it cannot move
+    /// messages to).
+    Mailbox,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReadinessDetails {
     pub log_head: u64,
     pub projections_checkpoint: u64,
     /// Events written but not yet in the projections.

@@ -219,12 +219,17 @@ impl ServerProcess {
         }
     }
 
-    /// Waits (at most 10 s) until `/readyz` answers 200, and answers its body.
-    pub(crate) fn wait_ready(&self) -> Value {
+    /// Waits (at most 10 s) until `/readyz` answers 200, and answers its body (with the details
+    /// when a token is given).
+    pub(crate) fn wait_ready(&self, token: Option<&str>) -> Value {
         let agent = agent();
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
-            if let Ok(r) = agent.get(&format!("{}/readyz", self.url)).call() {
+            let mut req = agent.get(&format!("{}/readyz", self.url));
+            if let Some(token) = token {
+                req = req.set("Authorization", &format!("Bearer {token}"));
+            }
+            if let Ok(r) = req.call() {
                 return r.into_json().expect("a readiness body");
             }
             assert!(
@@ -898,9 +903,19 @@ fn projections_rebuild_reports_what_it_read_and_writes_the_snapshot() -> TestRes
     assert!(summary.contains(arg(&snap)), "{summary}");
     assert!(std::fs::metadata(&snap)?.len() > 0);
 
-    // The next start loads it.
+    // The next start loads it (and the user added after it, from the log's tail).
+    let out = postroom(&[
+        "users",
+        "add",
+        "olga",
+        "--role",
+        "auditor",
+        "--data",
+        arg(&data),
+    ]);
+    let token = out.assert_success().stdout.trim_end().to_string();
     let mut server = ServerProcess::start(&data, &root.path().join("after.log"));
-    let ready = server.wait_ready();
+    let ready = &server.wait_ready(Some(&token))["details"];
     assert_eq!(ready["projections_start"], "snapshot", "{ready}");
     assert_eq!(ready["interactions"], 3, "{ready}");
     let status = server.terminate();

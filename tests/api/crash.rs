@@ -283,6 +283,18 @@ fn a_server_killed_while_web_forms_stream_in_loses_and_doubles_no_acknowledged_o
     let data = root.path().join("data");
     let started = Instant::now();
 
+    // A token to read readiness's details with at the end.
+    let out = postroom(&[
+        "users",
+        "add",
+        "olga",
+        "--role",
+        "auditor",
+        "--data",
+        arg(&data),
+    ]);
+    let token = out.assert_success().stdout.trim_end().to_string();
+
     let mut acked = Vec::new();
     for round in 0..ROUNDS {
         let log = root.path().join(format!("round-{round}.log"));
@@ -302,8 +314,9 @@ fn a_server_killed_while_web_forms_stream_in_loses_and_doubles_no_acknowledged_o
 
     // One more start queues what the kill left received; then a clean stop.
     let mut server = ServerProcess::start(&data, &root.path().join("final.log"));
-    let ready = server.wait_ready();
+    let ready = server.wait_ready(Some(&token));
     assert_eq!(ready["ready"], true, "{ready}");
+    let ready = &ready["details"];
     let status = server.terminate();
     assert!(status.success(), "{status}; log:\n{}", server.log_text());
 

@@ -99,3 +99,53 @@ fn a_web_form_with_a_blank_subject_is_refused() {
         202
     );
 }
+
+#[test]
+fn readiness_tells_anyone_whether_and_a_token_holder_the_details() {
+    let app = spawn_app();
+    let public = app.get("/readyz", None);
+    assert_eq!(public.status, 200);
+    assert_eq!(public.body, serde_json::json!({"ready": true}));
+    // A token that is sent must be valid.
+    let r = app.get("/readyz", Some("prt_not-a-token"));
+    assert_eq!(r.status, 401, "{:?}", r.body);
+    // Any role sees the details.
+    let agent = app.token_for("rita", "agent");
+    let r = app.get("/readyz", Some(&agent));
+    assert_eq!(r.status, 200);
+    for field in ["log_head", "projections_lag", "interactions", "mailboxes"] {
+        assert!(
+            r.body["details"].get(field).is_some(),
+            "{field}: {:?}",
+            r.body
+        );
+    }
+}
+
+#[test]
+fn a_mailbox_whose_login_is_refused_makes_the_server_not_ready() {
+    use crate::ingest::{mailbox, wait_for, SUPPORT};
+    let dovecot = crate::mailservers::Dovecot::start(&[SUPPORT]);
+    let app = crate::helpers::spawn_app_with(|s| {
+        let mut m = mailbox(&dovecot, "support", SUPPORT, None);
+        m.password = Some("not-the-password".into());
+        s.mailboxes = vec![m];
+    });
+    wait_for("/readyz to say not ready", || {
+        app.get("/readyz", None).status == 503
+    });
+    let public = app.get("/readyz", None);
+    assert_eq!(
+        public.body,
+        serde_json::json!({"ready": false, "reason": "mailbox"})
+    );
+    let details = app.admin_get("/readyz").body["details"].clone();
+    let support = &details["mailboxes"]["support"];
+    assert_eq!(support["ready"], false, "{support:?}");
+    assert_eq!(support["last_error_kind"], "permanent", "{support:?}");
+    let reasons = details["not_ready"].to_string();
+    assert!(
+        reasons.contains("mailbox support:") && reasons.contains("logging in"),
+        "{reasons}"
+    );
+}

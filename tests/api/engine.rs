@@ -466,8 +466,8 @@ fn a_restart_starts_from_the_snapshot_or_rebuilds_a_bad_one() {
 
     {
         let app = start(path.clone(), |_| {});
-        let r = app.get("/readyz", None);
-        assert_eq!(r.body["projections_start"], "snapshot");
+        let r = app.admin_get("/readyz");
+        assert_eq!(r.body["details"]["projections_start"], "snapshot");
         wait_caught_up(&app);
         let now = app.engine.projections.read(|p| p.clone());
         // The restart added one UserAdded (the test's admin, again); all else is as it was.
@@ -485,7 +485,7 @@ fn a_restart_starts_from_the_snapshot_or_rebuilds_a_bad_one() {
     std::fs::write(&snap, bytes).unwrap();
     let app = start(path.clone(), |_| {});
     assert_eq!(
-        app.get("/readyz", None).body["projections_start"],
+        app.admin_get("/readyz").body["details"]["projections_start"],
         "rebuilt"
     );
     wait_caught_up(&app);

@@ -24,8 +24,8 @@ fn message(n: usize) -> Vec<u8> {
 }
 
 fn state(app: &TestApp, mailbox: &str) -> (String, String) {
-    let r = app.get("/readyz", None);
-    let m = &r.body["mailboxes"][mailbox];
+    let r = app.admin_get("/readyz");
+    let m = &r.body["details"]["mailboxes"][mailbox];
     (
         m["state"].as_str().unwrap_or_default().to_string(),
         m["last_error"].as_str().unwrap_or_default().to_string(),

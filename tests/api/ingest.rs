@@ -72,13 +72,13 @@ fn imap_messages_become_interactions_exactly_once() {
             folder_count(&dovecot, SUPPORT, "INBOX") == 0
         });
         assert_eq!(folder_count(&dovecot, SUPPORT, "Processed"), 5);
-        let ready = app.get("/readyz", None);
+        let ready = app.admin_get("/readyz");
         assert_eq!(
-            ready.body["mailboxes"]["support"]["state"], "ok",
+            ready.body["details"]["mailboxes"]["support"]["state"], "ok",
             "{:?}",
             ready.body
         );
-        assert_eq!(ready.body["mailboxes"]["support"]["ingested"], 5);
+        assert_eq!(ready.body["details"]["mailboxes"]["support"]["ingested"], 5);
 
         // What a GET shows: an e-mail from the right contact, queued.
         let all = app
@@ -157,7 +157,7 @@ fn a_message_someone_else_marked_read_is_still_ingested_and_flagged() {
 }
 
 fn ingested(app: &TestApp) -> u64 {
-    app.get("/readyz", None).body["mailboxes"]["support"]["ingested"]
+    app.admin_get("/readyz").body["details"]["mailboxes"]["support"]["ingested"]
         .as_u64()
         .unwrap_or(0)
 }
@@ -514,7 +514,7 @@ fn ingest_resumes_by_itself_when_the_mail_server_comes_back() {
 
     dovecot.stop();
     wait_for("the outage to show in /readyz", || {
-        app.get("/readyz", None).body["mailboxes"]["support"]["state"] == "error"
+        app.admin_get("/readyz").body["details"]["mailboxes"]["support"]["state"] == "error"
     });
     // The rest of the server carries on.
     assert_eq!(
@@ -533,10 +533,11 @@ fn ingest_resumes_by_itself_when_the_mail_server_comes_back() {
         interactions(&app) == 3
     });
     wait_for("the mailbox back to ok", || {
-        app.get("/readyz", None).body["mailboxes"]["support"]["state"] == "ok"
+        app.admin_get("/readyz").body["details"]["mailboxes"]["support"]["state"] == "ok"
     });
     assert_eq!(folder_count(&dovecot, SUPPORT, "INBOX"), 0);
-    let reconnects = app.get("/readyz", None).body["mailboxes"]["support"]["reconnects"].as_u64();
+    let reconnects =
+        app.admin_get("/readyz").body["details"]["mailboxes"]["support"]["reconnects"].as_u64();
     assert!(reconnects.unwrap_or(0) >= 1);
 }
 
