@@ -4,6 +4,7 @@
 //! such character turned into a space (the raw message stays as received), and the outbound path
 //! can only write a header from a [`HeaderText`], which cannot hold one.
 
+use super::chars::is_bidi_formatting;
 use std::fmt;
 
 /// Whether `c` breaks the single-line rule (a tab is allowed: header folding's whitespace).
@@ -15,25 +16,32 @@ pub fn breaks_line(c: char) -> bool {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct HeaderText(String);
 
-/// Text that breaks the single-line rule.
+/// Whether `c` may not stand in header text: it breaks the line, or it is a bidi embedding,
+/// override or isolate, which makes text display as other text (`U+202E`).
+pub fn refused(c: char) -> bool {
+    breaks_line(c) || is_bidi_formatting(c)
+}
+
+/// Text that breaks the single-line rule, or holds a bidi formatting character.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("must be a single line without control characters (found U+{0:04X})")]
+#[error("must be a single line without control or bidi formatting characters (found U+{0:04X})")]
 pub struct NotSingleLine(pub u32);
 
 impl HeaderText {
-    /// The text as it is, or the first character that breaks the rule.
+    /// The text as it is, or the first character the rule refuses.
     pub fn parse(s: &str) -> Result<HeaderText, NotSingleLine> {
-        match s.chars().find(|c| breaks_line(*c)) {
+        match s.chars().find(|c| refused(*c)) {
             Some(c) => Err(NotSingleLine(c as u32)),
             None => Ok(HeaderText(s.to_string())),
         }
     }
 
-    /// The text with every character that breaks the rule turned into a space (for what mail
-    /// brings in: kept, not refused).
+    /// The text with every character that breaks the line turned into a space and every bidi
+    /// formatting character dropped (for what mail brings in: kept, not refused).
     pub fn lossy(s: &str) -> HeaderText {
         HeaderText(
             s.chars()
+                .filter(|c| !is_bidi_formatting(*c))
                 .map(|c| if breaks_line(c) { ' ' } else { c })
                 .collect(),
         )
@@ -54,9 +62,22 @@ impl fmt::Display for HeaderText {
     }
 }
 
-/// `s` under the single-line rule (see [`HeaderText::lossy`]).
+/// `s` with every character that breaks the line turned into a space: for addresses and ids,
+/// whose other characters their own parsers judge (an address with a bidi control is refused
+/// there, not made to look like another one).
 pub fn single_line(s: &str) -> String {
     if s.chars().any(breaks_line) {
+        s.chars()
+            .map(|c| if breaks_line(c) { ' ' } else { c })
+            .collect()
+    } else {
+        s.to_string()
+    }
+}
+
+/// Display text from mail (subjects, names) under the whole rule: see [`HeaderText::lossy`].
+pub fn display_text(s: &str) -> String {
+    if s.chars().any(refused) {
         HeaderText::lossy(s).into_string()
     } else {
         s.to_string()

@@ -3,7 +3,9 @@
 //! Everything here is plain data and plain functions. Time and identifiers arrive inside commands,
 //! so every rule can be tested without actors, servers or disks.
 
+pub mod address;
 pub mod aggregate;
+pub mod chars;
 pub mod header;
 pub mod ids;
 pub mod interaction;
@@ -11,7 +13,6 @@ pub mod threading;
 pub mod user;
 pub mod workflow;
 
+pub use address::EmailAddress;
 pub use aggregate::{Aggregate, RejectionKind};
-pub use ids::{
-    AgentId, ContentRef, EmailAddress, InteractionId, Millis, ParseError, Principal, QueueName,
-};
+pub use ids::{AgentId, ContentRef, InteractionId, Millis, ParseError, Principal, QueueName};

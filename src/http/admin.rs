@@ -40,8 +40,8 @@ pub async fn create_user(
     caller: Caller,
     body: super::json::JsonBody<CreateUser>,
 ) -> Result<HttpResponse, ApiError> {
-    let name = AgentId::parse(body.0.name.trim())
-        .map_err(|e| ApiError::Unprocessable(format!("name: {e}")))?;
+    let name =
+        AgentId::parse(&body.0.name).map_err(|e| ApiError::Unprocessable(format!("name: {e}")))?;
     let role = Role::parse(&body.0.role).ok_or_else(|| {
         ApiError::Unprocessable(format!(
             "role: {:?} is not one of agent, supervisor, auditor, admin",

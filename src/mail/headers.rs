@@ -3,7 +3,7 @@
 //! as Windows-1252 like a body without one, instead of becoming U+FFFD. Header lines that are
 //! valid UTF-8 (RFC 6532) stay as they are.
 
-use crate::domain::header::single_line;
+use crate::domain::header::{display_text, single_line};
 use encoding_rs::Encoding;
 use mail_parser::{Address, Message, MessageParser, MessagePart, MimeHeaders};
 use std::borrow::Cow;
@@ -100,7 +100,7 @@ pub(super) fn mailboxes(a: Option<&Address<'_>>) -> Vec<Mailbox> {
 }
 
 fn name(n: Option<&str>) -> Option<String> {
-    n.map(|n| nfc(single_line(n).trim()))
+    n.map(|n| nfc(display_text(n).trim()))
         .filter(|n| !n.is_empty())
 }
 

@@ -3,7 +3,7 @@
 //! so nothing a customer sent is ever dropped.
 
 use super::{body, headers};
-use crate::domain::header::single_line;
+use crate::domain::header::{display_text, single_line};
 use mail_parser::{HeaderValue, MessageParser, MimeHeaders, PartType};
 use sha2::{Digest, Sha256};
 
@@ -256,7 +256,7 @@ pub fn safe_file_name(name: Option<&str>, n: usize, content_type: &str) -> Strin
                 && !crate::domain::header::breaks_line(*c)
                 && !matches!(c, '"' | '<' | '>' | ':' | '|' | '?' | '*' | '%')
                 // Invisible and direction-changing characters (`invoice\u{202E}fdp.exe`).
-                && !matches!(*c as u32, 0x200B..=0x200F | 0x202A..=0x202E | 0x2066..=0x2069 | 0xFEFF)
+                && !crate::domain::chars::is_default_ignorable(*c)
         })
         .collect::<String>();
     let base = base.trim().trim_matches('.').trim().to_string();
@@ -564,7 +564,7 @@ pub fn parse(raw: &[u8], limits: &Limits) -> ParsedMessage {
         // Decoded encoded words may hold CR/LF: the single-line rule, as for every header field.
         subject: h
             .subject()
-            .map(|s| nfc(single_line(s).trim()))
+            .map(|s| nfc(display_text(s).trim()))
             .unwrap_or_default(),
         date: m.date().map(|d| d.to_rfc3339()),
         html_sanitized: html.as_deref().map(sanitize_html),

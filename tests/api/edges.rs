@@ -149,3 +149,102 @@ fn a_mailbox_whose_login_is_refused_makes_the_server_not_ready() {
         "{reasons}"
     );
 }
+
+#[test]
+fn invisible_reordering_and_unfolded_characters_are_refused_in_web_form_identities() {
+    let app = spawn_app();
+    for from in [
+        "a\u{200b}nn@example.com",
+        "\u{202e}ann@example.com",
+        "\u{212a}im@example.com",
+        "ann@exa\u{200d}mple.com",
+        "\"ann lee\"@example.com",
+        "ann@[192.0.2.1]",
+    ] {
+        let r = app.submit_webform(from, "Order", "Where is it?");
+        assert_eq!(r.status, 422, "{from:?}: {:?}", r.body);
+        assert!(r.body["detail"].as_str().unwrap().contains("from"));
+    }
+    // Display text: no bidi embedding, override or isolate.
+    let r = app.post_json(
+        "/api/v1/webform",
+        None,
+        serde_json::json!({"from": "ann@example.com", "name": "Ann \u{202e}eeL",
+            "subject": "Order", "body": "Where is it?"}),
+    );
+    assert_eq!(r.status, 422, "{:?}", r.body);
+    let r = app.submit_webform("ann@example.com", "Order \u{2067}5\u{2069}", "Where is it?");
+    assert_eq!(r.status, 422, "{:?}", r.body);
+    // A right-to-left mark belongs to the text; an internationalised address is fine.
+    let r = app.submit_webform(
+        "ann@example.com",
+        "\u{05D4}\u{05D6}\u{05DE}\u{05E0}\u{05D4} 5\u{200F}",
+        "?",
+    );
+    assert_eq!(r.status, 202, "{:?}", r.body);
+    let r = app.submit_webform("jürgen@bücher.de", "Bestellung", "Wo ist sie?");
+    assert_eq!(r.status, 202, "{:?}", r.body);
+}
+
+#[test]
+fn user_names_are_one_restricted_set_without_case() {
+    let app = spawn_app();
+    for bad in [
+        "u\u{0430}dmin",
+        "..",
+        ".",
+        "-x",
+        "a\u{200b}b",
+        " rita",
+        "rita smith",
+    ] {
+        let r = app.create_user(bad, "agent");
+        assert_eq!(r.status, 422, "{bad:?}: {:?}", r.body);
+    }
+    assert_eq!(app.create_user("uadmin", "agent").status, 201);
+    // The same name in other case is the same user.
+    let r = app.create_user("UAdmin", "agent");
+    assert_eq!(r.status, 409, "{:?}", r.body);
+    let r = app.delete("/api/v1/admin/users/UADMIN", Some(&app.admin_token));
+    assert_eq!(r.status, 204, "{:?}", r.body);
+}
+
+#[test]
+fn a_kelvin_sign_sender_does_not_join_kims_contact_or_thread() {
+    use crate::ingest::{interactions, mailbox, wait_for, SUPPORT};
+    let dovecot = crate::mailservers::Dovecot::start(&[SUPPORT]);
+    dovecot.append(
+        SUPPORT,
+        "INBOX",
+        &[
+            b"From: Kim <kim@example.com>\r\nSubject: Order 5\r\nMessage-ID: <k1@example.com>\r\n\r\nWhere?\r\n".to_vec(),
+            "From: Kim <\u{212a}im@example.com>\r\nSubject: Re: Order 5\r\nMessage-ID: <k2@example.com>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nMe again.\r\n"
+                .as_bytes()
+                .to_vec(),
+        ],
+    );
+    let app = crate::helpers::spawn_app_with(|s| {
+        s.mailboxes = vec![mailbox(&dovecot, "support", SUPPORT, Some("Processed"))];
+    });
+    wait_for("2 interactions", || interactions(&app) == 2);
+    let kim = app.get(
+        "/api/v1/contacts?email=kim@example.com",
+        Some(&app.admin_token),
+    );
+    assert_eq!(kim.status, 200, "{:?}", kim.body);
+    let listed = kim.body["interactions"].as_array().unwrap();
+    assert_eq!(listed.len(), 1, "only Kim's own message: {:?}", kim.body);
+    // The other message has a contact of its own and does not join Kim's thread by subject and
+    // sender (Unicode lower-casing made it Kim's).
+    let first = listed[0]["interaction_id"].as_str().unwrap();
+    let thread = app.get(
+        &format!("/api/v1/interactions/{first}/thread"),
+        Some(&app.admin_token),
+    );
+    assert_eq!(
+        thread.body["interactions"].as_array().map(Vec::len),
+        Some(1),
+        "{:?}",
+        thread.body
+    );
+}
