@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the whole test suite on a fresh machine: installs the real mail servers the integration
 # tests start (Dovecot IMAP, aiosmtpd SMTP; Debian packages), then checks formatting and lints,
-# and runs every test.  Usage: scripts/test.sh   (from anywhere in the repository)
+# runs every test, and checks the live server against its OpenAPI document (schemathesis, see
+# scripts/conformance.sh).  Usage: scripts/test.sh   (from anywhere in the repository)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,6 +10,8 @@ need=()
 command -v dovecot >/dev/null 2>&1 || need+=(dovecot-imapd)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 /usr/bin/python3 -c 'import aiosmtpd' >/dev/null 2>&1 || need+=(python3-aiosmtpd)
+# The conformance check's virtual environment (schemathesis from PyPI, pinned).
+/usr/bin/python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || need+=(python3-venv)
 if [ ${#need[@]} -gt 0 ]; then
   echo "==> installing ${need[*]}"
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
@@ -23,3 +26,5 @@ echo "==> cargo clippy"
 cargo clippy --all-targets --locked -- -D warnings
 echo "==> cargo test"
 cargo test --locked --all-targets
+echo "==> OpenAPI conformance (schemathesis)"
+scripts/conformance.sh

@@ -14,6 +14,8 @@ pub struct AuditFilter {
     pub from_micros: Option<i64>,
     /// Exclusive, microseconds since the epoch.
     pub to_micros: Option<i64>,
+    /// The filters contradict each other (a stream and an interaction of another stream).
+    pub contradictory: bool,
 }
 
 /// A filter as people write it (query string or command line), before it is parsed.
@@ -37,15 +39,20 @@ pub fn parse_time(field: &str, s: &str) -> Result<i64, String> {
 impl AuditFilter {
     /// Parses a written filter; each error names the field at fault.
     pub fn parse(t: &FilterText) -> Result<AuditFilter, String> {
-        let stream = match (&t.stream, &t.interaction) {
-            (Some(_), Some(_)) => return Err("stream: give stream or interaction, not both".into()),
-            (Some(s), None) => Some(s.clone()),
-            (None, Some(i)) => Some(
+        let interaction = match &t.interaction {
+            Some(i) => Some(
                 i.parse::<crate::domain::InteractionId>()
                     .map_err(|e| format!("interaction: {e}"))?
                     .stream(),
             ),
-            (None, None) => None,
+            None => None,
+        };
+        // Filters hold together: a stream and an interaction that name different streams match
+        // nothing.
+        let (stream, contradictory) = match (&t.stream, interaction) {
+            (Some(s), Some(i)) => (Some(i.clone()), *s != i),
+            (Some(s), None) => (Some(s.clone()), false),
+            (None, i) => (i, false),
         };
         let principal = match &t.principal {
             Some(p) => Some(Principal::from_label(p).ok_or_else(|| {
@@ -65,11 +72,13 @@ impl AuditFilter {
                 .map(|s| parse_time("from", s))
                 .transpose()?,
             to_micros: t.to.as_deref().map(|s| parse_time("to", s)).transpose()?,
+            contradictory,
         })
     }
 
     pub fn matches(&self, e: &RecordedEvent) -> bool {
-        self.stream.as_ref().is_none_or(|s| &e.stream == s)
+        !self.contradictory
+            && self.stream.as_ref().is_none_or(|s| &e.stream == s)
             && self.principal.as_ref().is_none_or(|p| &e.principal == p)
             && self.event_type.as_ref().is_none_or(|t| &e.event_type == t)
             && self.from_micros.is_none_or(|f| e.recorded_at_micros >= f)

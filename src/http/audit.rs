@@ -68,6 +68,12 @@ pub async fn list_events(
     }
     let store = log.into_inner();
     let after = query.after.unwrap_or(0);
+    if after > i64::MAX as u64 {
+        return Err(ApiError::BadRequest(format!(
+            "after must be at most {}",
+            i64::MAX
+        )));
+    }
     let head = crate::events::EventStore::head(store.as_ref());
     // Scanning reads from disk: keep it off the async workers.
     let result = web::block(move || page(store.as_ref(), &filter, after, limit, 200_000))

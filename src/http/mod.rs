@@ -11,6 +11,7 @@ pub mod deadline;
 pub mod health;
 pub mod interactions;
 pub mod json;
+pub mod openapi;
 pub mod problem;
 pub mod queues;
 pub mod rate_limit;
@@ -81,21 +82,50 @@ fn path_error(err: PathError, _: &HttpRequest) -> actix_web::Error {
     ApiError::BadRequest(format!("path: {err}")).into()
 }
 
+/// No route answers: 405 with `Allow` when the path exists for other methods, else 404.
 async fn not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    Err(ApiError::NotFound(format!(
-        "no route for {} {}",
-        req.method(),
-        req.path()
-    )))
+    let allowed = routes::methods_for(req.path());
+    if allowed.is_empty() {
+        return Err(ApiError::NotFound(format!(
+            "no route for {} {}",
+            req.method(),
+            req.path()
+        )));
+    }
+    let allow = allowed.join(", ");
+    Err(ApiError::MethodNotAllowed {
+        detail: format!(
+            "{} does not answer {}; it answers {allow}",
+            req.path(),
+            req.method()
+        ),
+        allow,
+    })
 }
 
-async fn openapi_json(spec: web::Data<utoipa::openapi::OpenApi>) -> HttpResponse {
-    HttpResponse::Ok().json(spec.get_ref())
+/// The served document (with the configured limits).
+struct Document(serde_json::Value);
+
+async fn openapi_json(spec: web::Data<Document>) -> HttpResponse {
+    HttpResponse::Ok().json(&spec.0)
 }
 
-/// The OpenAPI document of every route `app` serves.
-pub fn openapi() -> utoipa::openapi::OpenApi {
-    routes(App::new().into_utoipa_app()).split_for_parts().1
+/// The OpenAPI document of every route `app` serves, with these web-form limits.
+pub fn openapi_for(webform: &crate::settings::WebformSettings) -> serde_json::Value {
+    let generated = routes(App::new().into_utoipa_app()).split_for_parts().1;
+    openapi::exact(
+        &generated,
+        openapi::DocLimits {
+            max_subject_chars: webform.max_subject_chars,
+            max_name_chars: webform::MAX_NAME_CHARS,
+            max_attachments: webform.max_attachments,
+        },
+    )
+}
+
+/// The OpenAPI document with the default configuration.
+pub fn openapi() -> serde_json::Value {
+    openapi_for(&Default::default())
 }
 
 fn routes<T>(app: utoipa_actix_web::UtoipaApp<T>) -> utoipa_actix_web::UtoipaApp<T>
@@ -153,6 +183,7 @@ pub fn app(
 > {
     let json_limit = handles.webform.limits.max_body_bytes * 6 + 64 * 1024;
     let body_deadline = handles.body_deadline;
+    let document = Document(openapi_for(&handles.webform.limits));
     // Registered before the `/api/v1` scope, which would otherwise answer it with a 404.
     let base = App::new()
         .app_data(web::Data::from(handles.log))
@@ -163,7 +194,7 @@ pub fn app(
         .app_data(web::Data::from(handles.webform))
         .app_data(web::Data::from(handles.queues))
         .app_data(web::Data::new(handles.mailboxes))
-        .app_data(web::Data::new(openapi()))
+        .app_data(web::Data::new(document))
         .app_data(
             web::JsonConfig::default()
                 .limit(json_limit)

@@ -61,6 +61,8 @@ pub enum ApiError {
     #[error("{0}")]
     RequestTimeout(String),
     #[error("{detail}")]
+    MethodNotAllowed { detail: String, allow: String },
+    #[error("{detail}")]
     TooManyRequests {
         detail: String,
         retry_after_secs: u64,
@@ -82,6 +84,7 @@ impl ApiError {
             ApiError::Unprocessable(_) => "invalid-input",
             ApiError::Unavailable(_) => "unavailable",
             ApiError::RequestTimeout(_) => "request-timeout",
+            ApiError::MethodNotAllowed { .. } => "method-not-allowed",
             ApiError::TooManyRequests { .. } => "too-many-requests",
             ApiError::Internal(_) => "internal",
         }
@@ -107,6 +110,7 @@ impl ResponseError for ApiError {
             ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
+            ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -123,6 +127,9 @@ impl ResponseError for ApiError {
         resp.insert_header((header::CONTENT_TYPE, "application/problem+json"));
         if matches!(self, ApiError::Unauthorized) {
             resp.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+        }
+        if let ApiError::MethodNotAllowed { allow, .. } = self {
+            resp.insert_header((header::ALLOW, allow.as_str()));
         }
         if matches!(self, ApiError::Unavailable(_)) {
             resp.insert_header((header::RETRY_AFTER, "5"));

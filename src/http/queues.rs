@@ -71,7 +71,9 @@ pub async fn get_queue(
     path: web::Path<String>,
     query: web::Query<QueueQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let name = QueueName::parse(&path).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    // A name that cannot be a queue's names no queue.
+    let name = QueueName::parse(&path)
+        .map_err(|_| ApiError::NotFound(format!("no queue named {:?}", path.as_str())))?;
     let limit = query.limit.unwrap_or(100);
     if !(1..=1000).contains(&limit) {
         return Err(ApiError::BadRequest(

@@ -68,6 +68,22 @@ pub fn access(method: &str, pattern: &str) -> Option<Access> {
         .map(|r| r.access)
 }
 
+/// The methods the routes matching `path` answer (none: no route has this path).
+pub fn methods_for(path: &str) -> Vec<&'static str> {
+    let segments: Vec<&str> = path.split('/').collect();
+    ROUTES
+        .iter()
+        .filter(|r| {
+            let pattern: Vec<&str> = r.path.split('/').collect();
+            pattern.len() == segments.len()
+                && pattern.iter().zip(&segments).all(|(p, s)| {
+                    p == s || (p.starts_with('{') && p.ends_with('}') && !s.is_empty())
+                })
+        })
+        .map(|r| r.method)
+        .collect()
+}
+
 /// Checks a request against the table; the authenticated caller is kept in the request for
 /// handlers that need their name (`Caller` extracts it).
 pub fn authorize(req: &ServiceRequest) -> Result<(), ApiError> {

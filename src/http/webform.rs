@@ -35,6 +35,9 @@ pub struct WebformRequest {
     pub body: String,
 }
 
+/// The longest name a form may give.
+pub const MAX_NAME_CHARS: usize = 200;
+
 /// A web-form submission, checked: what the engine may trust.
 struct Submission {
     from: EmailAddress,
@@ -58,15 +61,17 @@ impl Submission {
     fn parse(req: WebformRequest, limits: &WebformSettings) -> Result<Submission, ApiError> {
         let from = EmailAddress::parse(&req.from)
             .map_err(|e| ApiError::Unprocessable(format!("from: {e}")))?;
+        // The rules hold for the text as sent (as the OpenAPI document states them); surrounding
+        // white space is then dropped.
+        if let Some(n) = &req.name {
+            one_line("name", n, MAX_NAME_CHARS)?;
+        }
         let name = req
             .name
             .map(|n| n.trim().to_string())
             .filter(|n| !n.is_empty());
-        if let Some(n) = &name {
-            one_line("name", n, 200)?;
-        }
+        one_line("subject", &req.subject, limits.max_subject_chars)?;
         let subject = req.subject.trim().to_string();
-        one_line("subject", &subject, limits.max_subject_chars)?;
         // A form asks what the message is about: an empty (or blank) subject is refused, where an
         // e-mail without one is kept (mail cannot be sent back for a subject).
         if subject.is_empty() {
@@ -103,7 +108,7 @@ pub struct WebformUpload {
     pub name: Option<String>,
     pub subject: String,
     pub body: String,
-    /// Files, each a part named `attachment` (or `attachments`), within the configured count and
+    /// Files, each a part named `attachment` with a filename, within the configured count and
     /// size limits.
     #[schema(value_type = Vec<String>, format = Binary)]
     pub attachment: Vec<Vec<u8>>,
@@ -247,7 +252,7 @@ async fn read_multipart(
                     return Err(ApiError::Unprocessable(format!("{name} is given twice")));
                 }
             }
-            "attachment" | "attachments" | "attachments[]" => {
+            "attachment" => {
                 let file_name = field
                     .content_disposition()
                     .and_then(|cd| cd.get_filename())
@@ -267,9 +272,15 @@ async fn read_multipart(
                 } else {
                     "an attachment".to_string()
                 };
+                // A file part carries a file name (empty for a file input left empty, as browsers
+                // send it); a part without one is a text field under a file's name.
+                let Some(file_name) = file_name else {
+                    return Err(ApiError::Unprocessable(format!(
+                        "{name} must be a file part (with a filename in its Content-Disposition)"
+                    )));
+                };
                 let bytes = read_part(&mut field, room, &what).await?;
-                // A file input left empty: browsers send an empty part without a name.
-                if bytes.is_empty() && file_name.as_deref().unwrap_or("").is_empty() {
+                if bytes.is_empty() && file_name.is_empty() {
                     continue;
                 }
                 if uploads.len() == limits.max_attachments {
@@ -281,7 +292,7 @@ async fn read_multipart(
                 total += bytes.len();
                 let n = uploads.len();
                 uploads.push(Upload {
-                    name: crate::mail::mime::safe_file_name(file_name.as_deref(), n, &content_type),
+                    name: crate::mail::mime::safe_file_name(Some(&file_name), n, &content_type),
                     content_type,
                     bytes,
                 });

@@ -248,3 +248,94 @@ fn a_kelvin_sign_sender_does_not_join_kims_contact_or_thread() {
         thread.body
     );
 }
+
+#[test]
+fn a_path_asked_with_another_method_answers_405_with_allow() {
+    let app = spawn_app();
+    for (method, path, allow) in [
+        ("TRACE", "/healthz", "GET"),
+        ("HEAD", "/readyz", "GET"),
+        ("OPTIONS", "/api/v1/webform", "POST"),
+        (
+            "PUT",
+            "/api/v1/interactions/0190f5b2-6c1e-7c3a-9d2e-5b7a1c9e0f11",
+            "GET",
+        ),
+        ("PATCH", "/api/v1/admin/users/rita", "DELETE"),
+    ] {
+        let r = app.request(method, path, Some(&app.admin_token));
+        assert_eq!(r.status, 405, "{method} {path}");
+        assert_eq!(r.header("allow"), Some(allow), "{method} {path}");
+        if method != "HEAD" {
+            assert_eq!(r.body["status"], 405, "{method} {path}");
+        }
+    }
+    assert_eq!(app.request("GET", "/nowhere", None).status, 404);
+}
+
+#[test]
+fn the_document_states_what_the_server_does() {
+    let doc = postroom::http::openapi();
+    let op = |path: &str, method: &str| doc["paths"][path][method].clone();
+    // Every error of every operation is a problem body.
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            for (status, response) in op["responses"].as_object().unwrap() {
+                if status.starts_with('4') || status.starts_with('5') {
+                    let content = response["content"].as_object().unwrap();
+                    assert_eq!(
+                        content.keys().collect::<Vec<_>>(),
+                        ["application/problem+json"],
+                        "{method} {path} {status}"
+                    );
+                }
+            }
+            if op.get("requestBody").is_some() {
+                for status in ["408", "413", "415"] {
+                    assert!(
+                        op["responses"].get(status).is_some(),
+                        "{method} {path} {status}"
+                    );
+                }
+            }
+        }
+    }
+    let params = |path: &str, method: &str| {
+        op(path, method)["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| (p["name"].as_str().unwrap().to_string(), p["schema"].clone()))
+            .collect::<std::collections::HashMap<_, _>>()
+    };
+    let audit = params("/api/v1/audit/events", "get");
+    assert_eq!(audit["after"]["maximum"], i64::MAX);
+    assert_eq!(audit["limit"]["minimum"], 1);
+    assert_eq!(audit["limit"]["maximum"], 1000);
+    assert_eq!(audit["interaction"]["format"], "uuid");
+    assert_eq!(
+        params("/api/v1/interactions/{id}", "get")["id"]["format"],
+        "uuid"
+    );
+    assert_eq!(
+        params("/api/v1/contacts", "get")["email"]["format"],
+        "email"
+    );
+    let schemas = &doc["components"]["schemas"];
+    assert_eq!(
+        schemas["CreateUser"]["properties"]["role"]["enum"],
+        serde_json::json!(["agent", "supervisor", "auditor", "admin"])
+    );
+    assert_eq!(
+        schemas["WebformRequest"]["properties"]["from"]["format"],
+        "email"
+    );
+    let required = schemas["WebformUpload"]["required"].as_array().unwrap();
+    assert!(!required.iter().any(|r| r == "attachment"), "{required:?}");
+    // Stateful testing follows the web form to the interaction.
+    assert_eq!(
+        op("/api/v1/webform", "post")["responses"]["202"]["links"]["GetInteraction"]["parameters"]
+            ["id"],
+        "$response.body#/interaction_id"
+    );
+}

@@ -1,0 +1,240 @@
+//! The OpenAPI document, made exact. utoipa generates it from the handlers' annotations; this file
+//! then states what holds for every operation by construction, from the same sources the server
+//! acts on, so the document cannot drift from the server:
+//!
+//! - every error is an RFC 9457 problem body served as `application/problem+json`;
+//! - who may call an operation, and so its `security`, 401 and 403, come from the route table
+//!   (`routes::ROUTES`), which the server checks before any handler;
+//! - the answers a layer gives before the handler: 400 (a parameter or body that does not parse),
+//!   408 (a body too slow), 413 and 415 (a body too large or of another type), 503 (the log cannot
+//!   write now, for writes);
+//! - each parameter's and field's schema is the value type it parses into (UUIDs, user names,
+//!   addresses, the display-text rule, limits), with the configured limits;
+//! - links from what creates a resource to the operations on it (for stateful testing).
+
+use super::problem::Problem;
+use super::routes::{access, Access};
+use serde_json::{json, Map, Value};
+
+/// The limits the document states, from the configuration.
+#[derive(Debug, Clone, Copy)]
+pub struct DocLimits {
+    pub max_subject_chars: usize,
+    pub max_name_chars: usize,
+    pub max_attachments: usize,
+}
+
+const PROBLEM: &str = "#/components/schemas/Problem";
+const INT64_MAX: i64 = i64::MAX;
+
+/// Characters display text may not hold (`domain::header::refused`): controls but tab, U+2028,
+/// U+2029, bidi embeddings, overrides and isolates.
+const DISPLAY_REFUSED: &str = r"\x00-\x08\x0A-\x1F\x7F-\x9F\u2028-\u202E\u2066-\u2069";
+/// Unicode White_Space (what `str::trim` removes).
+const WHITE_SPACE: &str = r"\x09-\x0D\x20\x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000";
+
+/// One line of display text with something besides white space in it.
+fn display_text_pattern() -> String {
+    let ok = format!("[^{DISPLAY_REFUSED}]");
+    let visible = format!("[^{DISPLAY_REFUSED}{WHITE_SPACE}]");
+    format!("^{ok}*{visible}{ok}*$")
+}
+
+/// One line of display text, possibly empty or blank.
+fn display_text_or_blank_pattern() -> String {
+    format!("^[^{DISPLAY_REFUSED}]*$")
+}
+
+/// A message body: not blank, no NUL.
+fn body_pattern() -> String {
+    format!("^[^\\x00]*[^\\x00{WHITE_SPACE}][^\\x00]*$")
+}
+
+/// A user name as `AgentId::parse` takes it (case is folded, so either case is fine).
+const USER_NAME_PATTERN: &str = "^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$";
+
+fn uuid() -> Value {
+    json!({"type": "string", "format": "uuid"})
+}
+
+fn email() -> Value {
+    json!({"type": "string", "format": "email", "maxLength": 254})
+}
+
+/// The schema of a parameter, by what it parses into.
+fn parameter_schema(path: &str, name: &str) -> Option<Value> {
+    Some(match name {
+        "id" | "interaction" => uuid(),
+        "n" | "version" => json!({
+            "type": "integer", "format": "int64",
+            "minimum": if name == "version" { 1 } else { 0 }, "maximum": INT64_MAX,
+        }),
+        "name" if path.starts_with("/api/v1/admin/users") => {
+            json!({"type": "string", "pattern": USER_NAME_PATTERN})
+        }
+        "name" => json!({"type": "string"}),
+        "email" => email(),
+        "limit" => json!({"type": "integer", "minimum": 1, "maximum": 1000}),
+        "after" => {
+            json!({"type": "integer", "format": "int64", "minimum": 0, "maximum": INT64_MAX})
+        }
+        "from" | "to" => json!({"type": "string", "format": "date-time"}),
+        "principal" => json!({"type": "string", "pattern": "^(customer|user|system):"}),
+        "stream" | "type" => json!({"type": "string"}),
+        _ => return None,
+    })
+}
+
+/// The exact document: the generated one with what holds for every operation applied.
+pub fn exact(generated: &utoipa::openapi::OpenApi, limits: DocLimits) -> Value {
+    let mut doc = serde_json::to_value(generated).unwrap_or(Value::Null);
+    if let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) {
+        for (path, item) in paths.iter_mut() {
+            let Some(item) = item.as_object_mut() else {
+                continue;
+            };
+            for (method, op) in item.iter_mut() {
+                if let Some(op) = op.as_object_mut() {
+                    operation(path, method, op);
+                }
+            }
+        }
+    }
+    schemas(&mut doc, limits);
+    links(&mut doc);
+    doc
+}
+
+fn problem_response(description: &str) -> Value {
+    json!({
+        "description": description,
+        "content": {"application/problem+json": {"schema": {"$ref": PROBLEM}}},
+    })
+}
+
+fn operation(path: &str, method: &str, op: &mut Map<String, Value>) {
+    let responses = op
+        .entry("responses")
+        .or_insert_with(|| json!({}))
+        .as_object_mut()
+        .map(std::mem::take)
+        .unwrap_or_default();
+    let mut responses = responses;
+    let mut add = |status: &str, description: &str| {
+        responses
+            .entry(status.to_string())
+            .or_insert_with(|| problem_response(description));
+    };
+    match access(method, path) {
+        Some(Access::Roles(_)) => {
+            op.insert("security".into(), json!([{"bearer": []}]));
+            add("401", "No valid bearer token");
+            add("403", "The token's role may not call this");
+        }
+        Some(Access::Public) | None => {}
+    }
+    let has_params = op
+        .get("parameters")
+        .and_then(Value::as_array)
+        .is_some_and(|p| !p.is_empty());
+    let has_body = op.contains_key("requestBody");
+    if has_params || has_body {
+        add("400", "A parameter or the body does not parse");
+    }
+    if has_body {
+        add("408", "The body did not arrive in time");
+        add("413", "The body is too large");
+        add("415", "The body is not of a type this operation takes");
+    }
+    if method == "post" || method == "delete" {
+        add("503", "The log cannot write now; retry later");
+    }
+    // Every error is a problem body.
+    for (status, response) in responses.iter_mut() {
+        if status.starts_with('4') || status.starts_with('5') {
+            let description = response
+                .get("description")
+                .and_then(Value::as_str)
+                .filter(|d| !d.is_empty())
+                .unwrap_or("An error")
+                .to_string();
+            *response = problem_response(&description);
+        }
+    }
+    op.insert("responses".into(), Value::Object(responses));
+    // Parameters: the schema of the value each parses into; a query parameter that may be left
+    // out is not `null`.
+    if let Some(params) = op.get_mut("parameters").and_then(Value::as_array_mut) {
+        for p in params {
+            let name = p.get("name").and_then(Value::as_str).unwrap_or_default();
+            if let Some(schema) = parameter_schema(path, name) {
+                p["schema"] = schema;
+            }
+        }
+    }
+}
+
+fn schemas(doc: &mut Value, limits: DocLimits) {
+    let Some(schemas) = doc
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+    else {
+        return;
+    };
+    if let Some(s) = schemas.get_mut("CreateUser") {
+        s["additionalProperties"] = json!(false);
+        s["properties"]["name"] = json!({"type": "string", "pattern": USER_NAME_PATTERN});
+        s["properties"]["role"] = json!({
+            "type": "string", "enum": ["agent", "supervisor", "auditor", "admin"],
+        });
+    }
+    for form in ["WebformRequest", "WebformUpload"] {
+        if let Some(s) = schemas.get_mut(form) {
+            let props = &mut s["properties"];
+            props["from"] = email();
+            props["subject"] = json!({
+                "type": "string", "pattern": display_text_pattern(),
+                "maxLength": limits.max_subject_chars,
+            });
+            props["name"] = json!({
+                "type": ["string", "null"], "pattern": display_text_or_blank_pattern(),
+                "maxLength": limits.max_name_chars,
+            });
+            props["body"] = json!({"type": "string", "pattern": body_pattern()});
+            s["required"] = json!(["from", "subject", "body"]);
+        }
+    }
+    if let Some(s) = schemas.get_mut("WebformRequest") {
+        s["additionalProperties"] = json!(false);
+    }
+    if let Some(s) = schemas.get_mut("WebformUpload") {
+        s["additionalProperties"] = json!(false);
+        s["properties"]["attachment"] = json!({
+            "type": "array", "items": {"type": "string", "format": "binary"},
+            "maxItems": limits.max_attachments,
+            "description": "Files, each a part named attachment with a filename (a file input's parts)",
+        });
+    }
+    let _ = schemas.entry("Problem").or_insert_with(|| {
+        serde_json::to_value(<Problem as utoipa::PartialSchema>::schema()).unwrap_or(Value::Null)
+    });
+}
+
+/// What a created resource leads to: the web form's interaction, a created user.
+fn links(doc: &mut Value) {
+    let interaction = |op: &str| json!({"operationId": op, "parameters": {"id": "$response.body#/interaction_id"}});
+    let web_form = json!({
+        "GetInteraction": interaction("get_interaction"),
+        "GetThread": interaction("get_thread"),
+        "GetHistory": interaction("get_history"),
+        "GetContent": interaction("get_content"),
+    });
+    if let Some(r) = doc.pointer_mut("/paths/~1api~1v1~1webform/post/responses/202") {
+        r["links"] = web_form;
+    }
+    if let Some(r) = doc.pointer_mut("/paths/~1api~1v1~1admin~1users/post/responses/201") {
+        r["links"] = json!({
+            "RevokeUser": {"operationId": "revoke_user", "parameters": {"name": "$response.body#/name"}},
+        });
+    }
+}
