@@ -219,7 +219,7 @@ impl Default for HttpSettings {
     fn default() -> Self {
         HttpSettings {
             header_timeout_secs: 5.0,
-            body_timeout_secs: 60.0,
+            body_timeout_secs: 300.0,
             body_read_timeout_secs: 15.0,
             max_connections_per_client: 256,
         }

@@ -158,3 +158,46 @@ pub fn page(
         next_after: (next <= head).then_some(next - 1),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(stream: &str) -> RecordedEvent {
+        RecordedEvent {
+            position: 1,
+            stream: stream.into(),
+            version: 1,
+            id: uuid::Uuid::nil(),
+            recorded_at_micros: 0,
+            principal: Principal::System("test".into()),
+            correlation_id: uuid::Uuid::nil(),
+            causation_id: None,
+            event_type: "InteractionReceived".into(),
+            schema_version: 1,
+            payload: Vec::new(),
+            prev_hash: [0; 32],
+            hash: [0; 32],
+        }
+    }
+
+    #[test]
+    fn a_stream_and_an_interaction_filter_together() {
+        let id = "0190f5b2-6c1e-7c3a-9d2e-5b7a1c9e0f11";
+        let own = format!("interaction-{id}");
+        let filter = |stream: &str| {
+            AuditFilter::parse(&FilterText {
+                stream: Some(stream.into()),
+                interaction: Some(id.into()),
+                ..FilterText::default()
+            })
+            .expect("a filter")
+        };
+        // The same stream: its events.
+        assert!(filter(&own).matches(&event(&own)));
+        // Two different streams: nothing, not an error.
+        let other = filter("user-rita");
+        assert!(!other.matches(&event(&own)));
+        assert!(!other.matches(&event("user-rita")));
+    }
+}

@@ -36,7 +36,7 @@ pub struct BenchArgs {
     /// Small sizes, for a smoke test of the benchmark itself.
     #[arg(long)]
     pub quick: bool,
-    /// Run one section only: memory, appends, log or ingest.
+    /// Run one section only: memory, appends, webform, log or ingest.
     #[arg(long)]
     pub only: Option<String>,
     /// The IMAP server for the ingest section (`host:port`, plain IMAP); without it the section
@@ -59,6 +59,13 @@ pub struct BenchArgs {
     /// Messages per FETCH for ingest (the mailbox's `batch`).
     #[arg(long, default_value_t = 200)]
     pub ingest_batch: usize,
+    /// The web form section's server (its base URL); without it the section starts
+    /// `postroom serve` from beside this binary.
+    #[arg(long)]
+    pub webform_url: Option<String>,
+    /// Concurrent clients of the web form section (each on a keep-alive connection).
+    #[arg(long, default_value_t = 16)]
+    pub clients: usize,
 }
 
 fn positive_seconds(s: &str) -> Result<f64, String> {
@@ -267,9 +274,9 @@ pub fn run(args: BenchArgs) -> Result<(), String> {
 
     let section = |name: &str| args.only.as_deref().is_none_or(|o| o == name);
     if let Some(o) = args.only.as_deref() {
-        if !["memory", "appends", "log", "ingest"].contains(&o) {
+        if !["memory", "appends", "webform", "log", "ingest"].contains(&o) {
             return Err(format!(
-                "--only: {o:?} is not one of memory, appends, log, ingest"
+                "--only: {o:?} is not one of memory, appends, webform, log, ingest"
             ));
         }
     }
@@ -368,7 +375,12 @@ pub fn run(args: BenchArgs) -> Result<(), String> {
         }
     }
 
-    // 3. IMAP ingest against a real server (only with --imap).
+    // 3. The web form over HTTP against a server process.
+    if section("webform") {
+        crate::webform::run(&args, &root.0, secs.max(1.0) * 2.0)?;
+    }
+
+    // 3b. IMAP ingest against a real server (only with --imap).
     if section("ingest") {
         match &args.imap {
             Some(addr) => crate::ingest::run(&args, addr, &root.0, args.quick)?,

@@ -1,10 +1,12 @@
 //! `postroom-bench`: the benchmarks, a program of their own beside the server (the library and the
 //! `postroom` binary carry no benchmark code). `engine` measures the log, the projections and
-//! start-up; `ingest` measures IMAP ingest against a mail server. Run it in release:
-//! `cargo run --release --bin postroom-bench -- [--only memory|appends|log|ingest] ...`.
+//! start-up; `ingest` measures IMAP ingest against a mail server; `webform` the web form over
+//! HTTP against a server process. Run it in release:
+//! `cargo run --release --bin postroom-bench -- [--only memory|appends|webform|log|ingest] ...`.
 
 mod engine;
 mod ingest;
+mod webform;
 
 use clap::Parser;
 
