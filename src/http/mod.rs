@@ -92,7 +92,10 @@ async fn not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
             req.path()
         )));
     }
-    let allow = allowed.join(", ");
+    let mut allow = allowed.join(", ");
+    if allowed.contains(&"GET") {
+        allow.push_str(", HEAD");
+    }
     Err(ApiError::MethodNotAllowed {
         detail: format!(
             "{} does not answer {}; it answers {allow}",
@@ -216,6 +219,17 @@ pub fn app(
                 }
                 Err(e) => Either::Right(ready(Ok(req.error_response(e).map_into_right_body()))),
             }
+        })
+        .wrap_fn(|mut req, srv| {
+            // HEAD is GET without the body (RFC 9110 §9.3.2): routed, authorised and answered as
+            // GET; the HTTP/1 codec, which saw HEAD, leaves the body out.
+            use actix_web::dev::Service;
+            if req.method() == actix_web::http::Method::HEAD
+                && routes::methods_for(req.path()).contains(&"GET")
+            {
+                req.head_mut().method = actix_web::http::Method::GET;
+            }
+            srv.call(req)
         })
         .wrap_fn(move |mut req, srv| {
             use actix_web::dev::Service;

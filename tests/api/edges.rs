@@ -250,18 +250,18 @@ fn a_kelvin_sign_sender_does_not_join_kims_contact_or_thread() {
 }
 
 #[test]
-fn a_path_asked_with_another_method_answers_405_with_allow() {
+fn a_path_asked_with_another_method_answers_405_with_allow_and_head_is_get() {
     let app = spawn_app();
     for (method, path, allow) in [
-        ("TRACE", "/healthz", "GET"),
-        ("HEAD", "/readyz", "GET"),
+        ("TRACE", "/healthz", "GET, HEAD"),
         ("OPTIONS", "/api/v1/webform", "POST"),
         (
             "PUT",
             "/api/v1/interactions/0190f5b2-6c1e-7c3a-9d2e-5b7a1c9e0f11",
-            "GET",
+            "GET, HEAD",
         ),
         ("PATCH", "/api/v1/admin/users/rita", "DELETE"),
+        ("HEAD", "/api/v1/webform", "POST"),
     ] {
         let r = app.request(method, path, Some(&app.admin_token));
         assert_eq!(r.status, 405, "{method} {path}");
@@ -271,6 +271,15 @@ fn a_path_asked_with_another_method_answers_405_with_allow() {
         }
     }
     assert_eq!(app.request("GET", "/nowhere", None).status, 404);
+    // HEAD is GET without the body, with GET's access.
+    let r = app.request("HEAD", "/readyz", None);
+    assert_eq!((r.status, &r.body), (200, &serde_json::Value::Null));
+    assert_eq!(app.request("HEAD", "/api/v1/queues", None).status, 401);
+    assert_eq!(
+        app.request("HEAD", "/api/v1/queues", Some(&app.admin_token))
+            .status,
+        200
+    );
 }
 
 #[test]
