@@ -21,7 +21,7 @@ if ! cmp -s "$REQS" "$VENV/requirements.txt" 2>/dev/null; then
 fi
 
 cargo build --locked --bin postroom -q
-BIN=target/debug/postroom
+BIN="${CARGO_TARGET_DIR:-target}/debug/postroom"
 WORK=$(mktemp -d)
 SERVER_PID=""
 cleanup() {
