@@ -80,6 +80,21 @@ pub enum Command {
         #[command(subcommand)]
         command: ProjectionsCommand,
     },
+    /// Try screening rules.
+    Rules {
+        #[command(subcommand)]
+        command: RulesCommand,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum RulesCommand {
+    /// Which rules of RULES_FILE match MESSAGE (an .eml file), on which text, and what they would
+    /// do.
+    Test {
+        rules_file: PathBuf,
+        message: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -241,7 +256,69 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Projections {
             command: ProjectionsCommand::Rebuild { common },
         } => rebuild(&common),
+        Command::Rules {
+            command:
+                RulesCommand::Test {
+                    rules_file,
+                    message,
+                },
+        } => rules_test(&rules_file, &message),
     }
+}
+
+/// `postroom rules test`: the rules, the message, what matched and what would happen.
+fn rules_test(rules_file: &Path, message: &Path) -> Result<(), CliError> {
+    use crate::domain::screening::RuleSet;
+    let text = std::fs::read_to_string(rules_file)
+        .map_err(|e| CliError(format!("{}: {e}", rules_file.display())))?;
+    let rules = RuleSet::from_toml(&text)
+        .map_err(|e| CliError(format!("{}: {e}", rules_file.display())))?;
+    let raw =
+        std::fs::read(message).map_err(|e| CliError(format!("{}: {e}", message.display())))?;
+    let parsed = crate::mail::parse(&raw, &crate::mail::Limits::default());
+    let input = crate::mail::screen::input(&parsed, &raw, None);
+    let outcome = rules.evaluate(&input);
+    println!(
+        "{} rules from {}; message {} ({:?})",
+        rules.len(),
+        rules_file.display(),
+        message.display(),
+        input.subject
+    );
+    for m in &outcome.matched {
+        println!("matched {}", m.rule);
+        for e in &m.evidence {
+            println!("  {} {}: {:?}", e.field, e.test, e.found);
+        }
+        let actions: Vec<String> = m.actions.iter().map(|a| a.to_string()).collect();
+        println!("  would: {}", actions.join("; "));
+    }
+    if outcome.matched.is_empty() {
+        println!("no rule matched");
+    }
+    match &outcome.stop {
+        Some(reason) => println!("outcome: stopped ({reason})"),
+        None => {
+            let mut parts = Vec::new();
+            if !outcome.categories.is_empty() {
+                parts.push(format!("categories {}", outcome.categories.join(", ")));
+            }
+            if let Some(p) = outcome.priority {
+                parts.push(format!("priority {p}"));
+            }
+            for (k, v) in &outcome.attributes {
+                parts.push(format!("{k} = {v:?}"));
+            }
+            if let Some(q) = &outcome.queue {
+                parts.push(format!("queue {q}"));
+            }
+            if parts.is_empty() {
+                parts.push("nothing changes".into());
+            }
+            println!("outcome: {}", parts.join("; "));
+        }
+    }
+    Ok(())
 }
 
 fn serve(s: Settings) -> Result<(), CliError> {

@@ -11,6 +11,7 @@ pub mod imap;
 pub mod ingest_plan;
 pub mod mime;
 pub mod record;
+pub mod screen;
 pub mod sender;
 
 /// The threading rules live with the domain; re-exported here where mail code looks for them.

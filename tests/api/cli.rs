@@ -1095,3 +1095,65 @@ fn remote_mode_variables_do_not_break_commands_that_open_the_folder() -> TestRes
     );
     Ok(())
 }
+
+#[test]
+fn rules_test_shows_what_matched_on_which_text_and_what_would_happen() -> TestResult {
+    let ooo = postroom(&[
+        "rules",
+        "test",
+        "examples/screening-rules.toml",
+        "tests/fixtures/eml/vendors/out-of-office.eml",
+    ]);
+    let out = ooo.assert_success().stdout.clone();
+    assert!(out.contains("matched out-of-office"), "{out}");
+    assert!(
+        out.contains("Automatische Antwort"),
+        "the text it matched on: {out}"
+    );
+    assert!(out.contains("outcome: stopped (out of office)"), "{out}");
+    // The first stop ends: the Auto-Submitted rule is not reached.
+    assert!(!out.contains("matched machine-sent"), "{out}");
+
+    let list = postroom(&[
+        "rules",
+        "test",
+        "examples/screening-rules.toml",
+        "tests/fixtures/eml/vendors/mailing-list.eml",
+    ]);
+    assert!(
+        list.assert_success()
+            .stdout
+            .contains("stopped (a mailing list"),
+        "{list:#?}"
+    );
+
+    // A customer's ordinary mail: nothing stops it.
+    let root = tempfile::tempdir()?;
+    let eml = root.path().join("invoice.eml");
+    std::fs::write(
+        &eml,
+        "From: Ann <ann@example.com>\r\nSubject: URGENT: invoice 2026-118\r\n\r\nI was charged twice.\r\n",
+    )?;
+    let out = postroom(&["rules", "test", "examples/screening-rules.toml", arg(&eml)]);
+    let text = out.assert_success().stdout.clone();
+    assert!(text.contains("matched billing"), "{text}");
+    assert!(text.contains("matched urgent"), "{text}");
+    assert!(
+        text.contains("outcome: categories billing_payment; priority 10"),
+        "{text}"
+    );
+
+    // A broken rule is named: its index, its name, where in the condition and what is wrong.
+    let bad = root.path().join("bad.toml");
+    std::fs::write(
+        &bad,
+        "[[rules]]\nname = \"ok\"\nwhen = 'subject exists'\npriority = 1\n\n[[rules]]\nname = \"broken\"\nwhen = 'subject matches \"(unclosed\"'\nstop = \"x\"\n",
+    )?;
+    let out = postroom(&["rules", "test", arg(&bad), arg(&eml)]);
+    assert!(!out.status.success());
+    assert!(
+        out.stderr.contains("rules[1] (\"broken\")") && out.stderr.contains("does not compile"),
+        "{out:#?}"
+    );
+    Ok(())
+}

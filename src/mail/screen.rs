@@ -1,0 +1,79 @@
+//! A received message as screening sees it (`domain::screening::Input`): its addresses, subject,
+//! text body, attachment names, and every header by lower-case name with its value decoded
+//! (encoded words) under the single-line rule.
+
+use super::ParsedMessage;
+use crate::domain::header::display_text;
+use crate::domain::screening::Input;
+use mail_parser::{HeaderValue, MessageParser};
+
+fn address(m: &super::Mailbox) -> String {
+    match &m.name {
+        Some(n) => format!("{n} <{}>", m.address),
+        None => m.address.clone(),
+    }
+}
+
+/// Every header of `raw`, in order: lower-case name, decoded value.
+pub fn headers(raw: &[u8]) -> Vec<(String, String)> {
+    let Some(m) = MessageParser::default().parse_headers(raw) else {
+        return Vec::new();
+    };
+    m.headers()
+        .iter()
+        .map(|h| {
+            let name = h.name().to_ascii_lowercase();
+            let value = match &h.value {
+                HeaderValue::Text(t) => t.to_string(),
+                HeaderValue::TextList(l) => l.join(", "),
+                _ => {
+                    // Structured values (addresses, dates, content types): the field as written,
+                    // unfolded.
+                    let (start, end) = (h.offset_start as usize, h.offset_end as usize);
+                    let bytes = raw.get(start..end).unwrap_or_default();
+                    String::from_utf8_lossy(bytes)
+                        .split_whitespace()
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                }
+            };
+            (name, display_text(value.trim()))
+        })
+        .collect()
+}
+
+/// The screening input of a parsed message and its raw bytes.
+pub fn input(parsed: &ParsedMessage, raw: &[u8], language: Option<String>) -> Input {
+    Input {
+        from: parsed.from.as_ref().map(address).unwrap_or_default(),
+        to: parsed.to.iter().map(address).collect(),
+        cc: parsed.cc.iter().map(address).collect(),
+        subject: parsed.subject.clone(),
+        body: parsed.text.clone(),
+        headers: headers(raw),
+        attachments: parsed.attachments.iter().map(|a| a.name.clone()).collect(),
+        language,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mail::{parse, Limits};
+
+    #[test]
+    fn headers_are_decoded_one_line_each_by_lower_case_name() {
+        let raw = b"From: =?UTF-8?Q?J=C3=BCrgen?= <j@example.de>\r\nSubject: =?UTF-8?Q?a=0D=0Ab?=\r\n\
+                    Auto-Submitted: auto-replied\r\nList-Id: <news.example.com>\r\nX-Note: folded\r\n  twice\r\n\r\nbody\r\n";
+        let h = headers(raw);
+        let get = |n: &str| h.iter().find(|(k, _)| k == n).map(|(_, v)| v.as_str());
+        assert_eq!(get("auto-submitted"), Some("auto-replied"));
+        assert_eq!(get("list-id"), Some("<news.example.com>"));
+        assert_eq!(get("x-note"), Some("folded twice"));
+        assert_eq!(get("subject"), Some("a  b"));
+        let parsed = parse(raw, &Limits::default());
+        let i = input(&parsed, raw, None);
+        assert_eq!(i.from, "Jürgen <j@example.de>");
+        assert_eq!(i.body.trim(), "body");
+    }
+}
