@@ -1,6 +1,6 @@
 //! A received message as screening sees it (`domain::screening::Input`): its addresses, subject,
 //! text body, attachment names, and every header by lower-case name with its value decoded
-//! (encoded words) under the single-line rule.
+//! (encoded words) under the display-text rule, unfolded, each run of white space one space.
 
 use super::ParsedMessage;
 use crate::domain::header::display_text;
@@ -31,13 +31,15 @@ pub fn headers(raw: &[u8]) -> Vec<(String, String)> {
                     // unfolded.
                     let (start, end) = (h.offset_start as usize, h.offset_end as usize);
                     let bytes = raw.get(start..end).unwrap_or_default();
-                    String::from_utf8_lossy(bytes)
-                        .split_whitespace()
-                        .collect::<Vec<_>>()
-                        .join(" ")
+                    String::from_utf8_lossy(bytes).into_owned()
                 }
             };
-            (name, display_text(value.trim()))
+            // Unfolded, each run of white space one space.
+            let value = display_text(&value)
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ");
+            (name, value)
         })
         .collect()
 }
@@ -70,7 +72,7 @@ mod tests {
         assert_eq!(get("auto-submitted"), Some("auto-replied"));
         assert_eq!(get("list-id"), Some("<news.example.com>"));
         assert_eq!(get("x-note"), Some("folded twice"));
-        assert_eq!(get("subject"), Some("a  b"));
+        assert_eq!(get("subject"), Some("a b"));
         let parsed = parse(raw, &Limits::default());
         let i = input(&parsed, raw, None);
         assert_eq!(i.from, "Jürgen <j@example.de>");
