@@ -126,6 +126,15 @@ fn parse_domain(domain: &str) -> Result<String, ParseError> {
     Ok(unicode)
 }
 
+/// An address in the reserved `invalid` domain (RFC 2606): an anonymous sender, nobody to write
+/// to.
+pub fn is_reserved_unknown(address: &str) -> bool {
+    address.rsplit_once('@').is_some_and(|(_, domain)| {
+        let domain = domain.trim_end_matches('.').to_ascii_lowercase();
+        domain == "invalid" || domain.ends_with(".invalid")
+    })
+}
+
 impl fmt::Display for EmailAddress {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)

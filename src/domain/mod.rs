@@ -9,6 +9,7 @@ pub mod chars;
 pub mod header;
 pub mod ids;
 pub mod interaction;
+pub mod loop_guard;
 pub mod screening;
 pub mod threading;
 pub mod user;

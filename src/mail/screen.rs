@@ -4,6 +4,7 @@
 
 use super::ParsedMessage;
 use crate::domain::header::display_text;
+use crate::domain::loop_guard::Facts;
 use crate::domain::screening::Input;
 use mail_parser::{HeaderValue, MessageParser};
 
@@ -44,6 +45,33 @@ pub fn headers(raw: &[u8]) -> Vec<(String, String)> {
         .collect()
 }
 
+/// What loop protection looks at in a message (`domain::loop_guard`), from its decoded headers.
+pub fn loop_facts(parsed: &ParsedMessage, headers: &[(String, String)]) -> Facts {
+    let get = |name: &str| {
+        headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
+    };
+    let has = |name: &str| headers.iter().any(|(n, _)| n == name);
+    Facts {
+        auto_submitted: get("auto-submitted"),
+        precedence: get("precedence"),
+        list_id: has("list-id"),
+        list_unsubscribe: has("list-unsubscribe"),
+        autoreply_header: has("x-autoreply")
+            || has("x-autorespond")
+            || has("x-auto-response-suppress"),
+        sender: parsed
+            .from
+            .as_ref()
+            .map(|f| f.address.clone())
+            .unwrap_or_default(),
+        delivery_report: parsed.delivery_report.is_some(),
+        message_id: parsed.message_id.clone(),
+    }
+}
+
 /// The screening input of a parsed message and its raw bytes.
 pub fn input(parsed: &ParsedMessage, raw: &[u8], language: Option<String>) -> Input {
     Input {
@@ -61,7 +89,30 @@ pub fn input(parsed: &ParsedMessage, raw: &[u8], language: Option<String>) -> In
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::loop_guard::{may_answer, Budget};
+    use crate::domain::Millis;
     use crate::mail::{parse, Limits};
+
+    #[test]
+    fn machine_mail_of_the_corpus_gets_no_automatic_answer() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/eml");
+        for (file, reason) in [
+            ("vendors/out-of-office.eml", Some("auto_submitted")),
+            ("vendors/mailing-list.eml", Some("precedence")),
+            ("vendors/bounce-postfix.eml", Some("auto_submitted")),
+            ("vendors/bounce-exchange.eml", Some("delivery_report")),
+            ("vendors/thunderbird.eml", None),
+            ("vendors/gmail-reply.eml", None),
+        ] {
+            let raw = std::fs::read(root.join(file)).expect(file);
+            let parsed = parse(&raw, &Limits::default());
+            let facts = loop_facts(&parsed, &headers(&raw));
+            let got = may_answer(&facts, &[], Millis(0), Budget::default())
+                .err()
+                .map(|s| s.code());
+            assert_eq!(got, reason, "{file}: {facts:?}");
+        }
+    }
 
     #[test]
     fn headers_are_decoded_one_line_each_by_lower_case_name() {

@@ -20,10 +20,7 @@ pub struct Sender {
 
 /// An address in the reserved `invalid` domain: an anonymous sender, shown as unknown.
 pub fn is_unknown(address: &str) -> bool {
-    address.rsplit_once('@').is_some_and(|(_, domain)| {
-        let domain = domain.trim_end_matches('.').to_ascii_lowercase();
-        domain == "invalid" || domain.ends_with(".invalid")
-    })
+    crate::domain::address::is_reserved_unknown(address)
 }
 
 /// The anonymous address of the message with this identity.
