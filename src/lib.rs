@@ -8,6 +8,7 @@
 
 pub mod actors;
 pub mod app;
+pub mod classify;
 pub mod cli;
 pub mod domain;
 pub mod events;
