@@ -4,6 +4,35 @@
 use super::{Classifier, Example};
 use std::collections::BTreeMap;
 
+/// One message of a labelled corpus (a JSON line: id, lang, category, subject, body).
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct Labelled {
+    pub id: String,
+    pub lang: String,
+    pub category: String,
+    pub subject: String,
+    pub body: String,
+}
+
+impl Labelled {
+    /// What the classifier reads: the subject and the body.
+    pub fn example(&self) -> Example {
+        Example {
+            text: format!("{}\n{}", self.subject, self.body),
+            category: self.category.clone(),
+        }
+    }
+}
+
+/// Reads a JSON-lines corpus; an error names the line.
+pub fn read_jsonl(text: &str) -> Result<Vec<Labelled>, String> {
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(i, l)| serde_json::from_str(l).map_err(|e| format!("line {}: {e}", i + 1)))
+        .collect()
+}
+
 /// Every `nth` example of each category (in corpus order, from the `offset`-th) is held out;
 /// the rest trains.
 pub fn split(examples: &[Example], nth: usize, offset: usize) -> (Vec<Example>, Vec<Example>) {

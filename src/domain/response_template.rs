@@ -23,7 +23,10 @@ pub const FIELD_CODES: &[(&str, &str)] = &[
         "the name of the agent answering (empty in automatic answers)",
     ),
     ("date", "today's date, YYYY-MM-DD"),
-    ("received_at", "when the customer's message arrived, RFC 3339"),
+    (
+        "received_at",
+        "when the customer's message arrived, RFC 3339",
+    ),
 ];
 
 /// The values of the field codes for one answer.

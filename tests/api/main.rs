@@ -2,6 +2,7 @@
 
 mod architecture;
 mod authorization;
+mod categories;
 mod cli;
 mod connections;
 mod corpus;

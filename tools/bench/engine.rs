@@ -36,7 +36,7 @@ pub struct BenchArgs {
     /// Small sizes, for a smoke test of the benchmark itself.
     #[arg(long)]
     pub quick: bool,
-    /// Run one section only: memory, appends, webform, log or ingest.
+    /// Run one section only: memory, appends, webform, categories, log or ingest.
     #[arg(long)]
     pub only: Option<String>,
     /// The IMAP server for the ingest section (`host:port`, plain IMAP); without it the section
@@ -63,6 +63,9 @@ pub struct BenchArgs {
     /// `postroom serve` from beside this binary.
     #[arg(long)]
     pub webform_url: Option<String>,
+    /// The labelled corpus of the categorisation section (JSON lines).
+    #[arg(long, default_value = "tests/fixtures/categories")]
+    pub categories: PathBuf,
     /// Concurrent clients of the web form section (each on a keep-alive connection).
     #[arg(long, default_value_t = 16)]
     pub clients: usize,
@@ -274,9 +277,18 @@ pub fn run(args: BenchArgs) -> Result<(), String> {
 
     let section = |name: &str| args.only.as_deref().is_none_or(|o| o == name);
     if let Some(o) = args.only.as_deref() {
-        if !["memory", "appends", "webform", "log", "ingest"].contains(&o) {
+        if ![
+            "memory",
+            "appends",
+            "webform",
+            "categories",
+            "log",
+            "ingest",
+        ]
+        .contains(&o)
+        {
             return Err(format!(
-                "--only: {o:?} is not one of memory, appends, webform, log, ingest"
+                "--only: {o:?} is not one of memory, appends, webform, categories, log, ingest"
             ));
         }
     }
@@ -378,6 +390,11 @@ pub fn run(args: BenchArgs) -> Result<(), String> {
     // 3. The web form over HTTP against a server process.
     if section("webform") {
         crate::webform::run(&args, &root.0, secs.max(1.0) * 2.0)?;
+    }
+
+    // 3a. Categorisation and screening over the labelled corpus.
+    if section("categories") {
+        crate::classify::run(&args.categories, args.quick)?;
     }
 
     // 3b. IMAP ingest against a real server (only with --imap).

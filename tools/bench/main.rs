@@ -2,8 +2,9 @@
 //! `postroom` binary carry no benchmark code). `engine` measures the log, the projections and
 //! start-up; `ingest` measures IMAP ingest against a mail server; `webform` the web form over
 //! HTTP against a server process. Run it in release:
-//! `cargo run --release --bin postroom-bench -- [--only memory|appends|webform|log|ingest] ...`.
+//! `cargo run --release --bin postroom-bench -- [--only memory|appends|webform|categories|log|ingest] ...`.
 
+mod classify;
 mod engine;
 mod ingest;
 mod webform;

@@ -380,10 +380,14 @@ impl Parser {
             false
         };
         let test = match op.as_str() {
-            "contains" => Test::Contains {
-                text: self.string("a string after contains")?,
-                case,
-            },
+            "contains" => {
+                let text = self.string("a string after contains")?;
+                // Without case, the needle is lower-cased once, here.
+                Test::Contains {
+                    text: if case { text } else { text.to_lowercase() },
+                    case,
+                }
+            }
             "word" => {
                 let phrase = self.string("a string after word")?;
                 let words = super::text::words(&phrase, case);

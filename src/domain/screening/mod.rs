@@ -298,14 +298,19 @@ fn collect_matches(e: &Expr, into: &mut HashMap<Field, Vec<usize>>) {
     }
 }
 
+/// Where each word of one value stands.
+type WordPositions = HashMap<String, Vec<usize>>;
+
 /// One message's fields, with what is derived from them computed once (lower case, words,
-/// regex-set matches).
+/// regex-set matches) and then only borrowed.
 struct View<'a> {
     input: &'a Input,
     rules: &'a RuleSet,
     values: HashMap<Field, Vec<String>>,
     lower: HashMap<Field, Vec<String>>,
     words: HashMap<(Field, bool), Vec<Vec<String>>>,
+    /// Per field and case: per value, where each word stands.
+    index: HashMap<(Field, bool), Vec<WordPositions>>,
     /// Per field: per value, the pattern indexes that match it.
     set_hits: HashMap<Field, Vec<Vec<usize>>>,
 }
@@ -318,82 +323,87 @@ impl<'a> View<'a> {
             values: HashMap::new(),
             lower: HashMap::new(),
             words: HashMap::new(),
+            index: HashMap::new(),
             set_hits: HashMap::new(),
         }
     }
 
-    fn values(&mut self, f: &Field) -> &Vec<String> {
+    /// Computes what `test` needs on `field`, once per message.
+    fn prepare(&mut self, f: &Field, test: &Test) {
         let i = self.input;
-        self.values.entry(f.clone()).or_insert_with(|| match f {
-            Field::From => vec![i.from.clone()],
-            Field::To => i.to.clone(),
-            Field::Cc => i.cc.clone(),
-            Field::Subject => vec![i.subject.clone()],
-            Field::Body => vec![i.body.clone()],
-            Field::Text => vec![format!("{}\n{}", i.subject, i.body)],
-            Field::Attachments => i.attachments.clone(),
-            Field::Language => i.language.iter().cloned().collect(),
-            Field::Header(h) => i
-                .headers
-                .iter()
-                .filter(|(n, _)| n.eq_ignore_ascii_case(h))
-                .map(|(_, v)| v.clone())
-                .collect(),
-        })
-    }
-
-    fn lower(&mut self, f: &Field) -> Vec<String> {
-        if let Some(v) = self.lower.get(f) {
-            return v.clone();
+        if !self.values.contains_key(f) {
+            let v = match f {
+                Field::From => vec![i.from.clone()],
+                Field::To => i.to.clone(),
+                Field::Cc => i.cc.clone(),
+                Field::Subject => vec![i.subject.clone()],
+                Field::Body => vec![i.body.clone()],
+                Field::Text => vec![format!("{}\n{}", i.subject, i.body)],
+                Field::Attachments => i.attachments.clone(),
+                Field::Language => i.language.iter().cloned().collect(),
+                Field::Header(h) => i
+                    .headers
+                    .iter()
+                    .filter(|(n, _)| n.eq_ignore_ascii_case(h))
+                    .map(|(_, v)| v.clone())
+                    .collect(),
+            };
+            self.values.insert(f.clone(), v);
         }
-        let v: Vec<String> = self.values(f).iter().map(|s| s.to_lowercase()).collect();
-        self.lower.insert(f.clone(), v.clone());
-        v
-    }
-
-    fn words(&mut self, f: &Field, case: bool) -> Vec<Vec<String>> {
-        if let Some(v) = self.words.get(&(f.clone(), case)) {
-            return v.clone();
+        let values = &self.values[f];
+        match test {
+            Test::Contains { case: false, .. } if !self.lower.contains_key(f) => {
+                let lower = values.iter().map(|s| s.to_lowercase()).collect();
+                self.lower.insert(f.clone(), lower);
+            }
+            Test::Word { case, .. } | Test::Near { case, .. }
+                if !self.words.contains_key(&(f.clone(), *case)) =>
+            {
+                let words: Vec<Vec<String>> =
+                    values.iter().map(|s| text::words(s, *case)).collect();
+                let index = words
+                    .iter()
+                    .map(|ws| {
+                        let mut at = WordPositions::new();
+                        for (i, w) in ws.iter().enumerate() {
+                            at.entry(w.clone()).or_default().push(i);
+                        }
+                        at
+                    })
+                    .collect();
+                self.words.insert((f.clone(), *case), words);
+                self.index.insert((f.clone(), *case), index);
+            }
+            Test::Matches { .. } if !self.set_hits.contains_key(f) => {
+                let hits = match self.rules.sets.get(f) {
+                    Some((set, indexes)) => values
+                        .iter()
+                        .map(|v| set.matches(v).iter().map(|k| indexes[k]).collect())
+                        .collect(),
+                    None => values.iter().map(|_| Vec::new()).collect(),
+                };
+                self.set_hits.insert(f.clone(), hits);
+            }
+            _ => {}
         }
-        let v: Vec<Vec<String>> = self
-            .values(f)
-            .iter()
-            .map(|s| text::words(s, case))
-            .collect();
-        self.words.insert((f.clone(), case), v.clone());
-        v
-    }
-
-    fn set_hits(&mut self, f: &Field) -> Vec<Vec<usize>> {
-        if let Some(v) = self.set_hits.get(f) {
-            return v.clone();
-        }
-        let rules = self.rules;
-        let values = self.values(f).clone();
-        let hits: Vec<Vec<usize>> = match rules.sets.get(f) {
-            Some((set, indexes)) => values
-                .iter()
-                .map(|v| set.matches(v).iter().map(|k| indexes[k]).collect())
-                .collect(),
-            None => values.iter().map(|_| Vec::new()).collect(),
-        };
-        self.set_hits.insert(f.clone(), hits.clone());
-        hits
     }
 
     fn holds(&mut self, e: &Expr, evidence: &mut Vec<Evidence>) -> bool {
         match e {
-            Expr::Test(field, test) => match self.test(field, test) {
-                Some(found) => {
-                    evidence.push(Evidence {
-                        field: field.to_string(),
-                        test: describe(test),
-                        found,
-                    });
-                    true
+            Expr::Test(field, test) => {
+                self.prepare(field, test);
+                match self.test(field, test) {
+                    Some(found) => {
+                        evidence.push(Evidence {
+                            field: field.to_string(),
+                            test: describe(test),
+                            found,
+                        });
+                        true
+                    }
+                    None => false,
                 }
-                None => false,
-            },
+            }
             // What a negated test saw is not evidence of anything.
             Expr::Not(inner) => !self.holds(inner, &mut Vec::new()),
             Expr::And(items) => {
@@ -410,34 +420,49 @@ impl<'a> View<'a> {
         }
     }
 
-    /// The text a test matched, when it holds.
-    fn test(&mut self, field: &Field, test: &Test) -> Option<String> {
+    /// The text a test matched, when it holds (`prepare` ran for it).
+    fn test(&self, field: &Field, test: &Test) -> Option<String> {
+        let values = &self.values[field];
         match test {
-            Test::Exists => self.values(field).first().cloned(),
-            Test::Contains { text, case: true } => self
-                .values(field)
+            Test::Exists => values.first().cloned(),
+            Test::Contains { text, case: true } => values
                 .iter()
                 .find(|v| v.contains(text.as_str()))
                 .map(|_| text.clone()),
             Test::Contains { text, case: false } => {
-                let needle = text.to_lowercase();
-                let values = self.values(field).clone();
-                self.lower(field)
-                    .iter()
-                    .zip(&values)
-                    .find_map(|(l, v)| l.find(&needle).map(|at| excerpt(l, v, at, needle.len())))
+                self.lower[field].iter().zip(values).find_map(|(l, v)| {
+                    l.find(text.as_str())
+                        .map(|at| excerpt(l, v, at, text.len()))
+                })
             }
-            Test::Word { words, case } => self.words(field, *case).iter().find_map(|ws| {
-                text::find_phrase(ws, words).map(|at| ws[at..at + words.len()].join(" "))
-            }),
-            Test::Near { a, b, within, case } => self
-                .words(field, *case)
-                .iter()
-                .find_map(|ws| text::near(ws, a, b, *within).map(|(i, j)| ws[i..=j].join(" "))),
+            Test::Word { words, case } => {
+                let key = (field.clone(), *case);
+                self.words[&key]
+                    .iter()
+                    .zip(&self.index[&key])
+                    .find_map(|(ws, at)| {
+                        // Where the phrase's first word stands, then the rest in a row.
+                        at.get(&words[0])?
+                            .iter()
+                            .find(|&&i| ws.get(i..i + words.len()) == Some(&words[..]))
+                            .map(|&i| ws[i..i + words.len()].join(" "))
+                    })
+            }
+            Test::Near { a, b, within, case } => {
+                let key = (field.clone(), *case);
+                self.words[&key]
+                    .iter()
+                    .zip(&self.index[&key])
+                    .find_map(|(ws, at)| {
+                        let (pa, pb) = (at.get(a)?, at.get(b)?);
+                        pa.iter()
+                            .flat_map(|&i| pb.iter().map(move |&j| (i, j)))
+                            .find(|&(i, j)| i != j && i.abs_diff(j) <= *within)
+                            .map(|(i, j)| ws[i.min(j)..=i.max(j)].join(" "))
+                    })
+            }
             Test::Matches { index, .. } => {
-                let hits = self.set_hits(field);
-                let values = self.values(field).clone();
-                hits.iter().zip(&values).find_map(|(h, v)| {
+                self.set_hits[field].iter().zip(values).find_map(|(h, v)| {
                     h.contains(index)
                         .then(|| self.rules.regexes[*index].find(v))
                         .flatten()
