@@ -14,6 +14,7 @@ pub mod domain;
 pub mod events;
 pub mod http;
 pub mod mail;
+pub mod metrics;
 pub mod projections;
 pub mod settings;
 pub mod startup;

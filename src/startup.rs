@@ -114,6 +114,7 @@ impl Engine {
                 self.settings.queue_names(),
             )),
             mailboxes: self.mail_status.clone(),
+            metrics: crate::metrics::install(),
             body_deadline: crate::http::deadline::BodyDeadline {
                 whole: Duration::from_secs_f64(self.settings.http.body_timeout_secs),
                 per_read: Duration::from_secs_f64(self.settings.http.body_read_timeout_secs),

@@ -11,6 +11,7 @@ pub mod deadline;
 pub mod health;
 pub mod interactions;
 pub mod json;
+pub mod metrics;
 pub mod openapi;
 pub mod problem;
 pub mod queues;
@@ -138,6 +139,7 @@ where
     app.openapi(ApiDoc::openapi())
         .service(health::healthz)
         .service(health::readyz)
+        .service(metrics::scrape)
         .service(
             scope::scope("/api/v1")
                 .service(webform::submit)
@@ -170,6 +172,8 @@ pub struct Handles {
     pub mailboxes: Statuses,
     /// Deadlines for every request's body (a middleware, not a handler's).
     pub body_deadline: deadline::BodyDeadline,
+    /// The process's metrics recorder, rendered by `GET /metrics`.
+    pub metrics: metrics_exporter_prometheus::PrometheusHandle,
 }
 
 /// The application: routes, error shapes, and the OpenAPI document at `/api/v1/openapi.json`.
@@ -197,6 +201,7 @@ pub fn app(
         .app_data(web::Data::from(handles.webform))
         .app_data(web::Data::from(handles.queues))
         .app_data(web::Data::new(handles.mailboxes))
+        .app_data(web::Data::new(handles.metrics))
         .app_data(web::Data::new(document))
         .app_data(
             web::JsonConfig::default()

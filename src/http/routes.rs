@@ -43,6 +43,7 @@ const fn route(method: &'static str, path: &'static str, access: Access) -> Rout
 pub const ROUTES: &[Route] = &[
     route("GET", "/healthz", Access::Public),
     route("GET", "/readyz", Access::Public),
+    route("GET", "/metrics", OVERSIGHT),
     route("GET", "/api/v1/openapi.json", Access::Public),
     route("POST", "/api/v1/webform", Access::Public),
     route("GET", "/api/v1/interactions/{id}", STAFF),

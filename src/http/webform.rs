@@ -405,6 +405,7 @@ async fn accept(
     actix_web::rt::spawn(flow)
         .await
         .map_err(|e| ApiError::internal("web form task", e))??;
+    metrics::counter!(crate::metrics::WEBFORMS).increment(1);
     Ok(HttpResponse::Accepted().json(Accepted {
         interaction_id: id.to_string(),
     }))

@@ -418,6 +418,7 @@ fn the_openapi_document_covers_every_route() {
     let mut expected = vec![
         "GET /healthz",
         "GET /readyz",
+        "GET /metrics",
         "POST /api/v1/webform",
         "GET /api/v1/interactions/{id}",
         "GET /api/v1/interactions/{id}/history",
@@ -457,4 +458,45 @@ fn the_openapi_document_covers_every_route() {
     }
     // Secured operations say so.
     assert!(r.body["components"]["securitySchemes"]["bearer"].is_object());
+}
+
+#[test]
+fn metrics_are_served_in_the_prometheus_format_to_oversight() {
+    let app = spawn_app();
+    assert_eq!(app.get("/metrics", None).status, 401);
+    let agent = app.token_for("metrics-agent", "agent");
+    assert_eq!(app.get("/metrics", Some(&agent)).status, 403);
+    assert_eq!(
+        app.submit_webform("m@example.com", "Metrics", "Count me")
+            .status,
+        202
+    );
+    let auditor = app.token_for("metrics-auditor", "auditor");
+    let r = ureq::get(&app.url("/metrics"))
+        .set("Authorization", &format!("Bearer {auditor}"))
+        .call()
+        .expect("200");
+    assert!(
+        r.content_type().starts_with("text/plain"),
+        "{}",
+        r.content_type()
+    );
+    let text = r.into_string().unwrap();
+    let value = |name: &str| -> f64 {
+        text.lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("{name} in:\n{text}"))
+    };
+    // The process's recorder is shared by every app a test binary runs: at least ours.
+    assert!(value("postroom_webform_submissions_total") >= 1.0);
+    assert!(value("postroom_log_events_appended_total") >= 2.0);
+    assert!(value("postroom_log_head") >= 2.0);
+    assert!(value("postroom_log_write_seconds_count") >= 1.0);
+    assert!(value("postroom_queue_depth{queue=\"inbound\"}") >= 1.0);
+    assert!(
+        text.contains("# TYPE postroom_log_write_seconds histogram"),
+        "{text}"
+    );
 }

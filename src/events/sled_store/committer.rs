@@ -98,11 +98,20 @@ impl Committer {
             results.push(result);
             replies.push(reply);
         }
-        let outcome = if staged.count > 0 {
+        let written = staged.count;
+        let started = std::time::Instant::now();
+        let outcome = if written > 0 {
             self.write(staged)
         } else {
             Ok(())
         };
+        if written > 0 && outcome.is_ok() {
+            metrics::histogram!(crate::metrics::LOG_WRITE_SECONDS)
+                .record(started.elapsed().as_secs_f64());
+            metrics::counter!(crate::metrics::EVENTS_APPENDED).increment(written as u64);
+            let answered = results.iter().filter(|r| r.is_ok()).count();
+            metrics::counter!(crate::metrics::APPENDS).increment(answered as u64);
+        }
         match outcome {
             Ok(()) => {
                 let head = self.next_pos - 1;

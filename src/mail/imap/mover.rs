@@ -84,6 +84,8 @@ impl Mover {
             };
             match result {
                 Ok(()) => {
+                    metrics::counter!(crate::metrics::MESSAGES_INGESTED, "mailbox" => self.name.clone())
+                        .increment(uids.len() as u64);
                     set_status(statuses, &self.name, |st| {
                         st.ingested += uids.len() as u64;
                         st.cannot_move = None;

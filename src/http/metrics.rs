@@ -1,0 +1,41 @@
+//! `GET /metrics`: the Prometheus text format (see `crate::metrics`).
+
+use super::queues::ConfiguredQueues;
+use crate::events::EventStore;
+use crate::metrics::{LOG_HEAD, PROJECTION_LAG, QUEUE_DEPTH};
+use crate::projections::ProjectionRunner;
+use actix_web::{get, web, HttpResponse};
+use metrics_exporter_prometheus::PrometheusHandle;
+
+/// Metrics in the Prometheus text format: events appended and the log's write latency, messages
+/// ingested per mailbox, web forms, the log head, projection lag, queue depths.
+#[utoipa::path(
+    tag = "health",
+    responses((status = 200, description = "Prometheus text exposition format",
+        content_type = "text/plain", body = String)),
+    security(("bearer" = []))
+)]
+#[get("/metrics")]
+pub async fn scrape(
+    log: web::Data<dyn EventStore>,
+    projections: web::Data<ProjectionRunner>,
+    configured: web::Data<ConfiguredQueues>,
+    handle: web::Data<PrometheusHandle>,
+) -> HttpResponse {
+    // State, as it is now.
+    let head = log.head();
+    metrics::gauge!(LOG_HEAD).set(head as f64);
+    metrics::gauge!(PROJECTION_LAG).set(head.saturating_sub(projections.checkpoint()) as f64);
+    let depths = projections.read(|p| p.queues.depths());
+    for q in &configured.0 {
+        if !depths.iter().any(|(name, _)| name == q) {
+            metrics::gauge!(QUEUE_DEPTH, "queue" => q.to_string()).set(0.0);
+        }
+    }
+    for (q, depth) in depths {
+        metrics::gauge!(QUEUE_DEPTH, "queue" => q.to_string()).set(depth as f64);
+    }
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(handle.render())
+}
