@@ -10,6 +10,7 @@ mod headers;
 pub mod imap;
 pub mod ingest_plan;
 pub mod mime;
+pub mod outbound;
 pub mod record;
 pub mod screen;
 pub mod sender;
