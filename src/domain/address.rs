@@ -126,6 +126,35 @@ fn parse_domain(domain: &str) -> Result<String, ParseError> {
     Ok(unicode)
 }
 
+/// An address with an optional display name, as a header writes it: `Name <local@domain>`, or
+/// the address alone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NamedAddress {
+    pub name: Option<super::header::HeaderText>,
+    pub address: EmailAddress,
+}
+
+impl NamedAddress {
+    /// Parses `Name <address>`, `"Name" <address>` or `address`; the name follows the
+    /// display-text rule, the address the identity policy.
+    pub fn parse(s: &str) -> Result<NamedAddress, String> {
+        let s = s.trim();
+        let (name, address) = match (s.rfind('<'), s.ends_with('>')) {
+            (Some(open), true) => (s[..open].trim(), &s[open + 1..s.len() - 1]),
+            (None, false) => ("", s),
+            _ => return Err(format!("{s:?} is not `Name <address>` or an address")),
+        };
+        let name = name.trim_matches('"').trim();
+        let name = if name.is_empty() {
+            None
+        } else {
+            Some(super::header::HeaderText::parse(name).map_err(|e| format!("the name {e}"))?)
+        };
+        let address = EmailAddress::parse(address).map_err(|e| e.to_string())?;
+        Ok(NamedAddress { name, address })
+    }
+}
+
 /// An address in the reserved `invalid` domain (RFC 2606): an anonymous sender, nobody to write
 /// to.
 pub fn is_reserved_unknown(address: &str) -> bool {

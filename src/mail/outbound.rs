@@ -4,18 +4,13 @@
 //! one. lettre does the formatting: encoded words for non-ASCII, folding, MIME parts.
 
 use crate::domain::header::HeaderText;
-use crate::domain::EmailAddress;
 use lettre::message::header::{ContentType, Header, HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart, SinglePart};
 use lettre::{Address, Message};
 use std::time::SystemTime;
 
 /// A sender or recipient.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Party {
-    pub name: Option<HeaderText>,
-    pub address: EmailAddress,
-}
+pub use crate::domain::address::NamedAddress as Party;
 
 /// One message to send.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -142,6 +137,7 @@ pub fn format(o: &Outbound) -> Result<Vec<u8>, OutboundError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::EmailAddress;
     use crate::mail::{parse, Limits};
 
     fn text(s: &str) -> HeaderText {

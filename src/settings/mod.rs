@@ -1,6 +1,14 @@
 //! Configuration: one typed struct, loaded from an optional TOML file plus `POSTROOM_*`
 //! environment overrides, validated at load with errors that name the key.
 
+mod common;
+mod secret;
+mod smtp;
+
+use common::invalid;
+pub use common::{SettingsError, TlsMode};
+pub use smtp::SmtpSettings;
+
 use crate::domain::QueueName;
 use crate::events::Durability;
 use serde::Deserialize;
@@ -20,17 +28,10 @@ pub struct Settings {
     pub workflow: WorkflowSettings,
     pub webform: WebformSettings,
     pub http: HttpSettings,
+    /// The SMTP server everything postroom sends leaves through (none: nothing is sent).
+    pub smtp: Option<SmtpSettings>,
     /// IMAP mailboxes to ingest (none by default).
     pub mailboxes: Vec<MailboxSettings>,
-}
-
-/// How to reach a mailbox's server.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum TlsMode {
-    None,
-    Starttls,
-    Tls,
 }
 
 /// One IMAP mailbox to ingest (`[[mailboxes]]`).
@@ -105,48 +106,15 @@ impl std::fmt::Debug for MailboxSettings {
 }
 
 impl MailboxSettings {
-    /// Where the password comes from: exactly one of `password`, `password_env`,
-    /// `password_file`. Validation checks only this; whether the variable is set or the file
-    /// readable is checked where the password is needed (`serve`), so other commands run with the
-    /// server's configuration without its mail secrets.
-    fn password_source(&self, key: &str) -> Result<PasswordSource<'_>, SettingsError> {
-        match (&self.password, &self.password_env, &self.password_file) {
-            (Some(p), None, None) => Ok(PasswordSource::Inline(p)),
-            (None, Some(var), None) => Ok(PasswordSource::Env(var)),
-            (None, None, Some(path)) => Ok(PasswordSource::File(path)),
-            _ => Err(invalid(
-                key,
-                "give exactly one of password, password_env, password_file",
-            )),
-        }
+    /// Where the password comes from (see `secret::source`).
+    fn password_source(&self, key: &str) -> Result<secret::Source<'_>, SettingsError> {
+        secret::source(key, &self.password, &self.password_env, &self.password_file)
     }
 
     /// The password, read from where `password_source` says.
     pub fn resolve_password(&self, key: &str) -> Result<String, SettingsError> {
-        match self.password_source(key)? {
-            PasswordSource::Inline(p) => Ok(p.to_string()),
-            PasswordSource::Env(var) => std::env::var(var).map_err(|_| {
-                invalid(
-                    &format!("{key}.password_env"),
-                    format!("the variable {var} is not set"),
-                )
-            }),
-            PasswordSource::File(path) => std::fs::read_to_string(path)
-                .map(|p| p.trim_end_matches(['\r', '\n']).to_string())
-                .map_err(|e| {
-                    invalid(
-                        &format!("{key}.password_file"),
-                        format!("{}: {e}", path.display()),
-                    )
-                }),
-        }
+        self.password_source(key)?.resolve(key)
     }
-}
-
-enum PasswordSource<'a> {
-    Inline(&'a str),
-    Env(&'a str),
-    File(&'a Path),
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -237,6 +205,7 @@ impl Default for Settings {
             workflow: WorkflowSettings::default(),
             webform: WebformSettings::default(),
             http: HttpSettings::default(),
+            smtp: None,
             mailboxes: Vec::new(),
         }
     }
@@ -289,27 +258,6 @@ impl Default for WebformSettings {
     }
 }
 
-/// A configuration problem, naming the key.
-#[derive(Debug, thiserror::Error)]
-pub enum SettingsError {
-    #[error("cannot read {path}: {source}")]
-    Read {
-        path: String,
-        source: std::io::Error,
-    },
-    #[error("{path}: {message}")]
-    Parse { path: String, message: String },
-    #[error("{key}: {message}")]
-    Invalid { key: String, message: String },
-}
-
-fn invalid(key: &str, message: impl Into<String>) -> SettingsError {
-    SettingsError::Invalid {
-        key: key.to_string(),
-        message: message.into(),
-    }
-}
-
 impl Settings {
     /// Reads the file (if any), applies the environment, validates.
     pub fn load(
@@ -322,19 +270,27 @@ impl Settings {
                     path: path.display().to_string(),
                     source,
                 })?;
-                toml::from_str(&text).map_err(|e| SettingsError::Parse {
-                    path: path.display().to_string(),
-                    message: e.to_string().trim().replace('\n', " "),
+                // The path of the value at fault leads the message (`smtp.port: invalid type…`).
+                serde_path_to_error::deserialize(toml::Deserializer::new(&text)).map_err(|e| {
+                    SettingsError::Parse {
+                        path: path.display().to_string(),
+                        message: format!(
+                            "{}: {}",
+                            e.path(),
+                            e.inner().to_string().trim().replace('\n', " ")
+                        ),
+                    }
                 })?
             }
             None => Settings::default(),
         };
-        // A variable a mailbox names for its password is a secret, not a setting, whatever its
+        // A variable a mailbox (or the SMTP server) names for its password is a secret, not a setting, whatever its
         // name (`POSTROOM_SUPPORT_PASSWORD` is a natural choice).
         let secrets: Vec<String> = s
             .mailboxes
             .iter()
             .filter_map(|m| m.password_env.clone())
+            .chain(s.smtp.iter().filter_map(|m| m.password_env.clone()))
             .collect();
         for (k, v) in env {
             if !secrets.contains(&k) {
@@ -432,6 +388,9 @@ impl Settings {
         for (i, q) in self.workflow.queues.iter().enumerate() {
             QueueName::parse(q)
                 .map_err(|e| invalid(&format!("workflow.queues[{i}]"), e.to_string()))?;
+        }
+        if let Some(smtp) = &self.smtp {
+            smtp.validate()?;
         }
         let mut names = std::collections::HashSet::new();
         for (i, m) in self.mailboxes.iter().enumerate() {
@@ -596,6 +555,48 @@ mod tests {
         assert!(s.mailboxes[0]
             .resolve_password("mailboxes[0]")
             .is_err_and(|e| e.to_string().contains("mailboxes[0].password_env")));
+    }
+
+    #[test]
+    fn smtp_settings_load_and_bad_ones_name_the_key() {
+        let ok = "[smtp]\nhost = \"127.0.0.1\"\nport = 2525\ntls = \"none\"\nfrom = \"Support <support@example.test>\"\n";
+        let s = load_str(ok, &[]).unwrap();
+        let smtp = s.smtp.expect("smtp");
+        let sender = smtp.sender().unwrap();
+        assert_eq!(sender.name.unwrap().as_str(), "Support");
+        assert_eq!(sender.address.as_str(), "support@example.test");
+        assert_eq!(smtp.resolve_password().unwrap(), None);
+        assert!(
+            load_str("", &[]).unwrap().smtp.is_none(),
+            "no [smtp]: nothing is sent"
+        );
+        for (bad, key) in [
+            (ok.replace("2525", "\"25x\""), "smtp.port"),
+            (ok.replace("2525", "0"), "smtp.port"),
+            (ok.replace("\"none\"", "\"ssl\""), "smtp.tls"),
+            (
+                ok.replace("Support <support@example.test>", "Support <nobody>"),
+                "smtp.from",
+            ),
+            (
+                ok.replace("Support <support@example.test>", "Sup\\r\\nport <a@b.c>"),
+                "smtp.from",
+            ),
+            (format!("{ok}password = \"p\"\n"), "smtp.username"),
+            (format!("{ok}username = \"u\"\n"), "smtp"),
+            (format!("{ok}hots = \"x\"\n"), "hots"),
+        ] {
+            let e = load_str(&bad, &[]).expect_err(&bad).to_string();
+            assert!(e.contains(key), "{bad}: {e}");
+        }
+        let with_user =
+            format!("{ok}username = \"u\"\npassword_env = \"SMTP_PASSWORD_FOR_TEST\"\n");
+        let s = load_str(&with_user, &[]).unwrap();
+        assert!(s
+            .smtp
+            .unwrap()
+            .resolve_password()
+            .is_err_and(|e| e.to_string().contains("smtp.password_env")));
     }
 
     #[test]
