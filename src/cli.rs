@@ -276,14 +276,16 @@ fn rules_test(rules_file: &Path, message: &Path) -> Result<(), CliError> {
     let raw =
         std::fs::read(message).map_err(|e| CliError(format!("{}: {e}", message.display())))?;
     let parsed = crate::mail::parse(&raw, &crate::mail::Limits::default());
-    let input = crate::mail::screen::input(&parsed, &raw, None);
+    let language = crate::classify::language(&format!("{}\n{}", parsed.subject, parsed.text), &[]);
+    let input = crate::mail::screen::input(&parsed, &raw, language.map(str::to_string));
     let outcome = rules.evaluate(&input);
     println!(
-        "{} rules from {}; message {} ({:?})",
+        "{} rules from {}; message {} ({:?}, language {})",
         rules.len(),
         rules_file.display(),
         message.display(),
-        input.subject
+        input.subject,
+        input.language.as_deref().unwrap_or("unknown")
     );
     for m in &outcome.matched {
         println!("matched {}", m.rule);

@@ -112,15 +112,23 @@ fn parse_domain(domain: &str) -> Result<String, ParseError> {
             "address literals ([…]) are not accepted as a domain",
         ));
     }
-    let ascii = idna::domain_to_ascii_strict(domain).map_err(|_| {
-        invalid("the domain must be dot-separated labels of letters, digits and '-' (IDNA)")
-    })?;
+    // UTS 46 with STD3 rules and DNS lengths; hyphens checked at the ends of labels only
+    // (`ab--cd.example` is a real host name).
+    let ascii = idna::uts46::Uts46::new()
+        .to_ascii(
+            domain.as_bytes(),
+            idna::uts46::AsciiDenyList::STD3,
+            idna::uts46::Hyphens::CheckFirstLast,
+            idna::uts46::DnsLength::Verify,
+        )
+        .map_err(|_| {
+            invalid("the domain must be dot-separated labels of letters, digits and '-' (IDNA)")
+        })?
+        .into_owned();
     if ascii.is_empty() || ascii.split('.').any(str::is_empty) {
         return Err(invalid("the domain must not have an empty label"));
     }
-    if domain.is_ascii() {
-        return Ok(ascii);
-    }
+    // One form whatever was written: `bücher.de` and `xn--bcher-kva.de` are one domain.
     let (unicode, checked) = idna::domain_to_unicode(&ascii);
     checked.map_err(|_| invalid("the domain is not a valid internationalised domain name"))?;
     Ok(unicode)
@@ -199,7 +207,8 @@ mod tests {
         // Domains go through IDNA: lower-case, in their Unicode form.
         assert_eq!(parsed(" Ann@Example.COM "), "Ann@example.com");
         assert_eq!(parsed("ü@BÜCHER.de"), "ü@bücher.de");
-        assert_eq!(parsed("ü@xn--bcher-kva.de"), "ü@xn--bcher-kva.de");
+        assert_eq!(parsed("ü@xn--bcher-kva.de"), "ü@bücher.de");
+        assert_eq!(parsed("a@ab--cd.example"), "a@ab--cd.example");
     }
 
     #[test]

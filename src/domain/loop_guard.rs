@@ -15,6 +15,8 @@ pub struct Facts {
     pub precedence: Option<String>,
     pub list_id: bool,
     pub list_unsubscribe: bool,
+    /// `Return-Path: <>`: a null reverse path (RFC 3834 §2: never answered).
+    pub null_return_path: bool,
     /// `X-Autoreply`, `X-Autorespond` or `X-Auto-Response-Suppress` (Exchange) present.
     pub autoreply_header: bool,
     /// The sender's address (empty when unknown).
@@ -56,6 +58,8 @@ pub enum Suppressed {
     RoleSender(String),
     #[error("the message is a delivery report")]
     DeliveryReport,
+    #[error("the message has a null return path (Return-Path: <>)")]
+    NullReturnPath,
     #[error("the message is our own")]
     OwnMail,
     #[error("the sender is unknown")]
@@ -74,6 +78,7 @@ impl Suppressed {
             Suppressed::AutoreplyHeader => "autoreply_header",
             Suppressed::RoleSender(_) => "role_sender",
             Suppressed::DeliveryReport => "delivery_report",
+            Suppressed::NullReturnPath => "null_return_path",
             Suppressed::OwnMail => "own_mail",
             Suppressed::NoSender => "no_sender",
             Suppressed::TooMany { .. } => "too_many",
@@ -132,6 +137,9 @@ pub fn may_answer(
     }
     if facts.delivery_report {
         return Err(Suppressed::DeliveryReport);
+    }
+    if facts.null_return_path {
+        return Err(Suppressed::NullReturnPath);
     }
     if facts.autoreply_header {
         return Err(Suppressed::AutoreplyHeader);
@@ -204,6 +212,10 @@ mod tests {
         assert_eq!(with(|f| f.list_id = true), Some("mailing_list"));
         assert_eq!(with(|f| f.list_unsubscribe = true), Some("mailing_list"));
         assert_eq!(with(|f| f.delivery_report = true), Some("delivery_report"));
+        assert_eq!(
+            with(|f| f.null_return_path = true),
+            Some("null_return_path")
+        );
         assert_eq!(
             with(|f| f.autoreply_header = true),
             Some("autoreply_header")

@@ -48,6 +48,12 @@ pub async fn create_user(
             body.0.role
         ))
     })?;
+    // A name recorded before names lost their case, in another case, is the same person's.
+    if let Some(existing) = projections.read(|p| p.users.find_active(name.as_str())) {
+        return Err(ApiError::Conflict(format!(
+            "the user {existing} exists (user names do not differ by case)"
+        )));
+    }
     let by = Principal::User(caller.name.to_string());
     let (token, position) = users::add(log.as_ref(), &name, role, by, now()).await?;
     projections.wait_for(position, Duration::from_secs(2)).await;
@@ -78,7 +84,11 @@ pub async fn revoke_user(
     caller: Caller,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let name = AgentId::parse(&path).map_err(|e| ApiError::BadRequest(format!("name: {e}")))?;
+    // An active user by their recorded name (any ASCII case), else the name under today's rule.
+    let name = match projections.read(|p| p.users.find_active(&path)) {
+        Some(recorded) => recorded,
+        None => AgentId::parse(&path).map_err(|e| ApiError::BadRequest(format!("name: {e}")))?,
+    };
     // Nobody could administer the server any more (the CLI on the data folder still can).
     let last_admin = projections.read(|p| {
         matches!(

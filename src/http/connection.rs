@@ -107,6 +107,9 @@ pub struct Conn<T> {
     io: T,
     _slot: Slot,
     rewrite: Rewrite,
+    /// The next write starts where the last one ended whole: a response may start there. After
+    /// a short write the caller goes on with the rest of the same buffer, which is no start.
+    at_boundary: bool,
 }
 
 enum Rewrite {
@@ -126,6 +129,7 @@ impl<T> Conn<T> {
             io,
             _slot: slot,
             rewrite: Rewrite::Watch,
+            at_boundary: true,
         }
     }
 }
@@ -147,7 +151,7 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for Conn<T> {
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
-        if let Rewrite::Watch = this.rewrite {
+        if let (Rewrite::Watch, true) = (&this.rewrite, this.at_boundary) {
             if let Some(bytes) = with_problem_body(buf) {
                 this.rewrite = Rewrite::Send {
                     bytes,
@@ -174,7 +178,11 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for Conn<T> {
             this.rewrite = Rewrite::Watch;
             return Poll::Ready(Ok(replaced));
         }
-        Pin::new(&mut this.io).poll_write(cx, buf)
+        let written = Pin::new(&mut this.io).poll_write(cx, buf);
+        if let Poll::Ready(Ok(n)) = &written {
+            this.at_boundary = *n == buf.len();
+        }
+        written
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {

@@ -46,6 +46,7 @@ impl BodyDeadline {
                 per_read: self.per_read,
                 expired: expired.clone(),
                 whole_secs: self.whole.as_secs_f64(),
+                done: false,
             };
             req.set_payload(Payload::Stream {
                 payload: Box::pin(timed),
@@ -82,6 +83,8 @@ struct Timed {
     per_read: Duration,
     expired: Expired,
     whole_secs: f64,
+    /// The body has ended (or failed): no deadline applies any more.
+    done: bool,
 }
 
 impl Timed {
@@ -99,7 +102,7 @@ impl Stream for Timed {
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = self.get_mut();
-        if this.expired.0.get() {
+        if this.expired.0.get() || this.done {
             return Poll::Ready(None);
         }
         // The whole deadline first: a body dripping in keeps every single read in time.
@@ -113,7 +116,10 @@ impl Stream for Timed {
                 this.read.as_mut().reset(next);
                 Poll::Ready(Some(Ok(bytes)))
             }
-            Poll::Ready(other) => Poll::Ready(other),
+            Poll::Ready(other) => {
+                this.done = true;
+                Poll::Ready(other)
+            }
             Poll::Pending => {
                 if this.read.as_mut().poll(cx).is_ready() {
                     let secs = this.per_read.as_secs_f64();

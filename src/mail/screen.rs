@@ -47,16 +47,34 @@ pub fn headers(raw: &[u8]) -> Vec<(String, String)> {
 
 /// What loop protection looks at in a message (`domain::loop_guard`), from its decoded headers.
 pub fn loop_facts(parsed: &ParsedMessage, headers: &[(String, String)]) -> Facts {
-    let get = |name: &str| {
+    let has = |name: &str| headers.iter().any(|(n, _)| n == name);
+    // Every value counts: a second `Auto-Submitted` after a `no` still marks machine mail.
+    fn all<'h>(
+        headers: &'h [(String, String)],
+        name: &'static str,
+    ) -> impl Iterator<Item = &'h String> + 'h {
         headers
             .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.clone())
-    };
-    let has = |name: &str| headers.iter().any(|(n, _)| n == name);
+            .filter(move |(n, _)| n == name)
+            .map(|(_, v)| v)
+    }
+    let auto_submitted = all(headers, "auto-submitted")
+        .find(|v| !v.trim().eq_ignore_ascii_case("no"))
+        .or_else(|| all(headers, "auto-submitted").next())
+        .cloned();
+    let precedence = all(headers, "precedence")
+        .find(|v| {
+            matches!(
+                v.trim().to_ascii_lowercase().as_str(),
+                "bulk" | "list" | "junk"
+            )
+        })
+        .or_else(|| all(headers, "precedence").next())
+        .cloned();
     Facts {
-        auto_submitted: get("auto-submitted"),
-        precedence: get("precedence"),
+        auto_submitted,
+        precedence,
+        null_return_path: all(headers, "return-path").any(|v| v.trim() == "<>"),
         list_id: has("list-id"),
         list_unsubscribe: has("list-unsubscribe"),
         autoreply_header: has("x-autoreply")

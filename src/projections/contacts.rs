@@ -49,7 +49,9 @@ impl Contacts {
         if !is_new_inbound {
             return;
         }
-        let contact = match self.by_email.entry(after.from.to_lowercase()) {
+        // One contact per address as the identity policy folds it: case in ASCII only
+        // (`EmailAddress::normalised`); Unicode lower-casing would join `Ülla@` and `ülla@`.
+        let contact = match self.by_email.entry(after.from.to_ascii_lowercase()) {
             Entry::Occupied(known) => known.into_mut(),
             Entry::Vacant(new) => {
                 let email = new.key().clone();
@@ -82,7 +84,7 @@ impl Contacts {
     }
 
     pub fn by_email(&self, email: &str) -> Option<&Contact> {
-        self.by_email.get(&email.trim().to_lowercase())
+        self.by_email.get(&email.trim().to_ascii_lowercase())
     }
 
     pub fn by_id(&self, id: &uuid::Uuid) -> Option<&Contact> {

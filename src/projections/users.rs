@@ -43,6 +43,26 @@ impl Users {
             .count()
     }
 
+    /// The active user a name as written names: the recorded name itself, or the one equal to it
+    /// without ASCII case (names recorded before user names became case-insensitive keep their
+    /// spelling, and must stay reachable to be revoked).
+    pub fn find_active(&self, written: &str) -> Option<AgentId> {
+        let active = |u: &User| matches!(u, User::Active { .. });
+        self.by_name
+            .iter()
+            .filter(|(_, u)| active(u))
+            .map(|(n, _)| n)
+            .find(|n| n.as_str() == written)
+            .or_else(|| {
+                self.by_name
+                    .iter()
+                    .filter(|(n, u)| active(u) && n.as_str().eq_ignore_ascii_case(written))
+                    .map(|(n, _)| n)
+                    .min()
+            })
+            .cloned()
+    }
+
     pub fn get(&self, name: &AgentId) -> User {
         self.by_name.get(name).cloned().unwrap_or_default()
     }

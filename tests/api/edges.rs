@@ -234,6 +234,12 @@ fn a_kelvin_sign_sender_does_not_join_kims_contact_or_thread() {
     assert_eq!(kim.status, 200, "{:?}", kim.body);
     let listed = kim.body["interactions"].as_array().unwrap();
     assert_eq!(listed.len(), 1, "only Kim's own message: {:?}", kim.body);
+    // Looking Kim up with a Kelvin sign does not find Kim.
+    let kelvin = app.get(
+        "/api/v1/contacts?email=%E2%84%AAim@example.com",
+        Some(&app.admin_token),
+    );
+    assert_ne!(kelvin.status, 200, "{:?}", kelvin.body);
     // The other message has a contact of its own and does not join Kim's thread by subject and
     // sender (Unicode lower-casing made it Kim's).
     let first = listed[0]["interaction_id"].as_str().unwrap();
@@ -347,4 +353,25 @@ fn the_document_states_what_the_server_does() {
             ["id"],
         "$response.body#/interaction_id"
     );
+}
+
+#[test]
+fn users_recorded_before_the_name_rule_stay_reachable_and_unique() {
+    use postroom::domain::user::Role;
+    let app = spawn_app();
+    // Names the API no longer takes, as an older log holds them.
+    let legacy =
+        |n: &str| serde_json::from_str::<postroom::domain::AgentId>(&format!("{n:?}")).unwrap();
+    crate::helpers::add_user_direct(&app.engine, &legacy("Bob"), Role::Agent);
+    crate::helpers::add_user_direct(&app.engine, &legacy("Jürgen"), Role::Agent);
+    // The same name without case cannot be created beside it.
+    let r = app.create_user("bob", "agent");
+    assert_eq!(r.status, 409, "{:?}", r.body);
+    // Both can be revoked, by their name in any ASCII case.
+    let r = app.delete("/api/v1/admin/users/bob", Some(&app.admin_token));
+    assert_eq!(r.status, 204, "{:?}", r.body);
+    let r = app.delete("/api/v1/admin/users/J%C3%BCrgen", Some(&app.admin_token));
+    assert_eq!(r.status, 204, "{:?}", r.body);
+    // Once revoked, the name may be taken again under today's rule.
+    assert_eq!(app.create_user("bob", "agent").status, 201);
 }

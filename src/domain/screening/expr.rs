@@ -113,7 +113,8 @@ fn tokens(src: &str) -> Result<Vec<(usize, Token)>, SyntaxError> {
         at: at + 1,
         message: message.to_string(),
     };
-    let chars: Vec<(usize, char)> = src.char_indices().collect();
+    // Positions count characters, as people read them.
+    let chars: Vec<(usize, char)> = src.chars().enumerate().collect();
     let mut out = Vec::new();
     let mut i = 0;
     while i < chars.len() {
@@ -202,9 +203,13 @@ fn tokens(src: &str) -> Result<Vec<(usize, Token)>, SyntaxError> {
     Ok(out)
 }
 
+/// How deep `!` and parentheses may nest.
+const MAX_DEPTH: usize = 64;
+
 struct Parser {
     tokens: Vec<(usize, Token)>,
     pos: usize,
+    depth: usize,
     end: usize,
     /// Every `matches` pattern, in order; a test refers to its index.
     patterns: Vec<String>,
@@ -216,6 +221,7 @@ pub fn parse(src: &str, patterns: &mut Vec<String>) -> Result<Expr, SyntaxError>
     let mut p = Parser {
         tokens: tokens(src)?,
         pos: 0,
+        depth: 0,
         end: src.chars().count() + 1,
         patterns: std::mem::take(patterns),
     };
@@ -321,6 +327,19 @@ impl Parser {
     }
 
     fn unary(&mut self) -> Result<Expr, SyntaxError> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(SyntaxError {
+                at: self.at(),
+                message: format!("more than {MAX_DEPTH} levels of ! and parentheses"),
+            });
+        }
+        let e = self.unary_inner();
+        self.depth -= 1;
+        e
+    }
+
+    fn unary_inner(&mut self) -> Result<Expr, SyntaxError> {
         match self.peek() {
             Some(Token::Not) => {
                 self.pos += 1;

@@ -25,7 +25,7 @@ pub struct Input {
     /// Every header, by lower-case name, decoded, in order.
     pub headers: Vec<(String, String)>,
     pub attachments: Vec<String>,
-    /// An ISO 639-1 code, when detected.
+    /// An ISO 639-3 code (`eng`, `deu`), when detected (`classify::language`).
     pub language: Option<String>,
 }
 

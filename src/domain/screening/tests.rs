@@ -82,7 +82,9 @@ fn each_test_and_operator_on_each_field() {
 
 #[test]
 fn conditions_that_do_not_parse_say_where_and_what() {
-    let table = [
+    let deep_not = format!("{}subject exists", "!".repeat(100_000));
+    let deep_parens = format!("{}subject exists{}", "(".repeat(1000), ")".repeat(1000));
+    let table: Vec<(&str, &str)> = vec![
         (r#"subject contains"#, "expected a string after contains"),
         (r#"subjet contains "x""#, "expected a field"),
         (
@@ -100,6 +102,8 @@ fn conditions_that_do_not_parse_say_where_and_what() {
             r#"subject exists subject exists"#,
             "after a complete condition",
         ),
+        (&deep_not, "levels"),
+        (&deep_parens, "levels"),
     ];
     for (when, says) in table {
         let e = RuleSet::compile(&[rule(when)]).expect_err(when);
