@@ -69,10 +69,9 @@ impl EmailAddress {
         &self.0
     }
 
-    /// The address as it identifies a contact: lower-cased in ASCII only (the domain already is
-    /// lower-case).
+    /// The address as it identifies a contact (see [`contact_key`]).
     pub fn normalised(&self) -> String {
-        self.0.to_ascii_lowercase()
+        contact_key(&self.0)
     }
 }
 
@@ -161,6 +160,13 @@ impl NamedAddress {
         let address = EmailAddress::parse(address).map_err(|e| e.to_string())?;
         Ok(NamedAddress { name, address })
     }
+}
+
+/// What identifies a contact: the address lower-cased in ASCII only (a parsed address's domain
+/// already is lower-case). Unicode lower-casing would file one mailbox under another's name
+/// (`Ülla@` and `ülla@`, the Kelvin sign and `k`).
+pub fn contact_key(address: &str) -> String {
+    address.trim().to_ascii_lowercase()
 }
 
 /// An address in the reserved `invalid` domain (RFC 2606): an anonymous sender, nobody to write

@@ -293,6 +293,71 @@ mod tests {
         );
     }
 
+    /// A writer that takes at most `chunk` bytes a call, keeping what it got.
+    struct Short {
+        got: Vec<u8>,
+        chunk: usize,
+    }
+
+    impl AsyncWrite for Short {
+        fn poll_write(
+            self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+            buf: &[u8],
+        ) -> Poll<io::Result<usize>> {
+            let this = self.get_mut();
+            let n = buf.len().min(this.chunk);
+            this.got.extend_from_slice(&buf[..n]);
+            Poll::Ready(Ok(n))
+        }
+        fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+            Poll::Ready(Ok(()))
+        }
+        fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+            Poll::Ready(Ok(()))
+        }
+    }
+
+    fn written_through(chunk: usize, writes: &[&[u8]]) -> Vec<u8> {
+        use tokio::io::AsyncWriteExt;
+        let clients = ClientConnections::new(0, &[]);
+        let slot = clients.admit(None).expect("unbounded");
+        let mut conn = Conn::new(
+            Short {
+                got: Vec::new(),
+                chunk,
+            },
+            slot,
+        );
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            for w in writes {
+                conn.write_all(w).await.unwrap();
+            }
+        });
+        conn.io.got
+    }
+
+    #[test]
+    fn only_a_write_that_starts_a_response_is_looked_at() {
+        // A body whose tail reads like the dispatcher's bodiless 400: after a short write, the
+        // rest of the same buffer is passed on as it is.
+        let body_tail: &[u8] = b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n\r\n";
+        let mut response = b"HTTP/1.1 200 OK\r\ncontent-length: 46\r\n\r\n".to_vec();
+        response.extend_from_slice(body_tail);
+        let split_at = response.len() - body_tail.len();
+        assert_eq!(written_through(split_at, &[&response]), response);
+        // A whole write that is the dispatcher's answer is rewritten.
+        let out = written_through(
+            4096,
+            &[b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n", body_tail],
+        );
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.contains("application/problem+json"), "{text}");
+    }
+
     #[test]
     fn a_client_holds_at_most_its_bound_and_gets_slots_back() {
         let clients = ClientConnections::new(2, &["10.0.0.1".parse().unwrap()]);

@@ -26,14 +26,8 @@ pub async fn scrape(
     let head = log.head();
     metrics::gauge!(LOG_HEAD).set(head as f64);
     metrics::gauge!(PROJECTION_LAG).set(head.saturating_sub(projections.checkpoint()) as f64);
-    let depths = projections.read(|p| p.queues.depths());
-    for q in &configured.0 {
-        if !depths.iter().any(|(name, _)| name == q) {
-            metrics::gauge!(QUEUE_DEPTH, "queue" => q.to_string()).set(0.0);
-        }
-    }
-    for (q, depth) in depths {
-        metrics::gauge!(QUEUE_DEPTH, "queue" => q.to_string()).set(depth as f64);
+    for q in super::queues::summaries(&projections, &configured.0) {
+        metrics::gauge!(QUEUE_DEPTH, "queue" => q.name).set(q.depth as f64);
     }
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")

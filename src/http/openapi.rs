@@ -14,6 +14,7 @@
 
 use super::problem::Problem;
 use super::routes::{access, Access};
+use crate::domain::header::refused;
 use serde_json::{json, Map, Value};
 
 /// The limits the document states, from the configuration.
@@ -27,27 +28,53 @@ pub struct DocLimits {
 const PROBLEM: &str = "#/components/schemas/Problem";
 const INT64_MAX: i64 = i64::MAX;
 
-/// Characters display text may not hold (`domain::header::refused`): controls but tab, U+2028,
-/// U+2029, bidi embeddings, overrides and isolates.
-const DISPLAY_REFUSED: &str = r"\x00-\x08\x0A-\x1F\x7F-\x9F\u2028-\u202E\u2066-\u2069";
-/// Unicode White_Space (what `str::trim` removes).
-const WHITE_SPACE: &str = r"\x09-\x0D\x20\x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000";
+/// The body of a regular-expression character class (`\uXXXX-\uXXXX` ranges) holding every
+/// character `holds` is true of, read from the predicate itself, so the document states the
+/// server's rule and not a copy of it. Every such class here lies in the Basic Multilingual Plane
+/// (`\uXXXX` is read alike by Python's `re`, Rust's `regex` and ECMAScript).
+fn class_of(holds: impl Fn(char) -> bool) -> String {
+    let escape = |c: u32| format!("\\u{c:04X}");
+    let mut out = String::new();
+    let mut run: Option<u32> = None;
+    for cp in 0..=0x1_0000u32 {
+        let inside = cp < 0x1_0000 && char::from_u32(cp).is_some_and(&holds);
+        match (inside, run) {
+            (true, None) => run = Some(cp),
+            (false, Some(start)) => {
+                out.push_str(&escape(start));
+                if cp - 1 > start {
+                    out.push('-');
+                    out.push_str(&escape(cp - 1));
+                }
+                run = None;
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// What display text may not hold (`domain::header::refused`) and Unicode White_Space (what
+/// `str::trim` removes), computed once.
+fn classes() -> &'static (String, String) {
+    static CLASSES: std::sync::OnceLock<(String, String)> = std::sync::OnceLock::new();
+    CLASSES.get_or_init(|| (class_of(refused), class_of(char::is_whitespace)))
+}
 
 /// One line of display text with something besides white space in it.
 fn display_text_pattern() -> String {
-    let ok = format!("[^{DISPLAY_REFUSED}]");
-    let visible = format!("[^{DISPLAY_REFUSED}{WHITE_SPACE}]");
-    format!("^{ok}*{visible}{ok}*$")
+    let (refused, white) = classes();
+    format!("^[^{refused}]*[^{refused}{white}][^{refused}]*$")
 }
 
 /// One line of display text, possibly empty or blank.
 fn display_text_or_blank_pattern() -> String {
-    format!("^[^{DISPLAY_REFUSED}]*$")
+    format!("^[^{}]*$", classes().0)
 }
 
 /// A message body: not blank, no NUL.
 fn body_pattern() -> String {
-    format!("^[^\\x00]*[^\\x00{WHITE_SPACE}][^\\x00]*$")
+    format!("^[^\\u0000]*[^\\u0000{}][^\\u0000]*$", classes().1)
 }
 
 /// A user name as `AgentId::parse` takes it (case is folded, so either case is fine).
@@ -236,5 +263,34 @@ fn links(doc: &mut Value) {
         r["links"] = json!({
             "RevokeUser": {"operationId": "revoke_user", "parameters": {"name": "$response.body#/name"}},
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_text_patterns_say_what_the_server_checks_for_every_character() {
+        let blank_ok = regex::Regex::new(&display_text_or_blank_pattern()).unwrap();
+        let visible = regex::Regex::new(&display_text_pattern()).unwrap();
+        let body = regex::Regex::new(&body_pattern()).unwrap();
+        for c in (0..0x1_0000u32).filter_map(char::from_u32) {
+            let one = c.to_string();
+            let header_ok = crate::domain::header::HeaderText::parse(&one).is_ok();
+            assert_eq!(blank_ok.is_match(&one), header_ok, "U+{:04X}", c as u32);
+            assert_eq!(
+                visible.is_match(&one),
+                header_ok && !one.trim().is_empty(),
+                "U+{:04X}",
+                c as u32
+            );
+            assert_eq!(
+                body.is_match(&one),
+                c != '\0' && !one.trim().is_empty(),
+                "U+{:04X}",
+                c as u32
+            );
+        }
     }
 }

@@ -21,7 +21,12 @@ pub async fn list_queues(
     projections: web::Data<ProjectionRunner>,
     configured: web::Data<ConfiguredQueues>,
 ) -> Result<HttpResponse, ApiError> {
-    let configured = &configured.0[..];
+    Ok(HttpResponse::Ok().json(summaries(&projections, &configured.0)))
+}
+
+/// Every queue with its depth: those the projections hold and every configured one (empty or
+/// not), by name.
+pub fn summaries(projections: &ProjectionRunner, configured: &[QueueName]) -> Vec<QueueSummary> {
     let mut out: Vec<QueueSummary> = projections.read(|p| {
         p.queues
             .depths()
@@ -43,7 +48,7 @@ pub async fn list_queues(
         }
     }
     out.sort_by(|a, b| a.name.cmp(&b.name));
-    Ok(HttpResponse::Ok().json(out))
+    out
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

@@ -112,6 +112,21 @@ mod tests {
     use crate::mail::{parse, Limits};
 
     #[test]
+    fn every_header_value_counts_and_a_null_return_path_is_seen() {
+        let raw = b"From: Ann <ann@example.com>\r\nReturn-Path: <>\r\nAuto-Submitted: no\r\n\
+                    Auto-Submitted: auto-replied\r\nPrecedence: first-class\r\nPrecedence: bulk\r\n\r\nhi\r\n";
+        let parsed = parse(raw, &Limits::default());
+        let facts = loop_facts(&parsed, &headers(raw));
+        assert_eq!(facts.auto_submitted.as_deref(), Some("auto-replied"));
+        assert_eq!(facts.precedence.as_deref(), Some("bulk"));
+        assert!(facts.null_return_path);
+        let plain = b"From: Ann <ann@example.com>\r\nReturn-Path: <ann@example.com>\r\nAuto-Submitted: no\r\n\r\nhi\r\n";
+        let facts = loop_facts(&parse(plain, &Limits::default()), &headers(plain));
+        assert!(!facts.null_return_path);
+        assert!(may_answer(&facts, &[], Millis(0), Budget::default()).is_ok());
+    }
+
+    #[test]
     fn machine_mail_of_the_corpus_gets_no_automatic_answer() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/eml");
         for (file, reason) in [

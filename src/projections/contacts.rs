@@ -1,6 +1,7 @@
 //! Contacts: the people who write to us, identified by their normalised address, created on first
 //! contact, each with their interaction history.
 
+use crate::domain::address::contact_key;
 use crate::domain::interaction::{Interaction, Kind};
 use crate::domain::{InteractionId, Millis};
 use sha2::{Digest, Sha256};
@@ -49,9 +50,8 @@ impl Contacts {
         if !is_new_inbound {
             return;
         }
-        // One contact per address as the identity policy folds it: case in ASCII only
-        // (`EmailAddress::normalised`); Unicode lower-casing would join `Ülla@` and `ülla@`.
-        let contact = match self.by_email.entry(after.from.to_ascii_lowercase()) {
+        // One contact per address as the identity policy keys it.
+        let contact = match self.by_email.entry(contact_key(&after.from)) {
             Entry::Occupied(known) => known.into_mut(),
             Entry::Vacant(new) => {
                 let email = new.key().clone();
@@ -84,7 +84,7 @@ impl Contacts {
     }
 
     pub fn by_email(&self, email: &str) -> Option<&Contact> {
-        self.by_email.get(&email.trim().to_ascii_lowercase())
+        self.by_email.get(&contact_key(email))
     }
 
     pub fn by_id(&self, id: &uuid::Uuid) -> Option<&Contact> {

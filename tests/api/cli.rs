@@ -122,6 +122,12 @@ pub(crate) fn run(cmd: &mut Command) -> Output {
     }
 }
 
+/// A user added with `postroom users add` on a data folder: their token.
+pub(crate) fn add_user(data: &Path, name: &str, role: &str) -> String {
+    let out = postroom(&["users", "add", name, "--role", role, "--data", arg(data)]);
+    out.assert_success().stdout.trim_end().to_string()
+}
+
 /// `postroom ARGS`, run to its end.
 pub(crate) fn postroom(args: &[&str]) -> Output {
     run(command().args(args))
@@ -904,16 +910,7 @@ fn projections_rebuild_reports_what_it_read_and_writes_the_snapshot() -> TestRes
     assert!(std::fs::metadata(&snap)?.len() > 0);
 
     // The next start loads it (and the user added after it, from the log's tail).
-    let out = postroom(&[
-        "users",
-        "add",
-        "olga",
-        "--role",
-        "auditor",
-        "--data",
-        arg(&data),
-    ]);
-    let token = out.assert_success().stdout.trim_end().to_string();
+    let token = add_user(&data, "olga", "auditor");
     let mut server = ServerProcess::start(&data, &root.path().join("after.log"));
     let ready = &server.wait_ready(Some(&token))["details"];
     assert_eq!(ready["projections_start"], "snapshot", "{ready}");

@@ -6,7 +6,7 @@
 //! in the log once, received once and queued once; positions have no gaps, no event id repeats and
 //! the hash chain verifies.
 
-use crate::cli::{agent, arg, postroom, ServerProcess};
+use crate::cli::{add_user, agent, arg, postroom, ServerProcess};
 use postroom::domain::InteractionId;
 use postroom::events::export::{to_json, verify_store};
 use postroom::events::{EventStore, RecordedEvent};
@@ -284,16 +284,7 @@ fn a_server_killed_while_web_forms_stream_in_loses_and_doubles_no_acknowledged_o
     let started = Instant::now();
 
     // A token to read readiness's details with at the end.
-    let out = postroom(&[
-        "users",
-        "add",
-        "olga",
-        "--role",
-        "auditor",
-        "--data",
-        arg(&data),
-    ]);
-    let token = out.assert_success().stdout.trim_end().to_string();
+    let token = add_user(&data, "olga", "auditor");
 
     let mut acked = Vec::new();
     for round in 0..ROUNDS {

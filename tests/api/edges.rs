@@ -375,3 +375,37 @@ fn users_recorded_before_the_name_rule_stay_reachable_and_unique() {
     // Once revoked, the name may be taken again under today's rule.
     assert_eq!(app.create_user("bob", "agent").status, 201);
 }
+
+#[test]
+fn addresses_differing_in_non_ascii_case_are_two_contacts() {
+    let app = spawn_app();
+    assert_eq!(
+        app.submit_webform("Ülla@example.com", "Order", "Where is it?")
+            .status,
+        202
+    );
+    assert_eq!(
+        app.submit_webform("ülla@example.com", "Order", "Where is it?")
+            .status,
+        202
+    );
+    // ASCII case still folds: the same contact as the first.
+    assert_eq!(
+        app.submit_webform("Ülla@EXAMPLE.com", "Again", "Still waiting")
+            .status,
+        202
+    );
+    for (query, n) in [("%C3%9Clla@example.com", 2), ("%C3%BClla@example.com", 1)] {
+        let c = app.get(
+            &format!("/api/v1/contacts?email={query}"),
+            Some(&app.admin_token),
+        );
+        assert_eq!(c.status, 200, "{query}: {:?}", c.body);
+        assert_eq!(
+            c.body["interactions"].as_array().map(Vec::len),
+            Some(n),
+            "{query}: {:?}",
+            c.body
+        );
+    }
+}

@@ -169,6 +169,8 @@ impl RuleSet {
             });
         }
         let mut patterns = Vec::new();
+        // Each pattern compiled once, as its rule is read (its error names the rule).
+        let mut regexes = Vec::new();
         let mut rules = Vec::new();
         let mut names = std::collections::HashSet::new();
         for spec in specs {
@@ -186,12 +188,12 @@ impl RuleSet {
             let when =
                 expr::parse(&spec.when, &mut patterns).map_err(|e| fail(format!("when: {e}")))?;
             for p in &patterns[first..] {
-                Regex::new(p).map_err(|e| {
+                regexes.push(Regex::new(p).map_err(|e| {
                     fail(format!(
                         "when: the regular expression {p:?} does not compile: {}",
                         e.to_string().replace('\n', " ")
                     ))
-                })?;
+                })?);
             }
             let mut actions = Vec::new();
             if let Some(r) = &spec.stop {
@@ -220,14 +222,6 @@ impl RuleSet {
                 actions,
             });
         }
-        let regexes = patterns
-            .iter()
-            .map(|p| Regex::new(p).map_err(|e| e.to_string()))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|message| RuleError {
-                rule: String::new(),
-                message,
-            })?;
         let mut by_field: HashMap<Field, Vec<usize>> = HashMap::new();
         for r in &rules {
             collect_matches(&r.when, &mut by_field);
