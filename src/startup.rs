@@ -2,12 +2,16 @@
 //! `Application::build` binds (port 0 in tests) and reports the port; `run_until_stopped` serves.
 
 use crate::actors::{Interactions, Registry, RegistryOptions};
+use crate::app::answer::{AnswerPolicy, Answerer};
+use crate::app::outbox::{Outbox, Retry};
 use crate::app::receive::Receiver;
 use crate::app::sweep::Sweep;
 use crate::domain::interaction::Interaction;
+use crate::domain::loop_guard::Budget;
 use crate::domain::workflow::Workflow;
 use crate::events::StoreError;
 use crate::mail::imap::{Ingest, IngestHandles, Statuses};
+use crate::mail::smtp::Mailer;
 use crate::projections::runner::RunnerOptions;
 use crate::projections::ProjectionRunner;
 use crate::settings::Settings;
@@ -63,6 +67,9 @@ impl Engine {
         );
         let workflow = Workflow {
             inbound_queue: settings.inbound_queue(),
+            // Only with a server to send through: without one, nothing is planned that could
+            // go out unexpectedly once `[smtp]` is added later.
+            acknowledge: settings.smtp.is_some() && settings.workflow.acknowledge,
         };
         let receiver = Receiver::new(storage.log(), workflow.clone());
         let sweep = Sweep {
@@ -114,12 +121,73 @@ impl Engine {
                 self.settings.queue_names(),
             )),
             mailboxes: self.mail_status.clone(),
+            sending: crate::http::health::Sending(self.settings.smtp.is_none().then(|| {
+                "no [smtp] is configured: nothing is sent (no acknowledgements, no answers)"
+                    .to_string()
+            })),
             metrics: crate::metrics::install(),
             body_deadline: crate::http::deadline::BodyDeadline {
                 whole: Duration::from_secs_f64(self.settings.http.body_timeout_secs),
                 per_read: Duration::from_secs_f64(self.settings.http.body_read_timeout_secs),
             },
         }
+    }
+
+    /// The answering process and the outbox, when mail goes out (`[smtp]`); `password` is the
+    /// SMTP password, resolved.
+    pub fn outgoing(&self, password: Option<String>) -> Result<Option<(Answerer, Outbox)>, String> {
+        let Some(smtp) = &self.settings.smtp else {
+            return Ok(None);
+        };
+        let sender = smtp.sender().map_err(|e| e.to_string())?;
+        let mailer = Mailer::new(smtp, password)?;
+        let workflow = &self.settings.workflow;
+        let answerer = Answerer {
+            policy: Arc::new(AnswerPolicy {
+                budget: Budget {
+                    max: workflow.auto_answer_limit,
+                    period_secs: workflow.auto_answer_period_secs,
+                },
+                acknowledgement: workflow.acknowledgement.clone(),
+                sender,
+            }),
+            projections: self.projections.clone(),
+            interactions: self.registry.clone(),
+            content: self.storage.content.clone(),
+        };
+        let outbox = Outbox {
+            mailer,
+            retry: Retry {
+                initial: Duration::from_secs_f64(smtp.retry_initial_secs),
+                max: Duration::from_secs_f64(smtp.retry_max_secs),
+                max_attempts: smtp.max_attempts,
+            },
+            concurrency: smtp.pool_size as usize,
+            projections: self.projections.clone(),
+            interactions: self.registry.clone(),
+            content: self.storage.content.clone(),
+        };
+        Ok(Some((answerer, outbox)))
+    }
+
+    /// Runs `pass` every `every` until shut down.
+    fn repeat<F, Fut>(self: &Arc<Self>, every: Duration, pass: F)
+    where
+        F: Fn() -> Fut + 'static,
+        Fut: std::future::Future<Output = ()>,
+    {
+        let engine = self.clone();
+        actix_web::rt::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            while !engine.is_shut_down() {
+                tick.tick().await;
+                if engine.is_shut_down() {
+                    break;
+                }
+                pass().await;
+            }
+        });
     }
 
     /// The handles IMAP ingest uses.
@@ -217,6 +285,12 @@ impl Application {
                 .map_err(|e| StartError::Config(e.to_string()))?;
             mailboxes.push((m.clone(), password));
         }
+        let smtp_password = match &settings.smtp {
+            Some(smtp) => smtp
+                .resolve_password()
+                .map_err(|e| StartError::Config(e.to_string()))?,
+            None => None,
+        };
         // The data folder first: a second server on it says so, not "address in use".
         let engine = Arc::new(Engine::start(settings)?);
         let listener = TcpListener::bind(addr).map_err(|source| StartError::Listen {
@@ -231,14 +305,24 @@ impl Application {
         // Whatever a failed request left received gets queued within seconds, not at the next
         // start.
         {
-            let engine = engine.clone();
-            actix_web::rt::spawn(async move {
-                let mut tick = tokio::time::interval(Duration::from_secs(5));
-                tick.tick().await;
-                while !engine.is_shut_down() {
-                    tick.tick().await;
-                    engine.resume().await;
-                }
+            let e = engine.clone();
+            engine.repeat(Duration::from_secs(5), move || {
+                let e = e.clone();
+                async move { e.resume().await }
+            });
+        }
+        // Automatic answers and the outbox, each on its own beat (a slow mail server never holds
+        // up the loop policy's decisions).
+        if let Some((answerer, outbox)) =
+            engine.outgoing(smtp_password).map_err(StartError::Config)?
+        {
+            engine.repeat(Duration::from_millis(200), move || {
+                let a = answerer.clone();
+                async move { a.run_once().await }
+            });
+            engine.repeat(Duration::from_millis(200), move || {
+                let o = outbox.clone();
+                async move { o.run_once().await }
             });
         }
         let ingest = Ingest::start(engine.ingest_handles(), mailboxes);

@@ -6,7 +6,12 @@
 //!   and ingest alike): receipt, content and first placement in one durable append.
 //! - [`sweep::Sweep`]: runs the workflow for interactions a crash or a failed request left
 //!   half-way.
+//! - [`answer::Answerer`]: decides planned automatic answers with the loop policy and composes
+//!   them as outbound interactions.
+//! - [`outbox::Outbox`]: sends every composed outbound message through the mail server, once.
 
+pub mod answer;
+pub mod outbox;
 pub mod receive;
 pub mod sweep;
 

@@ -2,12 +2,15 @@
 //! the shells (the receive path, the sweep that finishes what a crash interrupted, and later the
 //! routing and outbox processes) run what [`Workflow::react`] answers.
 //!
-//! Today it has one step: a new inbound interaction is placed in a queue (the channel's queue
-//! when it names one, such as a mailbox's queue for malformed mail or bounces; else the
-//! configured inbound queue). Screening, categorising and routing come as further steps here.
+//! A new inbound interaction is placed in a queue (the channel's queue when it names one, such
+//! as a mailbox's queue for malformed mail or bounces; else the configured inbound queue) and,
+//! when the workflow acknowledges (only with a mail server to send through), its acknowledgement
+//! is planned: the answering process (`app::answer`) asks the loop policy and composes it.
 
 use crate::domain::interaction::InboundStatus;
-use crate::domain::interaction::{Interaction, InteractionCommand, InteractionEvent, Status};
+use crate::domain::interaction::{
+    AnswerUsage, Interaction, InteractionCommand, InteractionEvent, Status,
+};
 use crate::domain::{Millis, Principal, QueueName};
 
 /// The workflow's configuration.
@@ -15,6 +18,9 @@ use crate::domain::{Millis, Principal, QueueName};
 pub struct Workflow {
     /// Where new inbound interactions go unless their channel says otherwise.
     pub inbound_queue: QueueName,
+    /// Plan an acknowledgement for every new customer message (the loop policy decides later
+    /// whether it goes out).
+    pub acknowledge: bool,
 }
 
 impl Workflow {
@@ -36,7 +42,14 @@ impl Workflow {
             .iter()
             .any(|e| matches!(e, InteractionEvent::InteractionReceived(_)));
         if received {
-            self.place(after, requested, at).into_iter().collect()
+            let mut commands: Vec<_> = self.place(after, requested, at).into_iter().collect();
+            if self.acknowledge && !after.is_reply() && after.auto_answer.is_none() {
+                commands.push(InteractionCommand::PlanAutoAnswer {
+                    usage: AnswerUsage::Acknowledgement,
+                    at,
+                });
+            }
+            commands
         } else {
             Vec::new()
         }

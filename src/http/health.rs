@@ -2,13 +2,18 @@
 
 use super::auth::authenticate;
 use super::problem::ApiError;
-use super::views::{Health, NotReadyReason, Readiness, ReadinessDetails};
+use super::views::{Health, NotReadyReason, OutboxReadiness, Readiness, ReadinessDetails};
 use crate::actors::Interactions;
+use crate::domain::interaction::{ReplyStatus, Status};
 use crate::events::EventStore;
 use crate::mail::imap::{snapshot, Statuses};
 use crate::projections::runner::StartKind;
 use crate::projections::ProjectionRunner;
 use actix_web::{get, http::header, web, HttpRequest, HttpResponse};
+
+/// Whether the server sends mail: `None` when it does, else why not (for `/readyz`).
+#[derive(Debug, Clone)]
+pub struct Sending(pub Option<String>);
 
 /// The process is up.
 #[utoipa::path(tag = "health", responses((status = 200, body = Health)))]
@@ -21,7 +26,8 @@ pub async fn healthz() -> HttpResponse {
 /// mailbox can do its work (none has a permanent error, such as a refused login, or cannot move
 /// what it records). Without a token the answer is whether, and if not why in one word
 /// (`log`, `projections`, `mailbox`); with a bearer token of any role it carries the details,
-/// among them each mailbox's state and last error.
+/// among them each mailbox's state and last error. `sending` says whether mail goes out (only
+/// with `[smtp]`), and `notes` why not.
 #[utoipa::path(
     tag = "health",
     responses(
@@ -39,6 +45,7 @@ pub async fn readyz(
     projections: web::Data<ProjectionRunner>,
     interactions: web::Data<Interactions>,
     mailboxes: web::Data<Statuses>,
+    sending: web::Data<Sending>,
 ) -> Result<HttpResponse, ApiError> {
     // A token that is sent must be valid; none is fine.
     let detailed = if req.headers().contains_key(header::AUTHORIZATION) {
@@ -85,10 +92,38 @@ pub async fn readyz(
         interactions: projections.read(|p| p.cache.len()),
         mailboxes,
         not_ready,
+        outbox: projections.read(|p| {
+            let now = crate::app::now();
+            let retrying = p
+                .outgoing
+                .outbox
+                .iter()
+                .filter(|id| {
+                    p.cache.get(id).is_some_and(|s| {
+                        matches!(
+                            s.status,
+                            Status::Reply(ReplyStatus::Failed { retry_at: Some(t), .. }) if t > now
+                        )
+                    })
+                })
+                .count();
+            OutboxReadiness {
+                pending: p.outgoing.outbox.len(),
+                retrying,
+                failed: p.outgoing.failed.len(),
+                answers_to_decide: p.outgoing.awaiting_answer.len(),
+            }
+        }),
     });
+    let mut notes = Vec::new();
+    if let Some(why) = &sending.0 {
+        notes.push(why.clone());
+    }
     let body = Readiness {
         ready,
         reason,
+        sending: sending.0.is_none(),
+        notes,
         details,
     };
     Ok(if ready {

@@ -170,6 +170,8 @@ pub struct Handles {
     pub webform: Arc<webform::WebformPolicy>,
     pub queues: Arc<queues::ConfiguredQueues>,
     pub mailboxes: Statuses,
+    /// Whether mail goes out, for `/readyz`.
+    pub sending: health::Sending,
     /// Deadlines for every request's body (a middleware, not a handler's).
     pub body_deadline: deadline::BodyDeadline,
     /// The process's metrics recorder, rendered by `GET /metrics`.
@@ -198,6 +200,7 @@ pub fn app(
         .app_data(web::Data::from(handles.projections))
         .app_data(web::Data::new(handles.interactions))
         .app_data(web::Data::new(handles.receiver))
+        .app_data(web::Data::new(handles.sending))
         .app_data(web::Data::from(handles.webform))
         .app_data(web::Data::from(handles.queues))
         .app_data(web::Data::new(handles.mailboxes))

@@ -248,9 +248,27 @@ pub struct Readiness {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<String>, nullable = false)]
     pub reason: Option<NotReadyReason>,
+    /// Whether postroom sends mail (acknowledgements, answers): only with `[smtp]` configured.
+    pub sending: bool,
+    /// What the server does not do in this configuration and why (such as sending nothing
+    /// without `[smtp]`); not causes of unreadiness.
+    pub notes: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     pub details: Option<ReadinessDetails>,
+}
+
+/// The outbox as `/readyz` shows it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OutboxReadiness {
+    /// Outbound messages waiting for their first or next attempt.
+    pub pending: usize,
+    /// Of those, how many failed before and wait for a retry.
+    pub retrying: usize,
+    /// Messages the mailer gave up on (a permanent failure or too many attempts).
+    pub failed: usize,
+    /// Automatic answers planned and not yet decided by the loop policy.
+    pub answers_to_decide: usize,
 }
 
 /// Why the server is not ready, in one word.
@@ -282,4 +300,5 @@ pub struct ReadinessDetails {
     pub mailboxes: std::collections::HashMap<String, crate::mail::imap::MailboxStatus>,
     /// Why the server is not ready, one line per cause (`mailbox NAME: reason` for a mailbox).
     pub not_ready: Vec<String>,
+    pub outbox: OutboxReadiness,
 }

@@ -14,6 +14,7 @@ pub mod outbound;
 pub mod record;
 pub mod screen;
 pub mod sender;
+pub mod smtp;
 
 /// The threading rules live with the domain; re-exported here where mail code looks for them.
 pub use crate::domain::threading;

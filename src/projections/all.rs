@@ -3,6 +3,7 @@
 
 use super::cache::InteractionCache;
 use super::contacts::Contacts;
+use super::outgoing::Outgoing;
 use super::queues::Queues;
 use super::threads;
 use super::users::Users;
@@ -22,6 +23,8 @@ pub struct Projections {
     pub threads: threads::Threads,
     /// Interactions received but not yet placed by the workflow (a crash can leave some).
     pub awaiting_workflow: std::collections::BTreeSet<InteractionId>,
+    /// Automatic answers to decide and outbound mail to send.
+    pub outgoing: Outgoing,
     /// The position of the last event applied.
     pub checkpoint: u64,
     /// The hash of that event (the snapshot's proof of which log it belongs to).
@@ -69,6 +72,7 @@ impl Projections {
         self.queues.update(id, before, after);
         self.workloads.update(id, before, after);
         self.contacts.update(id, before, after);
+        self.outgoing.update(id, before, after);
         let cache = &self.cache;
         self.threads
             .update(id, before, after, |parent| cache.get(&parent));
@@ -134,6 +138,7 @@ impl Projections {
         self.workloads = Workloads::default();
         self.awaiting_workflow.clear();
         self.contacts = Contacts::default();
+        self.outgoing = Outgoing::default();
         self.threads = threads::Threads::default();
         // Three independent walks over the cache, on threads of their own: start-up with a
         // snapshot is mostly this, and each index depends only on the cache.
@@ -144,6 +149,7 @@ impl Projections {
             contacts,
             threads,
             awaiting_workflow,
+            outgoing,
             ..
         } = self;
         let cache = &*cache;
@@ -162,6 +168,7 @@ impl Projections {
             for (id, state) in cache.iter() {
                 queues.update(id, None, &state);
                 workloads.update(id, None, &state);
+                outgoing.update(id, None, &state);
                 if state.status
                     == crate::domain::interaction::Status::Inbound(
                         crate::domain::interaction::InboundStatus::Received,

@@ -8,6 +8,7 @@
 pub mod all;
 pub mod cache;
 pub mod contacts;
+pub mod outgoing;
 pub mod queues;
 pub mod runner;
 pub mod snapshot;

@@ -140,7 +140,9 @@ pub fn layout_fingerprint() -> [u8; 32] {
 }
 
 fn compute_layout_fingerprint() -> [u8; 32] {
-    use crate::domain::interaction::{Channel, DeliveryNote, Kind, Status, ThreadMatch};
+    use crate::domain::interaction::{
+        AnswerUsage, AutoAnswer, Channel, DeliveryNote, Kind, Status, ThreadMatch,
+    };
     use crate::domain::{AgentId, ContentRef, Millis, QueueName};
     let agent = AgentId::parse("fingerprint").ok();
     let a = || {
@@ -214,6 +216,21 @@ fn compute_layout_fingerprint() -> [u8; 32] {
                 recipient: Some("r".into()),
                 at: Millis(13),
             }],
+            raw: Some(ContentRef([6; 32])),
+            auto_answer: Some(
+                [
+                    AutoAnswer::Planned {
+                        usage: AnswerUsage::Acknowledgement,
+                    },
+                    AutoAnswer::Suppressed { code: "c".into() },
+                    AutoAnswer::Answered {
+                        usage: AnswerUsage::AutomaticResponse,
+                        reply: InteractionId::from_uuid(uuid::Uuid::from_u128(10)),
+                    },
+                ][i % 3]
+                    .clone(),
+            ),
+            outbound: Some(ContentRef([7; 32])),
             created_at: Millis(10),
             updated_at: Millis(11),
             version: 12,

@@ -147,6 +147,41 @@ pub struct WorkflowSettings {
     pub inbound_queue: String,
     /// Every queue of the business process (the inbound queue is added if missing).
     pub queues: Vec<String>,
+    /// Acknowledge every customer message the loop policy allows (only with `[smtp]`).
+    pub acknowledge: bool,
+    /// The loop policy's budget: at most this many automatic answers to one contact…
+    pub auto_answer_limit: u32,
+    /// …within this many seconds.
+    pub auto_answer_period_secs: i64,
+    /// The acknowledgement's subject and bodies, with field codes (`{{ contact_name }}`).
+    pub acknowledgement: AnswerTemplate,
+}
+
+/// An automatic answer's text: templates over the field codes (`domain::response_template`),
+/// checked at load. The subject gets the thread token added if it does not show it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AnswerTemplate {
+    pub subject: String,
+    pub text: String,
+    pub html: Option<String>,
+}
+
+impl Default for AnswerTemplate {
+    fn default() -> Self {
+        AnswerTemplate {
+            subject: "Re: {{ subject }}".into(),
+            text: "Dear {{ contact_name }},\n\n\
+                   thank you for your message. We have received it and will answer as soon as \
+                   we can.\n\n\
+                   If you write to us about the same matter, please keep {{ thread_token }} in \
+                   the subject, or simply answer this message.\n\n\
+                   Kind regards,\n\
+                   Customer Support\n"
+                .into(),
+            html: None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -239,6 +274,10 @@ impl Default for WorkflowSettings {
         WorkflowSettings {
             inbound_queue: "inbound".into(),
             queues: vec!["inbound".into()],
+            acknowledge: true,
+            auto_answer_limit: 3,
+            auto_answer_period_secs: 24 * 3600,
+            acknowledgement: AnswerTemplate::default(),
         }
     }
 }
@@ -391,6 +430,25 @@ impl Settings {
         }
         if let Some(smtp) = &self.smtp {
             smtp.validate()?;
+        }
+        if !(1..=366 * 86_400).contains(&self.workflow.auto_answer_period_secs) {
+            return Err(invalid(
+                "workflow.auto_answer_period_secs",
+                "must be 1 to 31622400 seconds",
+            ));
+        }
+        {
+            use crate::domain::response_template::{check, Kind};
+            let t = &self.workflow.acknowledgement;
+            let key = "workflow.acknowledgement";
+            check(&t.subject, Kind::Text)
+                .map_err(|e| invalid(&format!("{key}.subject"), e.to_string()))?;
+            check(&t.text, Kind::Text)
+                .map_err(|e| invalid(&format!("{key}.text"), e.to_string()))?;
+            if let Some(html) = &t.html {
+                check(html, Kind::Html)
+                    .map_err(|e| invalid(&format!("{key}.html"), e.to_string()))?;
+            }
         }
         let mut names = std::collections::HashSet::new();
         for (i, m) in self.mailboxes.iter().enumerate() {

@@ -24,10 +24,40 @@ pub struct SmtpSettings {
     /// PEM certificates of certificate authorities to trust for this server, besides the
     /// system's.
     pub tls_ca_file: Option<PathBuf>,
+    /// Connections kept open to the server, and messages sent at once.
+    #[serde(default = "default_pool_size")]
+    pub pool_size: u32,
+    /// An SMTP exchange that takes longer than this fails (and is retried).
+    #[serde(default = "default_timeout_secs")]
+    pub timeout_secs: f64,
+    /// The wait before the first retry of a temporary failure; it doubles with every attempt.
+    #[serde(default = "default_retry_initial_secs")]
+    pub retry_initial_secs: f64,
+    /// The longest wait between two attempts.
+    #[serde(default = "default_retry_max_secs")]
+    pub retry_max_secs: f64,
+    /// After this many attempts a temporary failure counts as permanent.
+    #[serde(default = "default_max_attempts")]
+    pub max_attempts: u32,
 }
 
 fn default_tls() -> TlsMode {
     TlsMode::Starttls
+}
+fn default_pool_size() -> u32 {
+    4
+}
+fn default_timeout_secs() -> f64 {
+    60.0
+}
+fn default_retry_initial_secs() -> f64 {
+    30.0
+}
+fn default_retry_max_secs() -> f64 {
+    3600.0
+}
+fn default_max_attempts() -> u32 {
+    30
 }
 
 impl std::fmt::Debug for SmtpSettings {
@@ -52,6 +82,30 @@ impl SmtpSettings {
         }
         if self.port == 0 {
             return Err(invalid("smtp.port", "must be 1 to 65535"));
+        }
+        if !(1..=64).contains(&self.pool_size) {
+            return Err(invalid("smtp.pool_size", "must be 1 to 64"));
+        }
+        for (key, v) in [
+            ("smtp.timeout_secs", self.timeout_secs),
+            ("smtp.retry_initial_secs", self.retry_initial_secs),
+            ("smtp.retry_max_secs", self.retry_max_secs),
+        ] {
+            if !(v.is_finite() && v > 0.0 && v <= 7.0 * 86400.0) {
+                return Err(invalid(
+                    key,
+                    "must be a number of seconds above 0, at most a week",
+                ));
+            }
+        }
+        if self.retry_max_secs < self.retry_initial_secs {
+            return Err(invalid(
+                "smtp.retry_max_secs",
+                "must not be less than retry_initial_secs",
+            ));
+        }
+        if self.max_attempts == 0 {
+            return Err(invalid("smtp.max_attempts", "must be at least 1"));
         }
         self.sender()?;
         let any_password =

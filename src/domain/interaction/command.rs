@@ -1,6 +1,8 @@
 //! Interaction commands: what someone asks to happen. Each carries its time and ids.
 
-use super::event::{Channel, DeliveryReported, MessageStored, ThreadMatch, TransferTarget};
+use super::event::{
+    AnswerUsage, Channel, DeliveryReported, MessageStored, ThreadMatch, TransferTarget,
+};
 use crate::domain::{AgentId, ContentRef, EmailAddress, InteractionId, Millis, QueueName};
 
 /// Who finishes an interaction: the agent working it, or a component (auto-response, screening).
@@ -169,6 +171,34 @@ pub enum InteractionCommand {
     RecordDeliveryReport {
         report: Box<DeliveryReported>,
     },
+    // Automatic answers.
+    /// On an inbound interaction: answer it automatically if the loop policy allows.
+    PlanAutoAnswer {
+        usage: AnswerUsage,
+        at: Millis,
+    },
+    /// On an inbound interaction: the loop policy refused the planned answer.
+    SuppressAutoAnswer {
+        code: String,
+        reason: String,
+        at: Millis,
+    },
+    /// On an inbound interaction: its planned answer is the outbound interaction `reply`.
+    RecordAutoAnswer {
+        reply: InteractionId,
+        usage: AnswerUsage,
+        at: Millis,
+    },
+    /// Starts an outbound interaction holding a composed automatic answer to `parent`.
+    ComposeAnswer {
+        parent: InteractionId,
+        usage: AnswerUsage,
+        to: EmailAddress,
+        subject: String,
+        message: ContentRef,
+        message_id: String,
+        at: Millis,
+    },
 }
 
 /// The thread an inbound interaction joins, as found by `mail::threading`.
@@ -222,6 +252,10 @@ impl InteractionCommand {
             MarkSent { .. } => "mark_sent",
             MarkSendFailed { .. } => "mark_send_failed",
             RecordDeliveryReport { .. } => "record_delivery_report",
+            PlanAutoAnswer { .. } => "plan_auto_answer",
+            SuppressAutoAnswer { .. } => "suppress_auto_answer",
+            RecordAutoAnswer { .. } => "record_auto_answer",
+            ComposeAnswer { .. } => "compose_answer",
         }
     }
 }

@@ -335,6 +335,68 @@ pub struct SendFailed {
     pub at: Millis,
 }
 
+/// What kind of automatic answer (the usage of the standard response it is made from).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AnswerUsage {
+    /// "We have your message": sent to every customer message the loop policy allows.
+    Acknowledgement,
+    /// An answer that settles the matter without an agent.
+    AutomaticResponse,
+}
+
+impl AnswerUsage {
+    /// The stable name used in the API: `acknowledgement` or `automatic_response`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            AnswerUsage::Acknowledgement => "acknowledgement",
+            AnswerUsage::AutomaticResponse => "automatic_response",
+        }
+    }
+}
+
+/// On an inbound interaction: the workflow will answer it automatically, if the loop policy
+/// allows (decided later, by the answering process, and recorded as one of the two events
+/// below).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AutoAnswerPlanned {
+    pub usage: AnswerUsage,
+    pub at: Millis,
+}
+
+/// On an inbound interaction: no automatic answer goes out, and why (`code` is stable, such as
+/// `auto_submitted` or `too_many`; `reason` is the sentence a person reads).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AutoAnswerSuppressed {
+    pub code: String,
+    pub reason: String,
+    pub at: Millis,
+}
+
+/// On an inbound interaction: its automatic answer is the outbound interaction `reply`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AutoAnswered {
+    pub reply: InteractionId,
+    pub usage: AnswerUsage,
+    pub at: Millis,
+}
+
+/// Starts an outbound interaction written by the system (an automatic answer): the message is
+/// composed in full (the bytes the customer receives, in the content store) and its Message-ID
+/// fixed before the first attempt; it waits in the outbox.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AnswerComposed {
+    pub parent: InteractionId,
+    pub usage: AnswerUsage,
+    /// The recipient's address.
+    pub to: String,
+    pub subject: String,
+    /// The message as sent (`message/rfc822`).
+    pub message: ContentRef,
+    /// Its Message-ID, without angle brackets.
+    pub message_id: String,
+    pub at: Millis,
+}
+
 macro_rules! interaction_events {
     ($($variant:ident),* $(,)?) => {
         /// Everything that can happen to an interaction.
@@ -413,6 +475,10 @@ macro_rules! for_each_interaction_event {
             MessageStored,
             ThreadLinked,
             DeliveryReported,
+            AutoAnswerPlanned,
+            AutoAnswerSuppressed,
+            AutoAnswered,
+            AnswerComposed,
         );
     };
 }

@@ -1,7 +1,7 @@
 //! Applying events to an interaction's state. No rule is checked here: the event already happened.
 
 use super::event::*;
-use super::state::{DeliveryNote, Interaction, Kind, Status};
+use super::state::{AutoAnswer, DeliveryNote, Interaction, Kind, Status};
 use crate::domain::interaction::{InboundStatus, ReplyStatus};
 
 /// Applies one event. No rule is checked here: the event already happened.
@@ -91,6 +91,7 @@ pub fn evolve(mut s: Interaction, event: &InteractionEvent) -> Interaction {
         E::MessageStored(e) => {
             s.malformed = !e.problems.is_empty();
             s.message_id = e.message_id.clone();
+            s.raw = e.raw.clone();
         }
         E::ThreadLinked(e) => {
             s.thread = Some(e.thread);
@@ -136,6 +137,27 @@ pub fn evolve(mut s: Interaction, event: &InteractionEvent) -> Interaction {
             s.status = Status::Reply(ReplyStatus::Sent {
                 message_id: e.message_id.clone(),
             })
+        }
+        E::AutoAnswerPlanned(e) => s.auto_answer = Some(AutoAnswer::Planned { usage: e.usage }),
+        E::AutoAnswerSuppressed(e) => {
+            s.auto_answer = Some(AutoAnswer::Suppressed {
+                code: e.code.clone(),
+            })
+        }
+        E::AutoAnswered(e) => {
+            s.auto_answer = Some(AutoAnswer::Answered {
+                usage: e.usage,
+                reply: e.reply,
+            })
+        }
+        E::AnswerComposed(e) => {
+            s.kind = Kind::Reply { parent: e.parent };
+            s.status = Status::Reply(ReplyStatus::OutboundQueued);
+            s.from = e.to.clone();
+            s.subject = e.subject.clone();
+            s.outbound = Some(e.message.clone());
+            s.message_id = Some(e.message_id.clone());
+            s.created_at = e.at;
         }
         E::SendFailed(e) => {
             s.status = Status::Reply(ReplyStatus::Failed {

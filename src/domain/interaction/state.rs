@@ -1,6 +1,6 @@
 //! The state of one interaction, as rebuilt from its events.
 
-use super::event::{Channel, ThreadMatch};
+use super::event::{AnswerUsage, Channel, ThreadMatch};
 use crate::domain::{AgentId, ContentRef, InteractionId, Millis, QueueName};
 use serde::{Deserialize, Serialize};
 
@@ -147,6 +147,12 @@ pub struct Interaction {
     pub message_id: Option<String>,
     /// Reply: delivery status reports received about it, oldest first.
     pub delivery: Vec<DeliveryNote>,
+    /// Inbound e-mail: the message as received.
+    pub raw: Option<ContentRef>,
+    /// Inbound: its automatic answer, planned, suppressed or made.
+    pub auto_answer: Option<AutoAnswer>,
+    /// Reply: the composed message the outbox sends (an automatic answer's, from the start).
+    pub outbound: Option<ContentRef>,
     pub created_at: Millis,
     pub updated_at: Millis,
     /// Number of events applied: the stream version.
@@ -160,6 +166,20 @@ impl Interaction {
     pub fn is_reply(&self) -> bool {
         matches!(self.kind, Kind::Reply { .. })
     }
+}
+
+/// Where an inbound interaction's automatic answer stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AutoAnswer {
+    /// The workflow asked for one; the loop policy has not decided yet.
+    Planned { usage: AnswerUsage },
+    /// None goes out (the reason's stable code).
+    Suppressed { code: String },
+    /// The answer is this outbound interaction.
+    Answered {
+        usage: AnswerUsage,
+        reply: InteractionId,
+    },
 }
 
 /// One delivery status report about a reply.

@@ -2,7 +2,10 @@
 //! concern. This file only sends each command to its concern. The inbound lifecycle
 //! (`InboundStatus`) is decided by `receive`, `routing`, `work` and `supervisor`; the reply's
 //! (`ReplyStatus`) by `reply`, its own decider; a command for the other kind is `WrongKind`.
+//! `answer` decides automatic answers: the plan and decision on the inbound interaction, and the
+//! composed outbound interaction that starts in the outbox.
 
+mod answer;
 mod receive;
 mod reply;
 mod routing;
@@ -51,5 +54,9 @@ pub fn decide(
         | C::MarkSent { .. }
         | C::MarkSendFailed { .. }
         | C::RecordDeliveryReport { .. } => reply::decide(state, command),
+        C::PlanAutoAnswer { .. }
+        | C::SuppressAutoAnswer { .. }
+        | C::RecordAutoAnswer { .. }
+        | C::ComposeAnswer { .. } => answer::decide(state, command),
     }
 }

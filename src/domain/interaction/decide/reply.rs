@@ -134,9 +134,11 @@ pub(super) fn decide(
             let status = reply_status(cmd, state)?;
             match status {
                 // Straight from the outbound queue when no review is required, after approval,
-                // or again after a failed attempt.
+                // again after a failed attempt, or again after an attempt whose outcome was never
+                // recorded (the mailer stopped mid-send: the same message, same Message-ID).
                 Some(ReplyStatus::OutboundQueued)
                 | Some(ReplyStatus::Approved)
+                | Some(ReplyStatus::Sending { .. })
                 | Some(ReplyStatus::Failed { .. }) => Ok(vec![SendingStarted {
                     attempt: state.attempts + 1,
                     at: *at,

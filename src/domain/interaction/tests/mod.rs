@@ -609,9 +609,13 @@ fn variant_index(command: &InteractionCommand) -> usize {
         MarkSent { .. } => 27,
         MarkSendFailed { .. } => 28,
         RecordDeliveryReport { .. } => 29,
+        PlanAutoAnswer { .. } => 30,
+        SuppressAutoAnswer { .. } => 31,
+        RecordAutoAnswer { .. } => 32,
+        ComposeAnswer { .. } => 33,
     }
 }
-const COMMAND_COUNT: usize = 30;
+const COMMAND_COUNT: usize = 34;
 
 #[test]
 fn the_samples_cover_every_command() {
@@ -624,12 +628,14 @@ fn the_samples_cover_every_command() {
     .iter()
     .chain(inbound_commands().iter())
     .chain(reply_commands().iter())
+    .chain(answer::commands().iter())
     .map(variant_index)
     .collect();
     seen.sort_unstable();
     assert_eq!(seen, (0..COMMAND_COUNT).collect::<Vec<_>>());
 }
 
+mod answer;
 mod creation;
 mod evolve;
 mod reply;

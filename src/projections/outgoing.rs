@@ -1,0 +1,81 @@
+//! What the answering process and the outbox work from: inbound interactions whose automatic
+//! answer is planned but not decided, outbound messages waiting to be sent (or sent again), and
+//! each contact's automatic answers (the loop policy's budget).
+
+use crate::domain::address::contact_key;
+use crate::domain::interaction::{AutoAnswer, Interaction, ReplyStatus, Status};
+use crate::domain::{InteractionId, Millis};
+use std::collections::{BTreeSet, HashMap};
+
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Outgoing {
+    /// Inbound interactions with an automatic answer planned and not yet decided.
+    pub awaiting_answer: BTreeSet<InteractionId>,
+    /// Composed outbound messages the mailer still has to send: queued, approved, being sent
+    /// (an attempt whose outcome was never recorded) or failed with a retry to come.
+    pub outbox: BTreeSet<InteractionId>,
+    /// Outbound messages the mailer gave up on (a permanent failure or too many attempts).
+    pub failed: BTreeSet<InteractionId>,
+    /// Automatic answers made per contact (by contact key), their times, oldest first.
+    answers_by_contact: HashMap<String, Vec<Millis>>,
+}
+
+/// Where an outbound message stands for the mailer.
+fn outbox_state(s: &Interaction) -> (bool, bool) {
+    if s.outbound.is_none() {
+        return (false, false);
+    }
+    match &s.status {
+        Status::Reply(ReplyStatus::OutboundQueued)
+        | Status::Reply(ReplyStatus::Approved)
+        | Status::Reply(ReplyStatus::Sending { .. })
+        | Status::Reply(ReplyStatus::Failed {
+            retry_at: Some(_), ..
+        }) => (true, false),
+        Status::Reply(ReplyStatus::Failed { retry_at: None, .. }) => (false, true),
+        _ => (false, false),
+    }
+}
+
+fn answered(s: &Interaction) -> bool {
+    matches!(s.auto_answer, Some(AutoAnswer::Answered { .. }))
+}
+
+impl Outgoing {
+    /// Keeps the sets in step with one interaction's change.
+    pub fn update(&mut self, id: InteractionId, before: Option<&Interaction>, after: &Interaction) {
+        if matches!(after.auto_answer, Some(AutoAnswer::Planned { .. })) {
+            self.awaiting_answer.insert(id);
+        } else {
+            self.awaiting_answer.remove(&id);
+        }
+        let (pending, failed) = outbox_state(after);
+        if pending {
+            self.outbox.insert(id);
+        } else {
+            self.outbox.remove(&id);
+        }
+        if failed {
+            self.failed.insert(id);
+        } else {
+            self.failed.remove(&id);
+        }
+        if answered(after) && !before.is_some_and(answered) {
+            let times = self
+                .answers_by_contact
+                .entry(contact_key(&after.from))
+                .or_default();
+            let at = after.updated_at;
+            let i = times.partition_point(|t| *t <= at);
+            times.insert(i, at);
+        }
+    }
+
+    /// When `contact` got automatic answers (any address form of it).
+    pub fn answers_to(&self, contact: &str) -> &[Millis] {
+        self.answers_by_contact
+            .get(&contact_key(contact))
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+    }
+}
