@@ -44,6 +44,9 @@ pub struct Engine {
     /// What each IMAP mailbox's ingest is doing, for `/readyz`.
     pub mail_status: Statuses,
     shut_down: std::sync::atomic::AtomicBool,
+    /// Tells the background processes to stop.
+    stopping: tokio::sync::watch::Sender<bool>,
+    processes: std::sync::Mutex<Vec<actix_web::rt::task::JoinHandle<()>>>,
 }
 
 impl Engine {
@@ -86,6 +89,8 @@ impl Engine {
             sweep,
             mail_status: Default::default(),
             shut_down: std::sync::atomic::AtomicBool::new(false),
+            stopping: tokio::sync::watch::channel(false).0,
+            processes: Default::default(),
         })
     }
 
@@ -170,24 +175,43 @@ impl Engine {
         Ok(Some((answerer, outbox)))
     }
 
-    /// Runs `pass` every `every` until shut down.
+    /// Runs `pass` every `every` until the processes are stopped (`stop_processes`); a pass
+    /// under way finishes first.
     fn repeat<F, Fut>(self: &Arc<Self>, every: Duration, pass: F)
     where
         F: Fn() -> Fut + 'static,
         Fut: std::future::Future<Output = ()>,
     {
         let engine = self.clone();
-        actix_web::rt::spawn(async move {
+        let mut stop = self.stopping.subscribe();
+        let task = actix_web::rt::spawn(async move {
             let mut tick = tokio::time::interval(every);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            while !engine.is_shut_down() {
-                tick.tick().await;
-                if engine.is_shut_down() {
-                    break;
+            while !engine.is_shut_down() && !*stop.borrow() {
+                tokio::select! {
+                    _ = tick.tick() => {}
+                    _ = stop.changed() => break,
                 }
                 pass().await;
             }
+            // `pass` (and what it holds, such as the mailer's pool) is dropped here, inside the
+            // runtime.
         });
+        self.processes
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(task);
+    }
+
+    /// Stops the background processes (sweep, answers, outbox) and waits for each to finish
+    /// its pass.
+    pub async fn stop_processes(&self) {
+        let _ = self.stopping.send(true);
+        let tasks: Vec<_> =
+            std::mem::take(&mut *self.processes.lock().unwrap_or_else(|p| p.into_inner()));
+        for t in tasks {
+            let _ = t.await;
+        }
     }
 
     /// The handles IMAP ingest uses.
@@ -381,6 +405,7 @@ impl Application {
             }
         };
         self.ingest.stop();
+        self.engine.stop_processes().await;
         let _ = std::fs::remove_file(&self.engine.storage.paths.server_info);
         self.engine.shutdown();
         result

@@ -1,7 +1,7 @@
 //! JSON shapes of the API's answers.
 
+use crate::domain::interaction::{AutoAnswer, Interaction, Kind, Status, ThreadMatch};
 use crate::domain::interaction::{InboundStatus, ReplyStatus};
-use crate::domain::interaction::{Interaction, Kind, Status, ThreadMatch};
 use crate::domain::{InteractionId, Millis};
 use crate::events::export::format_micros;
 use serde::Serialize;
@@ -54,7 +54,17 @@ pub struct InteractionView {
     pub message_id: Option<String>,
     /// Reply: delivery status reports received about it, oldest first.
     pub delivery: Vec<DeliveryView>,
+    /// Reply: send attempts so far.
     pub attempts: u32,
+    /// Reply: when the outbox tries again after a temporary failure.
+    pub next_attempt: Option<String>,
+    /// Reply: why the last attempt failed.
+    pub last_error: Option<String>,
+    /// Reply: SHA-256 of the composed message (the bytes sent) in the content store.
+    pub message_ref: Option<String>,
+    /// Inbound: its automatic answer: planned, suppressed (with the loop policy's reason code)
+    /// or answered (with the reply).
+    pub auto_answer: Option<AutoAnswerView>,
     pub revisions: u32,
     pub created_at: String,
     pub updated_at: String,
@@ -126,10 +136,58 @@ impl InteractionView {
                 })
                 .collect(),
             attempts: s.attempts,
+            next_attempt: match &s.status {
+                Status::Reply(ReplyStatus::Failed {
+                    retry_at: Some(t), ..
+                }) => Some(rfc3339_millis(*t)),
+                _ => None,
+            },
+            last_error: s.last_error.clone(),
+            message_ref: s.outbound.as_ref().map(|c| c.to_hex()),
+            auto_answer: s.auto_answer.as_ref().map(AutoAnswerView::new),
             revisions: s.revisions,
             created_at: rfc3339_millis(s.created_at),
             updated_at: rfc3339_millis(s.updated_at),
             version: s.version,
+        }
+    }
+}
+
+/// An inbound interaction's automatic answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AutoAnswerView {
+    /// `planned`, `suppressed` or `answered`.
+    pub status: &'static str,
+    /// `acknowledgement` or `automatic_response` (planned or answered).
+    pub usage: Option<&'static str>,
+    /// Suppressed: the loop policy's reason, such as `auto_submitted`, `mailing_list`,
+    /// `too_many` (the history has the sentence).
+    pub code: Option<String>,
+    /// Answered: the outbound interaction holding the answer.
+    pub reply: Option<String>,
+}
+
+impl AutoAnswerView {
+    fn new(a: &AutoAnswer) -> Self {
+        match a {
+            AutoAnswer::Planned { usage } => AutoAnswerView {
+                status: "planned",
+                usage: Some(usage.name()),
+                code: None,
+                reply: None,
+            },
+            AutoAnswer::Suppressed { code } => AutoAnswerView {
+                status: "suppressed",
+                usage: None,
+                code: Some(code.clone()),
+                reply: None,
+            },
+            AutoAnswer::Answered { usage, reply } => AutoAnswerView {
+                status: "answered",
+                usage: Some(usage.name()),
+                code: None,
+                reply: Some(reply.to_string()),
+            },
         }
     }
 }

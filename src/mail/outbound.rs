@@ -131,7 +131,13 @@ pub fn format(o: &Outbound) -> Result<Vec<u8>, OutboundError> {
         None => b.singlepart(text),
     }
     .map_err(|e| OutboundError::Build(e.to_string()))?;
-    Ok(message.formatted())
+    let mut bytes = message.formatted();
+    // Data ends with a line break (RFC 5321 §4.1.1.4): the bytes stored are the bytes a
+    // receiving server stores.
+    if !bytes.ends_with(b"\r\n") {
+        bytes.extend_from_slice(b"\r\n");
+    }
+    Ok(bytes)
 }
 
 #[cfg(test)]

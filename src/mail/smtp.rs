@@ -97,6 +97,9 @@ impl Mailer {
                 permanent: true,
                 message: e.to_string(),
             })?;
+        // lettre ends the data with CRLF "." CRLF; the message's own final CRLF is that first
+        // CRLF (RFC 5321 §4.1.1.4), so the server stores exactly the bytes we composed.
+        let message = message.strip_suffix(b"\r\n").unwrap_or(message);
         match self.transport.send_raw(&envelope, message).await {
             Ok(_) => Ok(()),
             Err(e) => Err(SendError {

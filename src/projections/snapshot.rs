@@ -231,6 +231,7 @@ fn compute_layout_fingerprint() -> [u8; 32] {
                     .clone(),
             ),
             outbound: Some(ContentRef([7; 32])),
+            last_error: Some("e".into()),
             created_at: Millis(10),
             updated_at: Millis(11),
             version: 12,

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 /// The uid/gid Dovecot runs as when the tests run as root (Dovecot refuses root for mail access).
 const NOBODY: u32 = 65534;
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())

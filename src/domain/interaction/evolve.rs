@@ -160,6 +160,7 @@ pub fn evolve(mut s: Interaction, event: &InteractionEvent) -> Interaction {
             s.created_at = e.at;
         }
         E::SendFailed(e) => {
+            s.last_error = Some(e.error.clone());
             s.status = Status::Reply(ReplyStatus::Failed {
                 attempt: e.attempt,
                 retry_at: e.retry_at,

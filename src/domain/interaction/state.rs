@@ -153,6 +153,8 @@ pub struct Interaction {
     pub auto_answer: Option<AutoAnswer>,
     /// Reply: the composed message the outbox sends (an automatic answer's, from the start).
     pub outbound: Option<ContentRef>,
+    /// Reply: why the last attempt to send it failed.
+    pub last_error: Option<String>,
     pub created_at: Millis,
     pub updated_at: Millis,
     /// Number of events applied: the stream version.
