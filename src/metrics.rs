@@ -23,6 +23,16 @@ pub const PROJECTION_LAG: &str = "postroom_projection_lag_events";
 /// Interactions waiting in each queue.
 pub const QUEUE_DEPTH: &str = "postroom_queue_depth";
 
+/// Outbound messages by state: `pending` (waiting for a first attempt or one in progress),
+/// `retrying` (failed, to be tried again), `failed` (given up).
+pub const OUTBOX: &str = "postroom_outbox_messages";
+/// Automatic answers planned and not yet decided by the loop policy.
+pub const ANSWERS_TO_DECIDE: &str = "postroom_auto_answers_to_decide";
+pub use crate::app::answer::{
+    COMPOSED as AUTO_ANSWERS_COMPOSED, SUPPRESSED as AUTO_ANSWERS_SUPPRESSED,
+};
+pub use crate::app::outbox::{FAILED as OUTBOX_FAILED_ATTEMPTS, SENT as OUTBOX_SENT};
+
 static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
 
 /// The process's Prometheus recorder, installed on first use.
@@ -67,4 +77,22 @@ fn describe() {
         "Events written but not yet in the projections"
     );
     metrics::describe_gauge!(QUEUE_DEPTH, "Interactions waiting in each queue");
+    metrics::describe_gauge!(
+        OUTBOX,
+        "Outbound messages by state (pending, retrying, failed)"
+    );
+    metrics::describe_gauge!(
+        ANSWERS_TO_DECIDE,
+        "Automatic answers planned and not yet decided by the loop policy"
+    );
+    metrics::describe_counter!(OUTBOX_SENT, "Messages the SMTP server accepted");
+    metrics::describe_counter!(
+        OUTBOX_FAILED_ATTEMPTS,
+        "Send attempts that failed (permanent: given up)"
+    );
+    metrics::describe_counter!(AUTO_ANSWERS_COMPOSED, "Automatic answers composed");
+    metrics::describe_counter!(
+        AUTO_ANSWERS_SUPPRESSED,
+        "Automatic answers not sent, by the loop policy's reason"
+    );
 }

@@ -4,7 +4,6 @@ use super::auth::authenticate;
 use super::problem::ApiError;
 use super::views::{Health, NotReadyReason, OutboxReadiness, Readiness, ReadinessDetails};
 use crate::actors::Interactions;
-use crate::domain::interaction::{ReplyStatus, Status};
 use crate::events::EventStore;
 use crate::mail::imap::{snapshot, Statuses};
 use crate::projections::runner::StartKind;
@@ -26,8 +25,8 @@ pub async fn healthz() -> HttpResponse {
 /// mailbox can do its work (none has a permanent error, such as a refused login, or cannot move
 /// what it records). Without a token the answer is whether, and if not why in one word
 /// (`log`, `projections`, `mailbox`); with a bearer token of any role it carries the details,
-/// among them each mailbox's state and last error. `sending` says whether mail goes out (only
-/// with `[smtp]`), and `notes` why not.
+/// among them each mailbox's state and last error, whether mail goes out (`sending`: only with
+/// `[smtp]`; `notes` says why not) and the outbox.
 #[utoipa::path(
     tag = "health",
     responses(
@@ -80,6 +79,7 @@ pub async fn readyz(
         }
     }
     let ready = reason.is_none();
+    let notes: Vec<String> = sending.0.iter().cloned().collect();
     let details = detailed.then(|| ReadinessDetails {
         log_head: head,
         projections_checkpoint: checkpoint,
@@ -92,38 +92,22 @@ pub async fn readyz(
         interactions: projections.read(|p| p.cache.len()),
         mailboxes,
         not_ready,
-        outbox: projections.read(|p| {
-            let now = crate::app::now();
-            let retrying = p
-                .outgoing
-                .outbox
-                .iter()
-                .filter(|id| {
-                    p.cache.get(id).is_some_and(|s| {
-                        matches!(
-                            s.status,
-                            Status::Reply(ReplyStatus::Failed { retry_at: Some(t), .. }) if t > now
-                        )
-                    })
-                })
-                .count();
+        sending: sending.0.is_none(),
+        notes,
+        outbox: {
+            let o =
+                projections.read(|p| p.outgoing.summary(|id| p.cache.get(id), crate::app::now()));
             OutboxReadiness {
-                pending: p.outgoing.outbox.len(),
-                retrying,
-                failed: p.outgoing.failed.len(),
-                answers_to_decide: p.outgoing.awaiting_answer.len(),
+                pending: o.pending,
+                retrying: o.retrying,
+                failed: o.failed,
+                answers_to_decide: o.answers_to_decide,
             }
-        }),
+        },
     });
-    let mut notes = Vec::new();
-    if let Some(why) = &sending.0 {
-        notes.push(why.clone());
-    }
     let body = Readiness {
         ready,
         reason,
-        sending: sending.0.is_none(),
-        notes,
         details,
     };
     Ok(if ready {

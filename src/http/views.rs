@@ -306,11 +306,6 @@ pub struct Readiness {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<String>, nullable = false)]
     pub reason: Option<NotReadyReason>,
-    /// Whether postroom sends mail (acknowledgements, answers): only with `[smtp]` configured.
-    pub sending: bool,
-    /// What the server does not do in this configuration and why (such as sending nothing
-    /// without `[smtp]`); not causes of unreadiness.
-    pub notes: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     pub details: Option<ReadinessDetails>,
@@ -358,5 +353,10 @@ pub struct ReadinessDetails {
     pub mailboxes: std::collections::HashMap<String, crate::mail::imap::MailboxStatus>,
     /// Why the server is not ready, one line per cause (`mailbox NAME: reason` for a mailbox).
     pub not_ready: Vec<String>,
+    /// Whether postroom sends mail (acknowledgements, answers): only with `[smtp]` configured.
+    pub sending: bool,
+    /// What the server does not do in this configuration and why (such as sending nothing
+    /// without `[smtp]`); not causes of unreadiness.
+    pub notes: Vec<String>,
     pub outbox: OutboxReadiness,
 }

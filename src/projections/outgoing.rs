@@ -20,6 +20,19 @@ pub struct Outgoing {
     answers_by_contact: HashMap<String, Vec<Millis>>,
 }
 
+/// The outbox in numbers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct OutboxSummary {
+    /// Outbound messages waiting for their first or next attempt.
+    pub pending: usize,
+    /// Of those, how many failed before and wait for a retry.
+    pub retrying: usize,
+    /// Messages the mailer gave up on.
+    pub failed: usize,
+    /// Automatic answers planned and not yet decided.
+    pub answers_to_decide: usize,
+}
+
 /// Where an outbound message stands for the mailer.
 fn outbox_state(s: &Interaction) -> (bool, bool) {
     if s.outbound.is_none() {
@@ -68,6 +81,32 @@ impl Outgoing {
             let at = after.updated_at;
             let i = times.partition_point(|t| *t <= at);
             times.insert(i, at);
+        }
+    }
+
+    /// How much waits, for `/readyz` and `/metrics`; `state` reads an interaction's state.
+    pub fn summary(
+        &self,
+        state: impl Fn(&InteractionId) -> Option<Interaction>,
+        now: Millis,
+    ) -> OutboxSummary {
+        let retrying = self
+            .outbox
+            .iter()
+            .filter(|id| {
+                state(id).is_some_and(|s| {
+                    matches!(
+                        s.status,
+                        Status::Reply(ReplyStatus::Failed { retry_at: Some(t), .. }) if t > now
+                    )
+                })
+            })
+            .count();
+        OutboxSummary {
+            pending: self.outbox.len(),
+            retrying,
+            failed: self.failed.len(),
+            answers_to_decide: self.awaiting_answer.len(),
         }
     }
 

@@ -16,6 +16,7 @@ mod imap_servers;
 mod ingest;
 mod mailservers;
 mod outbox;
+mod outbox_crash;
 mod schema;
 mod smtp_sink;
 mod store;

@@ -5,46 +5,6 @@ use super::*;
 
 const PLANNED_AT: Millis = Millis(2_500);
 
-fn plan() -> InteractionCommand {
-    InteractionCommand::PlanAutoAnswer {
-        usage: AnswerUsage::Acknowledgement,
-        at: NOW,
-    }
-}
-
-fn suppress(code: &str) -> InteractionCommand {
-    InteractionCommand::SuppressAutoAnswer {
-        code: code.into(),
-        reason: format!("because {code}"),
-        at: NOW,
-    }
-}
-
-fn record(reply: InteractionId) -> InteractionCommand {
-    InteractionCommand::RecordAutoAnswer {
-        reply,
-        usage: AnswerUsage::Acknowledgement,
-        at: NOW,
-    }
-}
-
-fn compose() -> InteractionCommand {
-    InteractionCommand::ComposeAnswer {
-        parent: parent_id(),
-        usage: AnswerUsage::Acknowledgement,
-        to: customer(),
-        subject: "Re: Where is my parcel? [#ABCDE]".into(),
-        message: ContentRef([9; 32]),
-        message_id: "a1.reply@postroom.example".into(),
-        at: NOW,
-    }
-}
-
-/// One sample of each answer command, for the coverage check.
-pub(super) fn commands() -> Vec<InteractionCommand> {
-    vec![plan(), suppress("too_many"), record(reply_id(1)), compose()]
-}
-
 fn planned() -> Vec<InteractionEvent> {
     and(
         queued("inbound"),
