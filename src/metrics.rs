@@ -28,10 +28,14 @@ pub const QUEUE_DEPTH: &str = "postroom_queue_depth";
 pub const OUTBOX: &str = "postroom_outbox_messages";
 /// Automatic answers planned and not yet decided by the loop policy.
 pub const ANSWERS_TO_DECIDE: &str = "postroom_auto_answers_to_decide";
-pub use crate::app::answer::{
-    COMPOSED as AUTO_ANSWERS_COMPOSED, SUPPRESSED as AUTO_ANSWERS_SUPPRESSED,
-};
-pub use crate::app::outbox::{FAILED as OUTBOX_FAILED_ATTEMPTS, SENT as OUTBOX_SENT};
+/// Messages the SMTP server accepted.
+pub const OUTBOX_SENT: &str = "postroom_outbox_sent_total";
+/// Send attempts that failed (label `permanent`: `true` when given up).
+pub const OUTBOX_FAILED_ATTEMPTS: &str = "postroom_outbox_failed_attempts_total";
+/// Automatic answers composed (then sent by the outbox).
+pub const AUTO_ANSWERS_COMPOSED: &str = "postroom_auto_answers_composed_total";
+/// Automatic answers not sent, by reason (`reason` label: the loop policy's stable code).
+pub const AUTO_ANSWERS_SUPPRESSED: &str = "postroom_auto_answers_suppressed_total";
 
 static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
 

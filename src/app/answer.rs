@@ -28,10 +28,7 @@ use crate::storage::ContentStore;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// Counter of automatic answers not sent, by reason (`reason` label: the stable code).
-pub const SUPPRESSED: &str = "postroom_auto_answers_suppressed_total";
-/// Counter of automatic answers composed (then sent by the outbox).
-pub const COMPOSED: &str = "postroom_auto_answers_composed_total";
+use crate::metrics::{AUTO_ANSWERS_COMPOSED as COMPOSED, AUTO_ANSWERS_SUPPRESSED as SUPPRESSED};
 
 /// What automatic answers say and how many one contact may get.
 #[derive(Debug, Clone)]

@@ -19,10 +19,7 @@ use futures_util::StreamExt;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// Counter of messages the server accepted.
-pub const SENT: &str = "postroom_outbox_sent_total";
-/// Counter of attempts that failed (label `permanent`: `true` when given up).
-pub const FAILED: &str = "postroom_outbox_failed_attempts_total";
+use crate::metrics::{OUTBOX_FAILED_ATTEMPTS as FAILED, OUTBOX_SENT as SENT};
 
 /// When to try again.
 #[derive(Debug, Clone, Copy)]

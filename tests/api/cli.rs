@@ -933,6 +933,22 @@ fn serve_refuses_an_invalid_configuration_naming_the_key() -> TestResult {
             "[workflow]\ninbound_queue = \"in box\"\n",
             "workflow.inbound_queue",
         ),
+        (
+            "[workflow.acknowledgement]\ntext = \"Dear {{ nmae }}\"\n",
+            "workflow.acknowledgement.text: unknown field code \"nmae\"",
+        ),
+        (
+            "[workflow.acknowledgement]\nsubject = \"Re: {{ subject \"\n",
+            "workflow.acknowledgement.subject",
+        ),
+        (
+            "[smtp]\nhost = \"127.0.0.1\"\nport = \"25x\"\nfrom = \"s@example.test\"\n",
+            "smtp.port",
+        ),
+        (
+            "[smtp]\nhost = \"127.0.0.1\"\nport = 25\nfrom = \"s@example.test\"\nretry_initial_secs = 0\n",
+            "smtp.retry_initial_secs",
+        ),
     ];
     for (i, (toml, key)) in cases.into_iter().enumerate() {
         let config = root.path().join(format!("postroom-{i}.toml"));

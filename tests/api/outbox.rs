@@ -303,6 +303,26 @@ fn one_contact_gets_at_most_the_configured_number_of_answers() {
         .filter(|(_, s)| suppressed_code(s).as_deref() == Some("too_many"))
         .count();
     assert_eq!(too_many, 7);
+    // Supervisors see it in the metrics (counters are per process: other tests add to them).
+    let text = ureq::get(&app.url("/metrics"))
+        .set("Authorization", &format!("Bearer {}", app.admin_token))
+        .call()
+        .expect("200")
+        .into_string()
+        .unwrap();
+    let value = |series: &str| -> f64 {
+        text.lines()
+            .find(|l| l.starts_with(series))
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("{series} in:\n{text}"))
+    };
+    assert!(value("postroom_auto_answers_suppressed_total{reason=\"too_many\"}") >= 7.0);
+    assert!(value("postroom_outbox_sent_total") >= 4.0);
+    // Gauges are set from the scraped server's projections (present; their values are shared
+    // with other servers of this test process).
+    assert!(value("postroom_outbox_messages{state=\"retrying\"}") >= 0.0);
+    assert!(value("postroom_auto_answers_to_decide") >= 0.0);
 }
 
 #[test]
@@ -427,4 +447,13 @@ fn record_the_answers_log() {
     let events = postroom::events::EventStore::read_all(store.as_ref(), 1, 10_000).unwrap();
     let mut f = std::fs::File::create(&path).unwrap();
     postroom::events::export::write_lines(&mut f, &events).unwrap();
+}
+
+#[test]
+fn the_example_configuration_loads() {
+    let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/postroom.toml");
+    let s = Settings::load(Some(&path), Vec::new()).expect("the example loads");
+    assert!(s.smtp.is_some());
+    assert!(s.workflow.acknowledgement.html.is_some());
+    assert_eq!(s.mailboxes.len(), 1);
 }
