@@ -1,45 +1,15 @@
 //! A real SMTP server for the tests: aiosmtpd (the test command installs `python3-aiosmtpd`) on
-//! 127.0.0.1 and a high port, with a handler that keeps each message exactly as it arrived (the
-//! DATA bytes after dot-unstuffing, CRLF and all) with its envelope, so a test reads back what a
-//! customer's server would receive, byte for byte. Recipients whose local part starts with
-//! `reject` are refused with `550 5.1.1` (a permanent failure).
+//! 127.0.0.1 and a high port, with a handler (`scripts/smtp_sink.py`) that keeps each message
+//! exactly as it arrived (the DATA bytes after dot-unstuffing, CRLF and all) with its envelope,
+//! so a test reads back what a customer's server would receive, byte for byte. Recipients whose
+//! local part starts with `reject` are refused with `550 5.1.1` (a permanent failure).
 
 use std::net::TcpStream;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-const SCRIPT: &str = r#"
-import json, os, sys, threading
-from aiosmtpd.controller import Controller
-
-out, port = sys.argv[1], int(sys.argv[2])
-lock = threading.Lock()
-count = [0]
-
-class Sink:
-    async def handle_RCPT(self, server, session, envelope, address, options):
-        if address.split("@")[0].lower().startswith("reject"):
-            return "550 5.1.1 No such user here"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope):
-        with lock:
-            count[0] += 1
-            name = "%08d" % count[0]
-        with open(os.path.join(out, name + ".tmp"), "wb") as f:
-            f.write(envelope.original_content)
-        with open(os.path.join(out, name + ".json"), "w") as f:
-            json.dump({"mail_from": envelope.mail_from, "rcpt_tos": envelope.rcpt_tos}, f)
-        os.rename(os.path.join(out, name + ".tmp"), os.path.join(out, name + ".eml"))
-        return "250 2.0.0 Queued as " + name
-
-controller = Controller(Sink(), hostname="127.0.0.1", port=port)
-controller.start()
-print("ready", flush=True)
-threading.Event().wait()
-"#;
+const SCRIPT: &str = include_str!("../../scripts/smtp_sink.py");
 
 /// One message as the server received it.
 #[derive(Debug, Clone)]

@@ -69,6 +69,13 @@ pub struct BenchArgs {
     /// Concurrent clients of the web form section (each on a keep-alive connection).
     #[arg(long, default_value_t = 16)]
     pub clients: usize,
+    /// The SMTP server for the outbox section (`host:port`, plain SMTP); without it the section
+    /// is skipped. `scripts/bench-outbox.sh` starts aiosmtpd and passes it.
+    #[arg(long)]
+    pub smtp: Option<String>,
+    /// Acknowledgements the outbox section sends.
+    #[arg(long, default_value_t = 2000)]
+    pub answers: usize,
 }
 
 fn positive_seconds(s: &str) -> Result<f64, String> {
@@ -284,11 +291,12 @@ pub fn run(args: BenchArgs) -> Result<(), String> {
             "categories",
             "log",
             "ingest",
+            "outbox",
         ]
         .contains(&o)
         {
             return Err(format!(
-                "--only: {o:?} is not one of memory, appends, webform, categories, log, ingest"
+                "--only: {o:?} is not one of memory, appends, webform, categories, log, ingest, outbox"
             ));
         }
     }
@@ -403,6 +411,16 @@ pub fn run(args: BenchArgs) -> Result<(), String> {
             Some(addr) => crate::ingest::run(&args, addr, &root.0, args.quick)?,
             None => {
                 say("\n(ingest section skipped: no --imap; see scripts/bench-ingest.sh)".into())
+            }
+        }
+    }
+
+    // 3c. Acknowledgements through the outbox against bare lettre (only with --smtp).
+    if section("outbox") {
+        match &args.smtp {
+            Some(addr) => crate::outbox::run(&args, addr, &root.0, args.quick)?,
+            None => {
+                say("\n(outbox section skipped: no --smtp; see scripts/bench-outbox.sh)".into())
             }
         }
     }
