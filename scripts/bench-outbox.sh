@@ -12,5 +12,5 @@ port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); pr
 sink=$!
 trap 'kill $sink 2>/dev/null || true' EXIT
 for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
-cargo build --release --bin postroom --bin postroom-bench
+cargo build --release --bin postroom --bin postroom-bench >&2
 target/release/postroom-bench --only outbox --smtp "127.0.0.1:$port" --answers "$answers" "$@"

@@ -2,6 +2,7 @@
 //! `Application::build` binds (port 0 in tests) and reports the port; `run_until_stopped` serves.
 
 use crate::actors::{Interactions, Registry, RegistryOptions};
+use crate::app::analyze::{Analyzer, AnalyzerHandle};
 use crate::app::answer::{AnswerPolicy, Answerer};
 use crate::app::outbox::{Outbox, Retry};
 use crate::app::receive::Receiver;
@@ -41,6 +42,8 @@ pub struct Engine {
     pub registry: Interactions,
     pub receiver: Receiver,
     pub sweep: Sweep,
+    /// Screening and categorisation in force.
+    pub analyzer: AnalyzerHandle,
     /// What each IMAP mailbox's ingest is doing, for `/readyz`.
     pub mail_status: Statuses,
     shut_down: std::sync::atomic::AtomicBool,
@@ -51,7 +54,11 @@ pub struct Engine {
 
 impl Engine {
     /// Opens storage, loads projections and starts the actor registry (inside an actix system).
-    pub fn start(settings: Settings) -> Result<Engine, StoreError> {
+    pub fn start(settings: Settings) -> Result<Engine, StartError> {
+        // Rules compiled and the classifier trained first: a configuration error names its key
+        // before anything is opened.
+        let analyzer = Analyzer::from_settings(&settings.workflow, &settings.queue_names())
+            .map_err(StartError::Config)?;
         let storage = open_storage(&settings)?;
         let projections = Arc::new(ProjectionRunner::start(
             storage.log(),
@@ -87,6 +94,7 @@ impl Engine {
             registry,
             receiver,
             sweep,
+            analyzer: AnalyzerHandle::new(analyzer),
             mail_status: Default::default(),
             shut_down: std::sync::atomic::AtomicBool::new(false),
             stopping: tokio::sync::watch::channel(false).0,
@@ -114,6 +122,8 @@ impl Engine {
             projections: self.projections.clone(),
             interactions: self.registry.clone(),
             receiver: self.receiver.clone(),
+            analyzer: self.analyzer.clone(),
+            reloader: self.reloader(),
             webform: Arc::new(crate::http::webform::WebformPolicy {
                 limits: webform.clone(),
                 limiter: crate::http::rate_limit::RateLimiter::new(
@@ -214,6 +224,14 @@ impl Engine {
         }
     }
 
+    /// Reloads the workflow's configuration from the file the server started with.
+    pub fn reloader(&self) -> crate::app::reload::Reloader {
+        crate::app::reload::Reloader {
+            source: self.settings.source.clone(),
+            analyzer: self.analyzer.clone(),
+        }
+    }
+
     /// The handles IMAP ingest uses.
     pub fn ingest_handles(&self) -> IngestHandles {
         IngestHandles {
@@ -222,6 +240,7 @@ impl Engine {
             projections: self.projections.clone(),
             interactions: self.registry.clone(),
             receiver: self.receiver.clone(),
+            analyzer: self.analyzer.clone(),
             marks: self.storage.marks.clone(),
             statuses: self.mail_status.clone(),
         }
@@ -259,6 +278,7 @@ pub struct Application {
     engine: Arc<Engine>,
     ingest: Ingest,
     stop_signals: StopSignals,
+    hangups: Hangups,
 }
 
 /// SIGTERM and SIGINT, listened for from the start of `Application::build`: a stop asked for
@@ -269,6 +289,36 @@ struct StopSignals {
     term: tokio::signal::unix::Signal,
     #[cfg(unix)]
     int: tokio::signal::unix::Signal,
+}
+
+/// SIGHUP: reload the workflow's configuration.
+struct Hangups {
+    #[cfg(unix)]
+    hup: tokio::signal::unix::Signal,
+}
+
+impl Hangups {
+    fn install() -> std::io::Result<Hangups> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            Ok(Hangups {
+                hup: signal(SignalKind::hangup())?,
+            })
+        }
+        #[cfg(not(unix))]
+        Ok(Hangups {})
+    }
+
+    /// Resolves at the next SIGHUP (never elsewhere).
+    async fn recv(&mut self) {
+        #[cfg(unix)]
+        {
+            self.hup.recv().await;
+        }
+        #[cfg(not(unix))]
+        std::future::pending::<()>().await;
+    }
 }
 
 impl StopSignals {
@@ -301,6 +351,7 @@ impl Application {
     /// Binds the listener and prepares the server. Must run inside an actix system.
     pub async fn build(settings: Settings) -> Result<Application, StartError> {
         let stop_signals = StopSignals::install().map_err(StartError::Signals)?;
+        let hangups = Hangups::install().map_err(StartError::Signals)?;
         let addr = settings.listen_addr();
         let mut mailboxes = Vec::new();
         for (i, m) in settings.mailboxes.iter().enumerate() {
@@ -372,6 +423,7 @@ impl Application {
             engine,
             ingest,
             stop_signals,
+            hangups,
         })
     }
 
@@ -392,16 +444,27 @@ impl Application {
     pub async fn run_until_stopped(mut self) -> std::io::Result<()> {
         let handle = self.server.handle();
         let mut server = self.server;
-        let result = tokio::select! {
-            r = &mut server => r,
-            _ = self.stop_signals.recv() => {
-                tracing::info!("stop signal received; stopping gracefully");
-                // The command is queued when asked for; the server future carries it out (it may
-                // not have been polled yet), and answers when its workers are done.
-                let stopped = handle.stop(true);
-                let result = server.await;
-                stopped.await;
-                result
+        let reloader = self.engine.reloader();
+        let result = loop {
+            tokio::select! {
+                r = &mut server => break r,
+                _ = self.hangups.recv() => {
+                    let r = reloader.clone();
+                    match actix_web::rt::task::spawn_blocking(move || r.reload()).await {
+                        Ok(Ok(done)) => tracing::info!(version = %done.version, "SIGHUP: configuration reloaded"),
+                        Ok(Err(e)) => tracing::error!(error = %e, "SIGHUP: the configuration was not reloaded; the running one stays"),
+                        Err(e) => tracing::error!(error = %e, "SIGHUP: the reload did not finish"),
+                    }
+                }
+                _ = self.stop_signals.recv() => {
+                    tracing::info!("stop signal received; stopping gracefully");
+                    // The command is queued when asked for; the server future carries it out (it
+                    // may not have been polled yet), and answers when its workers are done.
+                    let stopped = handle.stop(true);
+                    let result = server.await;
+                    stopped.await;
+                    break result;
+                }
             }
         };
         self.ingest.stop();

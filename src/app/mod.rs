@@ -6,13 +6,17 @@
 //!   and ingest alike): receipt, content and first placement in one durable append.
 //! - [`sweep::Sweep`]: runs the workflow for interactions a crash or a failed request left
 //!   half-way.
+//! - [`analyze::Analyzer`]: screening rules, language and categories of a new message.
+//! - [`reload::Reloader`]: reads the configuration again and swaps the workflow's analyzer.
 //! - [`answer::Answerer`]: decides planned automatic answers with the loop policy and composes
 //!   them as outbound interactions.
 //! - [`outbox::Outbox`]: sends every composed outbound message through the mail server, once.
 
+pub mod analyze;
 pub mod answer;
 pub mod outbox;
 pub mod receive;
+pub mod reload;
 pub mod sweep;
 
 use crate::domain::Millis;

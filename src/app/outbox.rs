@@ -74,14 +74,7 @@ impl Outbox {
     /// one in progress).
     pub async fn run_once(&self) {
         let now = super::now();
-        let due: Vec<InteractionId> = self.projections.read(|p| {
-            p.outgoing
-                .outbox
-                .iter()
-                .copied()
-                .filter(|id| p.cache.get(id).is_some_and(|s| due(&s, now)))
-                .collect()
-        });
+        let due: Vec<InteractionId> = self.projections.read(|p| p.outgoing.due(now));
         if due.is_empty() {
             return;
         }

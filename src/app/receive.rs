@@ -20,6 +20,8 @@ pub struct Inbound {
     /// The queue the channel asks for (a mailbox's queue for malformed mail); else the
     /// workflow's choice.
     pub queue: Option<QueueName>,
+    /// What screening and categorisation found (`app::analyze`); `None`: not screened.
+    pub analysis: Option<crate::domain::workflow::Analysis>,
     /// The bytes the receipt refers to.
     pub content: Content,
     pub at: Millis,
@@ -62,6 +64,7 @@ impl Receiver {
             &received.events,
             &after.state,
             inbound.queue.as_ref(),
+            inbound.analysis.as_ref(),
             inbound.at,
         ) {
             let cmd = inbound.receive.follow(command, Workflow::principal());

@@ -65,6 +65,39 @@ pub async fn create_user(
     }))
 }
 
+/// Reload the workflow's configuration from the file the server started with (also on SIGHUP):
+/// the screening rules and the classifier are rebuilt and swapped in whole. A file with any
+/// error is refused (422, the key and the reason) and the running configuration stays.
+#[utoipa::path(
+    tag = "admin",
+    responses(
+        (status = 200, body = crate::app::reload::Reloaded),
+        (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 422, description = "The file has an error; nothing changed", body = Problem),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/admin/config/reload")]
+pub async fn reload_config(
+    reloader: web::Data<crate::app::reload::Reloader>,
+    caller: Caller,
+) -> Result<HttpResponse, ApiError> {
+    let r = reloader.clone();
+    // Training a classifier is CPU work: off the server's threads.
+    let done = web::block(move || r.reload())
+        .await
+        .map_err(|e| ApiError::internal("the reload did not finish", e))?;
+    match done {
+        Ok(reloaded) => {
+            tracing::info!(by = %caller.name, version = %reloaded.version, "configuration reloaded");
+            Ok(HttpResponse::Ok().json(reloaded))
+        }
+        Err(reason) => Err(ApiError::Unprocessable(format!(
+            "the configuration was not reloaded: {reason}"
+        ))),
+    }
+}
+
 /// Revoke a user's token.
 #[utoipa::path(
     tag = "admin",

@@ -95,8 +95,7 @@ pub async fn readyz(
         sending: sending.0.is_none(),
         notes,
         outbox: {
-            let o =
-                projections.read(|p| p.outgoing.summary(|id| p.cache.get(id), crate::app::now()));
+            let o = projections.read(|p| p.outgoing.summary());
             OutboxReadiness {
                 pending: o.pending,
                 retrying: o.retrying,

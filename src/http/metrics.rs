@@ -31,7 +31,7 @@ pub async fn scrape(
     for q in super::queues::summaries(&projections, &configured.0) {
         metrics::gauge!(QUEUE_DEPTH, "queue" => q.name).set(q.depth as f64);
     }
-    let o = projections.read(|p| p.outgoing.summary(|id| p.cache.get(id), crate::app::now()));
+    let o = projections.read(|p| p.outgoing.summary());
     for (state, n) in [
         ("pending", o.pending - o.retrying),
         ("retrying", o.retrying),

@@ -155,7 +155,8 @@ where
                 .service(queues::get_queue)
                 .service(audit::list_events)
                 .service(admin::create_user)
-                .service(admin::revoke_user),
+                .service(admin::revoke_user)
+                .service(admin::reload_config),
         )
 }
 
@@ -167,6 +168,10 @@ pub struct Handles {
     pub projections: Arc<ProjectionRunner>,
     pub interactions: Interactions,
     pub receiver: Receiver,
+    /// Screening and categorisation of web forms.
+    pub analyzer: crate::app::analyze::AnalyzerHandle,
+    /// Reloads the workflow's configuration.
+    pub reloader: crate::app::reload::Reloader,
     pub webform: Arc<webform::WebformPolicy>,
     pub queues: Arc<queues::ConfiguredQueues>,
     pub mailboxes: Statuses,
@@ -201,6 +206,8 @@ pub fn app(
         .app_data(web::Data::new(handles.interactions))
         .app_data(web::Data::new(handles.receiver))
         .app_data(web::Data::new(handles.sending))
+        .app_data(web::Data::new(handles.analyzer))
+        .app_data(web::Data::new(handles.reloader))
         .app_data(web::Data::from(handles.webform))
         .app_data(web::Data::from(handles.queues))
         .app_data(web::Data::new(handles.mailboxes))

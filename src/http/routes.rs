@@ -59,6 +59,7 @@ pub const ROUTES: &[Route] = &[
     route("GET", "/api/v1/audit/events", AUDIT),
     route("POST", "/api/v1/admin/users", ADMIN),
     route("DELETE", "/api/v1/admin/users/{name}", ADMIN),
+    route("POST", "/api/v1/admin/config/reload", ADMIN),
 ];
 
 /// Who may call `method` on the route `pattern` (None: no such route).

@@ -33,7 +33,16 @@ pub struct InteractionView {
     pub owner: Option<String>,
     pub consultants: Vec<String>,
     pub priority: i32,
+    /// The latest category recorded (the classifier's best, a rule's, or a correction).
     pub category: Option<String>,
+    /// Every category recorded, with its confidence (0 to 1), in the order recorded.
+    pub categories: Vec<CategoryView>,
+    /// Inbound: the detected language (ISO 639-3, such as `eng`, `deu`).
+    pub language: Option<String>,
+    /// Attributes set by screening rules.
+    pub attributes: std::collections::BTreeMap<String, String>,
+    /// Inbound: the screening version that ran on it (null: not screened).
+    pub screened: Option<String>,
     /// `email` or `webform` (inbound only).
     pub channel: Option<&'static str>,
     /// Inbound: the customer's address. Reply: the recipient.
@@ -115,6 +124,17 @@ impl InteractionView {
             consultants: s.consultants.iter().map(|c| c.to_string()).collect(),
             priority: s.priority,
             category: s.category.clone(),
+            categories: s
+                .categories
+                .iter()
+                .map(|(c, p)| CategoryView {
+                    category: c.clone(),
+                    confidence: f64::from(*p) / 1000.0,
+                })
+                .collect(),
+            language: s.language.clone(),
+            attributes: s.attributes.clone(),
+            screened: s.screened.clone(),
             channel: s.channel.map(|c| c.name()),
             from: s.from.clone(),
             from_name: s.from_name.clone(),
@@ -151,6 +171,14 @@ impl InteractionView {
             version: s.version,
         }
     }
+}
+
+/// A category with its confidence.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CategoryView {
+    pub category: String,
+    /// 0 to 1 (1: set by a rule or a person).
+    pub confidence: f64,
 }
 
 /// An inbound interaction's automatic answer.

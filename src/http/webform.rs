@@ -4,10 +4,13 @@ use super::problem::{ApiError, Problem};
 use super::rate_limit::RateLimiter;
 use super::views::Accepted;
 use crate::actors::CommandEnvelope;
+use crate::app::analyze::AnalyzerHandle;
 use crate::app::now;
 use crate::app::receive::{Inbound, Receiver};
 use crate::domain::header::HeaderText;
 use crate::domain::interaction::{Channel, InteractionCommand, MessageStored, StoredAttachment};
+use crate::domain::screening::Input;
+use crate::domain::workflow::Analysis;
 use crate::domain::{EmailAddress, InteractionId, Principal};
 use crate::projections::ProjectionRunner;
 use crate::settings::WebformSettings;
@@ -144,6 +147,7 @@ pub async fn submit(
     policy: web::Data<WebformPolicy>,
     receiver: web::Data<Receiver>,
     projections: web::Data<ProjectionRunner>,
+    analyzer: web::Data<AnalyzerHandle>,
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, actix_web::Error> {
@@ -157,7 +161,25 @@ pub async fn submit(
         (body.0, Vec::new())
     };
     let s = Submission::parse(form, &policy.limits)?;
-    Ok(accept(receiver.into_inner(), projections.into_inner(), s, uploads).await?)
+    // Screening and categorisation (CPU work of a millisecond or so, in the handler).
+    let analysis = analyzer.current().screen(Input {
+        from: match &s.name {
+            Some(n) => format!("{n} <{}>", s.from.as_str()),
+            None => s.from.as_str().to_string(),
+        },
+        subject: s.subject.clone(),
+        body: s.body.clone(),
+        attachments: uploads.iter().map(|u| u.name.clone()).collect(),
+        ..Input::default()
+    });
+    Ok(accept(
+        receiver.into_inner(),
+        projections.into_inner(),
+        s,
+        uploads,
+        analysis,
+    )
+    .await?)
 }
 
 /// Counts the submission against its client's budget.
@@ -323,6 +345,7 @@ async fn accept(
     projections: std::sync::Arc<ProjectionRunner>,
     s: Submission,
     uploads: Vec<Upload>,
+    analysis: Option<Analysis>,
 ) -> Result<HttpResponse, ApiError> {
     let id = InteractionId::from_uuid(uuid::Uuid::now_v7());
     let span = tracing::info_span!("webform", interaction_id = %id);
@@ -388,6 +411,7 @@ async fn accept(
         id,
         receive,
         queue: None,
+        analysis,
         content: batch.into_inner(),
         at,
     };

@@ -25,6 +25,10 @@ pub struct Prepared {
     pub content: Content,
     pub report: Option<DeliveryReport>,
     pub malformed: bool,
+    /// What screening reads (addresses, subject, text, headers, attachment names).
+    pub screening: crate::domain::screening::Input,
+    /// What screening and categorisation found (set by the shell: `app::analyze`).
+    pub analysis: Option<crate::domain::workflow::Analysis>,
 }
 
 /// Parses one message and collects its raw bytes, bodies and attachments by hash.
@@ -57,6 +61,7 @@ pub fn prepare(
     message.problems.extend(sender.problem);
     let from = sender.address;
     fit(&mut message);
+    let screening = super::screen::input(&parsed, raw, None);
     Prepared {
         key: format!("{}\0{}", parsed.identity, from.normalised()),
         from_name: sender.name,
@@ -66,6 +71,8 @@ pub fn prepare(
         from,
         message,
         content: collected.into_inner(),
+        screening,
+        analysis: None,
     }
 }
 

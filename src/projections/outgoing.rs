@@ -14,6 +14,8 @@ pub struct Outgoing {
     /// Composed outbound messages the mailer still has to send: queued, approved, being sent
     /// (an attempt whose outcome was never recorded) or failed with a retry to come.
     pub outbox: BTreeSet<InteractionId>,
+    /// Of the outbox, those waiting for a retry after a failed attempt, with when.
+    retry_at: HashMap<InteractionId, Millis>,
     /// Outbound messages the mailer gave up on (a permanent failure or too many attempts).
     pub failed: BTreeSet<InteractionId>,
     /// Automatic answers made per contact (by contact key), their times, oldest first.
@@ -68,6 +70,16 @@ impl Outgoing {
         } else {
             self.outbox.remove(&id);
         }
+        match &after.status {
+            Status::Reply(ReplyStatus::Failed {
+                retry_at: Some(t), ..
+            }) if pending => {
+                self.retry_at.insert(id, *t);
+            }
+            _ => {
+                self.retry_at.remove(&id);
+            }
+        }
         if failed {
             self.failed.insert(id);
         } else {
@@ -84,30 +96,24 @@ impl Outgoing {
         }
     }
 
-    /// How much waits, for `/readyz` and `/metrics`; `state` reads an interaction's state.
-    pub fn summary(
-        &self,
-        state: impl Fn(&InteractionId) -> Option<Interaction>,
-        now: Millis,
-    ) -> OutboxSummary {
-        let retrying = self
-            .outbox
-            .iter()
-            .filter(|id| {
-                state(id).is_some_and(|s| {
-                    matches!(
-                        s.status,
-                        Status::Reply(ReplyStatus::Failed { retry_at: Some(t), .. }) if t > now
-                    )
-                })
-            })
-            .count();
+    /// How much waits, for `/readyz` and `/metrics`.
+    pub fn summary(&self) -> OutboxSummary {
         OutboxSummary {
             pending: self.outbox.len(),
-            retrying,
+            retrying: self.retry_at.len(),
             failed: self.failed.len(),
             answers_to_decide: self.awaiting_answer.len(),
         }
+    }
+
+    /// The messages the mailer should attempt at `now`: waiting for a first attempt, left
+    /// mid-attempt, or past their retry time.
+    pub fn due(&self, now: Millis) -> Vec<InteractionId> {
+        self.outbox
+            .iter()
+            .filter(|id| self.retry_at.get(id).is_none_or(|t| *t <= now))
+            .copied()
+            .collect()
     }
 
     /// When `contact` got automatic answers (any address form of it).

@@ -32,6 +32,9 @@ pub struct Settings {
     pub smtp: Option<SmtpSettings>,
     /// IMAP mailboxes to ingest (none by default).
     pub mailboxes: Vec<MailboxSettings>,
+    /// The file these settings were read from (reload reads it again).
+    #[serde(skip)]
+    pub source: Option<PathBuf>,
 }
 
 /// One IMAP mailbox to ingest (`[[mailboxes]]`).
@@ -155,6 +158,33 @@ pub struct WorkflowSettings {
     pub auto_answer_period_secs: i64,
     /// The acknowledgement's subject and bodies, with field codes (`{{ contact_name }}`).
     pub acknowledgement: AnswerTemplate,
+    /// Screening rules (a TOML file of `[[rules]]`; see `examples/screening-rules.toml`).
+    pub rules: Option<PathBuf>,
+    /// Categorisation: the classifier's training examples and threshold.
+    pub categories: CategorySettings,
+}
+
+/// `[workflow.categories]`: the Content Analyzer.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CategorySettings {
+    /// Labelled examples (JSON lines: `{"id", "lang", "category", "subject", "body"}`) the
+    /// classifier is trained from at start; none: no categorisation.
+    pub examples: Vec<PathBuf>,
+    /// Categories below this confidence (0 to 1) are not recorded.
+    pub threshold: f64,
+    /// The languages detection chooses among (ISO 639-3, such as "eng", "deu"); empty: any.
+    pub languages: Vec<String>,
+}
+
+impl Default for CategorySettings {
+    fn default() -> Self {
+        CategorySettings {
+            examples: Vec::new(),
+            threshold: 0.5,
+            languages: Vec::new(),
+        }
+    }
 }
 
 /// An automatic answer's text: templates over the field codes (`domain::response_template`),
@@ -242,6 +272,7 @@ impl Default for Settings {
             http: HttpSettings::default(),
             smtp: None,
             mailboxes: Vec::new(),
+            source: None,
         }
     }
 }
@@ -278,6 +309,8 @@ impl Default for WorkflowSettings {
             auto_answer_limit: 3,
             auto_answer_period_secs: 24 * 3600,
             acknowledgement: AnswerTemplate::default(),
+            rules: None,
+            categories: CategorySettings::default(),
         }
     }
 }
@@ -336,6 +369,7 @@ impl Settings {
                 s.apply_env(&k, &v)?;
             }
         }
+        s.source = file.map(Path::to_path_buf);
         s.validate()?;
         Ok(s)
     }

@@ -194,6 +194,14 @@ impl ServerProcess {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
+    /// Sends a signal (SIGHUP to reload, for instance).
+    pub(crate) fn signal(&self, signal: libc::c_int) {
+        let pid = libc::pid_t::try_from(self.child.0.id()).expect("a pid fits pid_t");
+        // SAFETY: kill(2) with a pid of our own unreaped child and a valid signal number.
+        let sent = unsafe { libc::kill(pid, signal) };
+        assert_eq!(sent, 0, "the signal could not be sent");
+    }
+
     /// SIGKILL, wherever the server is; reaps it.
     pub(crate) fn kill(&mut self) {
         self.child.0.kill().expect("SIGKILL");

@@ -433,6 +433,7 @@ fn the_openapi_document_covers_every_route() {
         "GET /api/v1/audit/events",
         "POST /api/v1/admin/users",
         "DELETE /api/v1/admin/users/{name}",
+        "POST /api/v1/admin/config/reload",
     ];
     expected.sort();
     assert_eq!(documented, expected);

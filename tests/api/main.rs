@@ -18,6 +18,7 @@ mod mailservers;
 mod outbox;
 mod outbox_crash;
 mod schema;
+mod screening_flow;
 mod smtp_sink;
 mod store;
 mod threading;

@@ -1,7 +1,8 @@
 //! Interaction commands: what someone asks to happen. Each carries its time and ids.
 
 use super::event::{
-    AnswerUsage, Channel, DeliveryReported, MessageStored, ThreadMatch, TransferTarget,
+    AnswerUsage, Channel, DeliveryReported, InteractionScreened, MessageStored, ThreadMatch,
+    TransferTarget,
 };
 use crate::domain::{AgentId, ContentRef, EmailAddress, InteractionId, Millis, QueueName};
 
@@ -171,6 +172,10 @@ pub enum InteractionCommand {
     RecordDeliveryReport {
         report: Box<DeliveryReported>,
     },
+    /// The workflow's screening of a new inbound interaction.
+    Screen {
+        screened: Box<InteractionScreened>,
+    },
     // Automatic answers.
     /// On an inbound interaction: answer it automatically if the loop policy allows.
     PlanAutoAnswer {
@@ -252,6 +257,7 @@ impl InteractionCommand {
             MarkSent { .. } => "mark_sent",
             MarkSendFailed { .. } => "mark_send_failed",
             RecordDeliveryReport { .. } => "record_delivery_report",
+            Screen { .. } => "screen",
             PlanAutoAnswer { .. } => "plan_auto_answer",
             SuppressAutoAnswer { .. } => "suppress_auto_answer",
             RecordAutoAnswer { .. } => "record_auto_answer",

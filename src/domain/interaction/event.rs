@@ -335,6 +335,32 @@ pub struct SendFailed {
     pub at: Millis,
 }
 
+/// A screening rule that matched a message: its name, where it matched and on what text, and
+/// what it did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScreeningMatch {
+    pub rule: String,
+    /// `field test: found`, one per test that held.
+    pub evidence: Vec<String>,
+    /// What the rule does, as a person reads it (`stop (spam)`, `priority 10`).
+    pub actions: Vec<String>,
+}
+
+/// The workflow's screening step on a new inbound interaction: which version of the rules ran,
+/// what matched, the detected language, and the priority and attributes the rules set. (A stop,
+/// a category, a queue are recorded by their own events in the same append.)
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InteractionScreened {
+    /// The screening configuration in force (a digest of the rules and categories).
+    pub version: String,
+    pub matched: Vec<ScreeningMatch>,
+    /// ISO 639-3, such as `eng`, when detected.
+    pub language: Option<String>,
+    pub priority: Option<i32>,
+    pub attributes: std::collections::BTreeMap<String, String>,
+    pub at: Millis,
+}
+
 /// What kind of automatic answer (the usage of the standard response it is made from).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum AnswerUsage {
@@ -479,6 +505,7 @@ macro_rules! for_each_interaction_event {
             AutoAnswerSuppressed,
             AutoAnswered,
             AnswerComposed,
+            InteractionScreened,
         );
     };
 }

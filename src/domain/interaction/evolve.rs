@@ -87,7 +87,21 @@ pub fn evolve(mut s: Interaction, event: &InteractionEvent) -> Interaction {
                 reason: e.reason.clone(),
             }
         }
-        E::InteractionCategorised(e) => s.category = Some(e.category.clone()),
+        E::InteractionCategorised(e) => {
+            s.category = Some(e.category.clone());
+            s.categories.retain(|(c, _)| c != &e.category);
+            s.categories
+                .push((e.category.clone(), e.confidence_permille));
+        }
+        E::InteractionScreened(e) => {
+            s.screened = Some(e.version.clone());
+            s.language = e.language.clone();
+            if let Some(p) = e.priority {
+                s.priority = p;
+            }
+            s.attributes
+                .extend(e.attributes.iter().map(|(k, v)| (k.clone(), v.clone())));
+        }
         E::MessageStored(e) => {
             s.malformed = !e.problems.is_empty();
             s.message_id = e.message_id.clone();

@@ -127,7 +127,16 @@ pub struct Interaction {
     pub content: Option<ContentRef>,
     pub queue: Option<QueueName>,
     pub priority: i32,
+    /// The latest category recorded (the classifier's best, or an agent's correction).
     pub category: Option<String>,
+    /// Every category recorded, with its confidence in thousandths, in the order recorded.
+    pub categories: Vec<(String, u16)>,
+    /// Inbound: the screening version that ran on it (`None`: not screened).
+    pub screened: Option<String>,
+    /// Inbound: its language (ISO 639-3), when detected.
+    pub language: Option<String>,
+    /// Attributes set by screening (and later by supervisors), for routing and reports.
+    pub attributes: std::collections::BTreeMap<String, String>,
     /// Inbound: the agent working it. Reply: its author.
     pub owner: Option<AgentId>,
     pub consultants: Vec<AgentId>,

@@ -160,6 +160,19 @@ impl RuleSet {
         })
     }
 
+    /// Every queue a rule moves interactions to, with the rule's name.
+    pub fn queues(&self) -> Vec<(&str, &str)> {
+        self.rules
+            .iter()
+            .flat_map(|r| {
+                r.actions.iter().filter_map(|a| match a {
+                    Action::Queue(q) => Some((r.name.as_str(), q.as_str())),
+                    _ => None,
+                })
+            })
+            .collect()
+    }
+
     /// Compiles the rules; the first one that does not compile is the error.
     pub fn compile(specs: &[RuleSpec]) -> Result<RuleSet, RuleError> {
         if specs.len() > MAX_RULES {

@@ -17,6 +17,8 @@ pub struct IngestHandles {
     pub projections: Arc<ProjectionRunner>,
     pub interactions: Interactions,
     pub receiver: Receiver,
+    /// Screening and categorisation, run on the parse threads.
+    pub analyzer: crate::app::analyze::AnalyzerHandle,
     pub marks: sled::Tree,
     pub statuses: Statuses,
 }

@@ -6,6 +6,7 @@
 use super::handles::IngestHandles;
 use super::status::set_status;
 use crate::actors::{CommandEnvelope, EngineError};
+use crate::app::analyze::Analyzer;
 use crate::app::now;
 use crate::app::receive::{Inbound, Receiver};
 use crate::domain::interaction::{
@@ -55,6 +56,7 @@ pub(super) fn prepare_all(
     items: &[(u32, &[u8])],
     uidvalidity: u32,
     failures: &HashMap<u32, u32>,
+    analyzer: &Analyzer,
 ) -> Vec<(u32, Result<Prepared, String>)> {
     let one = |(uid, raw): &(u32, &[u8])| {
         let source = MailSource {
@@ -64,7 +66,10 @@ pub(super) fn prepare_all(
             uid: *uid,
         };
         let attempt = failures.get(uid).copied().unwrap_or(0);
-        (*uid, Ok(prepare(limits, raw, source, attempt, now())))
+        let mut p = prepare(limits, raw, source, attempt, now());
+        // Screening and categorisation, here on the parse threads.
+        p.analysis = analyzer.screen(std::mem::take(&mut p.screening));
+        (*uid, Ok(p))
     };
     let workers = std::thread::available_parallelism()
         .map(|n| n.get())
@@ -283,6 +288,8 @@ fn record<'a>(
         content,
         report,
         malformed: _,
+        screening: _,
+        analysis,
     } = p;
     let Lookup { id, reply, thread } = lookup;
     let at = now();
@@ -342,6 +349,7 @@ fn record<'a>(
             id,
             receive,
             queue,
+            analysis,
             content,
             at,
         })

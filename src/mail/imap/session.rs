@@ -297,8 +297,14 @@ fn session(
                 .iter()
                 .filter_map(|f| Some((f.uid?, f.body()?)))
                 .collect();
-            let prepared =
-                pipeline::prepare_all(settings, &limits, &items, uidvalidity, &memory.failures);
+            let prepared = pipeline::prepare_all(
+                settings,
+                &limits,
+                &items,
+                uidvalidity,
+                &memory.failures,
+                &handles.analyzer.current(),
+            );
             drop(items);
             drop(fetched);
             // The mover's expunges show here as notices: nothing to do with them but let go.

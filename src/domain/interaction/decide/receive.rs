@@ -1,4 +1,4 @@
-//! Receiving and the first placement in a queue.
+//! Receiving, screening and the first placement in a queue.
 
 use super::super::command::*;
 use super::super::event::*;
@@ -68,6 +68,22 @@ pub(super) fn decide(
                     at: *at,
                 }
                 .into()]),
+                _ => Err(invalid(cmd, state)),
+            }
+        }
+        C::Screen { screened } => {
+            inbound_only(cmd, state)?;
+            match state.status {
+                // The first step: once, before the interaction is placed.
+                Status::Inbound(InboundStatus::Received) if state.screened.is_none() => {
+                    if screened.version.trim().is_empty() {
+                        return Err(Rejection::InvalidValue(
+                            "the screening version must not be empty",
+                        ));
+                    }
+                    Ok(vec![(**screened).clone().into()])
+                }
+                Status::Inbound(InboundStatus::Received) => Err(Rejection::AlreadyExists),
                 _ => Err(invalid(cmd, state)),
             }
         }

@@ -613,6 +613,25 @@ fn compose() -> InteractionCommand {
     }
 }
 
+fn screen() -> InteractionCommand {
+    InteractionCommand::Screen {
+        screened: Box::new(InteractionScreened {
+            version: "v1".into(),
+            matched: vec![ScreeningMatch {
+                rule: "urgent".into(),
+                evidence: vec!["subject matches: URGENT".into()],
+                actions: vec!["priority 10".into()],
+            }],
+            language: Some("eng".into()),
+            priority: Some(10),
+            attributes: [("risk".to_string(), "low".to_string())]
+                .into_iter()
+                .collect(),
+            at: NOW,
+        }),
+    }
+}
+
 /// One sample of each automatic-answer command, for the coverage check.
 fn answer_commands() -> Vec<InteractionCommand> {
     vec![plan(), suppress("too_many"), record(reply_id(1)), compose()]
@@ -657,9 +676,10 @@ fn variant_index(command: &InteractionCommand) -> usize {
         SuppressAutoAnswer { .. } => 31,
         RecordAutoAnswer { .. } => 32,
         ComposeAnswer { .. } => 33,
+        Screen { .. } => 34,
     }
 }
-const COMMAND_COUNT: usize = 34;
+const COMMAND_COUNT: usize = 35;
 
 #[test]
 fn the_samples_cover_every_command() {
@@ -673,6 +693,7 @@ fn the_samples_cover_every_command() {
     .chain(inbound_commands().iter())
     .chain(reply_commands().iter())
     .chain(answer_commands().iter())
+    .chain([screen()].iter())
     .map(variant_index)
     .collect();
     seen.sort_unstable();
@@ -684,5 +705,6 @@ mod creation;
 mod evolve;
 mod reply;
 mod routing;
+mod screening;
 mod supervisor;
 mod work;
