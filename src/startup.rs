@@ -44,6 +44,8 @@ pub struct Engine {
     pub sweep: Sweep,
     /// Screening and categorisation in force.
     pub analyzer: AnalyzerHandle,
+    /// Held while a reload runs.
+    reloading: Arc<std::sync::Mutex<()>>,
     /// What each IMAP mailbox's ingest is doing, for `/readyz`.
     pub mail_status: Statuses,
     shut_down: std::sync::atomic::AtomicBool,
@@ -95,6 +97,7 @@ impl Engine {
             receiver,
             sweep,
             analyzer: AnalyzerHandle::new(analyzer),
+            reloading: Default::default(),
             mail_status: Default::default(),
             shut_down: std::sync::atomic::AtomicBool::new(false),
             stopping: tokio::sync::watch::channel(false).0,
@@ -202,7 +205,17 @@ impl Engine {
                     _ = tick.tick() => {}
                     _ = stop.changed() => break,
                 }
-                pass().await;
+                // A pass that panics (a bug, an input nobody foresaw) is logged; the next one runs.
+                use futures_util::FutureExt;
+                if std::panic::AssertUnwindSafe(pass())
+                    .catch_unwind()
+                    .await
+                    .is_err()
+                {
+                    tracing::error!(
+                        "a background pass failed (panicked); the next one runs as usual"
+                    );
+                }
             }
             // `pass` (and what it holds, such as the mailer's pool) is dropped here, inside the
             // runtime.
@@ -219,8 +232,16 @@ impl Engine {
         let _ = self.stopping.send(true);
         let tasks: Vec<_> =
             std::mem::take(&mut *self.processes.lock().unwrap_or_else(|p| p.into_inner()));
-        for t in tasks {
-            let _ = t.await;
+        for mut t in tasks {
+            // A pass blocked on a silent mail server is cut short: a message it left mid-attempt
+            // is sent again at the next start, with the same Message-ID.
+            if tokio::time::timeout(Duration::from_secs(10), &mut t)
+                .await
+                .is_err()
+            {
+                t.abort();
+                let _ = t.await;
+            }
         }
     }
 
@@ -229,6 +250,8 @@ impl Engine {
         crate::app::reload::Reloader {
             source: self.settings.source.clone(),
             analyzer: self.analyzer.clone(),
+            queues: self.settings.queue_names(),
+            running: self.reloading.clone(),
         }
     }
 

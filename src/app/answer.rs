@@ -142,17 +142,30 @@ impl Answerer {
             .map_err(failed("reading the answer"))?;
         if !composed.exists() {
             let at = super::now();
-            if let Err((code, reason)) = self.allowed(&state, at)? {
-                metrics::counter!(SUPPRESSED, "reason" => code).increment(1);
-                tracing::info!(interaction_id = %id, code, %reason, "no automatic answer");
-                let cmd = InteractionCommand::SuppressAutoAnswer {
-                    code: code.to_string(),
-                    reason,
-                    at,
-                };
-                return self.execute(id, cmd, Vec::new()).await;
-            }
-            let (cmd, content) = self.compose(id, &state, usage, reply, at)?;
+            // What cannot be answered (a message we cannot read back, an address or Message-ID
+            // that cannot go into mail) is decided too: suppressed with the reason, never
+            // retried forever.
+            let decision = match self.message(&state) {
+                Err(Check::Retry(e)) => return Err(e),
+                Err(Check::Unanswerable(e)) => Err(("unanswerable", e)),
+                Ok(message) => self.allowed(&state, message.as_ref(), at).and_then(|()| {
+                    self.compose(id, &state, message.as_ref(), usage, reply, at)
+                        .map_err(|e| ("unanswerable", e))
+                }),
+            };
+            let (cmd, content) = match decision {
+                Ok(composed) => composed,
+                Err((code, reason)) => {
+                    metrics::counter!(SUPPRESSED, "reason" => code).increment(1);
+                    tracing::info!(interaction_id = %id, code, %reason, "no automatic answer");
+                    let cmd = InteractionCommand::SuppressAutoAnswer {
+                        code: code.to_string(),
+                        reason,
+                        at,
+                    };
+                    return self.execute(id, cmd, Vec::new()).await;
+                }
+            };
             self.execute(reply, cmd, content).await?;
             metrics::counter!(COMPOSED).increment(1);
         }
@@ -164,49 +177,60 @@ impl Answerer {
         self.execute(id, cmd, Vec::new()).await
     }
 
-    /// The loop policy's answer for `state` now (`Err` inside: suppressed, with code and
-    /// reason).
-    fn allowed(
-        &self,
-        state: &Interaction,
-        at: Millis,
-    ) -> Result<Result<(), (&'static str, String)>, Failure> {
-        if let Status::Stopped { reason } = &state.status {
-            return Ok(Err((
-                "stopped",
-                format!("the interaction was stopped: {reason}"),
-            )));
-        }
-        let facts = self.facts(state)?;
-        let recent = self
-            .projections
-            .read(|p| p.outgoing.answers_to(&state.from).to_vec());
-        Ok(may_answer(&facts, &recent, at, self.policy.budget)
-            .map_err(|s| (s.code(), s.to_string())))
-    }
-
-    /// What the loop policy looks at: the message's headers as received (web forms have none
-    /// but the sender).
-    fn facts(&self, state: &Interaction) -> Result<Facts, Failure> {
+    /// The message as received, parsed (none for a web form).
+    fn message(&self, state: &Interaction) -> Result<Option<Received>, Check> {
         let Some(raw) = &state.raw else {
-            return Ok(Facts {
-                sender: state.from.clone(),
-                ..Facts::default()
-            });
+            return Ok(None);
         };
         let bytes = self
             .content
             .get(raw)
-            .map_err(failed("reading the message"))?
-            .ok_or("the message as received is not in the content store")?;
-        let parsed = crate::mail::parse(&bytes, &crate::mail::Limits::default());
-        let headers = crate::mail::screen::headers(&bytes);
-        let mut facts = crate::mail::screen::loop_facts(&parsed, &headers);
-        // The contact we would write to (the sender rules may have chosen Reply-To).
-        if facts.sender.trim().is_empty() {
-            facts.sender = state.from.clone();
+            .map_err(|e| Check::Retry(format!("reading the message: {e}")))?
+            .ok_or_else(|| {
+                Check::Unanswerable("the message as received is no longer stored".into())
+            })?;
+        // As in ingest: a parser panic costs this message its answer, not the process its loop.
+        std::panic::catch_unwind(|| {
+            let parsed = crate::mail::parse(&bytes, &crate::mail::Limits::default());
+            let headers = crate::mail::screen::headers(&bytes);
+            Received { parsed, headers }
+        })
+        .map(Some)
+        .map_err(|_| Check::Unanswerable("the message cannot be read back".into()))
+    }
+
+    /// The loop policy's answer for `state` now: `Err` with the code and the reason when no
+    /// automatic answer may go.
+    fn allowed(
+        &self,
+        state: &Interaction,
+        message: Option<&Received>,
+        at: Millis,
+    ) -> Result<(), (&'static str, String)> {
+        if let Status::Stopped { reason } = &state.status {
+            return Err(("stopped", format!("the interaction was stopped: {reason}")));
         }
-        Ok(facts)
+        let recent = self
+            .projections
+            .read(|p| p.outgoing.answers_to(&state.from).to_vec());
+        let check = |facts: &Facts| {
+            may_answer(facts, &recent, at, self.policy.budget)
+                .map_err(|s| (s.code(), s.to_string()))
+        };
+        // The message's own facts (From, headers) …
+        let facts = match message {
+            Some(m) => crate::mail::screen::loop_facts(&m.parsed, &m.headers),
+            None => Facts::default(),
+        };
+        if message.is_some() {
+            check(&facts)?;
+        }
+        // … and the address the answer would go to (the contact: Reply-To, or an unknown
+        // sender's placeholder that nothing is ever sent to).
+        check(&Facts {
+            sender: state.from.clone(),
+            ..facts
+        })
     }
 
     /// The answer's command and the bytes it refers to.
@@ -214,10 +238,11 @@ impl Answerer {
         &self,
         id: InteractionId,
         state: &Interaction,
+        message: Option<&Received>,
         usage: AnswerUsage,
         reply: InteractionId,
         at: Millis,
-    ) -> Result<(InteractionCommand, crate::events::Content), Failure> {
+    ) -> Result<(InteractionCommand, crate::events::Content), String> {
         let template = &self.policy.acknowledgement;
         let root = self.projections.read(|p| p.thread_of(id, state));
         let token = thread_token(root);
@@ -256,7 +281,7 @@ impl Answerer {
             .map(|(_, d)| d.to_string())
             .unwrap_or_default();
         let message_id = normalise_message_id(&reply_message_id(reply, &domain));
-        let (in_reply_to, references) = self.references(state)?;
+        let (in_reply_to, references) = references(state, message);
         let outbound = Outbound {
             from: self.policy.sender.clone(),
             to: Party {
@@ -285,48 +310,79 @@ impl Answerer {
         };
         Ok((cmd, vec![(hash, bytes)]))
     }
+}
 
-    /// `In-Reply-To` the customer's Message-ID and `References` their chain and it (RFC 5322
-    /// §3.6.4); a web form has neither.
-    fn references(
-        &self,
-        state: &Interaction,
-    ) -> Result<(Option<HeaderText>, Vec<HeaderText>), Failure> {
-        let Some(mid) = state.message_id.as_deref().map(normalise_message_id) else {
-            return Ok((None, Vec::new()));
-        };
-        let mut chain = Vec::new();
-        if let Some(raw) = &state.raw {
-            if let Some(bytes) = self
-                .content
-                .get(raw)
-                .map_err(failed("reading the message"))?
-            {
-                let parsed = crate::mail::parse(&bytes, &crate::mail::Limits::default());
-                chain = parsed.references;
-            }
+/// A received message read back: parsed, and its headers decoded.
+struct Received {
+    parsed: crate::mail::ParsedMessage,
+    headers: Vec<(String, String)>,
+}
+
+/// Why an answer cannot be decided now.
+enum Check {
+    /// Try again later (the content store could not be read).
+    Retry(String),
+    /// It never can be: suppress it with this reason.
+    Unanswerable(String),
+}
+
+/// A Message-ID as it may stand in `In-Reply-To` and `References`: `local@domain`, both parts
+/// non-empty, no space or angle bracket (the rule of `mail::outbound`).
+fn usable_message_id(id: &str) -> Option<HeaderText> {
+    let id = normalise_message_id(id);
+    let ok = id
+        .rsplit_once('@')
+        .is_some_and(|(l, d)| !l.is_empty() && !d.is_empty())
+        && !id
+            .chars()
+            .any(|c| c.is_whitespace() || c == '<' || c == '>');
+    ok.then(|| HeaderText::parse(&id).ok()).flatten()
+}
+
+/// `In-Reply-To` the customer's Message-ID and `References` their chain and it (RFC 5322
+/// §3.6.4); a web form has neither, and an unusable Message-ID gives neither.
+fn references(
+    state: &Interaction,
+    message: Option<&Received>,
+) -> (Option<HeaderText>, Vec<HeaderText>) {
+    let Some(parent) = state.message_id.as_deref().and_then(usable_message_id) else {
+        return (None, Vec::new());
+    };
+    let chain = message
+        .map(|m| m.parsed.references.as_slice())
+        .unwrap_or_default();
+    let mut refs: Vec<HeaderText> = chain.iter().filter_map(|r| usable_message_id(r)).collect();
+    // Long chains keep their first and last (RFC 5322 suggests trimming the middle).
+    if refs.len() > 20 {
+        let tail = refs.split_off(refs.len() - 19);
+        refs.truncate(1);
+        refs.extend(tail);
+    }
+    refs.retain(|r| r != &parent);
+    refs.push(parent.clone());
+    (Some(parent), refs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_well_formed_message_ids_are_referenced() {
+        for ok in ["a@b", "<k1@mail.example.com>", " <x.y@z> "] {
+            assert!(usable_message_id(ok).is_some(), "{ok}");
         }
-        let usable = |id: &str| {
-            let id = normalise_message_id(id);
-            (id.contains('@')
-                && !id
-                    .chars()
-                    .any(|c| c.is_whitespace() || c == '<' || c == '>'))
-            .then(|| HeaderText::parse(&id).ok())
-            .flatten()
-        };
-        let Some(parent) = usable(&mid) else {
-            return Ok((None, Vec::new()));
-        };
-        let mut refs: Vec<HeaderText> = chain.iter().filter_map(|r| usable(r)).collect();
-        // Long chains keep their first and last (RFC 5322 suggests trimming the middle).
-        if refs.len() > 20 {
-            let tail = refs.split_off(refs.len() - 19);
-            refs.truncate(1);
-            refs.extend(tail);
+        for bad in ["123@", "@host", "no-at", "<a b@c>", "a@b<c", ""] {
+            assert!(usable_message_id(bad).is_none(), "{bad}");
         }
-        refs.retain(|r| r != &parent);
-        refs.push(parent.clone());
-        Ok((Some(parent), refs))
+    }
+
+    #[test]
+    fn the_answer_id_is_the_same_every_time_and_differs_by_usage() {
+        let id = InteractionId::from_uuid(uuid::Uuid::from_u128(42));
+        let a = answer_id(id, AnswerUsage::Acknowledgement);
+        assert_eq!(a, answer_id(id, AnswerUsage::Acknowledgement));
+        assert_ne!(a, answer_id(id, AnswerUsage::AutomaticResponse));
+        assert_ne!(a, id);
     }
 }

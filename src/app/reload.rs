@@ -27,14 +27,20 @@ pub struct Reloaded {
 pub struct Reloader {
     pub source: Option<PathBuf>,
     pub analyzer: AnalyzerHandle,
+    /// The queues in force (from the start: a new queue needs a restart, so a rule may only
+    /// move interactions to one of these).
+    pub queues: Vec<crate::domain::QueueName>,
+    /// One reload at a time (an HTTP reload and a SIGHUP never interleave).
+    pub running: std::sync::Arc<std::sync::Mutex<()>>,
 }
 
 impl Reloader {
     /// Reads, checks and swaps; on any error nothing changes.
     pub fn reload(&self) -> Result<Reloaded, String> {
+        let _one = self.running.lock().unwrap_or_else(|p| p.into_inner());
         let settings =
             Settings::load(self.source.as_deref(), std::env::vars()).map_err(|e| e.to_string())?;
-        let analyzer = Analyzer::from_settings(&settings.workflow, &settings.queue_names())?;
+        let analyzer = Analyzer::from_settings(&settings.workflow, &self.queues)?;
         let version = analyzer.version().to_string();
         let previous = self.analyzer.replace(analyzer).version().to_string();
         tracing::info!(%version, %previous, "configuration reloaded");

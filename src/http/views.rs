@@ -210,7 +210,7 @@ impl AutoAnswerView {
                 code: Some(code.clone()),
                 reply: None,
             },
-            AutoAnswer::Answered { usage, reply } => AutoAnswerView {
+            AutoAnswer::Answered { usage, reply, .. } => AutoAnswerView {
                 status: "answered",
                 usage: Some(usage.name()),
                 code: None,

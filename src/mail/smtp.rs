@@ -103,7 +103,12 @@ impl Mailer {
         match self.transport.send_raw(&envelope, message).await {
             Ok(_) => Ok(()),
             Err(e) => Err(SendError {
-                permanent: e.is_permanent(),
+                // A refused login (530, 534, 535, 538) is our configuration, not the message:
+                // retried, so mending the password sends what waits.
+                permanent: e.is_permanent()
+                    && !e.status().is_some_and(|c| {
+                        matches!(c.to_string().as_str(), "530" | "534" | "535" | "538")
+                    }),
                 message: crate::domain::header::display_text(&e.to_string())
                     .chars()
                     .take(500)

@@ -85,12 +85,14 @@ impl Outgoing {
         } else {
             self.failed.remove(&id);
         }
-        if answered(after) && !before.is_some_and(answered) {
+        if let (Some(AutoAnswer::Answered { at, .. }), false) =
+            (&after.auto_answer, before.is_some_and(answered))
+        {
+            let at = *at;
             let times = self
                 .answers_by_contact
                 .entry(contact_key(&after.from))
                 .or_default();
-            let at = after.updated_at;
             let i = times.partition_point(|t| *t <= at);
             times.insert(i, at);
         }

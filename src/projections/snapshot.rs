@@ -230,6 +230,7 @@ fn compute_layout_fingerprint() -> [u8; 32] {
                     AutoAnswer::Answered {
                         usage: AnswerUsage::AutomaticResponse,
                         reply: InteractionId::from_uuid(uuid::Uuid::from_u128(10)),
+                        at: Millis(14),
                     },
                 ][i % 3]
                     .clone(),

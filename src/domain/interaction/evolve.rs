@@ -162,6 +162,7 @@ pub fn evolve(mut s: Interaction, event: &InteractionEvent) -> Interaction {
             s.auto_answer = Some(AutoAnswer::Answered {
                 usage: e.usage,
                 reply: e.reply,
+                at: e.at,
             })
         }
         E::AnswerComposed(e) => {

@@ -190,6 +190,8 @@ pub enum AutoAnswer {
     Answered {
         usage: AnswerUsage,
         reply: InteractionId,
+        /// When it was decided (the loop policy's budget counts it then).
+        at: Millis,
     },
 }
 

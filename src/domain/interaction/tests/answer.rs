@@ -59,6 +59,14 @@ fn a_planned_answer_is_decided_once_either_way() {
             at: NOW,
         }
         .into()]);
+    assert_eq!(
+        state.auto_answer,
+        Some(AutoAnswer::Answered {
+            usage: AnswerUsage::Acknowledgement,
+            reply: reply_id(1),
+            at: NOW,
+        })
+    );
     // The interaction itself goes on waiting for routing.
     assert_eq!(state.status, Status::Inbound(InboundStatus::Queued));
     for decided in [
