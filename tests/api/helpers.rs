@@ -295,3 +295,22 @@ impl Drop for TestApp {
 pub fn agent(name: &str) -> AgentId {
     AgentId::parse(name).expect("a valid name")
 }
+
+/// Writes the whole log of `app` to `path` as an export (for a recorded schema snapshot under
+/// `snapshots/`, which is never overwritten).
+pub fn record_log(app: &TestApp, path: &std::path::Path) {
+    assert!(!path.exists(), "a recorded log is never overwritten");
+    let store = app.engine.storage.store.clone();
+    let events = postroom::events::EventStore::read_all(store.as_ref(), 1, 10_000).unwrap();
+    let mut f = std::fs::File::create(path).unwrap();
+    postroom::events::export::write_lines(&mut f, &events).unwrap();
+}
+
+/// The value of one series in a Prometheus text exposition (`name{labels}` as written).
+pub fn metric(text: &str, series: &str) -> f64 {
+    text.lines()
+        .find(|l| l.starts_with(series))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("{series} in:\n{text}"))
+}

@@ -483,13 +483,7 @@ fn metrics_are_served_in_the_prometheus_format_to_oversight() {
         r.content_type()
     );
     let text = r.into_string().unwrap();
-    let value = |name: &str| -> f64 {
-        text.lines()
-            .find(|l| l.starts_with(name))
-            .and_then(|l| l.rsplit(' ').next())
-            .and_then(|v| v.parse().ok())
-            .unwrap_or_else(|| panic!("{name} in:\n{text}"))
-    };
+    let value = |name: &str| metric(&text, name);
     // The process's recorder is shared by every app a test binary runs: at least ours.
     assert!(value("postroom_webform_submissions_total") >= 1.0);
     assert!(value("postroom_log_events_appended_total") >= 2.0);

@@ -299,10 +299,7 @@ fn record_the_mail_log() {
     let mb = mailbox(&dovecot, "support", SUPPORT, Some("Processed"));
     let app = spawn_app_with(|s| s.mailboxes = vec![mb]);
     wait_for("the interaction", || interactions(&app) == 1);
-    let store = app.engine.storage.store.clone();
-    let events = postroom::events::EventStore::read_all(store.as_ref(), 1, 10_000).unwrap();
-    let mut f = std::fs::File::create(&path).unwrap();
-    postroom::events::export::write_lines(&mut f, &events).unwrap();
+    record_log(&app, &path);
 }
 
 #[test]

@@ -257,7 +257,9 @@ impl Dovecot {
     }
 
     fn wait_ready(&self) {
-        let deadline = Instant::now() + Duration::from_secs(10);
+        // Generous: on a busy 2-core machine (tests training classifiers beside it) Dovecot's
+        // start can take seconds.
+        let deadline = Instant::now() + Duration::from_secs(30);
         while Instant::now() < deadline {
             if TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
                 return;
@@ -266,7 +268,7 @@ impl Dovecot {
         }
         let log = std::fs::read_to_string(self.dir.join("dovecot.log")).unwrap_or_default();
         panic!(
-            "dovecot did not listen on {} within 10 s; its log:\n{log}",
+            "dovecot did not listen on {} within 30 s; its log:\n{log}",
             self.port
         );
     }

@@ -319,13 +319,7 @@ fn one_contact_gets_at_most_the_configured_number_of_answers() {
         .expect("200")
         .into_string()
         .unwrap();
-    let value = |series: &str| -> f64 {
-        text.lines()
-            .find(|l| l.starts_with(series))
-            .and_then(|l| l.rsplit(' ').next())
-            .and_then(|v| v.parse().ok())
-            .unwrap_or_else(|| panic!("{series} in:\n{text}"))
-    };
+    let value = |series: &str| metric(&text, series);
     assert!(value("postroom_auto_answers_suppressed_total{reason=\"too_many\"}") >= 7.0);
     assert!(value("postroom_outbox_sent_total") >= 4.0);
     // Gauges are set from the scraped server's projections (present; their values are shared
@@ -443,7 +437,6 @@ fn without_smtp_nothing_is_planned_and_readyz_says_why() {
 fn record_the_answers_log() {
     let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("snapshots/eventlog-v1-answers.ndjson");
-    assert!(!path.exists(), "a recorded log is never overwritten");
     let sink = SmtpSink::start();
     let app = spawn_app_with(|s: &mut Settings| s.smtp = Some(smtp(sink.port)));
     app.new_interaction("gus@example.com", "Acknowledged");
@@ -452,10 +445,7 @@ fn record_the_answers_log() {
     wait_long("the answers settled", 30, || {
         settled(&app) && sink.messages().len() == 1
     });
-    let store = app.engine.storage.store.clone();
-    let events = postroom::events::EventStore::read_all(store.as_ref(), 1, 10_000).unwrap();
-    let mut f = std::fs::File::create(&path).unwrap();
-    postroom::events::export::write_lines(&mut f, &events).unwrap();
+    record_log(&app, &path);
 }
 
 #[test]
