@@ -12,6 +12,7 @@ pub mod interaction;
 pub mod loop_guard;
 pub mod response_template;
 pub mod screening;
+pub mod standard_response;
 pub mod threading;
 pub mod user;
 pub mod workflow;
