@@ -36,6 +36,15 @@ impl StoredEvent for UserEvent {
     }
 }
 
+impl StoredEvent for crate::domain::standard_response::ResponseEvent {
+    fn from_domain(e: DomainEvent) -> Option<Self> {
+        match e {
+            DomainEvent::Response(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
 /// An aggregate with events the log can carry.
 pub trait Stored: Aggregate<Event: StoredEvent> {}
 impl<A: Aggregate<Event: StoredEvent>> Stored for A {}

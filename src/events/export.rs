@@ -32,6 +32,7 @@ pub fn to_json(e: &RecordedEvent) -> Value {
         .and_then(|d| match d {
             DomainEvent::Interaction(ev) => serde_json::to_value(ev).ok(),
             DomainEvent::User(ev) => serde_json::to_value(ev).ok(),
+            DomainEvent::Response(ev) => serde_json::to_value(ev).ok(),
         })
         .map(|v| match v {
             Value::Object(mut m) if m.len() == 1 => {

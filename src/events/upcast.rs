@@ -9,6 +9,9 @@
 
 use super::codec;
 use crate::domain::interaction::*;
+use crate::domain::standard_response::{
+    ResponseCreated, ResponseDeleted, ResponseEvent, ResponseUpdated,
+};
 use crate::domain::user::{UserAdded, UserEvent, UserRevoked};
 use serde::Serialize;
 
@@ -18,6 +21,7 @@ use serde::Serialize;
 pub enum DomainEvent {
     Interaction(InteractionEvent),
     User(UserEvent),
+    Response(ResponseEvent),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -75,6 +79,7 @@ impl DomainEvent {
         match self {
             DomainEvent::Interaction(e) => e.event_type(),
             DomainEvent::User(e) => e.event_type(),
+            DomainEvent::Response(e) => e.event_type(),
         }
     }
 
@@ -82,6 +87,7 @@ impl DomainEvent {
         match self {
             DomainEvent::Interaction(e) => e.event_version(),
             DomainEvent::User(e) => e.event_version(),
+            DomainEvent::Response(_) => 1,
         }
     }
 
@@ -91,6 +97,9 @@ impl DomainEvent {
             DomainEvent::Interaction(e) => encode_interaction(e),
             DomainEvent::User(UserEvent::UserAdded(x)) => codec::encode(x),
             DomainEvent::User(UserEvent::UserRevoked(x)) => codec::encode(x),
+            DomainEvent::Response(ResponseEvent::ResponseCreated(x)) => codec::encode(x),
+            DomainEvent::Response(ResponseEvent::ResponseUpdated(x)) => codec::encode(x),
+            DomainEvent::Response(ResponseEvent::ResponseDeleted(x)) => codec::encode(x),
         }
     }
 
@@ -115,7 +124,20 @@ impl DomainEvent {
             ("UserRevoked", 1) => codec::decode::<UserRevoked>(payload)
                 .map(|x| DomainEvent::User(UserEvent::UserRevoked(x)))
                 .map_err(err),
-            ("UserAdded" | "UserRevoked", _) => Err(UpcastError::UnknownVersion {
+            ("ResponseCreated", 1) => codec::decode::<ResponseCreated>(payload)
+                .map(|x| DomainEvent::Response(ResponseEvent::ResponseCreated(x)))
+                .map_err(err),
+            ("ResponseUpdated", 1) => codec::decode::<ResponseUpdated>(payload)
+                .map(|x| DomainEvent::Response(ResponseEvent::ResponseUpdated(x)))
+                .map_err(err),
+            ("ResponseDeleted", 1) => codec::decode::<ResponseDeleted>(payload)
+                .map(|x| DomainEvent::Response(ResponseEvent::ResponseDeleted(x)))
+                .map_err(err),
+            (
+                "UserAdded" | "UserRevoked" | "ResponseCreated" | "ResponseUpdated"
+                | "ResponseDeleted",
+                _,
+            ) => Err(UpcastError::UnknownVersion {
                 event_type: event_type.to_string(),
                 version,
             }),
@@ -138,5 +160,11 @@ impl From<InteractionEvent> for DomainEvent {
 impl From<UserEvent> for DomainEvent {
     fn from(e: UserEvent) -> Self {
         DomainEvent::User(e)
+    }
+}
+
+impl From<ResponseEvent> for DomainEvent {
+    fn from(e: ResponseEvent) -> Self {
+        DomainEvent::Response(e)
     }
 }

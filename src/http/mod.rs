@@ -16,6 +16,7 @@ pub mod openapi;
 pub mod problem;
 pub mod queues;
 pub mod rate_limit;
+pub mod responses;
 pub mod routes;
 pub mod server;
 pub mod views;
@@ -156,7 +157,12 @@ where
                 .service(audit::list_events)
                 .service(admin::create_user)
                 .service(admin::revoke_user)
-                .service(admin::reload_config),
+                .service(admin::reload_config)
+                .service(responses::create_response)
+                .service(responses::list_responses)
+                .service(responses::get_response)
+                .service(responses::update_response)
+                .service(responses::delete_response),
         )
 }
 

@@ -108,6 +108,10 @@ fn parameter_schema(path: &str, name: &str) -> Option<Value> {
         "from" | "to" => json!({"type": "string", "format": "date-time"}),
         "principal" => json!({"type": "string", "pattern": "^(customer|user|system):"}),
         "stream" | "type" => json!({"type": "string"}),
+        "usage" => {
+            json!({"type": "string", "enum": ["acknowledgement", "automatic_response", "suggestion"]})
+        }
+        "q" | "category" => json!({"type": "string"}),
         _ => return None,
     })
 }
@@ -231,6 +235,40 @@ fn schemas(doc: &mut Value, limits: DocLimits) {
             s["required"] = json!(["from", "subject", "body"]);
         }
     }
+    if let Some(s) = schemas.get_mut("ResponseBody") {
+        use crate::domain::standard_response::{
+            CATEGORY_PATTERN, MAX_BODY, MAX_CATEGORIES, MAX_NAME, MAX_SUBJECT,
+        };
+        s["additionalProperties"] = json!(false);
+        let props = &mut s["properties"];
+        props["name"] = json!({
+            "type": "string", "pattern": display_text_pattern(), "maxLength": MAX_NAME,
+        });
+        props["categories"] = json!({
+            "type": "array", "items": {"type": "string", "pattern": CATEGORY_PATTERN},
+            "maxItems": MAX_CATEGORIES, "uniqueItems": true,
+        });
+        props["usage"] = json!({
+            "type": "string", "enum": ["acknowledgement", "automatic_response", "suggestion"],
+        });
+        props["approved"] = json!({"type": "boolean"});
+        for t in ["valid_from", "valid_until"] {
+            props[t] = json!({"type": ["string", "null"], "format": "date-time"});
+        }
+        props["subject"] = json!({
+            "type": "string", "pattern": display_text_or_blank_pattern(), "maxLength": MAX_SUBJECT,
+            "description": "A template over the field codes (minijinja), one line",
+        });
+        props["text"] = json!({
+            "type": "string", "pattern": body_pattern(), "maxLength": MAX_BODY,
+            "description": "A template over the field codes (minijinja)",
+        });
+        props["html"] = json!({
+            "type": ["string", "null"], "maxLength": MAX_BODY,
+            "description": "A template over the field codes (minijinja); values are HTML-escaped",
+        });
+        s["required"] = json!(["name", "usage", "subject", "text"]);
+    }
     if let Some(s) = schemas.get_mut("WebformRequest") {
         s["additionalProperties"] = json!(false);
     }
@@ -262,6 +300,15 @@ fn links(doc: &mut Value) {
     if let Some(r) = doc.pointer_mut("/paths/~1api~1v1~1admin~1users/post/responses/201") {
         r["links"] = json!({
             "RevokeUser": {"operationId": "revoke_user", "parameters": {"name": "$response.body#/name"}},
+        });
+    }
+    if let Some(r) = doc.pointer_mut("/paths/~1api~1v1~1standard-responses/post/responses/201") {
+        let response =
+            |op: &str| json!({"operationId": op, "parameters": {"id": "$response.body#/id"}});
+        r["links"] = json!({
+            "GetResponse": response("get_response"),
+            "UpdateResponse": response("update_response"),
+            "DeleteResponse": response("delete_response"),
         });
     }
 }

@@ -30,6 +30,7 @@ const DESK: Access = Access::Roles(&[Role::Agent, Role::Supervisor]);
 const OVERSIGHT: Access = Access::Roles(&[Role::Supervisor, Role::Auditor]);
 const AUDIT: Access = Access::Roles(&[Role::Auditor]);
 const ADMIN: Access = Access::Roles(&[Role::Admin]);
+const RESPONSES: Access = Access::Roles(&[Role::Agent, Role::Supervisor, Role::Admin]);
 
 const fn route(method: &'static str, path: &'static str, access: Access) -> Route {
     Route {
@@ -60,6 +61,11 @@ pub const ROUTES: &[Route] = &[
     route("POST", "/api/v1/admin/users", ADMIN),
     route("DELETE", "/api/v1/admin/users/{name}", ADMIN),
     route("POST", "/api/v1/admin/config/reload", ADMIN),
+    route("POST", "/api/v1/standard-responses", ADMIN),
+    route("GET", "/api/v1/standard-responses", RESPONSES),
+    route("GET", "/api/v1/standard-responses/{id}", RESPONSES),
+    route("PUT", "/api/v1/standard-responses/{id}", ADMIN),
+    route("DELETE", "/api/v1/standard-responses/{id}", ADMIN),
 ];
 
 /// Who may call `method` on the route `pattern` (None: no such route).

@@ -21,6 +21,8 @@ pub struct Projections {
     pub users: Users,
     pub contacts: Contacts,
     pub threads: threads::Threads,
+    /// Standard responses.
+    pub responses: super::responses::Responses,
     /// Interactions received but not yet placed by the workflow (a crash can leave some).
     pub awaiting_workflow: std::collections::BTreeSet<InteractionId>,
     /// Automatic answers to decide and outbound mail to send.
@@ -57,6 +59,15 @@ impl Projections {
                 self.apply_interaction(id, &ev);
             }
             DomainEvent::User(ev) => self.users.apply(&ev),
+            DomainEvent::Response(ev) => {
+                let id = e
+                    .stream
+                    .strip_prefix("response-")
+                    .and_then(crate::domain::standard_response::ResponseId::parse);
+                if let Some(id) = id {
+                    self.responses.apply(id, &ev);
+                }
+            }
         }
     }
 

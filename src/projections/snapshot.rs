@@ -28,6 +28,10 @@ struct SnapshotV1 {
     /// Each state as the cache keeps it: its bincode encoding.
     interactions: Vec<(InteractionId, Vec<u8>)>,
     users: Vec<(AgentId, User)>,
+    responses: Vec<(
+        crate::domain::standard_response::ResponseId,
+        crate::domain::standard_response::StandardResponse,
+    )>,
 }
 
 /// The projection snapshot's layout: users in every state and role, and the cached state.
@@ -52,6 +56,26 @@ fn fingerprint() -> [u8; 32] {
     users.push((name, User::Absent));
     let mut bytes = codec::encode(&users);
     bytes.extend(layout_fingerprint());
+    // The standard responses' layout too (every variant of what they hold).
+    let response = crate::domain::standard_response::StandardResponse {
+        fields: Some(crate::domain::standard_response::ResponseFields {
+            name: "n".into(),
+            categories: vec!["c".into()],
+            usage: crate::domain::standard_response::Usage::Suggestion,
+            approved: true,
+            valid_from: Some(crate::domain::Millis(1)),
+            valid_until: Some(crate::domain::Millis(2)),
+            subject: "s".into(),
+            text: "t".into(),
+            html: Some("h".into()),
+        }),
+        deleted: true,
+        created_at: crate::domain::Millis(3),
+        updated_at: crate::domain::Millis(4),
+        updated_by: "u".into(),
+        version: 5,
+    };
+    bytes.extend(codec::encode(&response));
     codec::sha256(&bytes)
 }
 
@@ -64,6 +88,7 @@ pub fn encode(p: &Projections) -> Vec<u8> {
         undecodable: p.undecodable,
         interactions: p.cache.raw().map(|(k, v)| (*k, v.to_vec())).collect(),
         users: p.users.events_for_snapshot(),
+        responses: p.responses.for_snapshot(),
     };
     let body = codec::encode(&snap);
     let mut out = Vec::with_capacity(MAGIC.len() + body.len() + 32);
@@ -122,6 +147,7 @@ fn decode(bytes: &[u8]) -> Result<Projections, String> {
     let mut p = Projections {
         cache,
         users: Users::from_snapshot(snap.users),
+        responses: super::responses::Responses::from_snapshot(snap.responses),
         checkpoint: snap.checkpoint,
         checkpoint_hash: snap.checkpoint_hash,
         undecodable: snap.undecodable,

@@ -187,7 +187,12 @@ impl TestApp {
     }
 
     pub fn post_json(&self, path: &str, token: Option<&str>, body: Value) -> Resp {
-        let mut req = ureq::post(&self.url(path));
+        self.request_json("POST", path, token, body)
+    }
+
+    /// Any method with a JSON body.
+    pub fn request_json(&self, method: &str, path: &str, token: Option<&str>, body: Value) -> Resp {
+        let mut req = ureq::request(method, &self.url(path));
         if let Some(t) = token {
             req = req.set("Authorization", &format!("Bearer {t}"));
         }

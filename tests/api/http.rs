@@ -434,6 +434,11 @@ fn the_openapi_document_covers_every_route() {
         "POST /api/v1/admin/users",
         "DELETE /api/v1/admin/users/{name}",
         "POST /api/v1/admin/config/reload",
+        "POST /api/v1/standard-responses",
+        "GET /api/v1/standard-responses",
+        "GET /api/v1/standard-responses/{id}",
+        "PUT /api/v1/standard-responses/{id}",
+        "DELETE /api/v1/standard-responses/{id}",
     ];
     expected.sort();
     assert_eq!(documented, expected);

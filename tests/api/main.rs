@@ -20,6 +20,7 @@ mod outbox_crash;
 mod schema;
 mod screening_flow;
 mod smtp_sink;
+mod standard_responses;
 mod store;
 mod threading;
 mod webform;

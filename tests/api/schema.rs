@@ -92,6 +92,7 @@ fn every_event_type_has_a_recorded_example() {
     let current: BTreeSet<String> = InteractionEvent::TYPES
         .iter()
         .chain(UserEvent::TYPES)
+        .chain(postroom::domain::standard_response::ResponseEvent::TYPES)
         .map(|t| t.to_string())
         .collect();
     let missing: Vec<_> = current.difference(&recorded).collect();
@@ -144,7 +145,7 @@ fn the_recorded_histories_replay_to_the_reviewed_states() {
                 ));
                 states.insert(name, s);
             }
-            DomainEvent::User(_) => {
+            DomainEvent::User(_) | DomainEvent::Response(_) => {
                 out.push_str(&format!("{name} v{} {}\n", e.version, e.event_type));
             }
         }

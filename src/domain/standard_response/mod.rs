@@ -87,8 +87,19 @@ pub struct ResponseFields {
 pub const MAX_CATEGORIES: usize = 50;
 /// The longest name, in characters.
 pub const MAX_NAME: usize = 200;
-/// The longest body template, in bytes.
-pub const MAX_BODY: usize = 64 * 1024;
+/// The longest subject template, in characters.
+pub const MAX_SUBJECT: usize = 998;
+/// The longest body template, in characters.
+pub const MAX_BODY: usize = 16 * 1024;
+
+/// What a category key is: letters, digits, `_`, `.`, `-`, 1 to 100 of them.
+pub const CATEGORY_PATTERN: &str = "^[A-Za-z0-9_.-]{1,100}$";
+
+fn category_ok(c: &str) -> bool {
+    (1..=100).contains(&c.len())
+        && c.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
+}
 
 /// Why a command is refused. Nothing is recorded.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -126,14 +137,13 @@ fn invalid(field: &'static str, message: impl Into<String>) -> ResponseRejection
 
 /// Checks what an admin wrote: every rule a saved response must keep.
 pub fn validate(f: &ResponseFields) -> Result<(), ResponseRejection> {
-    let name = f.name.trim();
-    if name.is_empty() {
+    if f.name.trim().is_empty() {
         return Err(invalid("name", "must not be empty"));
     }
-    if name.chars().count() > MAX_NAME {
+    if f.name.chars().count() > MAX_NAME {
         return Err(invalid("name", format!("at most {MAX_NAME} characters")));
     }
-    HeaderText::parse(name).map_err(|_| invalid("name", "must be one line of visible text"))?;
+    HeaderText::parse(&f.name).map_err(|_| invalid("name", "must be one line of visible text"))?;
     if f.categories.len() > MAX_CATEGORIES {
         return Err(invalid(
             "categories",
@@ -141,21 +151,17 @@ pub fn validate(f: &ResponseFields) -> Result<(), ResponseRejection> {
         ));
     }
     for (i, c) in f.categories.iter().enumerate() {
-        if c.trim().is_empty() || c.trim() != c || c.chars().count() > 100 {
+        if !category_ok(c) {
             return Err(invalid(
                 "categories",
-                format!("category {i} must be 1 to 100 characters without surrounding spaces"),
+                format!("category {i} must be 1 to 100 letters, digits, '_', '.' or '-'"),
             ));
         }
         if f.categories[..i].contains(c) {
             return Err(invalid("categories", format!("{c:?} is listed twice")));
         }
     }
-    if let (Some(from), Some(until)) = (f.valid_from, f.valid_until) {
-        if until <= from {
-            return Err(invalid("valid_until", "must be later than valid_from"));
-        }
-    }
+    // (A validity window that ends before it starts is kept: the response is never usable.)
     // The subject is a header: one line, whatever the template.
     HeaderText::parse(&f.subject).map_err(|_| {
         invalid(
@@ -163,17 +169,26 @@ pub fn validate(f: &ResponseFields) -> Result<(), ResponseRejection> {
             "must be one line (no line breaks or control characters)",
         )
     })?;
+    if f.subject.chars().count() > MAX_SUBJECT {
+        return Err(invalid(
+            "subject",
+            format!("at most {MAX_SUBJECT} characters"),
+        ));
+    }
     check(&f.subject, Kind::Text).map_err(|e| invalid("subject", e.to_string()))?;
     if f.text.trim().is_empty() {
         return Err(invalid("text", "must not be empty"));
     }
-    if f.text.len() > MAX_BODY {
-        return Err(invalid("text", format!("at most {MAX_BODY} bytes")));
+    if f.text.contains('\0') {
+        return Err(invalid("text", "must not hold a NUL character"));
+    }
+    if f.text.chars().count() > MAX_BODY {
+        return Err(invalid("text", format!("at most {MAX_BODY} characters")));
     }
     check(&f.text, Kind::Text).map_err(|e| invalid("text", e.to_string()))?;
     if let Some(html) = &f.html {
-        if html.len() > MAX_BODY {
-            return Err(invalid("html", format!("at most {MAX_BODY} bytes")));
+        if html.chars().count() > MAX_BODY {
+            return Err(invalid("html", format!("at most {MAX_BODY} characters")));
         }
         check(html, Kind::Html).map_err(|e| invalid("html", e.to_string()))?;
     }
@@ -209,6 +224,10 @@ pub enum ResponseEvent {
 }
 
 impl ResponseEvent {
+    /// Every type name this aggregate records.
+    pub const TYPES: &'static [&'static str] =
+        &["ResponseCreated", "ResponseUpdated", "ResponseDeleted"];
+
     pub fn event_type(&self) -> &'static str {
         match self {
             ResponseEvent::ResponseCreated(_) => "ResponseCreated",

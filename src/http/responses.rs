@@ -1,0 +1,345 @@
+//! Standard responses: admins write them (every template checked when saved), agents and
+//! supervisors read and search them.
+
+use super::auth::Caller;
+use super::json::JsonBody;
+use super::problem::{ApiError, Problem};
+use super::views::rfc3339_millis;
+use crate::domain::standard_response::{
+    ResponseCommand, ResponseFields, ResponseId, StandardResponse, Usage,
+};
+use crate::domain::{Millis, Principal};
+use crate::events::aggregate::{execute_once, CommandEnvelope};
+use crate::events::EventStore;
+use crate::projections::ProjectionRunner;
+use actix_web::{delete, get, post, put, web, HttpResponse};
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+use utoipa::{IntoParams, ToSchema};
+
+/// A standard response as an admin writes it.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResponseBody {
+    #[schema(min_length = 1, max_length = 200)]
+    pub name: String,
+    /// The categories it serves (none: every category).
+    #[serde(default)]
+    pub categories: Vec<String>,
+    /// `acknowledgement`, `automatic_response` or `suggestion`.
+    pub usage: UsageName,
+    #[serde(default)]
+    pub approved: bool,
+    /// RFC 3339; usable from then.
+    pub valid_from: Option<String>,
+    /// RFC 3339; usable until then (exclusive).
+    pub valid_until: Option<String>,
+    /// A template over the field codes, one line.
+    pub subject: String,
+    /// The text body's template.
+    #[schema(min_length = 1)]
+    pub text: String,
+    /// The HTML body's template (values are HTML-escaped).
+    pub html: Option<String>,
+}
+
+/// What a response is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum UsageName {
+    Acknowledgement,
+    AutomaticResponse,
+    Suggestion,
+}
+
+impl From<UsageName> for Usage {
+    fn from(u: UsageName) -> Usage {
+        match u {
+            UsageName::Acknowledgement => Usage::Acknowledgement,
+            UsageName::AutomaticResponse => Usage::AutomaticResponse,
+            UsageName::Suggestion => Usage::Suggestion,
+        }
+    }
+}
+
+/// A standard response as served.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ResponseView {
+    pub id: String,
+    pub name: String,
+    pub categories: Vec<String>,
+    pub usage: &'static str,
+    pub approved: bool,
+    pub valid_from: Option<String>,
+    pub valid_until: Option<String>,
+    pub subject: String,
+    pub text: String,
+    pub html: Option<String>,
+    /// Approved and inside its validity now.
+    pub usable: bool,
+    pub created_at: String,
+    pub updated_at: String,
+    pub updated_by: String,
+    pub version: u64,
+}
+
+fn view(id: ResponseId, r: &StandardResponse, now: Millis) -> Option<ResponseView> {
+    let f = r.fields.as_ref()?;
+    Some(ResponseView {
+        id: id.to_string(),
+        name: f.name.clone(),
+        categories: f.categories.clone(),
+        usage: f.usage.name(),
+        approved: f.approved,
+        valid_from: f.valid_from.map(rfc3339_millis),
+        valid_until: f.valid_until.map(rfc3339_millis),
+        subject: f.subject.clone(),
+        text: f.text.clone(),
+        html: f.html.clone(),
+        usable: r.usable_at(now),
+        created_at: rfc3339_millis(r.created_at),
+        updated_at: rfc3339_millis(r.updated_at),
+        updated_by: r.updated_by.clone(),
+        version: r.version,
+    })
+}
+
+fn time(field: &str, s: &Option<String>) -> Result<Option<Millis>, ApiError> {
+    let Some(s) = s else { return Ok(None) };
+    let t = time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
+        .map_err(|_| ApiError::Unprocessable(format!("{field}: {s:?} is not an RFC 3339 time")))?;
+    Ok(Some(Millis((t.unix_timestamp_nanos() / 1_000_000) as i64)))
+}
+
+fn fields(b: ResponseBody) -> Result<ResponseFields, ApiError> {
+    let usage = b.usage.into();
+    Ok(ResponseFields {
+        valid_from: time("valid_from", &b.valid_from)?,
+        valid_until: time("valid_until", &b.valid_until)?,
+        name: b.name,
+        categories: b.categories,
+        usage,
+        approved: b.approved,
+        subject: b.subject,
+        text: b.text,
+        html: b.html,
+    })
+}
+
+fn id_of(path: &str) -> Result<ResponseId, ApiError> {
+    ResponseId::parse(path)
+        .ok_or_else(|| ApiError::NotFound(format!("no standard response {path:?}")))
+}
+
+/// Runs a command on a response and waits until reads show it.
+async fn run(
+    log: &dyn EventStore,
+    projections: &ProjectionRunner,
+    id: ResponseId,
+    command: ResponseCommand,
+    caller: &Caller,
+) -> Result<(), ApiError> {
+    let cmd = CommandEnvelope::new(command, Principal::User(caller.name.to_string()));
+    if let Some(position) = execute_once::<StandardResponse>(log, &id, &cmd).await? {
+        projections.wait_for(position, Duration::from_secs(2)).await;
+    }
+    Ok(())
+}
+
+fn current(projections: &ProjectionRunner, id: ResponseId) -> Result<ResponseView, ApiError> {
+    let now = crate::app::now();
+    projections
+        .read(|p| {
+            p.responses
+                .get(&id)
+                .filter(|r| !r.deleted)
+                .and_then(|r| view(id, r, now))
+        })
+        .ok_or_else(|| ApiError::NotFound(format!("no standard response {id}")))
+}
+
+/// Create a standard response. Its templates are checked now: an unknown field code or a
+/// template error is refused (422, naming the field), never found while a customer waits.
+#[utoipa::path(
+    tag = "standard-responses",
+    request_body = ResponseBody,
+    responses(
+        (status = 201, body = ResponseView),
+        (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 422, body = Problem),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/standard-responses")]
+pub async fn create_response(
+    log: web::Data<dyn EventStore>,
+    projections: web::Data<ProjectionRunner>,
+    caller: Caller,
+    body: JsonBody<ResponseBody>,
+) -> Result<HttpResponse, ApiError> {
+    let id = ResponseId(uuid::Uuid::now_v7());
+    let command = ResponseCommand::Create {
+        fields: fields(body.0)?,
+        by: format!("user:{}", caller.name),
+        at: crate::app::now(),
+    };
+    run(log.as_ref(), &projections, id, command, &caller).await?;
+    Ok(HttpResponse::Created()
+        .insert_header(("Location", format!("/api/v1/standard-responses/{id}")))
+        .json(current(&projections, id)?))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ResponseQuery {
+    /// Words to look for in the name, subject and text; the best matches first.
+    pub q: Option<String>,
+    /// Only responses that serve this category.
+    pub category: Option<String>,
+    /// Only this usage: acknowledgement, automatic_response or suggestion.
+    pub usage: Option<UsageName>,
+}
+
+/// How well `r` matches the words of `q` (0: not at all): a word in the name counts 3, in the
+/// subject 2, in the text 1.
+fn score(r: &ResponseFields, words: &[String]) -> usize {
+    let (name, subject, text) = (
+        r.name.to_lowercase(),
+        r.subject.to_lowercase(),
+        r.text.to_lowercase(),
+    );
+    words
+        .iter()
+        .map(|w| {
+            3 * usize::from(name.contains(w.as_str()))
+                + 2 * usize::from(subject.contains(w.as_str()))
+                + usize::from(text.contains(w.as_str()))
+        })
+        .sum()
+}
+
+/// Standard responses, filtered by category and usage and, with `q`, ranked by how well they
+/// match its words (name, then subject, then text).
+#[utoipa::path(
+    tag = "standard-responses",
+    params(ResponseQuery),
+    responses(
+        (status = 200, body = Vec<ResponseView>),
+        (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/standard-responses")]
+pub async fn list_responses(
+    projections: web::Data<ProjectionRunner>,
+    query: web::Query<ResponseQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let usage: Option<Usage> = query.usage.map(Into::into);
+    let words: Vec<String> = query
+        .q
+        .as_deref()
+        .unwrap_or_default()
+        .split_whitespace()
+        .take(20)
+        .map(str::to_lowercase)
+        .collect();
+    let now = crate::app::now();
+    let mut found: Vec<(usize, ResponseView)> = projections.read(|p| {
+        p.responses
+            .live()
+            .filter_map(|(id, r)| {
+                let f = r.fields.as_ref()?;
+                if usage.is_some_and(|u| u != f.usage) {
+                    return None;
+                }
+                if let Some(c) = &query.category {
+                    if !f.categories.is_empty() && !f.categories.contains(c) {
+                        return None;
+                    }
+                }
+                let s = score(f, &words);
+                if !words.is_empty() && s == 0 {
+                    return None;
+                }
+                Some((s, view(id, r, now)?))
+            })
+            .collect()
+    });
+    found.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.name.cmp(&b.1.name)));
+    Ok(HttpResponse::Ok().json(found.into_iter().map(|(_, v)| v).collect::<Vec<_>>()))
+}
+
+/// One standard response.
+#[utoipa::path(
+    tag = "standard-responses",
+    params(("id" = String, Path, description = "The response's id")),
+    responses(
+        (status = 200, body = ResponseView),
+        (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/standard-responses/{id}")]
+pub async fn get_response(
+    projections: web::Data<ProjectionRunner>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(current(&projections, id_of(&path)?)?))
+}
+
+/// Replace a standard response (every field; templates checked as on creation).
+#[utoipa::path(
+    tag = "standard-responses",
+    params(("id" = String, Path, description = "The response's id")),
+    request_body = ResponseBody,
+    responses(
+        (status = 200, body = ResponseView),
+        (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem),
+    ),
+    security(("bearer" = []))
+)]
+#[put("/standard-responses/{id}")]
+pub async fn update_response(
+    log: web::Data<dyn EventStore>,
+    projections: web::Data<ProjectionRunner>,
+    caller: Caller,
+    path: web::Path<String>,
+    body: JsonBody<ResponseBody>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id_of(&path)?;
+    let command = ResponseCommand::Update {
+        fields: fields(body.0)?,
+        by: format!("user:{}", caller.name),
+        at: crate::app::now(),
+    };
+    run(log.as_ref(), &projections, id, command, &caller).await?;
+    Ok(HttpResponse::Ok().json(current(&projections, id)?))
+}
+
+/// Delete a standard response (its history stays in the log).
+#[utoipa::path(
+    tag = "standard-responses",
+    params(("id" = String, Path, description = "The response's id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 409, body = Problem),
+    ),
+    security(("bearer" = []))
+)]
+#[delete("/standard-responses/{id}")]
+pub async fn delete_response(
+    log: web::Data<dyn EventStore>,
+    projections: web::Data<ProjectionRunner>,
+    caller: Caller,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id_of(&path)?;
+    let command = ResponseCommand::Delete {
+        by: format!("user:{}", caller.name),
+        at: crate::app::now(),
+    };
+    run(log.as_ref(), &projections, id, command, &caller).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
