@@ -162,7 +162,8 @@ where
                 .service(responses::list_responses)
                 .service(responses::get_response)
                 .service(responses::update_response)
-                .service(responses::delete_response),
+                .service(responses::delete_response)
+                .service(responses::suggested_responses),
         )
 }
 

@@ -293,6 +293,7 @@ fn links(doc: &mut Value) {
         "GetThread": interaction("get_thread"),
         "GetHistory": interaction("get_history"),
         "GetContent": interaction("get_content"),
+        "GetSuggestedResponses": interaction("suggested_responses"),
     });
     if let Some(r) = doc.pointer_mut("/paths/~1api~1v1~1webform/post/responses/202") {
         r["links"] = web_form;

@@ -343,3 +343,38 @@ pub async fn delete_response(
     run(log.as_ref(), &projections, id, command, &caller).await?;
     Ok(HttpResponse::NoContent().finish())
 }
+
+/// The suggested responses of an interaction: the usable `suggestion` responses that list one of
+/// its categories, those naming more of them first, then by name.
+#[utoipa::path(
+    tag = "standard-responses",
+    params(("id" = String, Path, description = "Interaction id (UUID)")),
+    responses(
+        (status = 200, body = Vec<ResponseView>),
+        (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 404, body = Problem),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/interactions/{id}/suggested-responses")]
+pub async fn suggested_responses(
+    projections: web::Data<ProjectionRunner>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = super::interactions::parse_id(&path)?;
+    let now = crate::app::now();
+    let views = projections.read(|p| {
+        let state = p.cache.get(&id)?;
+        let categories: Vec<String> = state.categories.iter().map(|(c, _)| c.clone()).collect();
+        let ids = crate::domain::standard_response::suggested(p.responses.live(), &categories, now);
+        Some(
+            ids.into_iter()
+                .filter_map(|rid| view(rid, p.responses.get(&rid)?, now))
+                .collect::<Vec<_>>(),
+        )
+    });
+    match views {
+        Some(v) => Ok(HttpResponse::Ok().json(v)),
+        None => Err(ApiError::NotFound(format!("no interaction {id}"))),
+    }
+}

@@ -66,6 +66,7 @@ pub const ROUTES: &[Route] = &[
     route("GET", "/api/v1/standard-responses/{id}", RESPONSES),
     route("PUT", "/api/v1/standard-responses/{id}", ADMIN),
     route("DELETE", "/api/v1/standard-responses/{id}", ADMIN),
+    route("GET", "/api/v1/interactions/{id}/suggested-responses", DESK),
 ];
 
 /// Who may call `method` on the route `pattern` (None: no such route).

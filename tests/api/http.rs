@@ -439,6 +439,7 @@ fn the_openapi_document_covers_every_route() {
         "GET /api/v1/standard-responses/{id}",
         "PUT /api/v1/standard-responses/{id}",
         "DELETE /api/v1/standard-responses/{id}",
+        "GET /api/v1/interactions/{id}/suggested-responses",
     ];
     expected.sort();
     assert_eq!(documented, expected);

@@ -67,6 +67,32 @@ fn admins_write_responses_agents_read_and_search_them() {
     assert_eq!(r.status, 200);
     assert_eq!(r.body["categories"][0], "order_status");
 
+    // An interaction in the category gets it suggested (the classifier's or a rule's category).
+    let interaction = app.new_interaction("ann@example.com", "Where is my parcel?");
+    app.execute(
+        interaction,
+        postroom::domain::interaction::InteractionCommand::Categorise {
+            category: "order_status".into(),
+            confidence_permille: 900,
+            at: postroom::startup::now(),
+        },
+        postroom::domain::Principal::System("screening".into()),
+    )
+    .unwrap();
+    let r = app.get(
+        &format!("/api/v1/interactions/{interaction}/suggested-responses"),
+        Some(&agent),
+    );
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let names: Vec<&str> = r
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Parcel delayed"]);
+
     // An agent cannot write.
     let r = app.post_json(
         "/api/v1/standard-responses",
