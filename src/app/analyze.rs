@@ -106,17 +106,6 @@ impl Analyzer {
         })
     }
 
-    /// An analyzer with these rules and classifier (tests, benchmarks).
-    pub fn new(rules: RuleSet, classifier: Option<Classifier>, threshold: f64) -> Analyzer {
-        Analyzer {
-            rules,
-            classifier,
-            threshold,
-            languages: Vec::new(),
-            version: "custom".into(),
-        }
-    }
-
     pub fn version(&self) -> &str {
         &self.version
     }

@@ -10,7 +10,7 @@
 //! system that got the first copy drops the second.
 
 use crate::actors::{CommandEnvelope, Interactions};
-use crate::domain::interaction::{Interaction, InteractionCommand, ReplyStatus, Status};
+use crate::domain::interaction::InteractionCommand;
 use crate::domain::{InteractionId, Millis, Principal};
 use crate::mail::smtp::Mailer;
 use crate::projections::ProjectionRunner;
@@ -52,20 +52,6 @@ pub struct Outbox {
 /// Who the outbox's records are made under.
 pub fn principal() -> Principal {
     Principal::System("outbox".into())
-}
-
-/// Whether the mailer should attempt `state` at `now`.
-fn due(state: &Interaction, now: Millis) -> bool {
-    state.outbound.is_some()
-        && match &state.status {
-            Status::Reply(ReplyStatus::OutboundQueued)
-            | Status::Reply(ReplyStatus::Approved)
-            | Status::Reply(ReplyStatus::Sending { .. }) => true,
-            Status::Reply(ReplyStatus::Failed {
-                retry_at: Some(t), ..
-            }) => *t <= now,
-            _ => false,
-        }
 }
 
 impl Outbox {
@@ -112,7 +98,7 @@ impl Outbox {
             .await
             .map_err(|e| e.to_string())?;
         let now = super::now();
-        if !due(&state, now) {
+        if !state.send_due(now) {
             return Ok(None);
         }
         let Some(message) = &state.outbound else {

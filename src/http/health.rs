@@ -2,7 +2,7 @@
 
 use super::auth::authenticate;
 use super::problem::ApiError;
-use super::views::{Health, NotReadyReason, OutboxReadiness, Readiness, ReadinessDetails};
+use super::views::{Health, NotReadyReason, Readiness, ReadinessDetails};
 use crate::actors::Interactions;
 use crate::events::EventStore;
 use crate::mail::imap::{snapshot, Statuses};
@@ -94,15 +94,7 @@ pub async fn readyz(
         not_ready,
         sending: sending.0.is_none(),
         notes,
-        outbox: {
-            let o = projections.read(|p| p.outgoing.summary());
-            OutboxReadiness {
-                pending: o.pending,
-                retrying: o.retrying,
-                failed: o.failed,
-                answers_to_decide: o.answers_to_decide,
-            }
-        },
+        outbox: projections.read(|p| p.outgoing.summary()).into(),
     });
     let body = Readiness {
         ready,

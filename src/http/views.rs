@@ -339,6 +339,17 @@ pub struct Readiness {
     pub details: Option<ReadinessDetails>,
 }
 
+impl From<crate::projections::outgoing::OutboxSummary> for OutboxReadiness {
+    fn from(o: crate::projections::outgoing::OutboxSummary) -> Self {
+        OutboxReadiness {
+            pending: o.pending,
+            retrying: o.retrying,
+            failed: o.failed,
+            answers_to_decide: o.answers_to_decide,
+        }
+    }
+}
+
 /// The outbox as `/readyz` shows it.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct OutboxReadiness {

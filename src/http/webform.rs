@@ -161,7 +161,8 @@ pub async fn submit(
         (body.0, Vec::new())
     };
     let s = Submission::parse(form, &policy.limits)?;
-    // Screening and categorisation (CPU work of a millisecond or so, in the handler).
+    // Screening and categorisation: CPU work of well under a millisecond (BENCHMARKS.md, 2,658
+    // messages/s with 1,000 rules), in the handler.
     let analysis = analyzer.current().screen(Input {
         from: match &s.name {
             Some(n) => format!("{n} <{}>", s.from.as_str()),

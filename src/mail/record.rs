@@ -25,19 +25,22 @@ pub struct Prepared {
     pub content: Content,
     pub report: Option<DeliveryReport>,
     pub malformed: bool,
-    /// What screening reads (addresses, subject, text, headers, attachment names).
-    pub screening: crate::domain::screening::Input,
+    /// What screening reads (addresses, subject, text, headers, attachment names), when asked
+    /// for (`screen`): decoding every header again costs ingest time nobody needs otherwise.
+    pub screening: Option<crate::domain::screening::Input>,
     /// What screening and categorisation found (set by the shell: `app::analyze`).
     pub analysis: Option<crate::domain::workflow::Analysis>,
 }
 
-/// Parses one message and collects its raw bytes, bodies and attachments by hash.
+/// Parses one message and collects its raw bytes, bodies and attachments by hash; with
+/// `screen`, also what screening reads.
 pub fn prepare(
     limits: &Limits,
     raw: &[u8],
     source: MailSource,
     attempt: u32,
     at: Millis,
+    screen: bool,
 ) -> Prepared {
     // A parser panic on some input must cost one message its parse, not the mailbox its thread.
     let mut parsed = std::panic::catch_unwind(|| parse(raw, limits))
@@ -61,7 +64,7 @@ pub fn prepare(
     message.problems.extend(sender.problem);
     let from = sender.address;
     fit(&mut message);
-    let screening = super::screen::input(&parsed, raw, None);
+    let screening = screen.then(|| super::screen::input(&parsed, raw, None));
     Prepared {
         key: format!("{}\0{}", parsed.identity, from.normalised()),
         from_name: sender.name,

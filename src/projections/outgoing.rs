@@ -3,7 +3,7 @@
 //! each contact's automatic answers (the loop policy's budget).
 
 use crate::domain::address::contact_key;
-use crate::domain::interaction::{AutoAnswer, Interaction, ReplyStatus, Status};
+use crate::domain::interaction::{AutoAnswer, Interaction, Outbox};
 use crate::domain::{InteractionId, Millis};
 use std::collections::{BTreeSet, HashMap};
 
@@ -35,23 +35,6 @@ pub struct OutboxSummary {
     pub answers_to_decide: usize,
 }
 
-/// Where an outbound message stands for the mailer.
-fn outbox_state(s: &Interaction) -> (bool, bool) {
-    if s.outbound.is_none() {
-        return (false, false);
-    }
-    match &s.status {
-        Status::Reply(ReplyStatus::OutboundQueued)
-        | Status::Reply(ReplyStatus::Approved)
-        | Status::Reply(ReplyStatus::Sending { .. })
-        | Status::Reply(ReplyStatus::Failed {
-            retry_at: Some(_), ..
-        }) => (true, false),
-        Status::Reply(ReplyStatus::Failed { retry_at: None, .. }) => (false, true),
-        _ => (false, false),
-    }
-}
-
 fn answered(s: &Interaction) -> bool {
     matches!(s.auto_answer, Some(AutoAnswer::Answered { .. }))
 }
@@ -64,26 +47,20 @@ impl Outgoing {
         } else {
             self.awaiting_answer.remove(&id);
         }
-        let (pending, failed) = outbox_state(after);
-        if pending {
-            self.outbox.insert(id);
-        } else {
-            self.outbox.remove(&id);
-        }
-        match &after.status {
-            Status::Reply(ReplyStatus::Failed {
-                retry_at: Some(t), ..
-            }) if pending => {
-                self.retry_at.insert(id, *t);
+        self.outbox.remove(&id);
+        self.retry_at.remove(&id);
+        self.failed.remove(&id);
+        match after.outbox() {
+            Outbox::Pending { retry_at } => {
+                self.outbox.insert(id);
+                if let Some(t) = retry_at {
+                    self.retry_at.insert(id, t);
+                }
             }
-            _ => {
-                self.retry_at.remove(&id);
+            Outbox::GaveUp => {
+                self.failed.insert(id);
             }
-        }
-        if failed {
-            self.failed.insert(id);
-        } else {
-            self.failed.remove(&id);
+            Outbox::None => {}
         }
         if let (Some(AutoAnswer::Answered { at, .. }), false) =
             (&after.auto_answer, before.is_some_and(answered))
@@ -124,5 +101,33 @@ impl Outgoing {
             .get(&contact_key(contact))
             .map(Vec::as_slice)
             .unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::interaction::AnswerUsage;
+
+    #[test]
+    fn an_answer_counts_at_its_decision_time_also_when_indexed_from_a_later_state() {
+        let id = InteractionId::from_uuid(uuid::Uuid::from_u128(1));
+        // As after a snapshot: the state was answered at 1,000 and closed much later.
+        let state = Interaction {
+            from: "Ann@Example.com".into(),
+            auto_answer: Some(AutoAnswer::Answered {
+                usage: AnswerUsage::Acknowledgement,
+                reply: InteractionId::from_uuid(uuid::Uuid::from_u128(2)),
+                at: Millis(1_000),
+            }),
+            updated_at: Millis(90_000_000),
+            ..Interaction::default()
+        };
+        let mut o = Outgoing::default();
+        o.update(id, None, &state);
+        assert_eq!(o.answers_to("ann@example.com"), [Millis(1_000)]);
+        // Seen again (a later event on it): still one answer.
+        o.update(id, Some(&state), &state);
+        assert_eq!(o.answers_to("ANN@example.com"), [Millis(1_000)]);
     }
 }

@@ -35,15 +35,8 @@ pub(crate) fn interactions(app: &TestApp) -> usize {
     app.engine.projections.read(|p| p.cache.len())
 }
 
-pub(crate) fn wait_for(what: &str, mut f: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while Instant::now() < deadline {
-        if f() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    panic!("timed out waiting for {what}");
+pub(crate) fn wait_for(what: &str, f: impl FnMut() -> bool) {
+    wait_until(what, 20, f)
 }
 
 pub(crate) fn folder_count(dovecot: &Dovecot, user: &str, folder: &str) -> u32 {

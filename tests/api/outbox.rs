@@ -11,7 +11,7 @@ use postroom::domain::interaction::{AnswerUsage, AutoAnswer, Interaction, ReplyS
 use postroom::domain::threading::{reply_message_id, thread_token};
 use postroom::domain::InteractionId;
 use postroom::settings::{Settings, SmtpSettings};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const FROM: &str = "Example Support <support@example.test>";
 
@@ -42,17 +42,6 @@ fn settled(app: &TestApp) -> bool {
     app.engine
         .projections
         .read(|p| p.outgoing.awaiting_answer.is_empty() && p.outgoing.outbox.is_empty())
-}
-
-fn wait_long(what: &str, secs: u64, mut f: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    while Instant::now() < deadline {
-        if f() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    panic!("timed out waiting for {what}");
 }
 
 fn mail(from: &str, subject: &str, headers: &str, body: &str) -> Vec<u8> {
@@ -159,7 +148,7 @@ fn a_customer_is_acknowledged_and_machine_mail_gets_no_answer() {
     wait_for("the inbox read", || {
         folder_count(&dovecot, SUPPORT, "INBOX") == 0
     });
-    wait_long("the answers settled", 30, || {
+    wait_until("the answers settled", 30, || {
         settled(&app) && states(&app).len() >= 8
     });
 
@@ -272,7 +261,7 @@ fn a_customer_is_acknowledged_and_machine_mail_gets_no_answer() {
             "Any news?",
         )],
     );
-    wait_long("Ann's answer", 20, || {
+    wait_until("Ann's answer", 20, || {
         states(&app)
             .iter()
             .any(|(_, s)| s.subject.ends_with(&format!("[#{token}]")) && !s.is_reply())
@@ -280,7 +269,7 @@ fn a_customer_is_acknowledged_and_machine_mail_gets_no_answer() {
     let (_, answer) = inbound(&app, &format!("Re: Broken kettle [#{token}]"));
     assert_eq!(answer.thread, Some(ann_id));
     // The readiness report says mail goes out, and nothing is pending.
-    wait_long("the outbox empty", 20, || settled(&app));
+    wait_until("the outbox empty", 20, || settled(&app));
     let ready = app.admin_get("/readyz");
     assert_eq!(ready.body["details"]["sending"], true, "{:?}", ready.body);
     assert_eq!(ready.body["details"]["outbox"]["pending"], 0);
@@ -300,7 +289,7 @@ fn one_contact_gets_at_most_the_configured_number_of_answers() {
     }
     let r = app.submit_webform("eve@example.com", "Another customer", "Hi");
     assert_eq!(r.status, 202);
-    wait_long("the answers settled", 30, || {
+    wait_until("the answers settled", 30, || {
         settled(&app) && sink.messages().len() >= 4
     });
     std::thread::sleep(Duration::from_millis(500));
@@ -337,7 +326,7 @@ fn answers_pending_while_the_smtp_server_is_down_arrive_once_when_it_returns() {
         ids.push(app.new_interaction(&format!("c{i}@example.com"), &format!("Order {i}")));
     }
     // Every answer is composed and has failed at least once, visibly.
-    wait_long("failed attempts", 30, || {
+    wait_until("failed attempts", 30, || {
         ids.iter().all(|id| {
             let reply = answer_id(*id, AnswerUsage::Acknowledgement);
             app.engine.projections.read(|p| {
@@ -364,7 +353,7 @@ fn answers_pending_while_the_smtp_server_is_down_arrive_once_when_it_returns() {
     );
 
     let sink = SmtpSink::start_on(port);
-    wait_long("every answer sent", 30, || settled(&app));
+    wait_until("every answer sent", 30, || settled(&app));
     std::thread::sleep(Duration::from_millis(1500));
     let received = sink.messages();
     assert_eq!(received.len(), 5, "{received:#?}");
@@ -384,7 +373,7 @@ fn a_refused_recipient_is_a_permanent_failure_shown_and_not_retried() {
     let app = spawn_app_with(|s: &mut Settings| s.smtp = Some(smtp(sink.port)));
     let id = app.new_interaction("reject-me@example.com", "Hello");
     let reply = answer_id(id, AnswerUsage::Acknowledgement);
-    wait_long("the failure recorded", 30, || {
+    wait_until("the failure recorded", 30, || {
         app.engine.projections.read(|p| {
             p.cache.get(&reply).is_some_and(|s| {
                 s.status
@@ -442,7 +431,7 @@ fn record_the_answers_log() {
     app.new_interaction("gus@example.com", "Acknowledged");
     app.new_interaction("noreply@example.com", "Suppressed");
     app.new_interaction("reject@example.com", "Refused");
-    wait_long("the answers settled", 30, || {
+    wait_until("the answers settled", 30, || {
         settled(&app) && sink.messages().len() == 1
     });
     record_log(&app, &path);

@@ -15,6 +15,15 @@ fn body(name: &str, categories: &[&str], text: &str) -> Value {
     })
 }
 
+/// The names of a list of responses, in order.
+fn names_of(list: &Value) -> Vec<&str> {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["name"].as_str().unwrap())
+        .collect()
+}
+
 #[test]
 fn admins_write_responses_agents_read_and_search_them() {
     let app = spawn_app();
@@ -50,13 +59,7 @@ fn admins_write_responses_agents_read_and_search_them() {
     // Agents read and search; the best match first.
     let r = app.get("/api/v1/standard-responses?q=parcel", Some(&agent));
     assert_eq!(r.status, 200, "{:?}", r.body);
-    let names: Vec<&str> = r
-        .body
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v["name"].as_str().unwrap())
-        .collect();
+    let names = names_of(&r.body);
     assert_eq!(names, ["Parcel delayed", "Refund issued"]);
     let r = app.get(
         "/api/v1/standard-responses?category=billing_payment",
@@ -84,13 +87,7 @@ fn admins_write_responses_agents_read_and_search_them() {
         Some(&agent),
     );
     assert_eq!(r.status, 200, "{:?}", r.body);
-    let names: Vec<&str> = r
-        .body
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v["name"].as_str().unwrap())
-        .collect();
+    let names = names_of(&r.body);
     assert_eq!(names, ["Parcel delayed"]);
 
     // An agent cannot write.

@@ -18,17 +18,8 @@ use postroom::domain::header::HeaderText;
 use postroom::domain::EmailAddress;
 use postroom::mail::outbound::{format, Outbound, Party};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
-
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 fn message(i: usize) -> Result<Vec<u8>, String> {
     let text = |s: &str| HeaderText::parse(s).map_err(|e| format!("{e:?}"));
@@ -149,39 +140,12 @@ fn through_outbox(root: &Path, host: &str, port: u16, n: usize) -> Result<f64, S
         ),
     )
     .map_err(|e| e.to_string())?;
-    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
-    let server = Server(
-        Command::new(exe.with_file_name("postroom"))
-            .args([
-                "serve",
-                "--data",
-                data_arg,
-                "--listen",
-                "127.0.0.1:0",
-                "--config",
-            ])
-            .arg(&config)
-            .env("POSTROOM_WEBFORM_RATE_LIMIT_PER_MINUTE", "0")
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(root.join("outbox.log")).map_err(|e| e.to_string())?)
-            .spawn()
-            .map_err(|e| e.to_string())?,
-    );
-    let info = data.join("server.json");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let url = loop {
-        if let Some(url) = std::fs::read_to_string(&info)
-            .ok()
-            .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
-            .and_then(|v| v["url"].as_str().map(String::from))
-        {
-            break url;
-        }
-        if Instant::now() > deadline {
-            return Err("the server did not start within 30 s".into());
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let (server, url) = crate::webform::start_server(
+        &data,
+        &["--config".as_ref(), config.as_os_str()],
+        &[],
+        Some(&root.join("outbox.log")),
+    )?;
     let started = Instant::now();
     let clients = 8;
     std::thread::scope(|s| -> Result<(), String> {

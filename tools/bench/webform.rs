@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// A server process this benchmark started; stopped when dropped.
-struct Server(Child);
+/// A server process a benchmark started; stopped when dropped.
+pub struct Server(Child);
 
 impl Drop for Server {
     fn drop(&mut self) {
@@ -19,7 +19,14 @@ impl Drop for Server {
     }
 }
 
-fn start_server(root: &Path) -> Result<(Server, String), String> {
+/// Starts `postroom serve` (the binary beside this one) on `data`, with `extra` arguments and
+/// `env`, its log in `log` (none: discarded), and answers it with its URL once it serves.
+pub fn start_server(
+    data: &Path,
+    extra: &[&std::ffi::OsStr],
+    env: &[(&str, &str)],
+    log: Option<&Path>,
+) -> Result<(Server, String), String> {
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
     let bin: PathBuf = exe.with_file_name("postroom");
     if !bin.exists() {
@@ -28,15 +35,19 @@ fn start_server(root: &Path) -> Result<(Server, String), String> {
             bin.display()
         ));
     }
-    let data = root.join("webform");
+    let stderr = match log {
+        Some(path) => Stdio::from(std::fs::File::create(path).map_err(|e| e.to_string())?),
+        None => Stdio::null(),
+    };
     let child = Command::new(&bin)
         .args(["serve", "--data"])
-        .arg(&data)
+        .arg(data)
         .args(["--listen", "127.0.0.1:0"])
+        .args(extra)
         .env("POSTROOM_WEBFORM_RATE_LIMIT_PER_MINUTE", "0")
-        .env("POSTROOM_LOG_DURABILITY", "flush")
+        .envs(env.iter().copied())
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(stderr)
         .spawn()
         .map_err(|e| format!("{}: {e}", bin.display()))?;
     let server = Server(child);
@@ -120,7 +131,12 @@ pub fn run(args: &BenchArgs, root: &Path, secs: f64) -> Result<(), String> {
     let (_server, url) = match &args.webform_url {
         Some(url) => (None, url.trim_end_matches('/').to_string()),
         None => {
-            let (server, url) = start_server(root)?;
+            let (server, url) = start_server(
+                &root.join("webform"),
+                &[],
+                &[("POSTROOM_LOG_DURABILITY", "flush")],
+                None,
+            )?;
             (Some(server), url)
         }
     };

@@ -179,6 +179,42 @@ impl Interaction {
     }
 }
 
+/// Where a composed outbound message stands for the mailer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outbox {
+    /// Not a composed outbound message, or finished (sent, stopped, still in review…).
+    None,
+    /// To be sent: waiting for its first attempt, left mid-attempt, or failed with a retry at
+    /// `retry_at`.
+    Pending { retry_at: Option<Millis> },
+    /// The mailer gave up (a permanent failure or too many attempts).
+    GaveUp,
+}
+
+impl Interaction {
+    /// Where this interaction stands for the mailer.
+    pub fn outbox(&self) -> Outbox {
+        if self.outbound.is_none() {
+            return Outbox::None;
+        }
+        match &self.status {
+            Status::Reply(ReplyStatus::OutboundQueued)
+            | Status::Reply(ReplyStatus::Approved)
+            | Status::Reply(ReplyStatus::Sending { .. }) => Outbox::Pending { retry_at: None },
+            Status::Reply(ReplyStatus::Failed {
+                retry_at: Some(t), ..
+            }) => Outbox::Pending { retry_at: Some(*t) },
+            Status::Reply(ReplyStatus::Failed { retry_at: None, .. }) => Outbox::GaveUp,
+            _ => Outbox::None,
+        }
+    }
+
+    /// Whether the mailer should attempt it at `now`.
+    pub fn send_due(&self, now: Millis) -> bool {
+        matches!(self.outbox(), Outbox::Pending { retry_at } if retry_at.is_none_or(|t| t <= now))
+    }
+}
+
 /// Where an inbound interaction's automatic answer stands.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum AutoAnswer {

@@ -66,9 +66,16 @@ pub(super) fn prepare_all(
             uid: *uid,
         };
         let attempt = failures.get(uid).copied().unwrap_or(0);
-        let mut p = prepare(limits, raw, source, attempt, now());
+        let mut p = prepare(
+            limits,
+            raw,
+            source,
+            attempt,
+            now(),
+            analyzer.is_configured(),
+        );
         // Screening and categorisation, here on the parse threads.
-        p.analysis = analyzer.screen(std::mem::take(&mut p.screening));
+        p.analysis = p.screening.take().map(|input| analyzer.analyze(input));
         (*uid, Ok(p))
     };
     let workers = std::thread::available_parallelism()
