@@ -2,14 +2,12 @@
 //! `Application::build` binds (port 0 in tests) and reports the port; `run_until_stopped` serves.
 
 use crate::actors::{Interactions, Registry, RegistryOptions};
-use crate::app::analyze::{Analyzer, AnalyzerHandle};
 use crate::app::answer::{AnswerPolicy, Answerer};
 use crate::app::outbox::{Outbox, Retry};
+use crate::app::process::{Process, ProcessHandle};
 use crate::app::receive::Receiver;
 use crate::app::sweep::Sweep;
 use crate::domain::interaction::Interaction;
-use crate::domain::loop_guard::Budget;
-use crate::domain::workflow::Workflow;
 use crate::events::StoreError;
 use crate::mail::imap::{Ingest, IngestHandles, Statuses};
 use crate::mail::smtp::Mailer;
@@ -42,8 +40,8 @@ pub struct Engine {
     pub registry: Interactions,
     pub receiver: Receiver,
     pub sweep: Sweep,
-    /// Screening and categorisation in force.
-    pub analyzer: AnalyzerHandle,
+    /// The business process in force (steps, screening, categorisation, answer texts).
+    pub process: ProcessHandle,
     /// Held while a reload runs.
     reloading: Arc<std::sync::Mutex<()>>,
     /// What each IMAP mailbox's ingest is doing, for `/readyz`.
@@ -59,8 +57,10 @@ impl Engine {
     pub fn start(settings: Settings) -> Result<Engine, StartError> {
         // Rules compiled and the classifier trained first: a configuration error names its key
         // before anything is opened.
-        let analyzer = Analyzer::from_settings(&settings.workflow, &settings.queue_names())
-            .map_err(StartError::Config)?;
+        let process = ProcessHandle::new(
+            Process::from_settings(&settings, settings.smtp.is_some())
+                .map_err(StartError::Config)?,
+        );
         let storage = open_storage(&settings)?;
         let projections = Arc::new(ProjectionRunner::start(
             storage.log(),
@@ -77,15 +77,9 @@ impl Engine {
                 ..RegistryOptions::default()
             },
         );
-        let workflow = Workflow {
-            inbound_queue: settings.inbound_queue(),
-            // Only with a server to send through: without one, nothing is planned that could
-            // go out unexpectedly once `[smtp]` is added later.
-            acknowledge: settings.smtp.is_some() && settings.workflow.acknowledge,
-        };
-        let receiver = Receiver::new(storage.log(), workflow.clone());
+        let receiver = Receiver::new(storage.log(), process.clone(), projections.clone());
         let sweep = Sweep {
-            workflow,
+            process: process.clone(),
             projections: projections.clone(),
             interactions: registry.clone(),
         };
@@ -96,7 +90,7 @@ impl Engine {
             registry,
             receiver,
             sweep,
-            analyzer: AnalyzerHandle::new(analyzer),
+            process,
             reloading: Default::default(),
             mail_status: Default::default(),
             shut_down: std::sync::atomic::AtomicBool::new(false),
@@ -125,7 +119,6 @@ impl Engine {
             projections: self.projections.clone(),
             interactions: self.registry.clone(),
             receiver: self.receiver.clone(),
-            analyzer: self.analyzer.clone(),
             reloader: self.reloader(),
             webform: Arc::new(crate::http::webform::WebformPolicy {
                 limits: webform.clone(),
@@ -159,16 +152,9 @@ impl Engine {
         };
         let sender = smtp.sender().map_err(|e| e.to_string())?;
         let mailer = Mailer::new(smtp, password)?;
-        let workflow = &self.settings.workflow;
         let answerer = Answerer {
-            policy: Arc::new(AnswerPolicy {
-                budget: Budget {
-                    max: workflow.auto_answer_limit,
-                    period_secs: workflow.auto_answer_period_secs,
-                },
-                acknowledgement: workflow.acknowledgement.clone(),
-                sender,
-            }),
+            policy: Arc::new(AnswerPolicy { sender }),
+            process: self.process.clone(),
             projections: self.projections.clone(),
             interactions: self.registry.clone(),
             content: self.storage.content.clone(),
@@ -249,8 +235,9 @@ impl Engine {
     pub fn reloader(&self) -> crate::app::reload::Reloader {
         crate::app::reload::Reloader {
             source: self.settings.source.clone(),
-            analyzer: self.analyzer.clone(),
+            process: self.process.clone(),
             queues: self.settings.queue_names(),
+            sending: self.settings.smtp.is_some(),
             running: self.reloading.clone(),
         }
     }
@@ -263,7 +250,6 @@ impl Engine {
             projections: self.projections.clone(),
             interactions: self.registry.clone(),
             receiver: self.receiver.clone(),
-            analyzer: self.analyzer.clone(),
             marks: self.storage.marks.clone(),
             statuses: self.mail_status.clone(),
         }

@@ -13,7 +13,6 @@ use crate::domain::screening::{Input, RuleSet};
 use crate::domain::workflow::Analysis;
 use crate::domain::QueueName;
 use crate::settings::WorkflowSettings;
-use std::sync::{Arc, RwLock};
 
 /// The rules, the classifier and their settings, compiled and trained.
 pub struct Analyzer {
@@ -127,13 +126,10 @@ impl Analyzer {
         let allow: Vec<&str> = self.languages.iter().map(String::as_str).collect();
         input.language = language(&text, &allow).map(String::from);
         let outcome = self.rules.evaluate(&input);
-        // A rule's category is certain; else the classifier's above the threshold, best first.
+        // A rule's category is certain; the classifier only runs when no rule set one (its
+        // categories above the threshold, best first).
         let categories: Vec<(String, u16)> = if !outcome.categories.is_empty() {
-            outcome
-                .categories
-                .iter()
-                .map(|c| (c.clone(), 1000))
-                .collect()
+            Vec::new()
         } else {
             self.classifier
                 .as_ref()
@@ -161,6 +157,7 @@ impl Analyzer {
                 })
                 .collect(),
             stop: outcome.stop.clone(),
+            rule_categories: outcome.categories.clone(),
             categories,
             priority: outcome.priority,
             attributes: outcome.attributes.clone(),
@@ -171,26 +168,5 @@ impl Analyzer {
                 .and_then(|q| QueueName::parse(q).ok()),
             language: input.language,
         }
-    }
-}
-
-/// The analyzer in force, swapped whole on reload: a message is analysed by one version.
-#[derive(Clone)]
-pub struct AnalyzerHandle(Arc<RwLock<Arc<Analyzer>>>);
-
-impl AnalyzerHandle {
-    pub fn new(a: Analyzer) -> AnalyzerHandle {
-        AnalyzerHandle(Arc::new(RwLock::new(Arc::new(a))))
-    }
-
-    /// The analyzer in force now.
-    pub fn current(&self) -> Arc<Analyzer> {
-        self.0.read().unwrap_or_else(|p| p.into_inner()).clone()
-    }
-
-    /// Puts `a` in force; answers the one it replaces.
-    pub fn replace(&self, a: Analyzer) -> Arc<Analyzer> {
-        let mut guard = self.0.write().unwrap_or_else(|p| p.into_inner());
-        std::mem::replace(&mut *guard, Arc::new(a))
     }
 }

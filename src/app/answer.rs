@@ -5,17 +5,24 @@
 //! `Auto-Submitted: auto-replied`, its Message-ID fixed) as an outbound interaction that waits
 //! in the outbox, and record on the inbound interaction that this is its answer.
 //!
+//! An acknowledgement says what the process version that planned it says (`[workflow.
+//! acknowledgement]`), and counts against that version's budget; an automatic response is the
+//! standard response its process chose, if that is still usable when the answer is made (else
+//! it is suppressed as `response_unusable`, and the sweep queues the interaction for an agent).
+//!
 //! Exactly once: the answer's id is derived from the inbound interaction's, so composing it
 //! again (after a crash between the two appends) finds it and only records the link.
 
+use super::process::{Process, ProcessHandle};
 use crate::actors::{CommandEnvelope, Interactions};
 use crate::domain::address::NamedAddress;
 use crate::domain::header::HeaderText;
 use crate::domain::interaction::{
     AnswerUsage, AutoAnswer, Interaction, InteractionCommand, Rejection, Status,
 };
-use crate::domain::loop_guard::{may_answer, Budget, Facts};
+use crate::domain::loop_guard::{may_answer, Facts};
 use crate::domain::response_template::{render, Fields, Kind};
+use crate::domain::standard_response::ResponseId;
 use crate::domain::threading::{
     normalise_message_id, reply_message_id, subject_with_token, thread_token,
 };
@@ -30,11 +37,9 @@ use std::time::Duration;
 
 use crate::metrics::{AUTO_ANSWERS_COMPOSED as COMPOSED, AUTO_ANSWERS_SUPPRESSED as SUPPRESSED};
 
-/// What automatic answers say and how many one contact may get.
+/// Who automatic answers come from.
 #[derive(Debug, Clone)]
 pub struct AnswerPolicy {
-    pub budget: Budget,
-    pub acknowledgement: AnswerTemplate,
     /// Who answers (`[smtp] from`).
     pub sender: NamedAddress,
 }
@@ -43,6 +48,8 @@ pub struct AnswerPolicy {
 #[derive(Clone)]
 pub struct Answerer {
     pub policy: Arc<AnswerPolicy>,
+    /// What the answers say and how many one contact may get, by process version.
+    pub process: ProcessHandle,
     pub projections: Arc<ProjectionRunner>,
     pub interactions: Interactions,
     pub content: Arc<dyn ContentStore>,
@@ -142,16 +149,23 @@ impl Answerer {
             .map_err(failed("reading the answer"))?;
         if !composed.exists() {
             let at = super::now();
+            // The version that planned it, where that is at hand (else the one in force).
+            let process = self
+                .process
+                .version(state.process.as_ref().map(|p| p.version.as_str()));
             // What cannot be answered (a message we cannot read back, an address or Message-ID
             // that cannot go into mail) is decided too: suppressed with the reason, never
             // retried forever.
             let decision = match self.message(&state) {
                 Err(Check::Retry(e)) => return Err(e),
                 Err(Check::Unanswerable(e)) => Err(("unanswerable", e)),
-                Ok(message) => self.allowed(&state, message.as_ref(), at).and_then(|()| {
-                    self.compose(id, &state, message.as_ref(), usage, reply, at)
-                        .map_err(|e| ("unanswerable", e))
-                }),
+                Ok(message) => self
+                    .allowed(&state, message.as_ref(), &process, at)
+                    .and_then(|()| self.template(&state, usage, &process, at))
+                    .and_then(|template| {
+                        self.compose(id, &state, message.as_ref(), &template, usage, reply, at)
+                            .map_err(|e| ("unanswerable", e))
+                    }),
             };
             let (cmd, content) = match decision {
                 Ok(composed) => composed,
@@ -205,6 +219,7 @@ impl Answerer {
         &self,
         state: &Interaction,
         message: Option<&Received>,
+        process: &Process,
         at: Millis,
     ) -> Result<(), (&'static str, String)> {
         if let Status::Stopped { reason } = &state.status {
@@ -214,8 +229,7 @@ impl Answerer {
             .projections
             .read(|p| p.outgoing.answers_to(&state.from).to_vec());
         let check = |facts: &Facts| {
-            may_answer(facts, &recent, at, self.policy.budget)
-                .map_err(|s| (s.code(), s.to_string()))
+            may_answer(facts, &recent, at, process.budget).map_err(|s| (s.code(), s.to_string()))
         };
         // The message's own facts (From, headers) …
         let facts = match message {
@@ -233,17 +247,54 @@ impl Answerer {
         })
     }
 
+    /// What the answer says: the process's acknowledgement, or the standard response its
+    /// process chose if it is still usable.
+    fn template(
+        &self,
+        state: &Interaction,
+        usage: AnswerUsage,
+        process: &Process,
+        at: Millis,
+    ) -> Result<AnswerTemplate, (&'static str, String)> {
+        if usage == AnswerUsage::Acknowledgement {
+            return Ok(process.acknowledgement.clone());
+        }
+        let Some(id) = state.process.as_ref().and_then(|p| p.response) else {
+            return Err(("unanswerable", "no standard response was chosen".into()));
+        };
+        self.projections
+            .read(|p| {
+                let r = p.responses.get(&ResponseId(id))?;
+                let f = r.fields.as_ref().filter(|_| r.usable_at(at))?;
+                Some(AnswerTemplate {
+                    subject: f.subject.clone(),
+                    text: f.text.clone(),
+                    html: f.html.clone(),
+                })
+            })
+            .ok_or_else(|| {
+                (
+                    "response_unusable",
+                    format!(
+                        "the standard response {id} is no longer usable (deleted, not approved \
+                         or outside its validity)"
+                    ),
+                )
+            })
+    }
+
     /// The answer's command and the bytes it refers to.
+    #[allow(clippy::too_many_arguments)]
     fn compose(
         &self,
         id: InteractionId,
         state: &Interaction,
         message: Option<&Received>,
+        template: &AnswerTemplate,
         usage: AnswerUsage,
         reply: InteractionId,
         at: Millis,
     ) -> Result<(InteractionCommand, crate::events::Content), String> {
-        let template = &self.policy.acknowledgement;
         let root = self.projections.read(|p| p.thread_of(id, state));
         let token = thread_token(root);
         let fields = Fields {
@@ -261,14 +312,12 @@ impl Answerer {
             received_at: rfc3339(state.created_at),
         };
         let subject = render(&template.subject, Kind::Text, &fields)
-            .map_err(failed("the acknowledgement's subject"))?;
+            .map_err(failed("the answer's subject"))?;
         let subject = subject_with_token(&subject, &token);
-        let text = render(&template.text, Kind::Text, &fields)
-            .map_err(failed("the acknowledgement's text"))?;
+        let text =
+            render(&template.text, Kind::Text, &fields).map_err(failed("the answer's text"))?;
         let html = match &template.html {
-            Some(h) => {
-                Some(render(h, Kind::Html, &fields).map_err(failed("the acknowledgement's HTML"))?)
-            }
+            Some(h) => Some(render(h, Kind::Html, &fields).map_err(failed("the answer's HTML"))?),
             None => None,
         };
         let to = EmailAddress::parse(&state.from).map_err(failed("the recipient"))?;

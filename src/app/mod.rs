@@ -7,7 +7,9 @@
 //! - [`sweep::Sweep`]: runs the workflow for interactions a crash or a failed request left
 //!   half-way.
 //! - [`analyze::Analyzer`]: screening rules, language and categories of a new message.
-//! - [`reload::Reloader`]: reads the configuration again and swaps the workflow's analyzer.
+//! - [`process::Process`]: the business process in force (steps, analyzer, answer texts),
+//!   swapped whole on reload.
+//! - [`reload::Reloader`]: reads the configuration again and swaps the process.
 //! - [`answer::Answerer`]: decides planned automatic answers with the loop policy and composes
 //!   them as outbound interactions.
 //! - [`outbox::Outbox`]: sends every composed outbound message through the mail server, once.
@@ -15,6 +17,7 @@
 pub mod analyze;
 pub mod answer;
 pub mod outbox;
+pub mod process;
 pub mod receive;
 pub mod reload;
 pub mod sweep;

@@ -5,11 +5,14 @@
 //! Ingest prepares many at once and hands them to the log together (one group commit for a
 //! batch); the web form receives one and waits for it.
 
+use super::process::{Process, ProcessHandle};
 use crate::domain::interaction::{Interaction, InteractionCommand, Rejection};
-use crate::domain::workflow::Workflow;
+use crate::domain::standard_response::automatic;
+use crate::domain::workflow::{AutomaticResponse, Facts, Workflow};
 use crate::domain::{InteractionId, Millis, QueueName};
 use crate::events::aggregate::{decide, CommandEnvelope, CommandError, Loaded};
 use crate::events::{AppendRequest, Content, EventStore, PendingAppend, StoreError};
+use crate::projections::ProjectionRunner;
 use std::sync::Arc;
 
 /// A new inbound interaction, ready to record.
@@ -22,6 +25,8 @@ pub struct Inbound {
     pub queue: Option<QueueName>,
     /// What screening and categorisation found (`app::analyze`); `None`: not screened.
     pub analysis: Option<crate::domain::workflow::Analysis>,
+    /// The process version that analysed it, and runs on it.
+    pub process: Arc<Process>,
     /// The bytes the receipt refers to.
     pub content: Content,
     pub at: Millis,
@@ -31,19 +36,30 @@ pub struct Inbound {
 #[derive(Clone)]
 pub struct Receiver {
     log: Arc<dyn EventStore>,
-    workflow: Workflow,
+    process: ProcessHandle,
+    /// Where the standard responses in force are read (an `auto_respond` step's choice).
+    projections: Arc<ProjectionRunner>,
 }
 
 /// What can go wrong receiving.
 pub type ReceiveError = CommandError<Rejection>;
 
 impl Receiver {
-    pub fn new(log: Arc<dyn EventStore>, workflow: Workflow) -> Receiver {
-        Receiver { log, workflow }
+    pub fn new(
+        log: Arc<dyn EventStore>,
+        process: ProcessHandle,
+        projections: Arc<ProjectionRunner>,
+    ) -> Receiver {
+        Receiver {
+            log,
+            process,
+            projections,
+        }
     }
 
-    pub fn workflow(&self) -> &Workflow {
-        &self.workflow
+    /// The process in force: what analyses a new message and runs on it.
+    pub fn process(&self) -> Arc<Process> {
+        self.process.current()
     }
 
     /// The append that records `inbound`: the stream must not exist yet, so the same message
@@ -60,13 +76,30 @@ impl Receiver {
             )));
         };
         let mut after = received.after;
-        for command in self.workflow.react(
-            &received.events,
-            &after.state,
-            inbound.queue.as_ref(),
-            inbound.analysis.as_ref(),
-            inbound.at,
-        ) {
+        let at = inbound.at;
+        let automatic = |categories: &[String]| {
+            self.projections.read(|p| {
+                automatic(p.responses.live(), categories, at).map(|(id, r)| AutomaticResponse {
+                    id: id.0,
+                    name: r
+                        .fields
+                        .as_ref()
+                        .map(|f| f.name.clone())
+                        .unwrap_or_default(),
+                })
+            })
+        };
+        let facts = Facts {
+            requested: inbound.queue.as_ref(),
+            analysis: inbound.analysis.as_ref(),
+            automatic: &automatic,
+            at,
+        };
+        for command in inbound
+            .process
+            .workflow
+            .react(&received.events, &after.state, &facts)
+        {
             let cmd = inbound.receive.follow(command, Workflow::principal());
             let next = decide(&after, id, &cmd).map_err(CommandError::Rejected)?;
             append

@@ -1,20 +1,22 @@
-//! Reloading the workflow's configuration (`POST /api/v1/admin/config/reload`, SIGHUP): the
-//! configuration file is read again and validated whole; the screening rules and the classifier
-//! are rebuilt and swapped in at once. A message being analysed finishes with the version it
-//! started with (it holds it); every screening records the version that ran. A file with any
-//! error is refused with the reason, and the version in force stays.
+//! Reloading the business process (`POST /api/v1/admin/config/reload`, SIGHUP): the
+//! configuration file is read again and validated whole; the process (its steps, the screening
+//! rules, the classifier, the acknowledgement and the answer budget) is rebuilt and swapped in at
+//! once. A message being analysed finishes with the version it started with (it holds it), and
+//! an answer planned under a replaced version is composed with that version's text; every run
+//! records the version that ran. A file with any error is refused with the reason, and the
+//! version in force stays.
 //!
-//! Other settings (listen address, data folder, mailboxes, `[smtp]`) take effect at the next
-//! start.
+//! Other settings (listen address, data folder, mailboxes, `[smtp]`, the set of queues) take
+//! effect at the next start.
 
-use super::analyze::{Analyzer, AnalyzerHandle};
+use super::process::{Process, ProcessHandle};
 use crate::settings::Settings;
 use std::path::PathBuf;
 
 /// What a reload put in force.
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct Reloaded {
-    /// The screening version now in force (recorded with every screening).
+    /// The process version now in force (recorded with every run).
     pub version: String,
     /// The version it replaced.
     pub previous: String,
@@ -26,10 +28,12 @@ pub struct Reloaded {
 #[derive(Clone)]
 pub struct Reloader {
     pub source: Option<PathBuf>,
-    pub analyzer: AnalyzerHandle,
-    /// The queues in force (from the start: a new queue needs a restart, so a rule may only
-    /// move interactions to one of these).
+    pub process: ProcessHandle,
+    /// The queues in force (from the start: a new queue needs a restart, so the process may
+    /// only use these).
     pub queues: Vec<crate::domain::QueueName>,
+    /// Whether a mail server is in force (from the start).
+    pub sending: bool,
     /// One reload at a time (an HTTP reload and a SIGHUP never interleave).
     pub running: std::sync::Arc<std::sync::Mutex<()>>,
 }
@@ -40,9 +44,24 @@ impl Reloader {
         let _one = self.running.lock().unwrap_or_else(|p| p.into_inner());
         let settings =
             Settings::load(self.source.as_deref(), std::env::vars()).map_err(|e| e.to_string())?;
-        let analyzer = Analyzer::from_settings(&settings.workflow, &self.queues)?;
-        let version = analyzer.version().to_string();
-        let previous = self.analyzer.replace(analyzer).version().to_string();
+        if let Some(q) = settings
+            .queue_names()
+            .into_iter()
+            .find(|q| !self.queues.contains(q))
+        {
+            return Err(format!(
+                "workflow: the queue {q:?} is new; a new queue needs a restart (the queues in \
+                 force are {})",
+                self.queues
+                    .iter()
+                    .map(|q| q.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+        let process = Process::from_settings(&settings, self.sending)?;
+        let version = process.version().to_string();
+        let previous = self.process.replace(process).version().to_string();
         tracing::info!(%version, %previous, "configuration reloaded");
         Ok(Reloaded {
             version,

@@ -176,7 +176,6 @@ pub struct Handles {
     pub interactions: Interactions,
     pub receiver: Receiver,
     /// Screening and categorisation of web forms.
-    pub analyzer: crate::app::analyze::AnalyzerHandle,
     /// Reloads the workflow's configuration.
     pub reloader: crate::app::reload::Reloader,
     pub webform: Arc<webform::WebformPolicy>,
@@ -213,7 +212,6 @@ pub fn app(
         .app_data(web::Data::new(handles.interactions))
         .app_data(web::Data::new(handles.receiver))
         .app_data(web::Data::new(handles.sending))
-        .app_data(web::Data::new(handles.analyzer))
         .app_data(web::Data::new(handles.reloader))
         .app_data(web::Data::from(handles.webform))
         .app_data(web::Data::from(handles.queues))

@@ -4,7 +4,6 @@ use super::problem::{ApiError, Problem};
 use super::rate_limit::RateLimiter;
 use super::views::Accepted;
 use crate::actors::CommandEnvelope;
-use crate::app::analyze::AnalyzerHandle;
 use crate::app::now;
 use crate::app::receive::{Inbound, Receiver};
 use crate::domain::header::HeaderText;
@@ -147,7 +146,6 @@ pub async fn submit(
     policy: web::Data<WebformPolicy>,
     receiver: web::Data<Receiver>,
     projections: web::Data<ProjectionRunner>,
-    analyzer: web::Data<AnalyzerHandle>,
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, actix_web::Error> {
@@ -163,7 +161,8 @@ pub async fn submit(
     let s = Submission::parse(form, &policy.limits)?;
     // Screening and categorisation: CPU work of well under a millisecond (BENCHMARKS.md, 2,658
     // messages/s with 1,000 rules), in the handler.
-    let analysis = analyzer.current().screen(Input {
+    let process = receiver.process();
+    let analysis = process.analyzer.screen(Input {
         from: match &s.name {
             Some(n) => format!("{n} <{}>", s.from.as_str()),
             None => s.from.as_str().to_string(),
@@ -179,6 +178,7 @@ pub async fn submit(
         s,
         uploads,
         analysis,
+        process,
     )
     .await?)
 }
@@ -347,6 +347,7 @@ async fn accept(
     s: Submission,
     uploads: Vec<Upload>,
     analysis: Option<Analysis>,
+    process: std::sync::Arc<crate::app::process::Process>,
 ) -> Result<HttpResponse, ApiError> {
     let id = InteractionId::from_uuid(uuid::Uuid::now_v7());
     let span = tracing::info_span!("webform", interaction_id = %id);
@@ -413,6 +414,7 @@ async fn accept(
         receive,
         queue: None,
         analysis,
+        process,
         content: batch.into_inner(),
         at,
     };

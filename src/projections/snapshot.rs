@@ -247,6 +247,12 @@ fn compute_layout_fingerprint() -> [u8; 32] {
                 at: Millis(13),
             }],
             raw: Some(ContentRef([6; 32])),
+            process: Some(crate::domain::interaction::ProcessState {
+                version: "p".into(),
+                queue: QueueName::parse("q2").unwrap_or_else(|_| unreachable!("a valid name")),
+                skills: vec!["s".into()],
+                response: Some(uuid::Uuid::from_u128(11)),
+            }),
             auto_answer: Some(
                 [
                     AutoAnswer::Planned {

@@ -4,10 +4,12 @@
 mod common;
 mod secret;
 mod smtp;
+mod workflow;
 
 use common::invalid;
 pub use common::{SettingsError, TlsMode};
 pub use smtp::SmtpSettings;
+pub use workflow::{AnswerTemplate, CategorySettings, WorkflowSettings};
 
 use crate::domain::QueueName;
 use crate::events::Durability;
@@ -145,77 +147,6 @@ pub struct ProjectionSettings {
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct WorkflowSettings {
-    /// Where new inbound interactions are queued.
-    pub inbound_queue: String,
-    /// Every queue of the business process (the inbound queue is added if missing).
-    pub queues: Vec<String>,
-    /// Acknowledge every customer message the loop policy allows (only with `[smtp]`).
-    pub acknowledge: bool,
-    /// The loop policy's budget: at most this many automatic answers to one contact…
-    pub auto_answer_limit: u32,
-    /// …within this many seconds.
-    pub auto_answer_period_secs: i64,
-    /// The acknowledgement's subject and bodies, with field codes (`{{ contact_name }}`).
-    pub acknowledgement: AnswerTemplate,
-    /// Screening rules (a TOML file of `[[rules]]`; see `examples/screening-rules.toml`).
-    pub rules: Option<PathBuf>,
-    /// Categorisation: the classifier's training examples and threshold.
-    pub categories: CategorySettings,
-}
-
-/// `[workflow.categories]`: the Content Analyzer.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct CategorySettings {
-    /// Labelled examples (JSON lines: `{"id", "lang", "category", "subject", "body"}`) the
-    /// classifier is trained from at start; none: no categorisation.
-    pub examples: Vec<PathBuf>,
-    /// Categories below this confidence (0 to 1) are not recorded.
-    pub threshold: f64,
-    /// The languages detection chooses among (ISO 639-3, such as "eng", "deu"); empty: any.
-    pub languages: Vec<String>,
-}
-
-impl Default for CategorySettings {
-    fn default() -> Self {
-        CategorySettings {
-            examples: Vec::new(),
-            threshold: 0.5,
-            languages: Vec::new(),
-        }
-    }
-}
-
-/// An automatic answer's text: templates over the field codes (`domain::response_template`),
-/// checked at load. The subject gets the thread token added if it does not show it.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct AnswerTemplate {
-    pub subject: String,
-    pub text: String,
-    pub html: Option<String>,
-}
-
-impl Default for AnswerTemplate {
-    fn default() -> Self {
-        AnswerTemplate {
-            subject: "Re: {{ subject }}".into(),
-            text: "Dear {{ contact_name }},\n\n\
-                   thank you for your message. We have received it and will answer as soon as \
-                   we can.\n\n\
-                   If you write to us about the same matter, please keep {{ thread_token }} in \
-                   the subject, or simply answer this message.\n\n\
-                   Kind regards,\n\
-                   Customer Support\n"
-                .into(),
-            html: None,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, default)]
 pub struct WebformSettings {
     pub max_body_bytes: usize,
     pub max_subject_chars: usize,
@@ -296,21 +227,6 @@ impl Default for ProjectionSettings {
     fn default() -> Self {
         ProjectionSettings {
             snapshot_every: 100_000,
-        }
-    }
-}
-
-impl Default for WorkflowSettings {
-    fn default() -> Self {
-        WorkflowSettings {
-            inbound_queue: "inbound".into(),
-            queues: vec!["inbound".into()],
-            acknowledge: true,
-            auto_answer_limit: 3,
-            auto_answer_period_secs: 24 * 3600,
-            acknowledgement: AnswerTemplate::default(),
-            rules: None,
-            categories: CategorySettings::default(),
         }
     }
 }
@@ -471,19 +387,7 @@ impl Settings {
                 "must be 1 to 31622400 seconds",
             ));
         }
-        {
-            use crate::domain::response_template::{check, Kind};
-            let t = &self.workflow.acknowledgement;
-            let key = "workflow.acknowledgement";
-            check(&t.subject, Kind::Text)
-                .map_err(|e| invalid(&format!("{key}.subject"), e.to_string()))?;
-            check(&t.text, Kind::Text)
-                .map_err(|e| invalid(&format!("{key}.text"), e.to_string()))?;
-            if let Some(html) = &t.html {
-                check(html, Kind::Html)
-                    .map_err(|e| invalid(&format!("{key}.html"), e.to_string()))?;
-            }
-        }
+        self.workflow.validate()?;
         let mut names = std::collections::HashSet::new();
         for (i, m) in self.mailboxes.iter().enumerate() {
             let key = format!("mailboxes[{i}]");

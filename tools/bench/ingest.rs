@@ -173,7 +173,7 @@ pub fn run(args: &BenchArgs, addr: &str, root: &Path, quick: bool) -> Result<(),
         // Every bench message lands in the inbound queue: its depth is a constant-time count, so
         // watching for the end costs the measured ingest nothing (decoding the whole cache every
         // few milliseconds would compete with it for the two cores).
-        let inbound = engine.receiver.workflow().inbound_queue.clone();
+        let inbound = engine.receiver.process().workflow.entry.clone();
         loop {
             let queued = engine
                 .projections

@@ -1,8 +1,8 @@
 //! Interaction commands: what someone asks to happen. Each carries its time and ids.
 
 use super::event::{
-    AnswerUsage, Channel, DeliveryReported, InteractionScreened, MessageStored, ThreadMatch,
-    TransferTarget,
+    AnswerUsage, Channel, DeliveryReported, InteractionScreened, MessageStored, ProcessRan,
+    ThreadMatch, TransferTarget,
 };
 use crate::domain::{AgentId, ContentRef, EmailAddress, InteractionId, Millis, QueueName};
 
@@ -176,6 +176,10 @@ pub enum InteractionCommand {
     Screen {
         screened: Box<InteractionScreened>,
     },
+    /// The business process's record of how it ran on a new inbound interaction.
+    RunProcess {
+        ran: Box<ProcessRan>,
+    },
     // Automatic answers.
     /// On an inbound interaction: answer it automatically if the loop policy allows.
     PlanAutoAnswer {
@@ -258,6 +262,7 @@ impl InteractionCommand {
             MarkSendFailed { .. } => "mark_send_failed",
             RecordDeliveryReport { .. } => "record_delivery_report",
             Screen { .. } => "screen",
+            RunProcess { .. } => "run_process",
             PlanAutoAnswer { .. } => "plan_auto_answer",
             SuppressAutoAnswer { .. } => "suppress_auto_answer",
             RecordAutoAnswer { .. } => "record_auto_answer",

@@ -361,6 +361,40 @@ pub struct InteractionScreened {
     pub at: Millis,
 }
 
+/// One step of the business process as it ran on an interaction.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StepOutcome {
+    /// The queue whose strategy holds the step.
+    pub queue: QueueName,
+    /// Its place in that strategy, from 0.
+    pub index: u16,
+    /// `screen`, `categorise`, `auto_respond`, `acknowledge`, `set`, `move`, `route` or `stop`.
+    pub step: String,
+    /// What it did, as a person reads it.
+    pub outcome: String,
+}
+
+/// The business process ran on a new inbound interaction (recorded with its receipt, after the
+/// screening and categorisation it ran): the version in force, every step's outcome in order,
+/// and where it ended. The queue, a stop and an automatic answer's plan are recorded by their
+/// own events in the same append.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProcessRan {
+    /// The process version in force (a digest of its configuration).
+    pub version: String,
+    pub steps: Vec<StepOutcome>,
+    /// The queue it ended in (where it waits for routing, unless it was stopped or answered).
+    pub queue: QueueName,
+    /// What an agent must offer to be given it (the `route` step's skills).
+    pub skills: Vec<String>,
+    /// Set by `set` steps (after screening's).
+    pub priority: Option<i32>,
+    pub attributes: std::collections::BTreeMap<String, String>,
+    /// The standard response an `auto_respond` step chose to answer it with.
+    pub response: Option<uuid::Uuid>,
+    pub at: Millis,
+}
+
 /// What kind of automatic answer (the usage of the standard response it is made from).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum AnswerUsage {
@@ -506,6 +540,7 @@ macro_rules! for_each_interaction_event {
             AutoAnswered,
             AnswerComposed,
             InteractionScreened,
+            ProcessRan,
         );
     };
 }

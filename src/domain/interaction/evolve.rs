@@ -1,7 +1,7 @@
 //! Applying events to an interaction's state. No rule is checked here: the event already happened.
 
 use super::event::*;
-use super::state::{AutoAnswer, DeliveryNote, Interaction, Kind, Status};
+use super::state::{AutoAnswer, DeliveryNote, Interaction, Kind, ProcessState, Status};
 use crate::domain::interaction::{InboundStatus, ReplyStatus};
 
 /// Applies one event. No rule is checked here: the event already happened.
@@ -96,6 +96,19 @@ pub fn evolve(mut s: Interaction, event: &InteractionEvent) -> Interaction {
         E::InteractionScreened(e) => {
             s.screened = Some(e.version.clone());
             s.language = e.language.clone();
+            if let Some(p) = e.priority {
+                s.priority = p;
+            }
+            s.attributes
+                .extend(e.attributes.iter().map(|(k, v)| (k.clone(), v.clone())));
+        }
+        E::ProcessRan(e) => {
+            s.process = Some(ProcessState {
+                version: e.version.clone(),
+                queue: e.queue.clone(),
+                skills: e.skills.clone(),
+                response: e.response,
+            });
             if let Some(p) = e.priority {
                 s.priority = p;
             }

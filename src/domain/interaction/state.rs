@@ -158,6 +158,9 @@ pub struct Interaction {
     pub delivery: Vec<DeliveryNote>,
     /// Inbound e-mail: the message as received.
     pub raw: Option<ContentRef>,
+    /// Inbound: how the business process ran on it (`None`: before processes were recorded,
+    /// or a reply joining its thread).
+    pub process: Option<ProcessState>,
     /// Inbound: its automatic answer, planned, suppressed or made.
     pub auto_answer: Option<AutoAnswer>,
     /// Reply: the composed message the outbox sends (an automatic answer's, from the start).
@@ -213,6 +216,18 @@ impl Interaction {
     pub fn send_due(&self, now: Millis) -> bool {
         matches!(self.outbox(), Outbox::Pending { retry_at } if retry_at.is_none_or(|t| t <= now))
     }
+}
+
+/// What the business process decided for an inbound interaction (from `ProcessRan`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProcessState {
+    pub version: String,
+    /// Where it ended: the queue it waits in, or would wait in if its automatic response is
+    /// not sent.
+    pub queue: QueueName,
+    pub skills: Vec<String>,
+    /// The standard response its automatic answer is made from.
+    pub response: Option<uuid::Uuid>,
 }
 
 /// Where an inbound interaction's automatic answer stands.

@@ -413,3 +413,23 @@ pub fn suggested<'a>(
     });
     found.into_iter().map(|(_, _, id)| id).collect()
 }
+
+/// The automatic response that answers an interaction in `categories` (best first) at `at`: a
+/// usable `automatic_response` that names one of them (one without categories answers nothing
+/// automatically), the best category's first, then by name.
+pub fn automatic<'a>(
+    responses: impl IntoIterator<Item = (ResponseId, &'a StandardResponse)>,
+    categories: &[String],
+    at: Millis,
+) -> Option<(ResponseId, &'a StandardResponse)> {
+    responses
+        .into_iter()
+        .filter(|(_, r)| r.serves(Usage::AutomaticResponse, categories, at))
+        .filter_map(|(id, r)| {
+            let f = r.fields.as_ref()?;
+            let rank = categories.iter().position(|c| f.categories.contains(c))?;
+            Some((rank, f.name.to_lowercase(), id, r))
+        })
+        .min_by(|a, b| (a.0, &a.1, a.2).cmp(&(b.0, &b.1, b.2)))
+        .map(|(_, _, id, r)| (id, r))
+}

@@ -18,7 +18,6 @@ pub struct IngestHandles {
     pub interactions: Interactions,
     pub receiver: Receiver,
     /// Screening and categorisation, run on the parse threads.
-    pub analyzer: crate::app::analyze::AnalyzerHandle,
     pub marks: sled::Tree,
     pub statuses: Statuses,
 }

@@ -8,6 +8,7 @@ use super::status::set_status;
 use crate::actors::{CommandEnvelope, EngineError};
 use crate::app::analyze::Analyzer;
 use crate::app::now;
+use crate::app::process::Process;
 use crate::app::receive::{Inbound, Receiver};
 use crate::domain::interaction::{
     Channel, DeliveryReported, Interaction, InteractionCommand, InteractionEvent, MailSource,
@@ -24,6 +25,7 @@ use crate::mail::record::{
 use crate::mail::Limits;
 use crate::settings::MailboxSettings;
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 type Recording<'a> =
@@ -125,6 +127,7 @@ pub(super) fn submit<'a>(
     settings: &'a MailboxSettings,
     prepared: Vec<(u32, Result<Prepared, String>)>,
     before: &Earlier,
+    process: &Arc<Process>,
 ) -> InFlight<'a> {
     type Looked = (u32, Result<(Prepared, Lookup), String>);
     let mut earlier = before.clone();
@@ -160,7 +163,7 @@ pub(super) fn submit<'a>(
     let mut appends = Vec::new();
     let mut answers = Vec::new();
     for (uid, looked) in looked {
-        match looked.and_then(|(p, l)| record(handles, settings, p, l)) {
+        match looked.and_then(|(p, l)| record(handles, settings, p, l, process)) {
             Ok(Record::Ready(r)) => in_flight.recordings.push((uid, r)),
             Ok(Record::Append {
                 request,
@@ -284,6 +287,7 @@ fn record<'a>(
     settings: &'a MailboxSettings,
     p: Prepared,
     lookup: Lookup,
+    process: &Arc<Process>,
 ) -> Result<Record<'a>, String> {
     let queue = requested_queue(settings, &p);
     let Prepared {
@@ -357,6 +361,7 @@ fn record<'a>(
             receive,
             queue,
             analysis,
+            process: process.clone(),
             content,
             at,
         })

@@ -297,13 +297,15 @@ fn session(
                 .iter()
                 .filter_map(|f| Some((f.uid?, f.body()?)))
                 .collect();
+            // One process version analyses and runs on the whole batch.
+            let process = handles.receiver.process();
             let prepared = pipeline::prepare_all(
                 settings,
                 &limits,
                 &items,
                 uidvalidity,
                 &memory.failures,
-                &handles.analyzer.current(),
+                &process.analyzer,
             );
             drop(items);
             drop(fetched);
@@ -315,7 +317,7 @@ fn session(
             // although that one may not be projected yet.
             let no_earlier = Earlier::new();
             let before = in_flight.as_ref().map_or(&no_earlier, |f| &f.messages);
-            let next = pipeline::submit(handles, settings, prepared, before);
+            let next = pipeline::submit(handles, settings, prepared, before, &process);
             if let Some(previous) = in_flight.take() {
                 let stored =
                     pipeline::finish(previous, handles, rt, settings, &mut memory.failures);

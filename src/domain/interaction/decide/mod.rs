@@ -25,7 +25,9 @@ pub fn decide(
 ) -> Result<Vec<InteractionEvent>, Rejection> {
     use InteractionCommand as C;
     match command {
-        C::Receive { .. } | C::Enqueue { .. } | C::Screen { .. } => receive::decide(state, command),
+        C::Receive { .. } | C::Enqueue { .. } | C::Screen { .. } | C::RunProcess { .. } => {
+            receive::decide(state, command)
+        }
         C::LockForRouting { .. }
         | C::UnlockRouting { .. }
         | C::Offer { .. }

@@ -87,6 +87,22 @@ pub(super) fn decide(
                 _ => Err(invalid(cmd, state)),
             }
         }
+        C::RunProcess { ran } => {
+            inbound_only(cmd, state)?;
+            match state.status {
+                // Once, with the receipt, before the interaction is placed.
+                Status::Inbound(InboundStatus::Received) if state.process.is_none() => {
+                    if ran.version.trim().is_empty() {
+                        return Err(Rejection::InvalidValue(
+                            "the process version must not be empty",
+                        ));
+                    }
+                    Ok(vec![(**ran).clone().into()])
+                }
+                Status::Inbound(InboundStatus::Received) => Err(Rejection::AlreadyExists),
+                _ => Err(invalid(cmd, state)),
+            }
+        }
         // Not a command of this concern (the dispatcher sends none here).
         _ => Err(super::rules::invalid(cmd, state)),
     }

@@ -632,6 +632,28 @@ fn screen() -> InteractionCommand {
     }
 }
 
+fn run_process() -> InteractionCommand {
+    InteractionCommand::RunProcess {
+        ran: Box::new(ProcessRan {
+            version: "p1".into(),
+            steps: vec![StepOutcome {
+                queue: QueueName::parse("inbound").unwrap(),
+                index: 0,
+                step: "route".into(),
+                outcome: "queued in vip for agents with billing".into(),
+            }],
+            queue: QueueName::parse("vip").unwrap(),
+            skills: vec!["billing".into()],
+            priority: Some(7),
+            attributes: [("tier".to_string(), "gold".to_string())]
+                .into_iter()
+                .collect(),
+            response: None,
+            at: NOW,
+        }),
+    }
+}
+
 /// One sample of each automatic-answer command, for the coverage check.
 fn answer_commands() -> Vec<InteractionCommand> {
     vec![plan(), suppress("too_many"), record(reply_id(1)), compose()]
@@ -677,9 +699,10 @@ fn variant_index(command: &InteractionCommand) -> usize {
         RecordAutoAnswer { .. } => 32,
         ComposeAnswer { .. } => 33,
         Screen { .. } => 34,
+        RunProcess { .. } => 35,
     }
 }
-const COMMAND_COUNT: usize = 35;
+const COMMAND_COUNT: usize = 36;
 
 #[test]
 fn the_samples_cover_every_command() {
@@ -693,7 +716,7 @@ fn the_samples_cover_every_command() {
     .chain(inbound_commands().iter())
     .chain(reply_commands().iter())
     .chain(answer_commands().iter())
-    .chain([screen()].iter())
+    .chain([screen(), run_process()].iter())
     .map(variant_index)
     .collect();
     seen.sort_unstable();

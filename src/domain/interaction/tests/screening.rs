@@ -66,3 +66,41 @@ fn no_priority_from_the_rules_keeps_the_one_received() {
     .into()]);
     assert_eq!(state.priority, PRIORITY);
 }
+
+#[test]
+fn the_process_run_is_recorded_once_before_placement_and_sets_what_its_steps_set() {
+    let InteractionCommand::RunProcess { ran } = run_process() else {
+        unreachable!()
+    };
+    let state = Spec::given(and(received(), (*screen_event()).clone()))
+        .when(run_process())
+        .then(vec![(*ran).clone().into()]);
+    let p = state.process.as_ref().unwrap();
+    assert_eq!((p.version.as_str(), p.queue.as_str()), ("p1", "vip"));
+    assert_eq!(p.skills, ["billing"]);
+    // A set step applies after screening's priority.
+    assert_eq!(state.priority, 7);
+    assert_eq!(state.attributes.len(), 2);
+    Spec::given(and(received(), (*ran).clone()))
+        .when(run_process())
+        .then_reject(Rejection::AlreadyExists);
+    Spec::given(queued("inbound"))
+        .when(run_process())
+        .then_reject(Rejection::InvalidState {
+            command: "run_process",
+            status: "queued",
+        });
+    Spec::given(drafted_by("alice"))
+        .when(run_process())
+        .then_reject(Rejection::WrongKind {
+            command: "run_process",
+            expected: "inbound",
+        });
+}
+
+fn screen_event() -> Box<InteractionScreened> {
+    let InteractionCommand::Screen { screened } = screen() else {
+        unreachable!()
+    };
+    screened
+}
