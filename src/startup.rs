@@ -43,7 +43,7 @@ pub struct Engine {
     /// The business process in force (steps, screening, categorisation, answer texts).
     pub process: ProcessHandle,
     /// Held while a reload runs.
-    reloading: Arc<std::sync::Mutex<()>>,
+    reloading: Arc<tokio::sync::Mutex<()>>,
     /// What each IMAP mailbox's ingest is doing, for `/readyz`.
     pub mail_status: Statuses,
     shut_down: std::sync::atomic::AtomicBool,
@@ -97,6 +97,20 @@ impl Engine {
             stopping: tokio::sync::watch::channel(false).0,
             processes: Default::default(),
         })
+    }
+
+    /// Records the process version in force on the log's `process` stream (when it changed
+    /// since it was last recorded).
+    pub async fn record_process(&self) -> Result<(), StartError> {
+        let process = self.process.current();
+        crate::app::process::record(
+            self.storage.log().as_ref(),
+            &process,
+            self.settings.source.as_deref(),
+            "start",
+        )
+        .await
+        .map_err(StartError::Config)
     }
 
     pub fn is_shut_down(&self) -> bool {
@@ -238,6 +252,7 @@ impl Engine {
             process: self.process.clone(),
             queues: self.settings.queue_names(),
             sending: self.settings.smtp.is_some(),
+            log: self.storage.log(),
             running: self.reloading.clone(),
         }
     }
@@ -377,6 +392,7 @@ impl Application {
         };
         // The data folder first: a second server on it says so, not "address in use".
         let engine = Arc::new(Engine::start(settings)?);
+        engine.record_process().await?;
         let listener = TcpListener::bind(addr).map_err(|source| StartError::Listen {
             addr: addr.to_string(),
             source,
@@ -458,11 +474,9 @@ impl Application {
             tokio::select! {
                 r = &mut server => break r,
                 _ = self.hangups.recv() => {
-                    let r = reloader.clone();
-                    match actix_web::rt::task::spawn_blocking(move || r.reload()).await {
-                        Ok(Ok(done)) => tracing::info!(version = %done.version, "SIGHUP: configuration reloaded"),
-                        Ok(Err(e)) => tracing::error!(error = %e, "SIGHUP: the configuration was not reloaded; the running one stays"),
-                        Err(e) => tracing::error!(error = %e, "SIGHUP: the reload did not finish"),
+                    match reloader.reload().await {
+                        Ok(done) => tracing::info!(version = %done.version, "SIGHUP: configuration reloaded"),
+                        Err(e) => tracing::error!(error = %e, "SIGHUP: the configuration was not reloaded; the running one stays"),
                     }
                 }
                 _ = self.stop_signals.recv() => {

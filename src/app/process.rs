@@ -103,6 +103,33 @@ fn definition(settings: &Settings, sending: bool) -> String {
     serde_json::to_string(&d).unwrap_or_default()
 }
 
+/// Records on the log's `process` stream that `process` is in force (nothing when it already
+/// is); `reason` is `start` or `reload`. Answers an error a person reads.
+pub async fn record(
+    log: &dyn crate::events::EventStore,
+    process: &Process,
+    file: Option<&std::path::Path>,
+    reason: &str,
+) -> Result<(), String> {
+    use crate::domain::process_log::{ProcessActivated, ProcessCommand, ProcessLog, ProcessStream};
+    let cmd = crate::events::aggregate::CommandEnvelope::new(
+        ProcessCommand::Activate(Box::new(ProcessActivated {
+            version: process.version().to_string(),
+            previous: None,
+            definition: process.definition.clone(),
+            screening: process.analyzer.version().to_string(),
+            file: file.map(|f| f.display().to_string()),
+            reason: reason.into(),
+            at: super::now(),
+        })),
+        crate::domain::workflow::Workflow::principal(),
+    );
+    crate::events::aggregate::execute_once::<ProcessLog>(log, &ProcessStream, &cmd)
+        .await
+        .map(|_| ())
+        .map_err(|e| format!("recording the process version in the log: {e}"))
+}
+
 /// How many replaced versions stay at hand for what started under them (an answer planned
 /// before a reload is composed with the template it was planned with).
 const RETIRED: usize = 16;

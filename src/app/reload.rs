@@ -34,14 +34,41 @@ pub struct Reloader {
     pub queues: Vec<crate::domain::QueueName>,
     /// Whether a mail server is in force (from the start).
     pub sending: bool,
+    /// Where the version put in force is recorded.
+    pub log: std::sync::Arc<dyn crate::events::EventStore>,
     /// One reload at a time (an HTTP reload and a SIGHUP never interleave).
-    pub running: std::sync::Arc<std::sync::Mutex<()>>,
+    pub running: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
 impl Reloader {
-    /// Reads, checks and swaps; on any error nothing changes.
-    pub fn reload(&self) -> Result<Reloaded, String> {
-        let _one = self.running.lock().unwrap_or_else(|p| p.into_inner());
+    /// Reads, checks, records and swaps; on any error nothing changes.
+    pub async fn reload(&self) -> Result<Reloaded, String> {
+        let _one = self.running.lock().await;
+        // Training a classifier is CPU work: off the server's threads.
+        let this = self.clone();
+        let process = tokio::task::spawn_blocking(move || this.build())
+            .await
+            .map_err(|e| format!("the reload did not finish: {e}"))??;
+        // Recorded before it is in force: no interaction names a version the log lacks.
+        super::process::record(
+            self.log.as_ref(),
+            &process,
+            self.source.as_deref(),
+            "reload",
+        )
+        .await?;
+        let version = process.version().to_string();
+        let previous = self.process.replace(process).version().to_string();
+        tracing::info!(%version, %previous, "configuration reloaded");
+        Ok(Reloaded {
+            version,
+            previous,
+            file: self.source.as_ref().map(|p| p.display().to_string()),
+        })
+    }
+
+    /// The process the configuration file now describes, checked whole.
+    fn build(&self) -> Result<Process, String> {
         let settings =
             Settings::load(self.source.as_deref(), std::env::vars()).map_err(|e| e.to_string())?;
         if let Some(q) = settings
@@ -59,14 +86,6 @@ impl Reloader {
                     .join(", ")
             ));
         }
-        let process = Process::from_settings(&settings, self.sending)?;
-        let version = process.version().to_string();
-        let previous = self.process.replace(process).version().to_string();
-        tracing::info!(%version, %previous, "configuration reloaded");
-        Ok(Reloaded {
-            version,
-            previous,
-            file: self.source.as_ref().map(|p| p.display().to_string()),
-        })
+        Process::from_settings(&settings, self.sending)
     }
 }

@@ -10,6 +10,7 @@ pub mod header;
 pub mod ids;
 pub mod interaction;
 pub mod loop_guard;
+pub mod process_log;
 pub mod response_template;
 pub mod screening;
 pub mod standard_response;

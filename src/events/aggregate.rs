@@ -45,6 +45,15 @@ impl StoredEvent for crate::domain::standard_response::ResponseEvent {
     }
 }
 
+impl StoredEvent for crate::domain::process_log::ProcessEvent {
+    fn from_domain(e: DomainEvent) -> Option<Self> {
+        match e {
+            DomainEvent::Process(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
 /// An aggregate with events the log can carry.
 pub trait Stored: Aggregate<Event: StoredEvent> {}
 impl<A: Aggregate<Event: StoredEvent>> Stored for A {}

@@ -9,6 +9,7 @@
 
 use super::codec;
 use crate::domain::interaction::*;
+use crate::domain::process_log::{ProcessActivated, ProcessEvent};
 use crate::domain::standard_response::{
     ResponseCreated, ResponseDeleted, ResponseEvent, ResponseUpdated,
 };
@@ -22,6 +23,7 @@ pub enum DomainEvent {
     Interaction(InteractionEvent),
     User(UserEvent),
     Response(ResponseEvent),
+    Process(ProcessEvent),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -80,6 +82,7 @@ impl DomainEvent {
             DomainEvent::Interaction(e) => e.event_type(),
             DomainEvent::User(e) => e.event_type(),
             DomainEvent::Response(e) => e.event_type(),
+            DomainEvent::Process(e) => e.event_type(),
         }
     }
 
@@ -88,6 +91,7 @@ impl DomainEvent {
             DomainEvent::Interaction(e) => e.event_version(),
             DomainEvent::User(e) => e.event_version(),
             DomainEvent::Response(_) => 1,
+            DomainEvent::Process(_) => 1,
         }
     }
 
@@ -100,6 +104,7 @@ impl DomainEvent {
             DomainEvent::Response(ResponseEvent::ResponseCreated(x)) => codec::encode(x),
             DomainEvent::Response(ResponseEvent::ResponseUpdated(x)) => codec::encode(x),
             DomainEvent::Response(ResponseEvent::ResponseDeleted(x)) => codec::encode(x),
+            DomainEvent::Process(ProcessEvent::ProcessActivated(x)) => codec::encode(x),
         }
     }
 
@@ -133,9 +138,12 @@ impl DomainEvent {
             ("ResponseDeleted", 1) => codec::decode::<ResponseDeleted>(payload)
                 .map(|x| DomainEvent::Response(ResponseEvent::ResponseDeleted(x)))
                 .map_err(err),
+            ("ProcessActivated", 1) => codec::decode::<ProcessActivated>(payload)
+                .map(|x| DomainEvent::Process(ProcessEvent::ProcessActivated(x)))
+                .map_err(err),
             (
                 "UserAdded" | "UserRevoked" | "ResponseCreated" | "ResponseUpdated"
-                | "ResponseDeleted",
+                | "ResponseDeleted" | "ProcessActivated",
                 _,
             ) => Err(UpcastError::UnknownVersion {
                 event_type: event_type.to_string(),
@@ -160,6 +168,12 @@ impl From<InteractionEvent> for DomainEvent {
 impl From<UserEvent> for DomainEvent {
     fn from(e: UserEvent) -> Self {
         DomainEvent::User(e)
+    }
+}
+
+impl From<ProcessEvent> for DomainEvent {
+    fn from(e: ProcessEvent) -> Self {
+        DomainEvent::Process(e)
     }
 }
 

@@ -82,12 +82,7 @@ pub async fn reload_config(
     reloader: web::Data<crate::app::reload::Reloader>,
     caller: Caller,
 ) -> Result<HttpResponse, ApiError> {
-    let r = reloader.clone();
-    // Training a classifier is CPU work: off the server's threads.
-    let done = web::block(move || r.reload())
-        .await
-        .map_err(|e| ApiError::internal("the reload did not finish", e))?;
-    match done {
+    match reloader.reload().await {
         Ok(reloaded) => {
             tracing::info!(by = %caller.name, version = %reloaded.version, "configuration reloaded");
             Ok(HttpResponse::Ok().json(reloaded))

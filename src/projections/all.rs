@@ -68,6 +68,8 @@ impl Projections {
                     self.responses.apply(id, &ev);
                 }
             }
+            // The process's versions: read from the log where needed (the audit, the CLI).
+            DomainEvent::Process(_) => {}
         }
     }
 

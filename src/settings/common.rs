@@ -23,6 +23,13 @@ pub enum SettingsError {
     Parse { path: String, message: String },
     #[error("{key}: {message}")]
     Invalid { key: String, message: String },
+    /// As `Invalid`, in the configuration file `path`.
+    #[error("{path}: {key}: {message}")]
+    InvalidIn {
+        path: String,
+        key: String,
+        message: String,
+    },
 }
 
 pub(super) fn invalid(key: &str, message: impl Into<String>) -> SettingsError {

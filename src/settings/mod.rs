@@ -286,7 +286,14 @@ impl Settings {
             }
         }
         s.source = file.map(Path::to_path_buf);
-        s.validate()?;
+        s.validate().map_err(|e| match (e, file) {
+            (SettingsError::Invalid { key, message }, Some(path)) => SettingsError::InvalidIn {
+                path: path.display().to_string(),
+                key,
+                message,
+            },
+            (e, _) => e,
+        })?;
         Ok(s)
     }
 

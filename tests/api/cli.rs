@@ -443,7 +443,7 @@ fn commands_name_the_running_server_that_holds_the_folder_and_go_through_its_api
         .env("POSTROOM_TOKEN", &token));
     let history: Value = serde_json::from_str(&out.assert_success().stdout)?;
     assert_eq!(history["interaction_id"], sub.id.as_str());
-    assert_eq!(history["events"].as_array().map(Vec::len), Some(2));
+    assert_eq!(history["events"].as_array().map(Vec::len), Some(3));
 
     let through_api = |args: &[&str]| {
         let mut all = args.to_vec();
@@ -478,7 +478,7 @@ fn commands_name_the_running_server_that_holds_the_folder_and_go_through_its_api
     assert!(
         out.assert_success()
             .stdout
-            .starts_with("ok: 5 events verified (positions 1..5)"),
+            .starts_with("ok: 7 events verified (positions 1..7)"),
         "{out:#?}"
     );
     let remote = root.path().join("remote.ndjson");
@@ -529,7 +529,7 @@ fn replay_prints_one_line_per_event_and_refuses_unknown_or_malformed_ids() -> Te
     let lines: Vec<&str> = out.assert_success().stdout.lines().collect();
     assert_eq!(
         lines.len(),
-        3,
+        4,
         "a heading and one line per event: {lines:#?}"
     );
     assert!(lines[0].starts_with(&format!("interaction {}", sub.id)));
@@ -537,8 +537,9 @@ fn replay_prints_one_line_per_event_and_refuses_unknown_or_malformed_ids() -> Te
     assert!(lines[1].contains("InteractionReceived"), "{}", lines[1]);
     assert!(lines[1].contains(&format!("customer:{}", sub.from)));
     assert!(lines[1].contains(&sub.subject), "{}", lines[1]);
-    assert!(lines[2].contains("InteractionQueued"), "{}", lines[2]);
-    assert!(lines[2].contains("system:workflow"), "{}", lines[2]);
+    assert!(lines[2].contains("ProcessRan"), "{}", lines[2]);
+    assert!(lines[3].contains("InteractionQueued"), "{}", lines[3]);
+    assert!(lines[3].contains("system:workflow"), "{}", lines[3]);
 
     let out = postroom(&["replay", &sub.id, "--data", d, "--json"]);
     let history: Value = serde_json::from_str(&out.assert_success().stdout)?;
@@ -548,8 +549,11 @@ fn replay_prints_one_line_per_event_and_refuses_unknown_or_malformed_ids() -> Te
         .iter()
         .filter_map(|e| e["event"]["type"].as_str())
         .collect();
-    assert_eq!(types, ["InteractionReceived", "InteractionQueued"]);
-    assert_eq!(history["version"], 2);
+    assert_eq!(
+        types,
+        ["InteractionReceived", "ProcessRan", "InteractionQueued"]
+    );
+    assert_eq!(history["version"], 3);
 
     let unknown = uuid::Uuid::now_v7().to_string();
     let out = postroom(&["replay", &unknown, "--data", d]);
@@ -611,36 +615,37 @@ fn an_export_with_one_altered_byte_fails_verification_naming_its_line() -> TestR
     let d = arg(&data);
     let file = root.path().join("audit.ndjson");
     let out = postroom(&["audit", "export", "--data", d, "--out", arg(&file)]);
-    assert!(out.assert_success().stderr.contains("exported 6 events"));
+    // The process version, then 3 × (received, process run, queued).
+    assert!(out.assert_success().stderr.contains("exported 10 events"));
     let out = postroom(&["audit", "verify", "--file", arg(&file)]);
     assert!(
         out.assert_success()
             .stdout
-            .starts_with("ok: 6 events verified (positions 1..6)"),
+            .starts_with("ok: 10 events verified (positions 1..10)"),
         "{out:#?}"
     );
     let out = postroom(&["audit", "verify", "--data", d]);
-    assert!(out.assert_success().stdout.starts_with("ok: 6 events"));
+    assert!(out.assert_success().stdout.starts_with("ok: 10 events"));
 
     let export = std::fs::read(&file)?;
-    // Line 3 is the second interaction's InteractionReceived (position 3).
+    // Line 5 is the second interaction's InteractionReceived (position 5).
     assert!(std::str::from_utf8(&export)?
         .lines()
-        .nth(2)
+        .nth(4)
         .is_some_and(|l| l.contains(&subs[1].subject)));
     let cases = [
         ("a hash digit", 3, "\"hash\":\"", 10),
         ("a prev_hash digit", 5, "\"prev_hash\":\"", 0),
         (
             "a subject letter in data",
-            3,
+            5,
             "\"subject\":\"Order 1 is ",
             1,
         ),
         ("a recorded_at digit", 2, "\"recorded_at\":\"", 17),
         ("the position", 4, "\"position\":", 0),
         ("a payload_hex digit", 6, "\"payload_hex\":\"", 4),
-        ("a principal letter", 1, "\"principal\":\"customer:", 2),
+        ("a principal letter", 2, "\"principal\":\"customer:", 2),
         ("a type letter", 2, "\"type\":\"Interaction", 1),
     ];
     for (i, (what, line, needle, skip)) in cases.into_iter().enumerate() {
@@ -707,7 +712,7 @@ fn every_single_byte_alteration_of_an_export_is_found() -> TestResult {
             line += 1;
         }
     }
-    assert_eq!(line, 3, "two lines");
+    assert_eq!(line, 4, "three lines");
     assert!(tried > 1000, "{tried}");
     Ok(())
 }
@@ -720,7 +725,7 @@ fn filtered_exports_hold_exactly_the_matching_events_and_verify() -> TestResult 
     let full = root.path().join("full.ndjson");
     postroom(&["audit", "export", "--data", d, "--out", arg(&full)]).assert_success();
     let all = export_lines(&full);
-    assert_eq!(all.len(), 6);
+    assert_eq!(all.len(), 10);
 
     let stream = format!("interaction-{}", subs[1].id);
     let principal = format!("customer:{}", subs[2].from);
@@ -815,7 +820,8 @@ fn exports_of_many_pages_are_complete_through_the_api_and_from_the_folder() -> T
             });
         }
     });
-    let events = 1 + 2 * FORMS;
+    // The user, the process version, then received, process run and queued per form.
+    let events = 2 + 3 * FORMS;
     let filters: [&[&str]; 3] = [
         &[],
         &["--type", "InteractionQueued"],
@@ -912,7 +918,7 @@ fn projections_rebuild_reports_what_it_read_and_writes_the_snapshot() -> TestRes
     let out = postroom(&["projections", "rebuild", "--data", arg(&data)]);
     let summary = out.assert_success().stdout.trim_end();
     assert_eq!(summary.lines().count(), 1, "{out:#?}");
-    assert!(summary.starts_with("rebuilt from 6 events"), "{summary}");
+    assert!(summary.starts_with("rebuilt from 10 events"), "{summary}");
     assert!(summary.contains("3 interactions"), "{summary}");
     assert!(summary.contains(arg(&snap)), "{summary}");
     assert!(std::fs::metadata(&snap)?.len() > 0);

@@ -214,7 +214,7 @@ fn check_log(
         summary.interactions += 1;
         let types: Vec<&str> = events.iter().map(|e| e.event_type.as_str()).collect();
         match types[..] {
-            ["InteractionReceived", "InteractionQueued"] => {}
+            ["InteractionReceived", "ProcessRan", "InteractionQueued"] => {}
             ["InteractionReceived"] if !all_queued => summary.left_received += 1,
             _ => panic!("{stream} holds {types:?}"),
         }
@@ -222,7 +222,7 @@ fn check_log(
         assert_eq!(versions, (1..=events.len() as u64).collect::<Vec<_>>());
         // The workflow queues under the submission's correlation id; a start that finishes what a
         // kill interrupted queues under a new one.
-        if events.len() == 2 && events[1].correlation_id != events[0].correlation_id {
+        if events.len() == 3 && events[2].correlation_id != events[0].correlation_id {
             summary.resumed += 1;
         }
         // The stream index agrees with the log.

@@ -34,7 +34,7 @@ fn an_idle_actor_passivates_and_behaves_as_before() {
     let id = app.new_interaction("pat@example.com", "passivate me");
     std::thread::sleep(Duration::from_millis(400));
     assert_eq!(app.engine.registry.active(), 0, "the idle actor passivated");
-    // A two-event stream replays faster than a snapshot decodes: none is kept.
+    // A three-event stream replays faster than a snapshot decodes: none is kept.
     assert!(app
         .engine
         .storage
@@ -58,7 +58,7 @@ fn an_idle_actor_passivates_and_behaves_as_before() {
         .snapshots::<Interaction>()
         .load(&id.stream())
         .expect("a snapshot");
-    assert_eq!(snap.version, 22);
+    assert_eq!(snap.version, 23);
     let before = app.engine.registry.activations();
 
     let out = app
@@ -72,7 +72,7 @@ fn an_idle_actor_passivates_and_behaves_as_before() {
             sup(),
         )
         .unwrap();
-    assert_eq!(out.version, 23);
+    assert_eq!(out.version, 24);
     assert_eq!(app.engine.registry.activations(), before + 1);
     // The re-activated actor knows what the passivated one knew: the rules still apply.
     let again = app.execute(
@@ -141,7 +141,7 @@ fn no_command_is_lost_at_the_passivation_edge() {
         .unwrap();
     assert_eq!(
         events.len(),
-        2 + threads * per_thread,
+        3 + threads * per_thread,
         "every command recorded exactly once"
     );
     let versions: Vec<u64> = events.iter().map(|e| e.version).collect();

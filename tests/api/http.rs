@@ -35,7 +35,8 @@ fn a_web_form_becomes_a_queued_interaction() {
     assert_eq!(b["from_name"], "Ann Lee");
     assert_eq!(b["subject"], "Late order");
     assert_eq!(b["locked"], false);
-    assert_eq!(b["version"], 2);
+    // Received, the process's run, queued.
+    assert_eq!(b["version"], 3);
     // The body is in the content store, referenced by its hash, not in the log.
     let hash = postroom::events::codec::sha256(b"Where is order 42?");
     assert_eq!(b["content_ref"], hex::encode(hash));
@@ -108,10 +109,11 @@ fn invalid_web_forms_are_refused_with_a_problem_body() {
     let big = vec![b'x'; 2 << 20];
     let r = app.post_raw("/api/v1/webform", "application/json", &big);
     assert_eq!(r.status, 413);
-    // Nothing was recorded by any of them.
+    // Nothing was recorded by any of them (the log holds the root user and the process
+    // version).
     assert_eq!(
         postroom::events::EventStore::head(app.engine.storage.store.as_ref()),
-        1
+        2
     );
 }
 
@@ -202,17 +204,23 @@ fn history_replays_every_event_with_the_state_after_it() {
         .collect();
     assert_eq!(
         types,
-        ["InteractionReceived", "InteractionQueued", "Reprioritised"]
+        [
+            "InteractionReceived",
+            "ProcessRan",
+            "InteractionQueued",
+            "Reprioritised"
+        ]
     );
     let states: Vec<_> = events
         .iter()
         .map(|e| e["state"]["status"].as_str().unwrap())
         .collect();
-    assert_eq!(states, ["received", "queued", "queued"]);
+    assert_eq!(states, ["received", "received", "queued", "queued"]);
     assert_eq!(events[0]["event"]["principal"], "customer:erin@example.com");
     assert_eq!(events[1]["event"]["principal"], "system:workflow");
-    assert_eq!(events[2]["event"]["principal"], "user:sam");
-    assert_eq!(events[2]["state"]["priority"], 5);
+    assert_eq!(events[2]["event"]["principal"], "system:workflow");
+    assert_eq!(events[3]["event"]["principal"], "user:sam");
+    assert_eq!(events[3]["state"]["priority"], 5);
     // Received and queued share a correlation id: one submission.
     assert_eq!(
         events[0]["event"]["correlation_id"],
@@ -328,23 +336,23 @@ fn audit_events_filter_and_paginate() {
     let all = app.admin_get("/api/v1/audit/events?limit=1000");
     assert_eq!(all.status, 200);
     let events = all.body["events"].as_array().unwrap();
-    // root's UserAdded, then 2 × (received, queued)
-    assert_eq!(events.len(), 5);
+    // the process version and root's UserAdded, then 2 × (received, process run, queued)
+    assert_eq!(events.len(), 8);
     assert!(all.body["next_after"].is_null());
     let positions: Vec<_> = events
         .iter()
         .map(|e| e["position"].as_u64().unwrap())
         .collect();
-    assert_eq!(positions, [1, 2, 3, 4, 5]);
+    assert_eq!(positions, [1, 2, 3, 4, 5, 6, 7, 8]);
 
     let by_type = app.admin_get("/api/v1/audit/events?type=InteractionReceived");
     assert_eq!(by_type.body["events"].as_array().unwrap().len(), 2);
     let by_principal = app.admin_get("/api/v1/audit/events?principal=customer:two@example.com");
     assert_eq!(by_principal.body["events"].as_array().unwrap().len(), 1);
     let by_interaction = app.admin_get(&format!("/api/v1/audit/events?interaction={a}"));
-    assert_eq!(by_interaction.body["events"].as_array().unwrap().len(), 2);
+    assert_eq!(by_interaction.body["events"].as_array().unwrap().len(), 3);
     let by_stream = app.admin_get(&format!(
-        "/api/v1/audit/events?stream=interaction-{a}&after=2"
+        "/api/v1/audit/events?stream=interaction-{a}&after=4"
     ));
     assert_eq!(by_stream.body["events"].as_array().unwrap().len(), 1);
 
@@ -361,11 +369,11 @@ fn audit_events_filter_and_paginate() {
             None => break,
         }
     }
-    assert_eq!(seen, [1, 2, 3, 4, 5]);
+    assert_eq!(seen, [1, 2, 3, 4, 5, 6, 7, 8]);
 
     // Time range: everything was recorded after 2020 and before 2100.
     let r = app.admin_get("/api/v1/audit/events?from=2020-01-01T00:00:00Z&to=2100-01-01T00:00:00Z");
-    assert_eq!(r.body["events"].as_array().unwrap().len(), 5);
+    assert_eq!(r.body["events"].as_array().unwrap().len(), 8);
     let r = app.admin_get("/api/v1/audit/events?to=2020-01-01T00:00:00Z");
     assert_eq!(r.body["events"].as_array().unwrap().len(), 0);
 

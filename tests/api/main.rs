@@ -17,6 +17,7 @@ mod ingest;
 mod mailservers;
 mod outbox;
 mod outbox_crash;
+mod process;
 mod schema;
 mod screening_flow;
 mod smtp_sink;

@@ -93,6 +93,7 @@ fn every_event_type_has_a_recorded_example() {
         .iter()
         .chain(UserEvent::TYPES)
         .chain(postroom::domain::standard_response::ResponseEvent::TYPES)
+        .chain(postroom::domain::process_log::ProcessEvent::TYPES)
         .map(|t| t.to_string())
         .collect();
     let missing: Vec<_> = current.difference(&recorded).collect();
@@ -145,7 +146,7 @@ fn the_recorded_histories_replay_to_the_reviewed_states() {
                 ));
                 states.insert(name, s);
             }
-            DomainEvent::User(_) | DomainEvent::Response(_) => {
+            DomainEvent::User(_) | DomainEvent::Response(_) | DomainEvent::Process(_) => {
                 out.push_str(&format!("{name} v{} {}\n", e.version, e.event_type));
             }
         }

@@ -126,7 +126,7 @@ fn mail_is_screened_categorised_acknowledged_and_spam_is_stopped_with_its_reason
             .map(|e| e["event"]["type"].as_str().unwrap())
             .collect();
         assert!(
-            types.ends_with(&["InteractionScreened", "InteractionStopped"]),
+            types.ends_with(&["InteractionScreened", "ProcessRan", "InteractionStopped"]),
             "{types:?}"
         );
     }
