@@ -39,10 +39,15 @@ pub struct InteractionView {
     pub categories: Vec<CategoryView>,
     /// Inbound: the detected language (ISO 639-3, such as `eng`, `deu`).
     pub language: Option<String>,
-    /// Attributes set by screening rules.
+    /// Attributes set by screening rules and the process's `set` steps.
     pub attributes: std::collections::BTreeMap<String, String>,
     /// Inbound: the screening version that ran on it (null: not screened).
     pub screened: Option<String>,
+    /// Inbound: the business process version that ran on it (null: none ran, such as for a
+    /// customer's reply joining its thread, or a message recorded before processes were).
+    pub process: Option<String>,
+    /// Inbound: the skills an agent needs to be given it (the process's `route` step).
+    pub skills: Vec<String>,
     /// `email` or `webform` (inbound only).
     pub channel: Option<&'static str>,
     /// Inbound: the customer's address. Reply: the recipient.
@@ -135,6 +140,12 @@ impl InteractionView {
             language: s.language.clone(),
             attributes: s.attributes.clone(),
             screened: s.screened.clone(),
+            process: s.process.as_ref().map(|p| p.version.clone()),
+            skills: s
+                .process
+                .as_ref()
+                .map(|p| p.skills.clone())
+                .unwrap_or_default(),
             channel: s.channel.map(|c| c.name()),
             from: s.from.clone(),
             from_name: s.from_name.clone(),

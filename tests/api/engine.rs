@@ -89,7 +89,7 @@ fn an_idle_actor_passivates_and_behaves_as_before() {
     );
     let got = app.admin_get(&format!("/api/v1/interactions/{id}"));
     assert_eq!(got.body["priority"], 3);
-    assert_eq!(got.body["version"], 23);
+    assert_eq!(got.body["version"], 24);
     assert_eq!(got.body["category"], "c19");
 }
 
