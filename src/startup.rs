@@ -134,6 +134,7 @@ impl Engine {
             interactions: self.registry.clone(),
             receiver: self.receiver.clone(),
             reloader: self.reloader(),
+            search: Default::default(),
             webform: Arc::new(crate::http::webform::WebformPolicy {
                 limits: webform.clone(),
                 limiter: crate::http::rate_limit::RateLimiter::new(

@@ -178,6 +178,8 @@ pub struct Handles {
     /// Screening and categorisation of web forms.
     /// Reloads the workflow's configuration.
     pub reloader: crate::app::reload::Reloader,
+    /// Full-text search over the standard responses.
+    pub search: Arc<crate::projections::response_search::ResponseSearch>,
     pub webform: Arc<webform::WebformPolicy>,
     pub queues: Arc<queues::ConfiguredQueues>,
     pub mailboxes: Statuses,
@@ -213,6 +215,7 @@ pub fn app(
         .app_data(web::Data::new(handles.receiver))
         .app_data(web::Data::new(handles.sending))
         .app_data(web::Data::new(handles.reloader))
+        .app_data(web::Data::from(handles.search))
         .app_data(web::Data::from(handles.webform))
         .app_data(web::Data::from(handles.queues))
         .app_data(web::Data::new(handles.mailboxes))

@@ -11,6 +11,7 @@ use crate::domain::standard_response::{
 use crate::domain::{Millis, Principal};
 use crate::events::aggregate::{execute_once, CommandEnvelope};
 use crate::events::EventStore;
+use crate::projections::response_search::ResponseSearch;
 use crate::projections::ProjectionRunner;
 use actix_web::{delete, get, post, put, web, HttpResponse};
 use serde::{Deserialize, Serialize};
@@ -192,7 +193,8 @@ pub async fn create_response(
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct ResponseQuery {
-    /// Words to look for in the name, subject and text; the best matches first.
+    /// Words to look for in the name, subject and text (full text: case and accents do not
+    /// matter; quotes make a phrase); the best matches first. Read up to 1000 characters.
     pub q: Option<String>,
     /// Only responses that serve this category.
     pub category: Option<String>,
@@ -200,26 +202,9 @@ pub struct ResponseQuery {
     pub usage: Option<UsageName>,
 }
 
-/// How well `r` matches the words of `q` (0: not at all): a word in the name counts 3, in the
-/// subject 2, in the text 1.
-fn score(r: &ResponseFields, words: &[String]) -> usize {
-    let (name, subject, text) = (
-        r.name.to_lowercase(),
-        r.subject.to_lowercase(),
-        r.text.to_lowercase(),
-    );
-    words
-        .iter()
-        .map(|w| {
-            3 * usize::from(name.contains(w.as_str()))
-                + 2 * usize::from(subject.contains(w.as_str()))
-                + usize::from(text.contains(w.as_str()))
-        })
-        .sum()
-}
-
-/// Standard responses, filtered by category and usage and, with `q`, ranked by how well they
-/// match its words (name, then subject, then text).
+/// Standard responses, filtered by category and usage and, with `q`, found by full-text search
+/// (accents and case folded) and ranked by relevance, a word in the name counting most, then
+/// the subject, then the text; without `q`, by name.
 #[utoipa::path(
     tag = "standard-responses",
     params(ResponseQuery),
@@ -232,41 +217,44 @@ fn score(r: &ResponseFields, words: &[String]) -> usize {
 #[get("/standard-responses")]
 pub async fn list_responses(
     projections: web::Data<ProjectionRunner>,
+    search: web::Data<ResponseSearch>,
     query: web::Query<ResponseQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let usage: Option<Usage> = query.usage.map(Into::into);
-    let words: Vec<String> = query
+    // Bounded: a search is words, not a document.
+    let q: String = query
         .q
         .as_deref()
         .unwrap_or_default()
-        .split_whitespace()
-        .take(20)
-        .map(str::to_lowercase)
+        .chars()
+        .take(1000)
         .collect();
     let now = crate::app::now();
-    let mut found: Vec<(usize, ResponseView)> = projections.read(|p| {
-        p.responses
-            .live()
-            .filter_map(|(id, r)| {
-                let f = r.fields.as_ref()?;
-                if usage.is_some_and(|u| u != f.usage) {
-                    return None;
-                }
-                if let Some(c) = &query.category {
-                    if !f.categories.is_empty() && !f.categories.contains(c) {
-                        return None;
-                    }
-                }
-                let s = score(f, &words);
-                if !words.is_empty() && s == 0 {
-                    return None;
-                }
-                Some((s, view(id, r, now)?))
-            })
-            .collect()
+    let found = projections.read(|p| -> Result<Vec<ResponseView>, String> {
+        let wanted = |f: &ResponseFields| {
+            usage.is_none_or(|u| u == f.usage)
+                && query
+                    .category
+                    .as_ref()
+                    .is_none_or(|c| f.categories.is_empty() || f.categories.contains(c))
+        };
+        let keep = |id: ResponseId| {
+            let r = p.responses.get(&id)?;
+            wanted(r.fields.as_ref()?)
+                .then(|| view(id, r, now))
+                .flatten()
+        };
+        if q.trim().is_empty() {
+            let mut all: Vec<ResponseView> =
+                p.responses.live().filter_map(|(id, _)| keep(id)).collect();
+            all.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.id.cmp(&b.id)));
+            return Ok(all);
+        }
+        let hits = search.search(&p.responses, &q, p.responses.live().count())?;
+        Ok(hits.into_iter().filter_map(|(id, _)| keep(id)).collect())
     });
-    found.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.name.cmp(&b.1.name)));
-    Ok(HttpResponse::Ok().json(found.into_iter().map(|(_, v)| v).collect::<Vec<_>>()))
+    let found = found.map_err(|e| ApiError::internal("the search failed", e))?;
+    Ok(HttpResponse::Ok().json(found))
 }
 
 /// One standard response.

@@ -10,6 +10,7 @@ pub mod cache;
 pub mod contacts;
 pub mod outgoing;
 pub mod queues;
+pub mod response_search;
 pub mod responses;
 pub mod runner;
 pub mod snapshot;
