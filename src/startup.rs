@@ -57,10 +57,8 @@ impl Engine {
     pub fn start(settings: Settings) -> Result<Engine, StartError> {
         // Rules compiled and the classifier trained first: a configuration error names its key
         // before anything is opened.
-        let process = ProcessHandle::new(
-            Process::from_settings(&settings, settings.smtp.is_some())
-                .map_err(StartError::Config)?,
-        );
+        let first = Process::from_settings(&settings, settings.smtp.is_some(), &[])
+            .map_err(StartError::Config)?;
         let storage = open_storage(&settings)?;
         let projections = Arc::new(ProjectionRunner::start(
             storage.log(),
@@ -69,6 +67,16 @@ impl Engine {
                 snapshot_every: settings.projections.snapshot_every,
             },
         )?);
+        // The classifier learns from people's corrections too (trained again with them, once
+        // the projections say which there are).
+        let corrections = crate::app::retrain::corrections(&projections, storage.content.as_ref());
+        let process =
+            ProcessHandle::new(if first.analyzer.categorises() && !corrections.is_empty() {
+                Process::from_settings(&settings, settings.smtp.is_some(), &corrections)
+                    .map_err(StartError::Config)?
+            } else {
+                first
+            });
         let registry = Registry::new(
             storage.log(),
             storage.snapshots::<Interaction>(),
@@ -254,6 +262,19 @@ impl Engine {
             queues: self.settings.queue_names(),
             sending: self.settings.smtp.is_some(),
             log: self.storage.log(),
+            projections: self.projections.clone(),
+            content: self.storage.content.clone(),
+            running: self.reloading.clone(),
+        }
+    }
+
+    /// Retrains the classifier from people's corrections.
+    pub fn retrainer(&self) -> crate::app::retrain::Retrainer {
+        crate::app::retrain::Retrainer {
+            process: self.process.clone(),
+            projections: self.projections.clone(),
+            content: self.storage.content.clone(),
+            log: self.storage.log(),
             running: self.reloading.clone(),
         }
     }
@@ -410,6 +431,19 @@ impl Application {
             engine.repeat(Duration::from_secs(5), move || {
                 let e = e.clone();
                 async move { e.resume().await }
+            });
+        }
+        // The classifier learns from people's corrections.
+        let every = engine.settings.workflow.categories.retrain_secs;
+        if every > 0.0 {
+            let retrainer = engine.retrainer();
+            engine.repeat(Duration::from_secs_f64(every), move || {
+                let r = retrainer.clone();
+                async move {
+                    if let Err(e) = r.run_once().await {
+                        tracing::error!(error = %e, "retraining failed; the process in force stays");
+                    }
+                }
             });
         }
         // Automatic answers and the outbox, each on its own beat (a slow mail server never holds

@@ -42,9 +42,15 @@ fn read(key: &str, path: &std::path::Path) -> Result<String, String> {
 }
 
 impl Analyzer {
-    /// Compiles the rules and trains the classifier the workflow settings name. `queues` are the
-    /// queues of the business process: a rule may only move interactions to one of them.
-    pub fn from_settings(w: &WorkflowSettings, queues: &[QueueName]) -> Result<Analyzer, String> {
+    /// Compiles the rules and trains the classifier the workflow settings name, with
+    /// `corrections` (people's categories of earlier messages) added to its examples when there
+    /// are examples at all. `queues` are the queues of the business process: a rule may only
+    /// move interactions to one of them.
+    pub fn from_settings(
+        w: &WorkflowSettings,
+        queues: &[QueueName],
+        corrections: &[crate::classify::Example],
+    ) -> Result<Analyzer, String> {
         let mut digest = Vec::new();
         let rules = match &w.rules {
             Some(path) => {
@@ -79,6 +85,12 @@ impl Analyzer {
                 read_jsonl(&text).map_err(|e| format!("{key}: {}: {e}", path.display()))?;
             examples.extend(labelled.iter().map(|l| l.example()));
         }
+        if !examples.is_empty() {
+            for c in corrections {
+                digest.extend(format!("\0{}\0{}", c.category, c.text).as_bytes());
+            }
+            examples.extend(corrections.iter().cloned());
+        }
         let classifier = if examples.is_empty() {
             None
         } else {
@@ -107,6 +119,11 @@ impl Analyzer {
 
     pub fn version(&self) -> &str {
         &self.version
+    }
+
+    /// Whether a classifier categorises (examples are configured).
+    pub fn categorises(&self) -> bool {
+        self.classifier.is_some()
     }
 
     /// Whether anything is configured to screen with (rules or examples). Without, messages

@@ -10,6 +10,7 @@
 //! - [`process::Process`]: the business process in force (steps, analyzer, answer texts),
 //!   swapped whole on reload.
 //! - [`reload::Reloader`]: reads the configuration again and swaps the process.
+//! - [`retrain::Retrainer`]: retrains the classifier from people's category corrections.
 //! - [`answer::Answerer`]: decides planned automatic answers with the loop policy and composes
 //!   them as outbound interactions.
 //! - [`outbox::Outbox`]: sends every composed outbound message through the mail server, once.
@@ -20,6 +21,7 @@ pub mod outbox;
 pub mod process;
 pub mod receive;
 pub mod reload;
+pub mod retrain;
 pub mod sweep;
 
 use crate::domain::Millis;

@@ -20,19 +20,48 @@ pub struct Process {
     /// The loop policy's budget for automatic answers.
     pub budget: Budget,
     pub acknowledgement: AnswerTemplate,
-    /// The configuration it was built from, as recorded in the log (TOML).
+    /// The configuration it was built from, as recorded in the log (JSON).
     pub definition: String,
+    /// The settings it was built from (a retraining builds the next version from them).
+    pub settings: Settings,
+    /// How many of people's category corrections its classifier was trained with…
+    pub corrections: usize,
+    /// …and which (`corrections_key`).
+    pub corrections_key: [u8; 32],
+}
+
+/// What identifies a set of corrections (their order included).
+pub fn corrections_key(corrections: &[crate::classify::Example]) -> [u8; 32] {
+    let mut bytes = Vec::new();
+    for c in corrections {
+        bytes.extend(c.category.as_bytes());
+        bytes.push(0);
+        bytes.extend(c.text.as_bytes());
+        bytes.push(0);
+    }
+    crate::events::codec::sha256(&bytes)
 }
 
 impl Process {
     /// Compiles the rules, trains the classifier and checks the steps the settings name; every
     /// problem names its key (and file). `sending`: whether a mail server is in force (from the
     /// start: `[smtp]` takes effect at the next start).
-    pub fn from_settings(settings: &Settings, sending: bool) -> Result<Process, String> {
+    /// `corrections`: people's categories of earlier messages, added to the classifier's
+    /// examples.
+    pub fn from_settings(
+        settings: &Settings,
+        sending: bool,
+        corrections: &[crate::classify::Example],
+    ) -> Result<Process, String> {
         let w = &settings.workflow;
         let queues = settings.queue_names();
-        let analyzer = Analyzer::from_settings(w, &queues)?;
-        let definition = definition(settings, sending);
+        let analyzer = Analyzer::from_settings(w, &queues, corrections)?;
+        let used = if analyzer.categorises() {
+            corrections.len()
+        } else {
+            0
+        };
+        let definition = definition(settings, sending, used);
         let digest = crate::events::codec::sha256(
             format!("{definition}\0{}", analyzer.version()).as_bytes(),
         );
@@ -56,6 +85,9 @@ impl Process {
             },
             acknowledgement: w.acknowledgement.clone(),
             definition,
+            settings: settings.clone(),
+            corrections: used,
+            corrections_key: corrections_key(&corrections[..used]),
         })
     }
 
@@ -67,7 +99,7 @@ impl Process {
 /// The process's configuration as a person reads it: the `[workflow]` keys that decide what
 /// happens, and whether mail can go out. The contents of the rules and example files count
 /// through the analyzer's version.
-fn definition(settings: &Settings, sending: bool) -> String {
+fn definition(settings: &Settings, sending: bool, corrections: usize) -> String {
     #[derive(serde::Serialize)]
     struct Definition<'a> {
         sending: bool,
@@ -78,6 +110,8 @@ fn definition(settings: &Settings, sending: bool) -> String {
         auto_answer_period_secs: i64,
         acknowledgement: Template<'a>,
         process: &'a std::collections::BTreeMap<String, Vec<crate::domain::workflow::StepSpec>>,
+        /// People's corrections the classifier learnt from.
+        corrections: usize,
     }
     #[derive(serde::Serialize)]
     struct Template<'a> {
@@ -99,6 +133,7 @@ fn definition(settings: &Settings, sending: bool) -> String {
             html: w.acknowledgement.html.as_deref(),
         },
         process: &w.process,
+        corrections,
     };
     serde_json::to_string(&d).unwrap_or_default()
 }

@@ -36,6 +36,9 @@ pub struct Reloader {
     pub sending: bool,
     /// Where the version put in force is recorded.
     pub log: std::sync::Arc<dyn crate::events::EventStore>,
+    /// Where people's category corrections are read (the classifier keeps learning from them).
+    pub projections: std::sync::Arc<crate::projections::ProjectionRunner>,
+    pub content: std::sync::Arc<dyn crate::storage::ContentStore>,
     /// One reload at a time (an HTTP reload and a SIGHUP never interleave).
     pub running: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
@@ -86,6 +89,7 @@ impl Reloader {
                     .join(", ")
             ));
         }
-        Process::from_settings(&settings, self.sending)
+        let corrections = super::retrain::corrections(&self.projections, self.content.as_ref());
+        Process::from_settings(&settings, self.sending, &corrections)
     }
 }

@@ -27,6 +27,9 @@ pub struct Projections {
     pub awaiting_workflow: std::collections::BTreeSet<InteractionId>,
     /// Automatic answers to decide and outbound mail to send.
     pub outgoing: Outgoing,
+    /// Categories people set on interactions (an agent's or supervisor's correction of the
+    /// classifier), the latest per interaction: what the classifier is retrained with.
+    pub corrections: std::collections::BTreeMap<InteractionId, String>,
     /// The position of the last event applied.
     pub checkpoint: u64,
     /// The hash of that event (the snapshot's proof of which log it belongs to).
@@ -56,6 +59,13 @@ impl Projections {
                 let Some(id) = InteractionId::from_stream(&e.stream) else {
                     return;
                 };
+                if let (
+                    InteractionEvent::InteractionCategorised(c),
+                    crate::domain::Principal::User(_),
+                ) = (&ev, &e.principal)
+                {
+                    self.corrections.insert(id, c.category.clone());
+                }
                 self.apply_interaction(id, &ev);
             }
             DomainEvent::User(ev) => self.users.apply(&ev),

@@ -32,6 +32,7 @@ struct SnapshotV1 {
         crate::domain::standard_response::ResponseId,
         crate::domain::standard_response::StandardResponse,
     )>,
+    corrections: Vec<(InteractionId, String)>,
 }
 
 /// The projection snapshot's layout: users in every state and role, and the cached state.
@@ -56,6 +57,8 @@ fn fingerprint() -> [u8; 32] {
     users.push((name, User::Absent));
     let mut bytes = codec::encode(&users);
     bytes.extend(layout_fingerprint());
+    // The snapshot keeps people's category corrections (from this layout on).
+    bytes.extend(b"corrections:v1");
     // The standard responses' layout too (every variant of what they hold).
     let response = crate::domain::standard_response::StandardResponse {
         fields: Some(crate::domain::standard_response::ResponseFields {
@@ -89,6 +92,7 @@ pub fn encode(p: &Projections) -> Vec<u8> {
         interactions: p.cache.raw().map(|(k, v)| (*k, v.to_vec())).collect(),
         users: p.users.events_for_snapshot(),
         responses: p.responses.for_snapshot(),
+        corrections: p.corrections.iter().map(|(k, v)| (*k, v.clone())).collect(),
     };
     let body = codec::encode(&snap);
     let mut out = Vec::with_capacity(MAGIC.len() + body.len() + 32);
@@ -148,6 +152,7 @@ fn decode(bytes: &[u8]) -> Result<Projections, String> {
         cache,
         users: Users::from_snapshot(snap.users),
         responses: super::responses::Responses::from_snapshot(snap.responses),
+        corrections: snap.corrections.into_iter().collect(),
         checkpoint: snap.checkpoint,
         checkpoint_hash: snap.checkpoint_hash,
         undecodable: snap.undecodable,

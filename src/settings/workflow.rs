@@ -44,6 +44,9 @@ pub struct CategorySettings {
     pub threshold: f64,
     /// The languages detection chooses among (ISO 639-3, such as "eng", "deu"); empty: any.
     pub languages: Vec<String>,
+    /// How often (seconds) the classifier is retrained when people corrected categories since
+    /// (0: never; it is also retrained at start and on reload).
+    pub retrain_secs: f64,
 }
 
 impl Default for CategorySettings {
@@ -52,6 +55,7 @@ impl Default for CategorySettings {
             examples: Vec::new(),
             threshold: 0.5,
             languages: Vec::new(),
+            retrain_secs: 300.0,
         }
     }
 }
@@ -114,6 +118,13 @@ impl WorkflowSettings {
                 check(html, Kind::Html)
                     .map_err(|e| invalid(&format!("{key}.html"), e.to_string()))?;
             }
+        }
+        let r = self.categories.retrain_secs;
+        if !(r == 0.0 || (1.0..=7.0 * 86_400.0).contains(&r)) {
+            return Err(invalid(
+                "workflow.categories.retrain_secs",
+                "must be 0 (never) or 1 to 604800 seconds",
+            ));
         }
         let entry = QueueName::parse(&self.inbound_queue)
             .map_err(|e| invalid("workflow.inbound_queue", e.to_string()))?;

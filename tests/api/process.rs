@@ -321,3 +321,91 @@ fn record_the_process_log() {
     app.new_interaction("ann@example.com", "Where is my order?");
     record_log(&app, &path);
 }
+
+const WARRANTY: [(&str, &str); 4] = [
+    (
+        "Warranty claim for my toaster",
+        "My toaster stopped heating after four months. I would like to make a warranty claim and get it repaired or replaced under warranty.",
+    ),
+    (
+        "Is this covered by the warranty?",
+        "The hinge of my laptop broke within the two-year warranty period. Please tell me how the warranty repair works.",
+    ),
+    (
+        "Warranty replacement",
+        "The kettle I bought last year leaks. It is still under warranty, so I would like a warranty replacement.",
+    ),
+    (
+        "Guarantee and warranty question",
+        "My headphones lost sound on one side after six months. Does the manufacturer warranty cover this defect?",
+    ),
+];
+
+#[test]
+fn peoples_corrections_retrain_the_classifier_as_a_new_process_version() {
+    use postroom::domain::interaction::InteractionCommand;
+    use postroom::domain::{Millis, Principal};
+    let app = spawn_app_with(|s: &mut Settings| {
+        crate::screening_flow::configure(s);
+        s.workflow.rules = None;
+        s.workflow.categories.threshold = 0.3;
+        s.workflow.categories.retrain_secs = 1.0;
+    });
+    let started = activations(&app);
+    assert_eq!(started.len(), 1);
+    let ids: Vec<InteractionId> = WARRANTY
+        .iter()
+        .map(|(subject, body)| {
+            let r = app.submit_webform("wanda@example.com", subject, body);
+            assert_eq!(r.status, 202, "{:?}", r.body);
+            r.body["interaction_id"].as_str().unwrap().parse().unwrap()
+        })
+        .collect();
+    // Nothing the classifier knows yet.
+    for id in &ids {
+        assert_ne!(state(&app, *id).category.as_deref(), Some("warranty"));
+    }
+    // An agent corrects each (the desktop's endpoint comes with routing; the command is the
+    // same).
+    for id in &ids {
+        app.execute(
+            *id,
+            InteractionCommand::Categorise {
+                category: "warranty".into(),
+                confidence_permille: 1000,
+                at: Millis(1),
+            },
+            Principal::User("rita".into()),
+        )
+        .unwrap();
+    }
+    wait_until("the classifier retrained", 300, || {
+        activations(&app).len() == 2
+    });
+    let retrained = activations(&app);
+    assert_eq!(retrained[1].1, "retrain");
+    let definition = app.engine.storage.store.read_stream("process", 2).unwrap();
+    let definition = postroom::events::export::to_json(&definition[0]);
+    assert!(
+        definition["data"]["definition"]
+            .as_str()
+            .unwrap()
+            .contains("\"corrections\":4"),
+        "{definition}"
+    );
+    // What the agents taught it, it now finds.
+    let r = app.submit_webform(
+        "will@example.com",
+        "Warranty claim",
+        "My blender broke after three months. I want to use the warranty to get it repaired or replaced.",
+    );
+    let id: InteractionId = r.body["interaction_id"].as_str().unwrap().parse().unwrap();
+    let s = state(&app, id);
+    assert_eq!(
+        s.category.as_deref(),
+        Some("warranty"),
+        "{:?}",
+        s.categories
+    );
+    assert_eq!(process_ran(&app, id)["version"], retrained[1].0.as_str());
+}
