@@ -71,39 +71,44 @@ pub(super) fn decide(
                 _ => Err(invalid(cmd, state)),
             }
         }
-        C::Screen { screened } => {
-            inbound_only(cmd, state)?;
-            match state.status {
-                // The first step: once, before the interaction is placed.
-                Status::Inbound(InboundStatus::Received) if state.screened.is_none() => {
-                    if screened.version.trim().is_empty() {
-                        return Err(Rejection::InvalidValue(
-                            "the screening version must not be empty",
-                        ));
-                    }
-                    Ok(vec![(**screened).clone().into()])
-                }
-                Status::Inbound(InboundStatus::Received) => Err(Rejection::AlreadyExists),
-                _ => Err(invalid(cmd, state)),
-            }
-        }
-        C::RunProcess { ran } => {
-            inbound_only(cmd, state)?;
-            match state.status {
-                // Once, with the receipt, before the interaction is placed.
-                Status::Inbound(InboundStatus::Received) if state.process.is_none() => {
-                    if ran.version.trim().is_empty() {
-                        return Err(Rejection::InvalidValue(
-                            "the process version must not be empty",
-                        ));
-                    }
-                    Ok(vec![(**ran).clone().into()])
-                }
-                Status::Inbound(InboundStatus::Received) => Err(Rejection::AlreadyExists),
-                _ => Err(invalid(cmd, state)),
-            }
-        }
+        C::Screen { screened } => once_before_placement(
+            cmd,
+            state,
+            state.screened.is_some(),
+            &screened.version,
+            "the screening version must not be empty",
+            (**screened).clone().into(),
+        ),
+        C::RunProcess { ran } => once_before_placement(
+            cmd,
+            state,
+            state.process.is_some(),
+            &ran.version,
+            "the process version must not be empty",
+            (**ran).clone().into(),
+        ),
         // Not a command of this concern (the dispatcher sends none here).
         _ => Err(super::rules::invalid(cmd, state)),
+    }
+}
+
+/// A workflow step's record (screening, the process's run): once, with the receipt, before the
+/// interaction is placed, naming the version that made it.
+fn once_before_placement(
+    cmd: &InteractionCommand,
+    state: &Interaction,
+    done: bool,
+    version: &str,
+    empty: &'static str,
+    event: InteractionEvent,
+) -> Result<Vec<InteractionEvent>, Rejection> {
+    inbound_only(cmd, state)?;
+    match state.status {
+        Status::Inbound(InboundStatus::Received) if done => Err(Rejection::AlreadyExists),
+        Status::Inbound(InboundStatus::Received) if version.trim().is_empty() => {
+            Err(Rejection::InvalidValue(empty))
+        }
+        Status::Inbound(InboundStatus::Received) => Ok(vec![event]),
+        _ => Err(invalid(cmd, state)),
     }
 }
