@@ -4,6 +4,7 @@
 //! so every rule can be tested without actors, servers or disks.
 
 pub mod address;
+pub mod agent;
 pub mod aggregate;
 pub mod chars;
 pub mod header;

@@ -45,6 +45,15 @@ impl StoredEvent for crate::domain::standard_response::ResponseEvent {
     }
 }
 
+impl StoredEvent for crate::domain::agent::AgentEvent {
+    fn from_domain(e: DomainEvent) -> Option<Self> {
+        match e {
+            DomainEvent::Agent(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
 impl StoredEvent for crate::domain::process_log::ProcessEvent {
     fn from_domain(e: DomainEvent) -> Option<Self> {
         match e {

@@ -34,6 +34,7 @@ pub fn to_json(e: &RecordedEvent) -> Value {
             DomainEvent::User(ev) => serde_json::to_value(ev).ok(),
             DomainEvent::Response(ev) => serde_json::to_value(ev).ok(),
             DomainEvent::Process(ev) => serde_json::to_value(ev).ok(),
+            DomainEvent::Agent(ev) => serde_json::to_value(ev).ok(),
         })
         .map(|v| match v {
             Value::Object(mut m) if m.len() == 1 => {

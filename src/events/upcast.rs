@@ -9,6 +9,9 @@
 
 use super::codec;
 use crate::domain::interaction::*;
+use crate::domain::agent::{
+    AgentCreated, AgentDeleted, AgentEvent, AgentPresenceChanged, AgentUpdated,
+};
 use crate::domain::process_log::{ProcessActivated, ProcessEvent};
 use crate::domain::standard_response::{
     ResponseCreated, ResponseDeleted, ResponseEvent, ResponseUpdated,
@@ -24,6 +27,7 @@ pub enum DomainEvent {
     User(UserEvent),
     Response(ResponseEvent),
     Process(ProcessEvent),
+    Agent(AgentEvent),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -83,6 +87,7 @@ impl DomainEvent {
             DomainEvent::User(e) => e.event_type(),
             DomainEvent::Response(e) => e.event_type(),
             DomainEvent::Process(e) => e.event_type(),
+            DomainEvent::Agent(e) => e.event_type(),
         }
     }
 
@@ -92,6 +97,7 @@ impl DomainEvent {
             DomainEvent::User(e) => e.event_version(),
             DomainEvent::Response(_) => 1,
             DomainEvent::Process(_) => 1,
+            DomainEvent::Agent(_) => 1,
         }
     }
 
@@ -105,6 +111,10 @@ impl DomainEvent {
             DomainEvent::Response(ResponseEvent::ResponseUpdated(x)) => codec::encode(x),
             DomainEvent::Response(ResponseEvent::ResponseDeleted(x)) => codec::encode(x),
             DomainEvent::Process(ProcessEvent::ProcessActivated(x)) => codec::encode(x),
+            DomainEvent::Agent(AgentEvent::AgentCreated(x)) => codec::encode(x),
+            DomainEvent::Agent(AgentEvent::AgentUpdated(x)) => codec::encode(x),
+            DomainEvent::Agent(AgentEvent::AgentDeleted(x)) => codec::encode(x),
+            DomainEvent::Agent(AgentEvent::AgentPresenceChanged(x)) => codec::encode(x),
         }
     }
 
@@ -141,9 +151,22 @@ impl DomainEvent {
             ("ProcessActivated", 1) => codec::decode::<ProcessActivated>(payload)
                 .map(|x| DomainEvent::Process(ProcessEvent::ProcessActivated(x)))
                 .map_err(err),
+            ("AgentCreated", 1) => codec::decode::<AgentCreated>(payload)
+                .map(|x| DomainEvent::Agent(AgentEvent::AgentCreated(x)))
+                .map_err(err),
+            ("AgentUpdated", 1) => codec::decode::<AgentUpdated>(payload)
+                .map(|x| DomainEvent::Agent(AgentEvent::AgentUpdated(x)))
+                .map_err(err),
+            ("AgentDeleted", 1) => codec::decode::<AgentDeleted>(payload)
+                .map(|x| DomainEvent::Agent(AgentEvent::AgentDeleted(x)))
+                .map_err(err),
+            ("AgentPresenceChanged", 1) => codec::decode::<AgentPresenceChanged>(payload)
+                .map(|x| DomainEvent::Agent(AgentEvent::AgentPresenceChanged(x)))
+                .map_err(err),
             (
                 "UserAdded" | "UserRevoked" | "ResponseCreated" | "ResponseUpdated"
-                | "ResponseDeleted" | "ProcessActivated",
+                | "ResponseDeleted" | "ProcessActivated" | "AgentCreated" | "AgentUpdated"
+                | "AgentDeleted" | "AgentPresenceChanged",
                 _,
             ) => Err(UpcastError::UnknownVersion {
                 event_type: event_type.to_string(),
@@ -168,6 +191,12 @@ impl From<InteractionEvent> for DomainEvent {
 impl From<UserEvent> for DomainEvent {
     fn from(e: UserEvent) -> Self {
         DomainEvent::User(e)
+    }
+}
+
+impl From<AgentEvent> for DomainEvent {
+    fn from(e: AgentEvent) -> Self {
+        DomainEvent::Agent(e)
     }
 }
 

@@ -23,6 +23,8 @@ pub struct Projections {
     pub threads: threads::Threads,
     /// Standard responses.
     pub responses: super::responses::Responses,
+    /// Agents: profiles and presence.
+    pub agents: super::agents::Agents,
     /// Interactions received but not yet placed by the workflow (a crash can leave some).
     pub awaiting_workflow: std::collections::BTreeSet<InteractionId>,
     /// Automatic answers to decide and outbound mail to send.
@@ -80,6 +82,15 @@ impl Projections {
             }
             // The process's versions: read from the log where needed (the audit, the CLI).
             DomainEvent::Process(_) => {}
+            DomainEvent::Agent(ev) => {
+                if let Some(name) = e
+                    .stream
+                    .strip_prefix("agent-")
+                    .and_then(|n| crate::domain::AgentId::parse(n).ok())
+                {
+                    self.agents.apply(name, &ev);
+                }
+            }
         }
     }
 

@@ -5,6 +5,7 @@
 //! the replay; it names the position and hash it was taken at, so a snapshot that does not belong
 //! to this log is discarded.
 
+pub mod agents;
 pub mod all;
 pub mod cache;
 pub mod contacts;

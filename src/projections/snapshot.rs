@@ -33,6 +33,7 @@ struct SnapshotV1 {
         crate::domain::standard_response::StandardResponse,
     )>,
     corrections: Vec<(InteractionId, String)>,
+    agents: Vec<(AgentId, crate::domain::agent::Agent)>,
 }
 
 /// The projection snapshot's layout: users in every state and role, and the cached state.
@@ -59,6 +60,20 @@ fn fingerprint() -> [u8; 32] {
     bytes.extend(layout_fingerprint());
     // The snapshot keeps people's category corrections (from this layout on).
     bytes.extend(b"corrections:v1");
+    // And the agents (every presence, a full profile).
+    let agent = crate::domain::agent::Agent {
+        profile: Some(crate::domain::agent::Profile {
+            skills: [("s".to_string(), 3)].into_iter().collect(),
+            languages: vec!["en".into()],
+            reviewer: true,
+            trainee: true,
+            ..Default::default()
+        }),
+        presence: crate::domain::agent::Presence::NotReady { reason: "r".into() },
+        time_in: [("ready".to_string(), 5)].into_iter().collect(),
+        ..Default::default()
+    };
+    bytes.extend(codec::encode(&agent));
     // The standard responses' layout too (every variant of what they hold).
     let response = crate::domain::standard_response::StandardResponse {
         fields: Some(crate::domain::standard_response::ResponseFields {
@@ -93,6 +108,7 @@ pub fn encode(p: &Projections) -> Vec<u8> {
         users: p.users.events_for_snapshot(),
         responses: p.responses.for_snapshot(),
         corrections: p.corrections.iter().map(|(k, v)| (*k, v.clone())).collect(),
+        agents: p.agents.for_snapshot(),
     };
     let body = codec::encode(&snap);
     let mut out = Vec::with_capacity(MAGIC.len() + body.len() + 32);
@@ -153,6 +169,7 @@ fn decode(bytes: &[u8]) -> Result<Projections, String> {
         users: Users::from_snapshot(snap.users),
         responses: super::responses::Responses::from_snapshot(snap.responses),
         corrections: snap.corrections.into_iter().collect(),
+        agents: super::agents::Agents::from_snapshot(snap.agents),
         checkpoint: snap.checkpoint,
         checkpoint_hash: snap.checkpoint_hash,
         undecodable: snap.undecodable,

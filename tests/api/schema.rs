@@ -94,6 +94,7 @@ fn every_event_type_has_a_recorded_example() {
         .chain(UserEvent::TYPES)
         .chain(postroom::domain::standard_response::ResponseEvent::TYPES)
         .chain(postroom::domain::process_log::ProcessEvent::TYPES)
+        .chain(postroom::domain::agent::AgentEvent::TYPES)
         .map(|t| t.to_string())
         .collect();
     let missing: Vec<_> = current.difference(&recorded).collect();
@@ -146,7 +147,10 @@ fn the_recorded_histories_replay_to_the_reviewed_states() {
                 ));
                 states.insert(name, s);
             }
-            DomainEvent::User(_) | DomainEvent::Response(_) | DomainEvent::Process(_) => {
+            DomainEvent::User(_)
+            | DomainEvent::Response(_)
+            | DomainEvent::Process(_)
+            | DomainEvent::Agent(_) => {
                 out.push_str(&format!("{name} v{} {}\n", e.version, e.event_type));
             }
         }
