@@ -8,10 +8,10 @@
 //! logs still load.
 
 use super::codec;
-use crate::domain::interaction::*;
 use crate::domain::agent::{
     AgentCreated, AgentDeleted, AgentEvent, AgentPresenceChanged, AgentUpdated,
 };
+use crate::domain::interaction::*;
 use crate::domain::process_log::{ProcessActivated, ProcessEvent};
 use crate::domain::standard_response::{
     ResponseCreated, ResponseDeleted, ResponseEvent, ResponseUpdated,
@@ -164,9 +164,16 @@ impl DomainEvent {
                 .map(|x| DomainEvent::Agent(AgentEvent::AgentPresenceChanged(x)))
                 .map_err(err),
             (
-                "UserAdded" | "UserRevoked" | "ResponseCreated" | "ResponseUpdated"
-                | "ResponseDeleted" | "ProcessActivated" | "AgentCreated" | "AgentUpdated"
-                | "AgentDeleted" | "AgentPresenceChanged",
+                "UserAdded"
+                | "UserRevoked"
+                | "ResponseCreated"
+                | "ResponseUpdated"
+                | "ResponseDeleted"
+                | "ProcessActivated"
+                | "AgentCreated"
+                | "AgentUpdated"
+                | "AgentDeleted"
+                | "AgentPresenceChanged",
                 _,
             ) => Err(UpcastError::UnknownVersion {
                 event_type: event_type.to_string(),

@@ -2,6 +2,7 @@
 //! the handlers themselves (utoipa-actix-web collects every `service`).
 
 pub mod admin;
+pub mod agents;
 pub mod audit;
 pub mod auth;
 pub mod connection;
@@ -163,7 +164,14 @@ where
                 .service(responses::get_response)
                 .service(responses::update_response)
                 .service(responses::delete_response)
-                .service(responses::suggested_responses),
+                .service(responses::suggested_responses)
+                .service(agents::create_agent)
+                .service(agents::get_agent)
+                .service(agents::update_agent)
+                .service(agents::delete_agent)
+                .service(agents::list_agents)
+                .service(agents::agent_workload)
+                .service(agents::set_state),
         )
 }
 

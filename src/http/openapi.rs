@@ -99,6 +99,7 @@ fn parameter_schema(path: &str, name: &str) -> Option<Value> {
         "name" if path.starts_with("/api/v1/admin/users") => {
             json!({"type": "string", "pattern": USER_NAME_PATTERN})
         }
+        "user" => json!({"type": "string", "pattern": USER_NAME_PATTERN}),
         "name" => json!({"type": "string"}),
         "email" => email(),
         "limit" => json!({"type": "integer", "minimum": 1, "maximum": 1000}),
@@ -272,6 +273,7 @@ fn schemas(doc: &mut Value, limits: DocLimits) {
     if let Some(s) = schemas.get_mut("WebformRequest") {
         s["additionalProperties"] = json!(false);
     }
+    agent_schemas(schemas);
     if let Some(s) = schemas.get_mut("WebformUpload") {
         s["additionalProperties"] = json!(false);
         s["properties"]["attachment"] = json!({
@@ -283,6 +285,69 @@ fn schemas(doc: &mut Value, limits: DocLimits) {
     let _ = schemas.entry("Problem").or_insert_with(|| {
         serde_json::to_value(<Problem as utoipa::PartialSchema>::schema()).unwrap_or(Value::Null)
     });
+}
+
+/// The agents' bodies, from the rules `domain::agent` checks.
+fn agent_schemas(schemas: &mut Map<String, Value>) {
+    use crate::domain::agent::{
+        LANGUAGE_PATTERN, MAX_CAPACITY, MAX_LANGUAGES, MAX_LEVEL, MAX_REASON, MAX_SKILLS,
+        SKILL_PATTERN,
+    };
+    let profile = json!({
+        "skills": {
+            "type": ["object", "null"], "maxProperties": MAX_SKILLS,
+            "propertyNames": {"pattern": SKILL_PATTERN},
+            "additionalProperties": {"type": "integer", "minimum": 0, "maximum": MAX_LEVEL},
+            "description": "Skill levels, 0 to 10, by skill",
+        },
+        "languages": {
+            "type": ["array", "null"], "maxItems": MAX_LANGUAGES, "uniqueItems": true,
+            "items": {"type": "string", "pattern": LANGUAGE_PATTERN},
+            "description": "ISO 639 codes in lower case (en, deu)",
+        },
+        "capacity": {
+            "type": ["object", "null"], "additionalProperties": false,
+            "properties": {"email": {
+                "type": ["integer", "null"], "minimum": 0, "maximum": MAX_CAPACITY,
+            }},
+        },
+        "reviewer": {"type": ["boolean", "null"]},
+        "trainee": {"type": ["boolean", "null"]},
+    });
+    if let Some(s) = schemas.get_mut("AgentPatch") {
+        s["additionalProperties"] = json!(false);
+        s["properties"] = profile.clone();
+        s["required"] = json!([]);
+    }
+    if let Some(s) = schemas.get_mut("AgentBody") {
+        let mut props = profile;
+        props["user"] = json!({"type": "string", "pattern": USER_NAME_PATTERN});
+        s["additionalProperties"] = json!(false);
+        s["properties"] = props;
+        s["required"] = json!(["user"]);
+    }
+    if schemas.contains_key("StateBody") {
+        schemas.insert(
+            "StateBody".into(),
+            json!({"oneOf": [
+                {
+                    "type": "object", "additionalProperties": false, "required": ["state"],
+                    "properties": {"state": {"type": "string", "enum": ["ready", "logged_out"]}},
+                },
+                {
+                    "type": "object", "additionalProperties": false,
+                    "required": ["state", "reason"],
+                    "properties": {
+                        "state": {"type": "string", "enum": ["not_ready"]},
+                        "reason": {
+                            "type": "string", "pattern": display_text_pattern(),
+                            "maxLength": MAX_REASON,
+                        },
+                    },
+                },
+            ]}),
+        );
+    }
 }
 
 /// What a created resource leads to: the web form's interaction, a created user.

@@ -30,6 +30,8 @@ const DESK: Access = Access::Roles(&[Role::Agent, Role::Supervisor]);
 const OVERSIGHT: Access = Access::Roles(&[Role::Supervisor, Role::Auditor]);
 const AUDIT: Access = Access::Roles(&[Role::Auditor]);
 const ADMIN: Access = Access::Roles(&[Role::Admin]);
+const SUPERVISION: Access = Access::Roles(&[Role::Supervisor]);
+const AGENTS: Access = Access::Roles(&[Role::Agent, Role::Supervisor]);
 const RESPONSES: Access = Access::Roles(&[Role::Agent, Role::Supervisor, Role::Admin]);
 
 const fn route(method: &'static str, path: &'static str, access: Access) -> Route {
@@ -67,6 +69,13 @@ pub const ROUTES: &[Route] = &[
     route("PUT", "/api/v1/standard-responses/{id}", ADMIN),
     route("DELETE", "/api/v1/standard-responses/{id}", ADMIN),
     route("GET", "/api/v1/interactions/{id}/suggested-responses", DESK),
+    route("POST", "/api/v1/admin/agents", ADMIN),
+    route("GET", "/api/v1/admin/agents/{user}", ADMIN),
+    route("PATCH", "/api/v1/admin/agents/{user}", ADMIN),
+    route("DELETE", "/api/v1/admin/agents/{user}", ADMIN),
+    route("GET", "/api/v1/agents", SUPERVISION),
+    route("GET", "/api/v1/agents/{user}", SUPERVISION),
+    route("POST", "/api/v1/me/state", AGENTS),
 ];
 
 /// Who may call `method` on the route `pattern` (None: no such route).

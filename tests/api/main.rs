@@ -1,5 +1,6 @@
 //! Integration tests, compiled as one binary (one link instead of many).
 
+mod agents;
 mod architecture;
 mod authorization;
 mod categories;

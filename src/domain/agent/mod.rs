@@ -212,7 +212,10 @@ pub fn validate(p: &Profile) -> Result<(), AgentRejection> {
             ));
         }
         if p.languages[..i].contains(l) {
-            return Err(invalid(format!("languages[{i}]"), format!("{l:?} is listed twice")));
+            return Err(invalid(
+                format!("languages[{i}]"),
+                format!("{l:?} is listed twice"),
+            ));
         }
     }
     for (media, n) in &p.capacity {
@@ -306,9 +309,10 @@ pub fn decide(state: &Agent, command: &AgentCommand) -> Result<Vec<AgentEvent>, 
                 return Err(AgentRejection::NotFound);
             }
             if let Presence::NotReady { reason } = presence {
+                // One line of display text (the single-line rule), not blank.
                 let ok = !reason.trim().is_empty()
                     && reason.chars().count() <= MAX_REASON
-                    && !reason.chars().any(char::is_control);
+                    && !reason.chars().any(crate::domain::header::refused);
                 if !ok {
                     return Err(invalid(
                         "reason",
