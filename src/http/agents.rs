@@ -18,12 +18,33 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 use utoipa::ToSchema;
 
+/// A whole number as JSON may write it (`4` or `4.0`: JSON Schema's integers are both); the
+/// range is checked with the rest of the profile.
+#[derive(Debug, Clone, Copy, ToSchema)]
+#[schema(value_type = i64)]
+pub struct Whole(i64);
+
+impl<'de> Deserialize<'de> for Whole {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let n = serde_json::Number::deserialize(d)?;
+        if let Some(i) = n.as_i64() {
+            return Ok(Whole(i));
+        }
+        match n.as_f64() {
+            Some(f) if f.fract() == 0.0 && f.abs() < 1e15 => Ok(Whole(f as i64)),
+            _ => Err(serde::de::Error::custom(format!(
+                "{n} is not a whole number"
+            ))),
+        }
+    }
+}
+
 /// Interactions at once, per media.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CapacityBody {
     /// E-mail and web-form interactions at once (default 5).
-    pub email: Option<u32>,
+    pub email: Option<Whole>,
 }
 
 /// A new agent.
@@ -33,7 +54,7 @@ pub struct AgentBody {
     /// The user who works as this agent (made by `POST /api/v1/admin/users`).
     pub user: String,
     /// Skill levels, 0 to 10, by skill.
-    pub skills: Option<BTreeMap<String, u8>>,
+    pub skills: Option<BTreeMap<String, Whole>>,
     /// ISO 639 codes (`en`, `deu`).
     pub languages: Option<Vec<String>>,
     pub capacity: Option<CapacityBody>,
@@ -47,7 +68,7 @@ pub struct AgentBody {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AgentPatch {
-    pub skills: Option<BTreeMap<String, u8>>,
+    pub skills: Option<BTreeMap<String, Whole>>,
     pub languages: Option<Vec<String>>,
     pub capacity: Option<CapacityBody>,
     pub reviewer: Option<bool>,
@@ -143,22 +164,42 @@ async fn run(
     Ok(())
 }
 
+/// The profile with the fields given replaced, checked whole (422 naming the field).
 fn apply(
     mut p: Profile,
-    skills: Option<BTreeMap<String, u8>>,
+    skills: Option<BTreeMap<String, Whole>>,
     languages: Option<Vec<String>>,
     capacity: Option<CapacityBody>,
     reviewer: Option<bool>,
     trainee: Option<bool>,
-) -> Profile {
+) -> Result<Profile, ApiError> {
+    use crate::domain::agent::{MAX_CAPACITY, MAX_LEVEL};
     if let Some(s) = skills {
-        p.skills = s;
+        let mut levels = BTreeMap::new();
+        for (k, Whole(n)) in s {
+            let level = u8::try_from(n)
+                .ok()
+                .filter(|l| *l <= MAX_LEVEL)
+                .ok_or_else(|| {
+                    ApiError::Unprocessable(format!(
+                        "skills.{k}: the level must be 0 to {MAX_LEVEL}"
+                    ))
+                })?;
+            levels.insert(k, level);
+        }
+        p.skills = levels;
     }
     if let Some(l) = languages {
         p.languages = l;
     }
-    if let Some(email) = capacity.and_then(|c| c.email) {
-        p.capacity.insert("email".into(), email);
+    if let Some(Whole(n)) = capacity.and_then(|c| c.email) {
+        let n = u32::try_from(n)
+            .ok()
+            .filter(|n| *n <= MAX_CAPACITY)
+            .ok_or_else(|| {
+                ApiError::Unprocessable(format!("capacity.email: must be 0 to {MAX_CAPACITY}"))
+            })?;
+        p.capacity.insert("email".into(), n);
     }
     if let Some(r) = reviewer {
         p.reviewer = r;
@@ -166,7 +207,8 @@ fn apply(
     if let Some(t) = trainee {
         p.trainee = t;
     }
-    p
+    crate::domain::agent::validate(&p).map_err(|e| ApiError::Unprocessable(e.to_string()))?;
+    Ok(p)
 }
 
 /// Make a user an agent.
@@ -197,9 +239,7 @@ pub async fn create_agent(
         b.capacity,
         b.reviewer,
         b.trainee,
-    );
-    // Every field first: a body that breaks a rule is 422 whoever it names.
-    crate::domain::agent::validate(&profile).map_err(|e| ApiError::Unprocessable(e.to_string()))?;
+    )?; // Every field first: a body that breaks a rule is 422 whoever it names.
     let name =
         AgentId::parse(&b.user).map_err(|e| ApiError::Unprocessable(format!("user: {e}")))?;
     let active = projections.read(|p| matches!(p.users.get(&name), User::Active { .. }));
@@ -280,8 +320,7 @@ pub async fn update_agent(
         b.capacity,
         b.reviewer,
         b.trainee,
-    );
-    crate::domain::agent::validate(&profile).map_err(|e| ApiError::Unprocessable(e.to_string()))?;
+    )?;
     let command = AgentCommand::Update {
         profile,
         by: format!("user:{}", caller.name),

@@ -71,7 +71,9 @@ fn admins_make_users_agents_agents_set_their_presence_supervisors_watch() {
         "PATCH",
         "/api/v1/admin/agents/alice",
         Some(&admin),
-        json!({"reviewer": true, "capacity": {"email": 3}, "languages": ["en", "deu"]}),
+        // JSON's 7.0 is the whole number 7.
+        json!({"reviewer": true, "capacity": {"email": 3.0}, "languages": ["en", "deu"],
+               "skills": {"billing": 7.0}}),
     );
     assert_eq!(r.status, 200, "{:?}", r.body);
     assert_eq!(r.body["reviewer"], true);
