@@ -13,6 +13,7 @@ pub mod interaction;
 pub mod loop_guard;
 pub mod process_log;
 pub mod response_template;
+pub mod routing;
 pub mod screening;
 pub mod standard_response;
 pub mod threading;
