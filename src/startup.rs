@@ -433,6 +433,24 @@ impl Application {
                 async move { e.resume().await }
             });
         }
+        // Routing offers queued work to ready agents.
+        {
+            let router = crate::app::route::Router {
+                policy: crate::app::route::RoutingPolicy {
+                    offer_secs: engine.settings.routing.offer_secs,
+                    ageing_secs: engine.settings.routing.ageing_secs,
+                },
+                projections: engine.projections.clone(),
+                interactions: engine.registry.clone(),
+            };
+            engine.repeat(
+                Duration::from_millis(engine.settings.routing.every_ms),
+                move || {
+                    let r = router.clone();
+                    async move { r.run_once().await }
+                },
+            );
+        }
         // The classifier learns from people's corrections.
         let every = engine.settings.workflow.categories.retrain_secs;
         if every > 0.0 {

@@ -10,6 +10,7 @@
 //! - [`process::Process`]: the business process in force (steps, analyzer, answer texts),
 //!   swapped whole on reload.
 //! - [`reload::Reloader`]: reads the configuration again and swaps the process.
+//! - [`route::Router`]: offers queued interactions to the best eligible ready agents.
 //! - [`retrain::Retrainer`]: retrains the classifier from people's category corrections.
 //! - [`answer::Answerer`]: decides planned automatic answers with the loop policy and composes
 //!   them as outbound interactions.
@@ -22,6 +23,7 @@ pub mod process;
 pub mod receive;
 pub mod reload;
 pub mod retrain;
+pub mod route;
 pub mod sweep;
 
 use crate::domain::Millis;

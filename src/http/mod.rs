@@ -9,6 +9,7 @@ pub mod connection;
 pub mod contacts;
 pub mod content;
 pub mod deadline;
+pub mod desk;
 pub mod health;
 pub mod interactions;
 pub mod json;
@@ -171,7 +172,10 @@ where
                 .service(agents::delete_agent)
                 .service(agents::list_agents)
                 .service(agents::agent_workload)
-                .service(agents::set_state),
+                .service(agents::set_state)
+                .service(desk::accept)
+                .service(desk::reject)
+                .service(desk::routing),
         )
 }
 
@@ -183,8 +187,7 @@ pub struct Handles {
     pub projections: Arc<ProjectionRunner>,
     pub interactions: Interactions,
     pub receiver: Receiver,
-    /// Screening and categorisation of web forms.
-    /// Reloads the workflow's configuration.
+    /// Reloads the business process.
     pub reloader: crate::app::reload::Reloader,
     /// Full-text search over the standard responses.
     pub search: Arc<crate::projections::response_search::ResponseSearch>,

@@ -76,6 +76,9 @@ pub const ROUTES: &[Route] = &[
     route("GET", "/api/v1/agents", SUPERVISION),
     route("GET", "/api/v1/agents/{user}", SUPERVISION),
     route("POST", "/api/v1/me/state", AGENTS),
+    route("POST", "/api/v1/interactions/{id}/accept", AGENTS),
+    route("POST", "/api/v1/interactions/{id}/reject", AGENTS),
+    route("GET", "/api/v1/interactions/{id}/routing", STAFF),
 ];
 
 /// Who may call `method` on the route `pattern` (None: no such route).

@@ -269,6 +269,7 @@ fn compute_layout_fingerprint() -> [u8; 32] {
                 at: Millis(13),
             }],
             raw: Some(ContentRef([6; 32])),
+            offered_to: agent.clone().into_iter().collect(),
             process: Some(crate::domain::interaction::ProcessState {
                 version: "p".into(),
                 queue: QueueName::parse("q2").unwrap_or_else(|_| unreachable!("a valid name")),

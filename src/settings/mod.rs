@@ -30,6 +30,7 @@ pub struct Settings {
     pub workflow: WorkflowSettings,
     pub webform: WebformSettings,
     pub http: HttpSettings,
+    pub routing: RoutingSettings,
     /// The SMTP server everything postroom sends leaves through (none: nothing is sent).
     pub smtp: Option<SmtpSettings>,
     /// IMAP mailboxes to ingest (none by default).
@@ -164,6 +165,28 @@ pub struct WebformSettings {
     pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
+/// How routing offers work to agents (`[routing]`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RoutingSettings {
+    /// Seconds an agent has to accept an offer; then it goes to the next best agent.
+    pub offer_secs: f64,
+    /// One step of priority for every this many seconds an interaction waits (0: none).
+    pub ageing_secs: u32,
+    /// How often routing looks for work to offer, in milliseconds.
+    pub every_ms: u64,
+}
+
+impl Default for RoutingSettings {
+    fn default() -> Self {
+        RoutingSettings {
+            offer_secs: 30.0,
+            ageing_secs: 60,
+            every_ms: 200,
+        }
+    }
+}
+
 /// How long a client may take and how many connections it may hold (`[http]`).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -201,6 +224,7 @@ impl Default for Settings {
             workflow: WorkflowSettings::default(),
             webform: WebformSettings::default(),
             http: HttpSettings::default(),
+            routing: RoutingSettings::default(),
             smtp: None,
             mailboxes: Vec::new(),
             source: None,
@@ -375,6 +399,15 @@ impl Settings {
             if !(0.05..=3600.0).contains(&secs) {
                 return Err(invalid(key, "must be between 0.05 and 3600 seconds"));
             }
+        }
+        if !(1.0..=3600.0).contains(&self.routing.offer_secs) {
+            return Err(invalid(
+                "routing.offer_secs",
+                "must be between 1 and 3600 seconds",
+            ));
+        }
+        if !(10..=60_000).contains(&self.routing.every_ms) {
+            return Err(invalid("routing.every_ms", "must be between 10 and 60000"));
         }
         if self.projections.snapshot_every == 0 {
             return Err(invalid("projections.snapshot_every", "must be at least 1"));

@@ -19,6 +19,7 @@ mod mailservers;
 mod outbox;
 mod outbox_crash;
 mod process;
+mod routing;
 mod schema;
 mod screening_flow;
 mod smtp_sink;

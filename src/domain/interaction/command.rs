@@ -1,8 +1,8 @@
 //! Interaction commands: what someone asks to happen. Each carries its time and ids.
 
 use super::event::{
-    AnswerUsage, Channel, DeliveryReported, InteractionScreened, MessageStored, ProcessRan,
-    ThreadMatch, TransferTarget,
+    AnswerUsage, Channel, DeliveryReported, InteractionScreened, MessageStored, OfferExplained,
+    ProcessRan, ThreadMatch, TransferTarget,
 };
 use crate::domain::{AgentId, ContentRef, EmailAddress, InteractionId, Millis, QueueName};
 
@@ -176,6 +176,10 @@ pub enum InteractionCommand {
     Screen {
         screened: Box<InteractionScreened>,
     },
+    /// Routing's reasons for the offer it just made.
+    ExplainOffer {
+        explained: Box<OfferExplained>,
+    },
     /// The business process's record of how it ran on a new inbound interaction.
     RunProcess {
         ran: Box<ProcessRan>,
@@ -263,6 +267,7 @@ impl InteractionCommand {
             RecordDeliveryReport { .. } => "record_delivery_report",
             Screen { .. } => "screen",
             RunProcess { .. } => "run_process",
+            ExplainOffer { .. } => "explain_offer",
             PlanAutoAnswer { .. } => "plan_auto_answer",
             SuppressAutoAnswer { .. } => "suppress_auto_answer",
             RecordAutoAnswer { .. } => "record_auto_answer",

@@ -361,6 +361,19 @@ pub struct InteractionScreened {
     pub at: Millis,
 }
 
+/// Why routing offered an interaction to an agent (recorded with the offer): how many agents were
+/// eligible, the chosen one's rank among them and the rule that decided, and the skills asked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OfferExplained {
+    pub agent: AgentId,
+    pub eligible: u32,
+    pub rank: u32,
+    /// As a person reads it: `highest skill level`, `least load`, `longest idle`, …
+    pub rule: String,
+    pub skills: Vec<String>,
+    pub at: Millis,
+}
+
 /// One step of the business process as it ran on an interaction.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StepOutcome {
@@ -541,6 +554,7 @@ macro_rules! for_each_interaction_event {
             AnswerComposed,
             InteractionScreened,
             ProcessRan,
+            OfferExplained,
         );
     };
 }

@@ -35,8 +35,13 @@ pub fn evolve(mut s: Interaction, event: &InteractionEvent) -> Interaction {
             s.status = Status::Inbound(InboundStatus::Offered {
                 agent: e.agent.clone(),
                 deadline: e.deadline,
-            })
+            });
+            if !s.offered_to.contains(&e.agent) {
+                s.offered_to.push(e.agent.clone());
+            }
         }
+        // Routing's reasons: read from the history.
+        E::OfferExplained(_) => {}
         E::OfferAccepted(e) => {
             s.status = Status::Inbound(InboundStatus::Assigned);
             s.owner = Some(e.agent.clone());

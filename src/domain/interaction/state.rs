@@ -158,6 +158,8 @@ pub struct Interaction {
     pub delivery: Vec<DeliveryNote>,
     /// Inbound e-mail: the message as received.
     pub raw: Option<ContentRef>,
+    /// Inbound: every agent it was offered to, in order (routing never offers it to one again).
+    pub offered_to: Vec<AgentId>,
     /// Inbound: how the business process ran on it (`None`: before processes were recorded,
     /// or a reply joining its thread).
     pub process: Option<ProcessState>,

@@ -33,7 +33,8 @@ pub fn decide(
         | C::Offer { .. }
         | C::AcceptOffer { .. }
         | C::RejectOffer { .. }
-        | C::ExpireOffer { .. } => routing::decide(state, command),
+        | C::ExpireOffer { .. }
+        | C::ExplainOffer { .. } => routing::decide(state, command),
         C::Transfer { .. }
         | C::StartConsultation { .. }
         | C::EndConsultation { .. }

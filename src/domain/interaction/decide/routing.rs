@@ -113,6 +113,23 @@ pub(super) fn decide(
                 _ => Err(invalid(cmd, state)),
             }
         }
+        C::ExplainOffer { explained } => {
+            inbound_only(cmd, state)?;
+            match &state.status {
+                // Right after the offer it explains.
+                Status::Inbound(InboundStatus::Offered { agent, .. })
+                    if *agent == explained.agent =>
+                {
+                    if explained.rank == 0 || explained.rank > explained.eligible {
+                        return Err(Rejection::InvalidValue(
+                            "the rank must be between 1 and the number eligible",
+                        ));
+                    }
+                    Ok(vec![(**explained).clone().into()])
+                }
+                _ => Err(invalid(cmd, state)),
+            }
+        }
         // Not a command of this concern (the dispatcher sends none here).
         _ => Err(super::rules::invalid(cmd, state)),
     }

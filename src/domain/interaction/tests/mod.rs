@@ -632,6 +632,19 @@ fn screen() -> InteractionCommand {
     }
 }
 
+fn explain(name: &str, eligible: u32, rank: u32) -> InteractionCommand {
+    InteractionCommand::ExplainOffer {
+        explained: Box::new(OfferExplained {
+            agent: agent(name),
+            eligible,
+            rank,
+            rule: "least load".into(),
+            skills: vec!["billing".into()],
+            at: NOW,
+        }),
+    }
+}
+
 fn run_process() -> InteractionCommand {
     InteractionCommand::RunProcess {
         ran: Box::new(ProcessRan {
@@ -700,9 +713,10 @@ fn variant_index(command: &InteractionCommand) -> usize {
         ComposeAnswer { .. } => 33,
         Screen { .. } => 34,
         RunProcess { .. } => 35,
+        ExplainOffer { .. } => 36,
     }
 }
-const COMMAND_COUNT: usize = 36;
+const COMMAND_COUNT: usize = 37;
 
 #[test]
 fn the_samples_cover_every_command() {
@@ -716,7 +730,7 @@ fn the_samples_cover_every_command() {
     .chain(inbound_commands().iter())
     .chain(reply_commands().iter())
     .chain(answer_commands().iter())
-    .chain([screen(), run_process()].iter())
+    .chain([screen(), run_process(), explain("alice", 3, 1)].iter())
     .map(variant_index)
     .collect();
     seen.sort_unstable();

@@ -328,3 +328,32 @@ fn expiring_needs_an_offer() {
             });
     }
 }
+
+#[test]
+fn an_offer_is_explained_for_its_agent_only_and_remembered() {
+    let deadline = Millis(NOW.0 + 30_000);
+    let InteractionCommand::ExplainOffer { explained } = explain("alice", 3, 2) else {
+        unreachable!()
+    };
+    let state = Spec::given(offered_to("alice", deadline))
+        .when(explain("alice", 3, 2))
+        .then(vec![(*explained).clone().into()]);
+    assert_eq!(state.offered_to, [agent("alice")]);
+    Spec::given(offered_to("alice", deadline))
+        .when(explain("bob", 3, 1))
+        .then_reject(Rejection::InvalidState {
+            command: "explain_offer",
+            status: "offered",
+        });
+    Spec::given(offered_to("alice", deadline))
+        .when(explain("alice", 2, 3))
+        .then_reject(Rejection::InvalidValue(
+            "the rank must be between 1 and the number eligible",
+        ));
+    Spec::given(queued("inbound"))
+        .when(explain("alice", 1, 1))
+        .then_reject(Rejection::InvalidState {
+            command: "explain_offer",
+            status: "queued",
+        });
+}

@@ -1,0 +1,194 @@
+//! The routing process: every pass, offers that passed their deadline expire (back to the queue),
+//! then every queued interaction, in the router's order, is offered to the best eligible ready
+//! agent with free capacity (`domain::routing`): locked, offered with a deadline, and the offer
+//! explained (how many were eligible, the rank, the rule), each an event. An agent is never
+//! offered the same interaction twice; one nobody can take now waits for the next pass.
+
+use crate::actors::{CommandEnvelope, Interactions};
+use crate::domain::agent::Presence;
+use crate::domain::interaction::{
+    InboundStatus, Interaction, InteractionCommand, OfferExplained, Status,
+};
+use crate::domain::routing::{plan, Candidate, Choice, Routable};
+use crate::domain::{InteractionId, Millis, Principal};
+use crate::projections::ProjectionRunner;
+use std::sync::Arc;
+
+/// How routing offers.
+#[derive(Debug, Clone, Copy)]
+pub struct RoutingPolicy {
+    /// How long an agent has to accept an offer.
+    pub offer_secs: f64,
+    /// One step of priority for every this many seconds waited (0: none).
+    pub ageing_secs: u32,
+}
+
+/// The routing process. Cheap to clone.
+#[derive(Clone)]
+pub struct Router {
+    pub policy: RoutingPolicy,
+    pub projections: Arc<ProjectionRunner>,
+    pub interactions: Interactions,
+}
+
+/// Who routing's commands are recorded under.
+pub fn principal() -> Principal {
+    Principal::System("router".into())
+}
+
+impl Router {
+    /// One pass: expire, then offer.
+    pub async fn run_once(&self) {
+        let now = super::now();
+        for id in self.expired(now) {
+            self.run(id, InteractionCommand::ExpireOffer { at: now })
+                .await
+                .ok();
+        }
+        let (mut queue, mut agents) = self.projections.read(|p| {
+            let agents: Vec<Candidate> = p
+                .agents
+                .active()
+                .filter_map(|(name, a)| {
+                    let profile = a.profile.as_ref()?;
+                    let load = p
+                        .workloads
+                        .get(name)
+                        .map(|w| w.offered.len() + w.assigned.len())
+                        .unwrap_or(0) as u32;
+                    Some(Candidate {
+                        name: name.clone(),
+                        ready: a.presence == Presence::Ready,
+                        skills: profile.skills.clone(),
+                        languages: profile.languages.clone(),
+                        capacity: profile.capacity.get("email").copied().unwrap_or(0),
+                        load,
+                        idle_since: a.since,
+                    })
+                })
+                .collect();
+            let queue: Vec<Routable> = if agents.iter().any(|c| c.ready && c.load < c.capacity) {
+                // What waits in the queues (not every interaction ever received).
+                p.queues
+                    .depths()
+                    .into_iter()
+                    .flat_map(|(q, _)| {
+                        p.queues
+                            .contents(&q)
+                            .into_iter()
+                            .flatten()
+                            .map(|e| e.id)
+                            .collect::<Vec<_>>()
+                    })
+                    .filter_map(|id| {
+                        let s = p.cache.get(&id)?;
+                        (s.status == Status::Inbound(InboundStatus::Queued))
+                            .then(|| routable(id, &s))
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            (queue, agents)
+        });
+        if queue.is_empty() {
+            return;
+        }
+        let offers = plan(&mut queue, &mut agents, now, self.policy.ageing_secs);
+        for choice in offers {
+            if let Err(e) = self.offer(&choice, &queue, now).await {
+                tracing::warn!(interaction_id = %choice.interaction, error = %e, "offer not made");
+            }
+        }
+    }
+
+    /// Interactions whose offer's deadline has passed.
+    fn expired(&self, now: Millis) -> Vec<InteractionId> {
+        self.projections.read(|p| {
+            p.workloads
+                .iter()
+                .flat_map(|(_, w)| w.offered.iter().copied())
+                .filter(|id| {
+                    p.cache.get(id).is_some_and(|s| {
+                        matches!(s.status,
+                            Status::Inbound(InboundStatus::Offered { deadline, .. }) if deadline <= now)
+                    })
+                })
+                .collect()
+        })
+    }
+
+    async fn run(&self, id: InteractionId, command: InteractionCommand) -> Result<(), String> {
+        self.interactions
+            .execute(id, CommandEnvelope::new(command, principal()))
+            .await
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+
+    async fn offer(&self, c: &Choice, queue: &[Routable], now: Millis) -> Result<(), String> {
+        let id = c.interaction;
+        // The lock: nobody else moves it while it is offered (it may have moved since the read).
+        self.run(
+            id,
+            InteractionCommand::LockForRouting {
+                router: "router".into(),
+                at: now,
+            },
+        )
+        .await?;
+        let deadline = Millis(now.0 + (self.policy.offer_secs * 1000.0) as i64);
+        let offered = self
+            .run(
+                id,
+                InteractionCommand::Offer {
+                    agent: c.agent.clone(),
+                    deadline,
+                    at: now,
+                },
+            )
+            .await;
+        if let Err(e) = offered {
+            self.run(id, InteractionCommand::UnlockRouting { at: now })
+                .await
+                .ok();
+            return Err(e);
+        }
+        let skills = queue
+            .iter()
+            .find(|r| r.id == id)
+            .map(|r| r.skills.clone())
+            .unwrap_or_default();
+        self.run(
+            id,
+            InteractionCommand::ExplainOffer {
+                explained: Box::new(OfferExplained {
+                    agent: c.agent.clone(),
+                    eligible: c.eligible as u32,
+                    rank: c.rank as u32,
+                    rule: c.rule.name().into(),
+                    skills,
+                    at: now,
+                }),
+            },
+        )
+        .await
+    }
+}
+
+/// A queued interaction as routing sees it.
+fn routable(id: InteractionId, s: &Interaction) -> Routable {
+    Routable {
+        id,
+        priority: s.priority,
+        queued_at: s.created_at,
+        skills: s
+            .process
+            .as_ref()
+            .map(|p| p.skills.clone())
+            .unwrap_or_default(),
+        language: s.language.clone(),
+        excluded: s.offered_to.iter().cloned().collect(),
+        preferred: None,
+    }
+}
