@@ -448,6 +448,16 @@ fn the_openapi_document_covers_every_route() {
         "PUT /api/v1/standard-responses/{id}",
         "DELETE /api/v1/standard-responses/{id}",
         "GET /api/v1/interactions/{id}/suggested-responses",
+        "POST /api/v1/admin/agents",
+        "GET /api/v1/admin/agents/{user}",
+        "PATCH /api/v1/admin/agents/{user}",
+        "DELETE /api/v1/admin/agents/{user}",
+        "GET /api/v1/agents",
+        "GET /api/v1/agents/{user}",
+        "POST /api/v1/me/state",
+        "POST /api/v1/interactions/{id}/accept",
+        "POST /api/v1/interactions/{id}/reject",
+        "GET /api/v1/interactions/{id}/routing",
     ];
     expected.sort();
     assert_eq!(documented, expected);
