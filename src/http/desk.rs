@@ -3,6 +3,7 @@
 //! is 409, each with a problem body naming the reason.
 
 use super::auth::Caller;
+use super::interactions::{parse_id, view_of};
 use super::problem::{ApiError, Problem};
 use super::views::InteractionView;
 use crate::actors::{CommandEnvelope, Interactions};
@@ -14,11 +15,6 @@ use actix_web::{get, post, web, HttpResponse};
 use serde::Serialize;
 use std::time::Duration;
 use utoipa::ToSchema;
-
-fn parse_id(raw: &str) -> Result<InteractionId, ApiError> {
-    raw.parse()
-        .map_err(|e: crate::domain::ParseError| ApiError::BadRequest(e.to_string()))
-}
 
 /// Runs the caller's command on an interaction; answers its view once reads show the change.
 async fn act(
@@ -37,14 +33,7 @@ async fn act(
     if let Some(position) = out.last_position {
         projections.wait_for(position, Duration::from_secs(2)).await;
     }
-    let view = projections
-        .read(|p| {
-            p.cache
-                .get(&id)
-                .map(|s| InteractionView::new(id, &s, p.thread_of(id, &s)))
-        })
-        .ok_or_else(|| ApiError::NotFound(format!("no interaction {id}")))?;
-    Ok(HttpResponse::Ok().json(view))
+    Ok(HttpResponse::Ok().json(view_of(projections, id)?))
 }
 
 /// Accept an offer made to you: the interaction is yours.

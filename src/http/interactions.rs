@@ -15,6 +15,20 @@ pub fn parse_id(raw: &str) -> Result<InteractionId, ApiError> {
         .map_err(|e: crate::domain::ParseError| ApiError::BadRequest(e.to_string()))
 }
 
+/// The interaction's view as the projections hold it now.
+pub fn view_of(
+    projections: &ProjectionRunner,
+    id: InteractionId,
+) -> Result<InteractionView, ApiError> {
+    projections
+        .read(|p| {
+            p.cache
+                .get(&id)
+                .map(|s| InteractionView::new(id, &s, p.thread_of(id, &s)))
+        })
+        .ok_or_else(|| ApiError::NotFound(format!("no interaction {id}")))
+}
+
 /// An interaction's operational data (state, queue, owner, priority, category, lock, times).
 #[utoipa::path(
     tag = "interactions",
@@ -31,14 +45,7 @@ pub async fn get_interaction(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = parse_id(&path)?;
-    let view = projections
-        .read(|p| {
-            p.cache
-                .get(&id)
-                .map(|s| InteractionView::new(id, &s, p.thread_of(id, &s)))
-        })
-        .ok_or_else(|| ApiError::NotFound(format!("no interaction {id}")))?;
-    Ok(HttpResponse::Ok().json(view))
+    Ok(HttpResponse::Ok().json(view_of(&projections, id)?))
 }
 
 /// The thread an interaction belongs to: every inbound message and reply in it, oldest first,
