@@ -1,5 +1,6 @@
-//! The routing process: every pass, offers that passed their deadline expire (back to the queue),
-//! then every queued interaction, in the router's order, is offered to the best eligible ready
+//! The routing process: every pass, offers that passed their deadline expire and offers held by
+//! agents who went not ready, logged out or stopped being agents are withdrawn (both back to the
+//! queue, never offered to that agent again), then every queued interaction, in the router's order, is offered to the best eligible ready
 //! agent with free capacity (`domain::routing`): locked, offered with a deadline, and the offer
 //! explained (how many were eligible, the rank, the rule), each an event. An agent is never
 //! offered the same interaction twice; one nobody can take now waits for the next pass.
@@ -44,6 +45,10 @@ impl Router {
             self.run(id, InteractionCommand::ExpireOffer { at: now })
                 .await
                 .ok();
+        }
+        for (id, reason) in self.stranded() {
+            let cmd = InteractionCommand::WithdrawOffer { reason, at: now };
+            self.run(id, cmd).await.ok();
         }
         let (mut queue, mut agents) = self.projections.read(|p| {
             let agents: Vec<Candidate> = p
@@ -114,6 +119,28 @@ impl Router {
                             Status::Inbound(InboundStatus::Offered { deadline, .. }) if deadline <= now)
                     })
                 })
+                .collect()
+        })
+    }
+
+    /// Offers held by agents who can no longer take them (not ready, logged out, no longer
+    /// agents), with why.
+    fn stranded(&self) -> Vec<(InteractionId, String)> {
+        self.projections.read(|p| {
+            p.workloads
+                .iter()
+                .filter_map(|(name, w)| {
+                    let why = match p.agents.get(name) {
+                        Some(a) if a.is_active() => match &a.presence {
+                            Presence::Ready => return None,
+                            Presence::NotReady { .. } => "the agent is not ready",
+                            Presence::LoggedOut => "the agent logged out",
+                        },
+                        _ => "no longer an agent",
+                    };
+                    (!w.offered.is_empty()).then(|| (w.offered.clone(), why))
+                })
+                .flat_map(|(ids, why)| ids.into_iter().map(move |id| (id, why.to_string())))
                 .collect()
         })
     }

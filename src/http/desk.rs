@@ -92,6 +92,51 @@ pub async fn reject(
     act(&interactions, &projections, id, command, &caller).await
 }
 
+/// Your work: what is offered to you (with its deadline), assigned to you, and what you are
+/// consulted on.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MyWork {
+    pub offered: Vec<InteractionView>,
+    pub assigned: Vec<InteractionView>,
+    pub consulting: Vec<InteractionView>,
+}
+
+/// Your interactions.
+#[utoipa::path(
+    tag = "desktop",
+    responses(
+        (status = 200, body = MyWork),
+        (status = 401, body = Problem), (status = 403, body = Problem),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/me/interactions")]
+pub async fn my_interactions(
+    projections: web::Data<ProjectionRunner>,
+    caller: Caller,
+) -> HttpResponse {
+    let work = projections.read(|p| {
+        let views =
+            |ids: Option<&std::collections::BTreeSet<InteractionId>>| -> Vec<InteractionView> {
+                ids.into_iter()
+                    .flatten()
+                    .filter_map(|id| {
+                        p.cache
+                            .get(id)
+                            .map(|s| InteractionView::new(*id, &s, p.thread_of(*id, &s)))
+                    })
+                    .collect()
+            };
+        let w = p.workloads.get(&caller.name);
+        MyWork {
+            offered: views(w.map(|w| &w.offered)),
+            assigned: views(w.map(|w| &w.assigned)),
+            consulting: views(w.map(|w| &w.consulting)),
+        }
+    });
+    HttpResponse::Ok().json(work)
+}
+
 /// How routing placed an interaction: its status, every agent it was offered to, and each
 /// routing event in order (locks, offers with their explanation, accepts, rejects, expiries).
 #[derive(Debug, Serialize, ToSchema)]
@@ -113,6 +158,7 @@ const ROUTING_EVENTS: &[&str] = &[
     "OfferAccepted",
     "OfferRejected",
     "OfferExpired",
+    "OfferWithdrawn",
 ];
 
 /// Why an interaction went to whom.

@@ -175,7 +175,8 @@ where
                 .service(agents::set_state)
                 .service(desk::accept)
                 .service(desk::reject)
-                .service(desk::routing),
+                .service(desk::routing)
+                .service(desk::my_interactions),
         )
 }
 

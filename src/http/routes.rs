@@ -79,6 +79,7 @@ pub const ROUTES: &[Route] = &[
     route("POST", "/api/v1/interactions/{id}/accept", AGENTS),
     route("POST", "/api/v1/interactions/{id}/reject", AGENTS),
     route("GET", "/api/v1/interactions/{id}/routing", STAFF),
+    route("GET", "/api/v1/me/interactions", AGENTS),
 ];
 
 /// Who may call `method` on the route `pattern` (None: no such route).

@@ -458,6 +458,7 @@ fn the_openapi_document_covers_every_route() {
         "POST /api/v1/interactions/{id}/accept",
         "POST /api/v1/interactions/{id}/reject",
         "GET /api/v1/interactions/{id}/routing",
+        "GET /api/v1/me/interactions",
     ];
     expected.sort();
     assert_eq!(documented, expected);

@@ -97,6 +97,34 @@ fn work_goes_to_the_best_qualified_agent_and_moves_on_when_refused_or_ignored() 
     assert_eq!(again.status, 409, "{:?}", again.body);
     let c = submit(&app, "Invoice C");
     wait_status(&app, &c, "offered", Some("alice"));
+    // The desktop lists each agent's work.
+    let mine = app
+        .get("/api/v1/me/interactions", Some(&tokens["bob"]))
+        .body;
+    assert_eq!(mine["assigned"][0]["id"], b.as_str(), "{mine}");
+    let mine = app
+        .get("/api/v1/me/interactions", Some(&tokens["alice"]))
+        .body;
+    assert_eq!(mine["offered"][0]["id"], c.as_str(), "{mine}");
+    assert!(mine["offered"][0]["offer_deadline"].is_string(), "{mine}");
+    // Going not ready withdraws her offers at once; nobody else can take C now.
+    let r = app.post_json(
+        "/api/v1/me/state",
+        Some(&tokens["alice"]),
+        json!({"state": "not_ready", "reason": "meeting"}),
+    );
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    wait_status(&app, &c, "queued", None);
+    let routing = app
+        .admin_get(&format!("/api/v1/interactions/{c}/routing"))
+        .body;
+    let withdrawn = routing["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["type"] == "OfferWithdrawn")
+        .unwrap_or_else(|| panic!("{routing}"));
+    assert_eq!(withdrawn["data"]["reason"], "the agent is not ready");
 
     // Nobody exceeds capacity; carol (no billing) was never offered anything.
     let agents = app.get("/api/v1/agents", Some(&admin)).body;
@@ -179,5 +207,33 @@ fn record_the_routing_log() {
         Some(t2),
         json!({}),
     );
+    record_log(&app, &path);
+}
+
+/// Records `snapshots/eventlog-v1-withdrawal.ndjson` (OfferWithdrawn). Run once by hand; a
+/// recorded log is never overwritten.
+#[test]
+#[ignore = "records a schema snapshot; run by hand once per new schema"]
+fn record_the_withdrawal_log() {
+    let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("snapshots/eventlog-v1-withdrawal.ndjson");
+    let app = spawn_app_with(|s: &mut Settings| {
+        s.routing.every_ms = 50;
+    });
+    let token = app.token_for("alice", "agent");
+    app.post_json(
+        "/api/v1/admin/agents",
+        Some(&app.admin_token),
+        json!({"user": "alice"}),
+    );
+    app.post_json("/api/v1/me/state", Some(&token), json!({"state": "ready"}));
+    let a = submit(&app, "Invoice A");
+    wait_status(&app, &a, "offered", Some("alice"));
+    app.post_json(
+        "/api/v1/me/state",
+        Some(&token),
+        json!({"state": "logged_out"}),
+    );
+    wait_status(&app, &a, "queued", None);
     record_log(&app, &path);
 }

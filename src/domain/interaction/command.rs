@@ -65,6 +65,11 @@ pub enum InteractionCommand {
     ExpireOffer {
         at: Millis,
     },
+    /// Routing takes an offer back (its agent can no longer take it).
+    WithdrawOffer {
+        reason: String,
+        at: Millis,
+    },
     Transfer {
         agent: AgentId,
         target: TransferTarget,
@@ -243,6 +248,7 @@ impl InteractionCommand {
             AcceptOffer { .. } => "accept_offer",
             RejectOffer { .. } => "reject_offer",
             ExpireOffer { .. } => "expire_offer",
+            WithdrawOffer { .. } => "withdraw_offer",
             Transfer { .. } => "transfer",
             StartConsultation { .. } => "start_consultation",
             EndConsultation { .. } => "end_consultation",

@@ -186,6 +186,15 @@ pub struct OfferExpired {
     pub at: Millis,
 }
 
+/// Routing took an offer back before its deadline (the agent went not ready or logged out, or
+/// stopped being an agent); the interaction waits in its queue again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OfferWithdrawn {
+    pub agent: AgentId,
+    pub reason: String,
+    pub at: Millis,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InteractionTransferred {
     pub from_agent: AgentId,
@@ -555,6 +564,7 @@ macro_rules! for_each_interaction_event {
             InteractionScreened,
             ProcessRan,
             OfferExplained,
+            OfferWithdrawn,
         );
     };
 }

@@ -46,7 +46,7 @@ pub fn evolve(mut s: Interaction, event: &InteractionEvent) -> Interaction {
             s.status = Status::Inbound(InboundStatus::Assigned);
             s.owner = Some(e.agent.clone());
         }
-        E::OfferRejected(_) | E::OfferExpired(_) => {
+        E::OfferRejected(_) | E::OfferExpired(_) | E::OfferWithdrawn(_) => {
             s.status = Status::Inbound(InboundStatus::Queued);
             s.owner = None;
         }

@@ -34,7 +34,8 @@ pub fn decide(
         | C::AcceptOffer { .. }
         | C::RejectOffer { .. }
         | C::ExpireOffer { .. }
-        | C::ExplainOffer { .. } => routing::decide(state, command),
+        | C::ExplainOffer { .. }
+        | C::WithdrawOffer { .. } => routing::decide(state, command),
         C::Transfer { .. }
         | C::StartConsultation { .. }
         | C::EndConsultation { .. }

@@ -113,6 +113,23 @@ pub(super) fn decide(
                 _ => Err(invalid(cmd, state)),
             }
         }
+        C::WithdrawOffer { reason, at } => {
+            inbound_only(cmd, state)?;
+            match &state.status {
+                Status::Inbound(InboundStatus::Offered { agent, .. }) => {
+                    if reason.trim().is_empty() {
+                        return Err(Rejection::ReasonRequired);
+                    }
+                    Ok(vec![OfferWithdrawn {
+                        agent: agent.clone(),
+                        reason: reason.clone(),
+                        at: *at,
+                    }
+                    .into()])
+                }
+                _ => Err(invalid(cmd, state)),
+            }
+        }
         C::ExplainOffer { explained } => {
             inbound_only(cmd, state)?;
             match &state.status {

@@ -714,9 +714,10 @@ fn variant_index(command: &InteractionCommand) -> usize {
         Screen { .. } => 34,
         RunProcess { .. } => 35,
         ExplainOffer { .. } => 36,
+        WithdrawOffer { .. } => 37,
     }
 }
-const COMMAND_COUNT: usize = 37;
+const COMMAND_COUNT: usize = 38;
 
 #[test]
 fn the_samples_cover_every_command() {
@@ -730,7 +731,18 @@ fn the_samples_cover_every_command() {
     .chain(inbound_commands().iter())
     .chain(reply_commands().iter())
     .chain(answer_commands().iter())
-    .chain([screen(), run_process(), explain("alice", 3, 1)].iter())
+    .chain(
+        [
+            screen(),
+            run_process(),
+            explain("alice", 3, 1),
+            InteractionCommand::WithdrawOffer {
+                reason: "not ready".into(),
+                at: NOW,
+            },
+        ]
+        .iter(),
+    )
     .map(variant_index)
     .collect();
     seen.sort_unstable();

@@ -357,3 +357,34 @@ fn an_offer_is_explained_for_its_agent_only_and_remembered() {
             status: "queued",
         });
 }
+
+#[test]
+fn a_withdrawn_offer_goes_back_to_the_queue_and_is_not_offered_to_that_agent_again() {
+    let deadline = Millis(NOW.0 + 30_000);
+    let withdraw = InteractionCommand::WithdrawOffer {
+        reason: "the agent is not ready".into(),
+        at: NOW,
+    };
+    let state = Spec::given(offered_to("alice", deadline))
+        .when(withdraw.clone())
+        .then(vec![OfferWithdrawn {
+            agent: agent("alice"),
+            reason: "the agent is not ready".into(),
+            at: NOW,
+        }
+        .into()]);
+    assert_eq!(state.status, Status::Inbound(InboundStatus::Queued));
+    assert_eq!(state.offered_to, [agent("alice")]);
+    Spec::given(queued("inbound"))
+        .when(withdraw)
+        .then_reject(Rejection::InvalidState {
+            command: "withdraw_offer",
+            status: "queued",
+        });
+    Spec::given(offered_to("alice", deadline))
+        .when(InteractionCommand::WithdrawOffer {
+            reason: " ".into(),
+            at: NOW,
+        })
+        .then_reject(Rejection::ReasonRequired);
+}
