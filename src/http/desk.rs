@@ -92,6 +92,70 @@ pub async fn reject(
     act(&interactions, &projections, id, command, &caller).await
 }
 
+/// A category an agent sets.
+#[derive(Debug, serde::Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CategoriseBody {
+    /// A category key (letters, digits, `_`, `.`, `-`, at most 100).
+    pub category: String,
+}
+
+/// Correct an interaction's category (yours, or any for a supervisor). Recorded as certain, under
+/// your name: the classifier learns from it at its next retraining.
+#[utoipa::path(
+    tag = "desktop",
+    params(("id" = String, Path, description = "Interaction id (UUID)")),
+    request_body = CategoriseBody,
+    responses(
+        (status = 200, body = InteractionView),
+        (status = 400, body = Problem), (status = 401, body = Problem),
+        (status = 403, description = "Not your interaction", body = Problem),
+        (status = 404, body = Problem),
+        (status = 409, description = "Finished or stopped", body = Problem),
+        (status = 422, body = Problem),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/interactions/{id}/categorise")]
+pub async fn categorise(
+    interactions: web::Data<Interactions>,
+    projections: web::Data<ProjectionRunner>,
+    caller: Caller,
+    path: web::Path<String>,
+    body: super::json::JsonBody<CategoriseBody>,
+) -> Result<HttpResponse, ApiError> {
+    use crate::domain::user::Role;
+    let id = parse_id(&path)?;
+    let category = body.0.category;
+    let key_ok = (1..=100).contains(&category.len())
+        && category
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'));
+    if !key_ok {
+        return Err(ApiError::Unprocessable(format!(
+            "category: {category:?} is not a category key (letters, digits, _ . -, at most 100)"
+        )));
+    }
+    if caller.role == Role::Agent {
+        let owner = projections.read(|p| p.cache.get(&id).map(|s| s.owner));
+        match owner {
+            None => return Err(ApiError::NotFound(format!("no interaction {id}"))),
+            Some(o) if o.as_ref() != Some(&caller.name) => {
+                return Err(ApiError::Forbidden(format!(
+                    "interaction {id} is not yours to categorise"
+                )))
+            }
+            Some(_) => {}
+        }
+    }
+    let command = InteractionCommand::Categorise {
+        category,
+        confidence_permille: 1000,
+        at: crate::app::now(),
+    };
+    act(&interactions, &projections, id, command, &caller).await
+}
+
 /// Your work: what is offered to you (with its deadline), assigned to you, and what you are
 /// consulted on.
 #[derive(Debug, Serialize, ToSchema)]

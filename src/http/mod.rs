@@ -176,7 +176,8 @@ where
                 .service(desk::accept)
                 .service(desk::reject)
                 .service(desk::routing)
-                .service(desk::my_interactions),
+                .service(desk::my_interactions)
+                .service(desk::categorise),
         )
 }
 

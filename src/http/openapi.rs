@@ -274,6 +274,12 @@ fn schemas(doc: &mut Value, limits: DocLimits) {
         s["additionalProperties"] = json!(false);
     }
     agent_schemas(schemas);
+    if let Some(s) = schemas.get_mut("CategoriseBody") {
+        s["additionalProperties"] = json!(false);
+        s["properties"]["category"] = json!({
+            "type": "string", "pattern": crate::domain::standard_response::CATEGORY_PATTERN,
+        });
+    }
     if let Some(s) = schemas.get_mut("WebformUpload") {
         s["additionalProperties"] = json!(false);
         s["properties"]["attachment"] = json!({

@@ -80,6 +80,7 @@ pub const ROUTES: &[Route] = &[
     route("POST", "/api/v1/interactions/{id}/reject", AGENTS),
     route("GET", "/api/v1/interactions/{id}/routing", STAFF),
     route("GET", "/api/v1/me/interactions", AGENTS),
+    route("POST", "/api/v1/interactions/{id}/categorise", AGENTS),
 ];
 
 /// Who may call `method` on the route `pattern` (None: no such route).

@@ -459,6 +459,7 @@ fn the_openapi_document_covers_every_route() {
         "POST /api/v1/interactions/{id}/reject",
         "GET /api/v1/interactions/{id}/routing",
         "GET /api/v1/me/interactions",
+        "POST /api/v1/interactions/{id}/categorise",
     ];
     expected.sort();
     assert_eq!(documented, expected);

@@ -95,6 +95,34 @@ fn work_goes_to_the_best_qualified_agent_and_moves_on_when_refused_or_ignored() 
         json!({}),
     );
     assert_eq!(again.status, 409, "{:?}", again.body);
+    // Bob corrects his interaction's category (what retraining learns from); not alice.
+    let r = app.post_json(
+        &format!("/api/v1/interactions/{b}/categorise"),
+        Some(&tokens["alice"]),
+        json!({"category": "billing_payment"}),
+    );
+    assert_eq!(r.status, 403, "{:?}", r.body);
+    let r = app.post_json(
+        &format!("/api/v1/interactions/{b}/categorise"),
+        Some(&tokens["bob"]),
+        json!({"category": "has space"}),
+    );
+    assert_eq!(r.status, 422, "{:?}", r.body);
+    let r = app.post_json(
+        &format!("/api/v1/interactions/{b}/categorise"),
+        Some(&tokens["bob"]),
+        json!({"category": "billing_payment"}),
+    );
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    assert_eq!(r.body["category"], "billing_payment");
+    let b_id: postroom::domain::InteractionId = b.parse().unwrap();
+    assert_eq!(
+        app.engine
+            .projections
+            .read(|p| p.corrections.get(&b_id).cloned())
+            .as_deref(),
+        Some("billing_payment")
+    );
     let c = submit(&app, "Invoice C");
     wait_status(&app, &c, "offered", Some("alice"));
     // The desktop lists each agent's work.
