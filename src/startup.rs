@@ -4,7 +4,7 @@
 use crate::actors::{Interactions, Registry, RegistryOptions};
 use crate::app::answer::{AnswerPolicy, Answerer};
 use crate::app::outbox::{Outbox, Retry};
-use crate::app::process::{Process, ProcessHandle};
+use crate::app::process::{Corrections, Process, ProcessHandle};
 use crate::app::receive::Receiver;
 use crate::app::sweep::Sweep;
 use crate::domain::interaction::Interaction;
@@ -55,10 +55,6 @@ pub struct Engine {
 impl Engine {
     /// Opens storage, loads projections and starts the actor registry (inside an actix system).
     pub fn start(settings: Settings) -> Result<Engine, StartError> {
-        // Rules compiled and the classifier trained first: a configuration error names its key
-        // before anything is opened.
-        let first = Process::from_settings(&settings, settings.smtp.is_some(), &[])
-            .map_err(StartError::Config)?;
         let storage = open_storage(&settings)?;
         let projections = Arc::new(ProjectionRunner::start(
             storage.log(),
@@ -67,16 +63,19 @@ impl Engine {
                 snapshot_every: settings.projections.snapshot_every,
             },
         )?);
-        // The classifier learns from people's corrections too (trained again with them, once
-        // the projections say which there are).
-        let corrections = crate::app::retrain::corrections(&projections, storage.content.as_ref());
-        let process =
-            ProcessHandle::new(if first.analyzer.categorises() && !corrections.is_empty() {
-                Process::from_settings(&settings, settings.smtp.is_some(), &corrections)
-                    .map_err(StartError::Config)?
-            } else {
-                first
-            });
+        // Rules compiled and the classifier trained once, with people's corrections (which the
+        // projections know). A configuration error closes what was opened and names its key.
+        let corrections =
+            Corrections::for_settings(&settings, &projections, storage.content.as_ref());
+        let process = match Process::from_settings(&settings, settings.smtp.is_some(), &corrections)
+        {
+            Ok(p) => ProcessHandle::new(p),
+            Err(e) => {
+                projections.shutdown();
+                storage.close();
+                return Err(StartError::Config(e));
+            }
+        };
         let registry = Registry::new(
             storage.log(),
             storage.snapshots::<Interaction>(),

@@ -24,44 +24,114 @@ pub struct Process {
     pub definition: String,
     /// The settings it was built from (a retraining builds the next version from them).
     pub settings: Settings,
-    /// How many of people's category corrections its classifier was trained with…
-    pub corrections: usize,
-    /// …and which (`corrections_key`).
+    /// Which of people's category corrections its classifier was trained with
+    /// (`Corrections::key`; that of none without a classifier).
     pub corrections_key: [u8; 32],
 }
 
-/// What identifies a set of corrections (their order included).
-pub fn corrections_key(corrections: &[crate::classify::Example]) -> [u8; 32] {
-    let mut bytes = Vec::new();
-    for c in corrections {
-        bytes.extend(c.category.as_bytes());
-        bytes.push(0);
-        bytes.extend(c.text.as_bytes());
-        bytes.push(0);
+/// People's category corrections, as the projections keep them (the latest per interaction):
+/// what a classifier is trained with besides the examples files. Reading them is cheap; their
+/// texts come from the content store only when a classifier is to be trained with them.
+#[derive(Debug, Clone, Default)]
+pub struct Corrections {
+    labels: Vec<(crate::domain::InteractionId, String)>,
+    examples: Vec<crate::classify::Example>,
+}
+
+impl Corrections {
+    /// Which interactions were corrected to what (no texts yet).
+    pub fn read(projections: &crate::projections::ProjectionRunner) -> Corrections {
+        Corrections {
+            labels: projections.read(|p| {
+                p.corrections
+                    .iter()
+                    .map(|(id, c)| (*id, c.clone()))
+                    .collect()
+            }),
+            examples: Vec::new(),
+        }
     }
-    crate::events::codec::sha256(&bytes)
+
+    /// What identifies them: an interaction's text never changes, so its id stands for it.
+    pub fn key(&self) -> [u8; 32] {
+        let mut bytes = Vec::new();
+        for (id, category) in &self.labels {
+            bytes.extend(id.as_uuid().as_bytes());
+            bytes.extend(category.as_bytes());
+            bytes.push(0);
+        }
+        crate::events::codec::sha256(&bytes)
+    }
+
+    /// With each corrected message's subject and text read, as training examples.
+    pub fn with_texts(
+        mut self,
+        projections: &crate::projections::ProjectionRunner,
+        content: &dyn crate::storage::ContentStore,
+    ) -> Corrections {
+        let found: Vec<(String, Option<crate::domain::ContentRef>, String)> =
+            projections.read(|p| {
+                self.labels
+                    .iter()
+                    .filter_map(|(id, category)| {
+                        let s = p.cache.get(id)?;
+                        Some((s.subject.clone(), s.content.clone(), category.clone()))
+                    })
+                    .collect()
+            });
+        self.examples = found
+            .into_iter()
+            .map(|(subject, body, category)| {
+                // A body the store no longer has still leaves its subject to learn from.
+                let body = body
+                    .and_then(|r| content.get(&r).ok().flatten())
+                    .map(|b| String::from_utf8_lossy(&b).into_owned())
+                    .unwrap_or_default();
+                crate::classify::Example {
+                    text: format!("{subject}\n{body}"),
+                    category,
+                }
+            })
+            .collect();
+        self
+    }
+
+    /// What a process built from `settings` trains with: the corrections with their texts when
+    /// examples files are configured (corrections refine a classifier, never start one), else
+    /// none read.
+    pub fn for_settings(
+        settings: &Settings,
+        projections: &crate::projections::ProjectionRunner,
+        content: &dyn crate::storage::ContentStore,
+    ) -> Corrections {
+        if settings.workflow.categories.examples.is_empty() {
+            Corrections::default()
+        } else {
+            Corrections::read(projections).with_texts(projections, content)
+        }
+    }
 }
 
 impl Process {
     /// Compiles the rules, trains the classifier and checks the steps the settings name; every
     /// problem names its key (and file). `sending`: whether a mail server is in force (from the
     /// start: `[smtp]` takes effect at the next start).
-    /// `corrections`: people's categories of earlier messages, added to the classifier's
-    /// examples.
+    /// `corrections`: people's categories of earlier messages (with their texts), added to
+    /// the classifier's examples.
     pub fn from_settings(
         settings: &Settings,
         sending: bool,
-        corrections: &[crate::classify::Example],
+        corrections: &Corrections,
     ) -> Result<Process, String> {
         let w = &settings.workflow;
         let queues = settings.queue_names();
-        let analyzer = Analyzer::from_settings(w, &queues, corrections)?;
+        let analyzer = Analyzer::from_settings(w, &queues, &corrections.examples)?;
         let used = if analyzer.categorises() {
-            corrections.len()
+            corrections
         } else {
-            0
+            &Corrections::default()
         };
-        let definition = definition(settings, sending, used);
+        let definition = definition(settings, sending, used.examples.len());
         let digest = crate::events::codec::sha256(
             format!("{definition}\0{}", analyzer.version()).as_bytes(),
         );
@@ -86,8 +156,7 @@ impl Process {
             acknowledgement: w.acknowledgement.clone(),
             definition,
             settings: settings.clone(),
-            corrections: used,
-            corrections_key: corrections_key(&corrections[..used]),
+            corrections_key: used.key(),
         })
     }
 
@@ -139,7 +208,7 @@ fn definition(settings: &Settings, sending: bool, corrections: usize) -> String 
 }
 
 /// Records on the log's `process` stream that `process` is in force (nothing when it already
-/// is); `reason` is `start` or `reload`. Answers an error a person reads.
+/// is); `reason` is `start`, `reload` or `retrain`. Answers an error a person reads.
 pub async fn record(
     log: &dyn crate::events::EventStore,
     process: &Process,
@@ -205,8 +274,26 @@ impl ProcessHandle {
             .clone()
     }
 
+    /// Records `p` on the log's `process` stream, then puts it in force (recorded first: no
+    /// interaction names a version the log lacks); answers the version it replaces. The
+    /// version in force already changes nothing.
+    pub async fn activate(
+        &self,
+        log: &dyn crate::events::EventStore,
+        p: Process,
+        file: Option<&std::path::Path>,
+        reason: &str,
+    ) -> Result<Arc<Process>, String> {
+        let current = self.current();
+        if p.version() == current.version() {
+            return Ok(current);
+        }
+        record(log, &p, file, reason).await?;
+        Ok(self.replace(p))
+    }
+
     /// Puts `p` in force; answers the one it replaces.
-    pub fn replace(&self, p: Process) -> Arc<Process> {
+    fn replace(&self, p: Process) -> Arc<Process> {
         let mut v = self.0.write().unwrap_or_else(|p| p.into_inner());
         let previous = std::mem::replace(&mut v.current, Arc::new(p));
         v.retired.push_front(previous.clone());

@@ -9,7 +9,7 @@
 //! Other settings (listen address, data folder, mailboxes, `[smtp]`, the set of queues) take
 //! effect at the next start.
 
-use super::process::{Process, ProcessHandle};
+use super::process::{Corrections, Process, ProcessHandle};
 use crate::settings::Settings;
 use std::path::PathBuf;
 
@@ -52,16 +52,13 @@ impl Reloader {
         let process = tokio::task::spawn_blocking(move || this.build())
             .await
             .map_err(|e| format!("the reload did not finish: {e}"))??;
-        // Recorded before it is in force: no interaction names a version the log lacks.
-        super::process::record(
-            self.log.as_ref(),
-            &process,
-            self.source.as_deref(),
-            "reload",
-        )
-        .await?;
         let version = process.version().to_string();
-        let previous = self.process.replace(process).version().to_string();
+        let previous = self
+            .process
+            .activate(self.log.as_ref(), process, self.source.as_deref(), "reload")
+            .await?
+            .version()
+            .to_string();
         tracing::info!(%version, %previous, "configuration reloaded");
         Ok(Reloaded {
             version,
@@ -89,7 +86,8 @@ impl Reloader {
                     .join(", ")
             ));
         }
-        let corrections = super::retrain::corrections(&self.projections, self.content.as_ref());
+        let corrections =
+            Corrections::for_settings(&settings, &self.projections, self.content.as_ref());
         Process::from_settings(&settings, self.sending, &corrections)
     }
 }

@@ -6,39 +6,11 @@
 //! (`retrain`) and swapped in, as a reload would. Only with examples configured: corrections
 //! refine a classifier, they never start one.
 
-use super::process::{Process, ProcessHandle};
-use crate::classify::Example;
+use super::process::{Corrections, Process, ProcessHandle};
 use crate::events::EventStore;
 use crate::projections::ProjectionRunner;
 use crate::storage::ContentStore;
 use std::sync::Arc;
-
-/// People's corrections as training examples, oldest interaction first.
-pub fn corrections(projections: &ProjectionRunner, content: &dyn ContentStore) -> Vec<Example> {
-    let found: Vec<(String, Option<crate::domain::ContentRef>, String)> = projections.read(|p| {
-        p.corrections
-            .iter()
-            .filter_map(|(id, category)| {
-                let s = p.cache.get(id)?;
-                Some((s.subject.clone(), s.content.clone(), category.clone()))
-            })
-            .collect()
-    });
-    found
-        .into_iter()
-        .map(|(subject, body, category)| {
-            // A body the store no longer has still leaves its subject to learn from.
-            let body = body
-                .and_then(|r| content.get(&r).ok().flatten())
-                .map(|b| String::from_utf8_lossy(&b).into_owned())
-                .unwrap_or_default();
-            Example {
-                text: format!("{subject}\n{body}"),
-                category,
-            }
-        })
-        .collect()
-}
 
 /// The retraining process. Cheap to clone.
 #[derive(Clone)]
@@ -59,31 +31,33 @@ impl Retrainer {
         if !current.analyzer.categorises() {
             return Ok(None);
         }
-        let examples = corrections(&self.projections, self.content.as_ref());
-        // The corrections it was trained with: nothing to do.
-        if super::process::corrections_key(&examples) == current.corrections_key {
+        // The corrections it was trained with (a cheap look: no texts read): nothing to do.
+        let corrections = Corrections::read(&self.projections);
+        if corrections.key() == current.corrections_key {
             return Ok(None);
         }
+        let corrections = corrections.with_texts(&self.projections, self.content.as_ref());
         let settings = current.settings.clone();
         let sending = current.workflow.sending;
-        let probe = examples.clone();
-        let next =
-            tokio::task::spawn_blocking(move || Process::from_settings(&settings, sending, &probe))
-                .await
-                .map_err(|e| format!("retraining did not finish: {e}"))??;
-        if next.version() == current.version() {
+        let next = tokio::task::spawn_blocking(move || {
+            Process::from_settings(&settings, sending, &corrections)
+        })
+        .await
+        .map_err(|e| format!("retraining did not finish: {e}"))??;
+        let version = next.version().to_string();
+        let previous = self
+            .process
+            .activate(
+                self.log.as_ref(),
+                next,
+                current.settings.source.as_deref(),
+                "retrain",
+            )
+            .await?;
+        if previous.version() == version {
             return Ok(None);
         }
-        super::process::record(
-            self.log.as_ref(),
-            &next,
-            current.settings.source.as_deref(),
-            "retrain",
-        )
-        .await?;
-        let version = next.version().to_string();
-        tracing::info!(%version, corrections = examples.len(), "classifier retrained from corrections");
-        self.process.replace(next);
+        tracing::info!(%version, "classifier retrained from corrections");
         Ok(Some(version))
     }
 }

@@ -3,19 +3,18 @@
 //! their own presence (`/me/state`).
 
 use super::auth::Caller;
+use super::command::run_once;
 use super::json::JsonBody;
 use super::problem::{ApiError, Problem};
 use super::views::rfc3339_millis;
 use crate::domain::agent::{Agent, AgentCommand, Presence, Profile};
 use crate::domain::user::User;
 use crate::domain::{AgentId, Principal};
-use crate::events::aggregate::{execute_once, CommandEnvelope};
 use crate::events::EventStore;
 use crate::projections::ProjectionRunner;
 use actix_web::{delete, get, patch, post, web, HttpResponse};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::time::Duration;
 use utoipa::ToSchema;
 
 /// A whole number as JSON may write it (`4` or `4.0`: JSON Schema's integers are both); the
@@ -149,21 +148,6 @@ fn current(projections: &ProjectionRunner, name: &AgentId) -> Result<AgentView, 
         .ok_or_else(|| ApiError::NotFound(format!("no agent named {name}")))
 }
 
-/// Runs a command on an agent and waits until reads show it.
-async fn run(
-    log: &dyn EventStore,
-    projections: &ProjectionRunner,
-    name: &AgentId,
-    command: AgentCommand,
-    by: Principal,
-) -> Result<(), ApiError> {
-    let cmd = CommandEnvelope::new(command, by);
-    if let Some(position) = execute_once::<Agent>(log, name, &cmd).await? {
-        projections.wait_for(position, Duration::from_secs(2)).await;
-    }
-    Ok(())
-}
-
 /// The profile with the fields given replaced, checked whole (422 naming the field).
 fn apply(
     mut p: Profile,
@@ -251,7 +235,7 @@ pub async fn create_agent(
         by: format!("user:{}", caller.name),
         at: crate::app::now(),
     };
-    run(
+    run_once::<Agent>(
         log.as_ref(),
         &projections,
         &name,
@@ -326,7 +310,7 @@ pub async fn update_agent(
         by: format!("user:{}", caller.name),
         at: crate::app::now(),
     };
-    run(
+    run_once::<Agent>(
         log.as_ref(),
         &projections,
         &name,
@@ -359,7 +343,7 @@ pub async fn delete_agent(
         by: format!("user:{}", caller.name),
         at: crate::app::now(),
     };
-    run(
+    run_once::<Agent>(
         log.as_ref(),
         &projections,
         &name,
@@ -450,7 +434,7 @@ pub async fn set_state(
         at: crate::app::now(),
     };
     let name = caller.name.clone();
-    run(
+    run_once::<Agent>(
         log.as_ref(),
         &projections,
         &name,

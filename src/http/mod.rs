@@ -5,6 +5,7 @@ pub mod admin;
 pub mod agents;
 pub mod audit;
 pub mod auth;
+pub mod command;
 pub mod connection;
 pub mod contacts;
 pub mod content;

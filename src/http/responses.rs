@@ -2,6 +2,7 @@
 //! supervisors read and search them.
 
 use super::auth::Caller;
+use super::command::run_once;
 use super::json::JsonBody;
 use super::problem::{ApiError, Problem};
 use super::views::rfc3339_millis;
@@ -9,13 +10,11 @@ use crate::domain::standard_response::{
     ResponseCommand, ResponseFields, ResponseId, StandardResponse, Usage,
 };
 use crate::domain::{Millis, Principal};
-use crate::events::aggregate::{execute_once, CommandEnvelope};
 use crate::events::EventStore;
 use crate::projections::response_search::ResponseSearch;
 use crate::projections::ProjectionRunner;
 use actix_web::{delete, get, post, put, web, HttpResponse};
 use serde::{Deserialize, Serialize};
-use std::time::Duration;
 use utoipa::{IntoParams, ToSchema};
 
 /// A standard response as an admin writes it.
@@ -132,21 +131,6 @@ fn id_of(path: &str) -> Result<ResponseId, ApiError> {
         .ok_or_else(|| ApiError::NotFound(format!("no standard response {path:?}")))
 }
 
-/// Runs a command on a response and waits until reads show it.
-async fn run(
-    log: &dyn EventStore,
-    projections: &ProjectionRunner,
-    id: ResponseId,
-    command: ResponseCommand,
-    caller: &Caller,
-) -> Result<(), ApiError> {
-    let cmd = CommandEnvelope::new(command, Principal::User(caller.name.to_string()));
-    if let Some(position) = execute_once::<StandardResponse>(log, &id, &cmd).await? {
-        projections.wait_for(position, Duration::from_secs(2)).await;
-    }
-    Ok(())
-}
-
 fn current(projections: &ProjectionRunner, id: ResponseId) -> Result<ResponseView, ApiError> {
     let now = crate::app::now();
     projections
@@ -184,7 +168,14 @@ pub async fn create_response(
         by: format!("user:{}", caller.name),
         at: crate::app::now(),
     };
-    run(log.as_ref(), &projections, id, command, &caller).await?;
+    run_once::<StandardResponse>(
+        log.as_ref(),
+        &projections,
+        &id,
+        command,
+        Principal::User(caller.name.to_string()),
+    )
+    .await?;
     Ok(HttpResponse::Created()
         .insert_header(("Location", format!("/api/v1/standard-responses/{id}")))
         .json(current(&projections, id)?))
@@ -301,7 +292,14 @@ pub async fn update_response(
         by: format!("user:{}", caller.name),
         at: crate::app::now(),
     };
-    run(log.as_ref(), &projections, id, command, &caller).await?;
+    run_once::<StandardResponse>(
+        log.as_ref(),
+        &projections,
+        &id,
+        command,
+        Principal::User(caller.name.to_string()),
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(current(&projections, id)?))
 }
 
@@ -328,7 +326,14 @@ pub async fn delete_response(
         by: format!("user:{}", caller.name),
         at: crate::app::now(),
     };
-    run(log.as_ref(), &projections, id, command, &caller).await?;
+    run_once::<StandardResponse>(
+        log.as_ref(),
+        &projections,
+        &id,
+        command,
+        Principal::User(caller.name.to_string()),
+    )
+    .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

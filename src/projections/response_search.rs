@@ -1,8 +1,8 @@
 //! Full-text search over the standard responses (tantivy): an index in memory over each live
 //! response's name, subject and text, rebuilt from the responses projection (itself rebuilt from
-//! the log) whenever that has changed since the index was built. Responses change rarely and
-//! number in the hundreds or thousands, so a whole rebuild at the first search after a change
-//! costs milliseconds and keeps one rule: the index is what the log says.
+//! the log) whenever that has changed since the index was built. Responses change rarely, so a
+//! whole rebuild at the first search after a change keeps one rule, the index is what the log
+//! says, at a cost not yet measured (no figure in BENCHMARKS.md).
 //!
 //! Words are matched case-insensitively with accents folded (`Rückerstattung` finds
 //! `ruckerstattung`), ranked by BM25 with a word in the name counting three times and in the

@@ -17,7 +17,6 @@ pub struct IngestHandles {
     pub projections: Arc<ProjectionRunner>,
     pub interactions: Interactions,
     pub receiver: Receiver,
-    /// Screening and categorisation, run on the parse threads.
     pub marks: sled::Tree,
     pub statuses: Statuses,
 }
