@@ -432,8 +432,8 @@ impl Application {
                 async move { e.resume().await }
             });
         }
-        // Routing offers queued work to ready agents.
-        {
+        // Routing offers queued work to ready agents (unless turned off).
+        if engine.settings.routing.every_ms > 0 {
             let router = crate::app::route::Router {
                 policy: crate::app::route::RoutingPolicy {
                     offer_secs: engine.settings.routing.offer_secs,

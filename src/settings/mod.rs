@@ -173,7 +173,8 @@ pub struct RoutingSettings {
     pub offer_secs: f64,
     /// One step of priority for every this many seconds an interaction waits (0: none).
     pub ageing_secs: u32,
-    /// How often routing looks for work to offer, in milliseconds.
+    /// How often routing looks for work to offer, in milliseconds (0: no automatic routing;
+    /// work waits in its queue until a supervisor assigns it).
     pub every_ms: u64,
 }
 
@@ -406,8 +407,11 @@ impl Settings {
                 "must be between 1 and 3600 seconds",
             ));
         }
-        if !(10..=60_000).contains(&self.routing.every_ms) {
-            return Err(invalid("routing.every_ms", "must be between 10 and 60000"));
+        if self.routing.every_ms != 0 && !(10..=60_000).contains(&self.routing.every_ms) {
+            return Err(invalid(
+                "routing.every_ms",
+                "must be 0 (off) or between 10 and 60000",
+            ));
         }
         if self.projections.snapshot_every == 0 {
             return Err(invalid("projections.snapshot_every", "must be at least 1"));

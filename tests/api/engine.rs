@@ -153,6 +153,13 @@ fn no_command_is_lost_at_the_passivation_edge() {
     );
 }
 
+/// The scenario below writes offers and assignments by command, to people who are not agents
+/// and with deadlines long past: the routing process would rightly withdraw or expire them, so
+/// the apps that run it have automatic routing off.
+fn no_routing(s: &mut postroom::settings::Settings) {
+    s.routing.every_ms = 0;
+}
+
 /// Drives interactions through most of the lifecycle, inbound and reply.
 fn busy_day(app: &TestApp) -> Vec<InteractionId> {
     let q = |n: &str| QueueName::parse(n).unwrap();
@@ -396,7 +403,7 @@ fn busy_day(app: &TestApp) -> Vec<InteractionId> {
 
 #[test]
 fn projection_rebuild_equals_the_live_state() {
-    let app = spawn_app();
+    let app = spawn_app_with(no_routing);
     let ids = busy_day(&app);
     wait_caught_up(&app);
     let live = app.engine.projections.read(|p| p.clone());
@@ -454,7 +461,7 @@ fn a_restart_starts_from_the_snapshot_or_rebuilds_a_bad_one() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().to_path_buf();
     let before = {
-        let app = start(path.clone(), |_| {});
+        let app = start(path.clone(), no_routing);
         busy_day(&app);
         wait_caught_up(&app);
         app.engine.projections.read(|p| p.clone())
@@ -465,7 +472,7 @@ fn a_restart_starts_from_the_snapshot_or_rebuilds_a_bad_one() {
     );
 
     {
-        let app = start(path.clone(), |_| {});
+        let app = start(path.clone(), no_routing);
         let r = app.admin_get("/readyz");
         assert_eq!(r.body["details"]["projections_start"], "snapshot");
         wait_caught_up(&app);
@@ -483,7 +490,7 @@ fn a_restart_starts_from_the_snapshot_or_rebuilds_a_bad_one() {
     let mid = bytes.len() / 2;
     bytes[mid] ^= 0xff;
     std::fs::write(&snap, bytes).unwrap();
-    let app = start(path.clone(), |_| {});
+    let app = start(path.clone(), no_routing);
     assert_eq!(
         app.admin_get("/readyz").body["details"]["projections_start"],
         "rebuilt"

@@ -167,7 +167,7 @@ fn record_the_v1_log() {
     if std::env::var("POSTROOM_RECORD_SNAPSHOTS").is_err() {
         return;
     }
-    let app = spawn_app();
+    let app = spawn_app_with(|s| s.routing.every_ms = 0);
     let q = |n: &str| QueueName::parse(n).unwrap();
     let sup = Principal::User("sam".into());
     let router = Principal::System("router".into());
