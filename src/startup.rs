@@ -153,6 +153,10 @@ impl Engine {
             queues: Arc::new(crate::http::queues::ConfiguredQueues(
                 self.settings.queue_names(),
             )),
+            desk: crate::http::work::DeskPolicy {
+                offer_secs: self.settings.routing.offer_secs,
+                dispositions: self.settings.desktop.dispositions.clone(),
+            },
             mailboxes: self.mail_status.clone(),
             sending: crate::http::health::Sending(self.settings.smtp.is_none().then(|| {
                 "no [smtp] is configured: nothing is sent (no acknowledgements, no answers)"

@@ -26,7 +26,11 @@ pub fn format_micros(micros: i64) -> String {
 /// The JSON form of a recorded event, with its decoded payload under `data` (null when this build
 /// cannot decode it).
 pub fn to_json(e: &RecordedEvent) -> Value {
-    // The event's own fields: the aggregate and type wrappers repeat what `type` says.
+    // The event's own fields: the aggregate and type wrappers repeat what `type` says. An
+    // earlier layout shows as recorded, so the line is the same under every later version.
+    if let Some(data) = super::upcast::earlier_json(&e.event_type, e.schema_version, &e.payload) {
+        return line_json(e, data);
+    }
     let data = DomainEvent::from_recorded(e)
         .ok()
         .and_then(|d| match d {
@@ -43,6 +47,11 @@ pub fn to_json(e: &RecordedEvent) -> Value {
             other => other,
         })
         .unwrap_or(Value::Null);
+    line_json(e, data)
+}
+
+/// The export's object for `e`, its event's fields shown as `data`.
+fn line_json(e: &RecordedEvent, data: Value) -> Value {
     json!({
         "position": e.position,
         "stream": e.stream,

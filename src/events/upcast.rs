@@ -51,8 +51,11 @@ macro_rules! interaction_codec {
         }
         fn decode_interaction(t: &str, v: u16, bytes: &[u8]) -> Option<Result<InteractionEvent, UpcastError>> {
             let err = |why: String| UpcastError::Undecodable { event_type: t.to_string(), version: v, why };
+            if let Some(r) = decode_earlier(t, v, bytes) {
+                return Some(r.map_err(err));
+            }
             match (t, v) {
-                $((stringify!($t), 1) => Some(codec::decode::<$t>(bytes).map(InteractionEvent::$t).map_err(err)),)*
+                $((stringify!($t), v) if v == current_version(stringify!($t)) => Some(codec::decode::<$t>(bytes).map(InteractionEvent::$t).map_err(err)),)*
                 $((stringify!($t), _) => Some(Err(UpcastError::UnknownVersion { event_type: t.to_string(), version: v })),)*
                 _ => None,
             }
@@ -61,6 +64,125 @@ macro_rules! interaction_codec {
 }
 
 crate::domain::interaction::for_each_interaction_event!(interaction_codec);
+
+/// Earlier layouts of interaction events, as released: never change one. Each reads as the
+/// current layout through its `From`.
+mod earlier {
+    use crate::domain::interaction::*;
+    use crate::domain::{AgentId, Millis, QueueName};
+    use serde::{Deserialize, Serialize};
+
+    #[derive(Deserialize, Serialize)]
+    pub struct InteractionTransferredV1 {
+        pub from_agent: AgentId,
+        pub target: TransferTarget,
+        pub at: Millis,
+    }
+    impl From<InteractionTransferredV1> for InteractionTransferred {
+        fn from(e: InteractionTransferredV1) -> Self {
+            InteractionTransferred {
+                from_agent: e.from_agent,
+                target: e.target,
+                note: String::new(),
+                at: e.at,
+            }
+        }
+    }
+
+    #[derive(Deserialize, Serialize)]
+    pub struct ConsultationStartedV1 {
+        pub owner: AgentId,
+        pub consultant: AgentId,
+        pub at: Millis,
+    }
+    impl From<ConsultationStartedV1> for ConsultationStarted {
+        fn from(e: ConsultationStartedV1) -> Self {
+            ConsultationStarted {
+                owner: e.owner,
+                consultant: e.consultant,
+                note: String::new(),
+                at: e.at,
+            }
+        }
+    }
+
+    #[derive(Deserialize, Serialize)]
+    pub struct ReturnedToQueueV1 {
+        pub agent: AgentId,
+        pub queue: QueueName,
+        pub at: Millis,
+    }
+    impl From<ReturnedToQueueV1> for ReturnedToQueue {
+        fn from(e: ReturnedToQueueV1) -> Self {
+            ReturnedToQueue {
+                agent: e.agent,
+                queue: e.queue,
+                reason: String::new(),
+                at: e.at,
+            }
+        }
+    }
+
+    #[derive(Deserialize, Serialize)]
+    pub struct InteractionDoneV1 {
+        pub by: String,
+        pub at: Millis,
+    }
+    impl From<InteractionDoneV1> for InteractionDone {
+        fn from(e: InteractionDoneV1) -> Self {
+            InteractionDone {
+                by: e.by,
+                disposition: None,
+                at: e.at,
+            }
+        }
+    }
+}
+
+/// An event recorded in a layout earlier than its current one, shown as recorded (its own
+/// fields, no upcast), so an export reads the same under every later version (`None`: not an
+/// earlier layout, or it does not decode).
+pub fn earlier_json(t: &str, v: u16, bytes: &[u8]) -> Option<serde_json::Value> {
+    use earlier::*;
+    fn show<Old: serde::de::DeserializeOwned + Serialize>(
+        bytes: &[u8],
+    ) -> Option<serde_json::Value> {
+        serde_json::to_value(codec::decode::<Old>(bytes).ok()?).ok()
+    }
+    match (t, v) {
+        ("InteractionTransferred", 1) => show::<InteractionTransferredV1>(bytes),
+        ("ConsultationStarted", 1) => show::<ConsultationStartedV1>(bytes),
+        ("ReturnedToQueue", 1) => show::<ReturnedToQueueV1>(bytes),
+        ("InteractionDone", 1) => show::<InteractionDoneV1>(bytes),
+        _ => None,
+    }
+}
+
+/// An interaction event in a layout earlier than its current one, upcast (`None`: not one).
+fn decode_earlier(t: &str, v: u16, bytes: &[u8]) -> Option<Result<InteractionEvent, String>> {
+    use earlier::*;
+    fn up<Old: serde::de::DeserializeOwned, New: From<Old>>(
+        bytes: &[u8],
+        wrap: fn(New) -> InteractionEvent,
+    ) -> Result<InteractionEvent, String> {
+        codec::decode::<Old>(bytes).map(|old| wrap(old.into()))
+    }
+    Some(match (t, v) {
+        ("InteractionTransferred", 1) => {
+            up::<InteractionTransferredV1, _>(bytes, InteractionEvent::InteractionTransferred)
+        }
+        ("ConsultationStarted", 1) => {
+            up::<ConsultationStartedV1, _>(bytes, InteractionEvent::ConsultationStarted)
+        }
+        ("ReturnedToQueue", 1) => {
+            up::<ReturnedToQueueV1, _>(bytes, InteractionEvent::ReturnedToQueue)
+        }
+        ("InteractionDone", 1) => {
+            up::<InteractionDoneV1, _>(bytes, InteractionEvent::InteractionDone)
+        }
+        _ => return None,
+    })
+}
 
 impl DomainEvent {
     /// The event ready to append, with a fresh id and its envelope's principal and ids.

@@ -17,7 +17,7 @@ use std::time::Duration;
 use utoipa::ToSchema;
 
 /// Runs the caller's command on an interaction; answers its view once reads show the change.
-async fn act(
+pub(super) async fn act(
     interactions: &Interactions,
     projections: &ProjectionRunner,
     id: InteractionId,

@@ -24,6 +24,7 @@ pub mod routes;
 pub mod server;
 pub mod views;
 pub mod webform;
+pub mod work;
 
 use crate::actors::Interactions;
 use crate::app::receive::Receiver;
@@ -178,7 +179,13 @@ where
                 .service(desk::reject)
                 .service(desk::routing)
                 .service(desk::my_interactions)
-                .service(desk::categorise),
+                .service(desk::categorise)
+                .service(work::transfer)
+                .service(work::consult)
+                .service(work::contribute)
+                .service(work::end_consult)
+                .service(work::give_back)
+                .service(work::done),
         )
 }
 
@@ -196,6 +203,8 @@ pub struct Handles {
     pub search: Arc<crate::projections::response_search::ResponseSearch>,
     pub webform: Arc<webform::WebformPolicy>,
     pub queues: Arc<queues::ConfiguredQueues>,
+    /// What the desktop's actions need from the configuration.
+    pub desk: work::DeskPolicy,
     pub mailboxes: Statuses,
     /// Whether mail goes out, for `/readyz`.
     pub sending: health::Sending,
@@ -232,6 +241,7 @@ pub fn app(
         .app_data(web::Data::from(handles.search))
         .app_data(web::Data::from(handles.webform))
         .app_data(web::Data::from(handles.queues))
+        .app_data(web::Data::new(handles.desk))
         .app_data(web::Data::new(handles.mailboxes))
         .app_data(web::Data::new(handles.metrics))
         .app_data(web::Data::new(document))

@@ -274,6 +274,7 @@ fn schemas(doc: &mut Value, limits: DocLimits) {
         s["additionalProperties"] = json!(false);
     }
     agent_schemas(schemas);
+    work_schemas(schemas);
     if let Some(s) = schemas.get_mut("CategoriseBody") {
         s["additionalProperties"] = json!(false);
         s["properties"]["category"] = json!({
@@ -354,6 +355,62 @@ fn agent_schemas(schemas: &mut Map<String, Value>) {
             ]}),
         );
     }
+}
+
+/// The bodies of the desktop's work on an interaction (`http::work`), from the rules the
+/// interaction's decider checks.
+fn work_schemas(schemas: &mut Map<String, Value>) {
+    let agent = json!({"type": "string", "pattern": USER_NAME_PATTERN});
+    let queue = json!({"type": "string", "minLength": 1, "maxLength": 64});
+    let note = json!({"type": ["string", "null"], "maxLength": 2000});
+    let not_blank = |max: usize| json!({"type": "string", "pattern": "\\S", "maxLength": max});
+    let object = |properties: Value, required: Value| {
+        json!({
+            "type": "object", "additionalProperties": false,
+            "properties": properties, "required": required,
+        })
+    };
+    let mut set = |name: &str, schema: Value| {
+        if schemas.contains_key(name) {
+            schemas.insert(name.into(), schema);
+        }
+    };
+    set(
+        "TransferBody",
+        json!({"oneOf": [
+            object(json!({"agent": agent, "note": note}), json!(["agent"])),
+            object(json!({"queue": queue, "note": note}), json!(["queue"])),
+        ]}),
+    );
+    set(
+        "ConsultBody",
+        object(json!({"agent": agent, "note": note}), json!(["agent"])),
+    );
+    set(
+        "ContributionBody",
+        object(json!({"text": not_blank(10_000)}), json!(["text"])),
+    );
+    set(
+        "EndConsultBody",
+        object(
+            json!({"agent": {"type": ["string", "null"], "pattern": USER_NAME_PATTERN}}),
+            json!([]),
+        ),
+    );
+    set(
+        "ReturnBody",
+        object(
+            json!({"reason": not_blank(500), "queue": {"type": ["string", "null"], "minLength": 1, "maxLength": 64}}),
+            json!(["reason"]),
+        ),
+    );
+    set(
+        "DoneBody",
+        object(
+            json!({"disposition": {"type": "string", "pattern": "^[a-z0-9_.-]{1,64}$"}}),
+            json!(["disposition"]),
+        ),
+    );
 }
 
 /// What a created resource leads to: the web form's interaction, a created user.

@@ -81,6 +81,16 @@ pub const ROUTES: &[Route] = &[
     route("GET", "/api/v1/interactions/{id}/routing", STAFF),
     route("GET", "/api/v1/me/interactions", AGENTS),
     route("POST", "/api/v1/interactions/{id}/categorise", AGENTS),
+    route("POST", "/api/v1/interactions/{id}/transfer", AGENTS),
+    route("POST", "/api/v1/interactions/{id}/consult", AGENTS),
+    route(
+        "POST",
+        "/api/v1/interactions/{id}/consult/contribution",
+        AGENTS,
+    ),
+    route("POST", "/api/v1/interactions/{id}/consult/end", AGENTS),
+    route("POST", "/api/v1/interactions/{id}/return", AGENTS),
+    route("POST", "/api/v1/interactions/{id}/done", AGENTS),
 ];
 
 /// Who may call `method` on the route `pattern` (None: no such route).

@@ -31,6 +31,7 @@ pub struct Settings {
     pub webform: WebformSettings,
     pub http: HttpSettings,
     pub routing: RoutingSettings,
+    pub desktop: DesktopSettings,
     /// The SMTP server everything postroom sends leaves through (none: nothing is sent).
     pub smtp: Option<SmtpSettings>,
     /// IMAP mailboxes to ingest (none by default).
@@ -188,6 +189,30 @@ impl Default for RoutingSettings {
     }
 }
 
+/// What agents' desktops offer (`[desktop]`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DesktopSettings {
+    /// The disposition codes an agent may finish an interaction with (`POST …/done`).
+    pub dispositions: Vec<String>,
+}
+
+impl Default for DesktopSettings {
+    fn default() -> Self {
+        DesktopSettings {
+            dispositions: [
+                "resolved",
+                "information_given",
+                "no_reply_needed",
+                "duplicate",
+                "escalated",
+            ]
+            .map(String::from)
+            .to_vec(),
+        }
+    }
+}
+
 /// How long a client may take and how many connections it may hold (`[http]`).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -226,6 +251,7 @@ impl Default for Settings {
             webform: WebformSettings::default(),
             http: HttpSettings::default(),
             routing: RoutingSettings::default(),
+            desktop: DesktopSettings::default(),
             smtp: None,
             mailboxes: Vec::new(),
             source: None,
@@ -412,6 +438,24 @@ impl Settings {
                 "routing.every_ms",
                 "must be 0 (off) or between 10 and 60000",
             ));
+        }
+        if self.desktop.dispositions.is_empty() {
+            return Err(invalid(
+                "desktop.dispositions",
+                "must list at least one code",
+            ));
+        }
+        for (i, code) in self.desktop.dispositions.iter().enumerate() {
+            let ok = (1..=64).contains(&code.len())
+                && code.bytes().all(|b| {
+                    b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'_' | b'-' | b'.')
+                });
+            if !ok {
+                return Err(invalid(
+                    &format!("desktop.dispositions[{i}]"),
+                    "a code is 1 to 64 of a-z, 0-9, _ - .",
+                ));
+            }
         }
         if self.projections.snapshot_every == 0 {
             return Err(invalid("projections.snapshot_every", "must be at least 1"));

@@ -220,6 +220,7 @@ fn busy_day(app: &TestApp) -> Vec<InteractionId> {
                     app,
                     id,
                     C::StartConsultation {
+                        note: String::new(),
                         agent: agent("bob"),
                         consultant: agent("carol"),
                         at: t,
@@ -258,6 +259,7 @@ fn busy_day(app: &TestApp) -> Vec<InteractionId> {
                     app,
                     id,
                     C::Transfer {
+                        note: String::new(),
                         agent: agent("dan"),
                         target: TransferTarget::Agent {
                             agent: agent("erin"),
@@ -390,6 +392,7 @@ fn busy_day(app: &TestApp) -> Vec<InteractionId> {
                     app,
                     id,
                     C::MarkDone {
+                        disposition: Some("resolved".into()),
                         by: postroom::domain::interaction::Actor::Agent(agent("alice")),
                         at: t,
                     },

@@ -460,6 +460,12 @@ fn the_openapi_document_covers_every_route() {
         "GET /api/v1/interactions/{id}/routing",
         "GET /api/v1/me/interactions",
         "POST /api/v1/interactions/{id}/categorise",
+        "POST /api/v1/interactions/{id}/transfer",
+        "POST /api/v1/interactions/{id}/consult",
+        "POST /api/v1/interactions/{id}/consult/contribution",
+        "POST /api/v1/interactions/{id}/consult/end",
+        "POST /api/v1/interactions/{id}/return",
+        "POST /api/v1/interactions/{id}/done",
     ];
     expected.sort();
     assert_eq!(documented, expected);

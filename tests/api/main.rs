@@ -8,6 +8,7 @@ mod cli;
 mod connections;
 mod corpus;
 mod crash;
+mod desk;
 mod edges;
 mod engine;
 mod helpers;

@@ -269,6 +269,7 @@ fn record_the_v1_log() {
     run(
         a,
         C::StartConsultation {
+            note: String::new(),
             agent: carol(),
             consultant: agent("dave"),
             at: t(13),
@@ -287,6 +288,7 @@ fn record_the_v1_log() {
     run(
         a,
         C::Transfer {
+            note: String::new(),
             agent: carol(),
             target: TransferTarget::Queue { queue: q("vip") },
             at: t(15),
@@ -324,6 +326,7 @@ fn record_the_v1_log() {
     run(
         a,
         C::ReturnToQueue {
+            reason: "back to the queue".into(),
             agent: agent("erin"),
             queue: None,
             at: t(19),
@@ -358,6 +361,7 @@ fn record_the_v1_log() {
     run(
         a,
         C::Transfer {
+            note: String::new(),
             agent: agent("erin"),
             target: TransferTarget::Agent {
                 agent: alice(),
@@ -498,6 +502,7 @@ fn record_the_v1_log() {
     run(
         a,
         C::MarkDone {
+            disposition: Some("resolved".into()),
             by: Actor::Agent(alice()),
             at: t(97),
         },
@@ -518,6 +523,7 @@ fn record_the_v1_log() {
     run(
         c,
         C::MarkDone {
+            disposition: None,
             by: Actor::System("auto-response".into()),
             at: t(41),
         },

@@ -73,11 +73,19 @@ pub enum InteractionCommand {
     Transfer {
         agent: AgentId,
         target: TransferTarget,
+        note: String,
         at: Millis,
     },
     StartConsultation {
         agent: AgentId,
         consultant: AgentId,
+        note: String,
+        at: Millis,
+    },
+    /// A consultant adds an internal contribution.
+    Contribute {
+        consultant: AgentId,
+        text: String,
         at: Millis,
     },
     EndConsultation {
@@ -88,6 +96,7 @@ pub enum InteractionCommand {
     ReturnToQueue {
         agent: AgentId,
         queue: Option<QueueName>,
+        reason: String,
         at: Millis,
     },
     RecordReply {
@@ -97,6 +106,8 @@ pub enum InteractionCommand {
     },
     MarkDone {
         by: Actor,
+        /// How it ended (an agent must give one; a component gives none).
+        disposition: Option<String>,
         at: Millis,
     },
     Categorise {
@@ -251,6 +262,7 @@ impl InteractionCommand {
             WithdrawOffer { .. } => "withdraw_offer",
             Transfer { .. } => "transfer",
             StartConsultation { .. } => "start_consultation",
+            Contribute { .. } => "contribute",
             EndConsultation { .. } => "end_consultation",
             ReturnToQueue { .. } => "return_to_queue",
             RecordReply { .. } => "record_reply",

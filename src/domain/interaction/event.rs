@@ -195,17 +195,31 @@ pub struct OfferWithdrawn {
     pub at: Millis,
 }
 
+/// Version 2 (version 1 had no note: read as an empty one).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InteractionTransferred {
     pub from_agent: AgentId,
     pub target: TransferTarget,
+    /// What the agent tells whoever takes it over (empty: nothing).
+    pub note: String,
     pub at: Millis,
 }
 
+/// Version 2 (version 1 had no note: read as an empty one).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConsultationStarted {
     pub owner: AgentId,
     pub consultant: AgentId,
+    /// What the owner asks the consultant (empty: nothing).
+    pub note: String,
+    pub at: Millis,
+}
+
+/// A consultant's internal contribution: never sent to the customer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsultationContributed {
+    pub consultant: AgentId,
+    pub text: String,
     pub at: Millis,
 }
 
@@ -216,10 +230,13 @@ pub struct ConsultationEnded {
     pub at: Millis,
 }
 
+/// Version 2 (version 1 had no reason: read as an empty one).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReturnedToQueue {
     pub agent: AgentId,
     pub queue: QueueName,
+    /// Why the agent handed it back.
+    pub reason: String,
     pub at: Millis,
 }
 
@@ -231,9 +248,13 @@ pub struct InteractionReplied {
     pub at: Millis,
 }
 
+/// Version 2 (version 1 had no disposition: read as none).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InteractionDone {
     pub by: String,
+    /// How it ended, as the agent coded it (`None`: finished by a component, or recorded before
+    /// dispositions).
+    pub disposition: Option<String>,
     pub at: Millis,
 }
 
@@ -479,6 +500,23 @@ pub struct AnswerComposed {
     pub at: Millis,
 }
 
+/// The events whose current layout is not their first, with its version (every other is at 1).
+/// Each earlier version keeps decoding through its upcaster in `events::upcast`.
+pub const LATER_VERSIONS: &[(&str, u16)] = &[
+    ("InteractionTransferred", 2),
+    ("ConsultationStarted", 2),
+    ("ReturnedToQueue", 2),
+    ("InteractionDone", 2),
+];
+
+/// The schema version of the current layout of the event type `t`.
+pub fn current_version(t: &str) -> u16 {
+    LATER_VERSIONS
+        .iter()
+        .find(|(name, _)| *name == t)
+        .map_or(1, |(_, v)| *v)
+}
+
 macro_rules! interaction_events {
     ($($variant:ident),* $(,)?) => {
         /// Everything that can happen to an interaction.
@@ -499,7 +537,7 @@ macro_rules! interaction_events {
             }
             /// The schema version of this event's current layout.
             pub fn event_version(&self) -> u16 {
-                1
+                current_version(self.event_type())
             }
             /// Every type name this aggregate records.
             pub const TYPES: &'static [&'static str] = &[$(stringify!($variant)),*];
@@ -565,6 +603,7 @@ macro_rules! for_each_interaction_event {
             ProcessRan,
             OfferExplained,
             OfferWithdrawn,
+            ConsultationContributed,
         );
     };
 }

@@ -68,6 +68,7 @@ pub fn evolve(mut s: Interaction, event: &InteractionEvent) -> Interaction {
         }
         E::ConsultationStarted(e) => s.consultants.push(e.consultant.clone()),
         E::ConsultationEnded(e) => s.consultants.retain(|c| c != &e.consultant),
+        E::ConsultationContributed(_) => {}
         E::ReturnedToQueue(e) => {
             s.status = Status::Inbound(InboundStatus::Queued);
             s.queue = Some(e.queue.clone());

@@ -27,9 +27,11 @@ impl crate::domain::aggregate::Rejection for Rejection {
         use Rejection as R;
         match self {
             R::NotFound => RejectionKind::NotFound,
-            R::NotOwner { .. } | R::NotYourOffer { .. } | R::NotReviewer { .. } | R::SelfReview => {
-                RejectionKind::Forbidden
-            }
+            R::NotOwner { .. }
+            | R::NotYourOffer { .. }
+            | R::NotReviewer { .. }
+            | R::NotConsulted { .. }
+            | R::SelfReview => RejectionKind::Forbidden,
             R::DeadlineInPast
             | R::CannotConsultSelf
             | R::CannotTransferToSelf

@@ -41,6 +41,8 @@ pub enum Rejection {
     AlreadyConsulting { agent: AgentId },
     #[error("{agent} is not consulted on this interaction")]
     NotConsulting { agent: AgentId },
+    #[error("{agent} is not consulted on this interaction, so cannot contribute to it")]
+    NotConsulted { agent: AgentId },
     #[error("an agent cannot consult themselves")]
     CannotConsultSelf,
     #[error("an agent cannot transfer to themselves")]

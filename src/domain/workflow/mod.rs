@@ -656,6 +656,7 @@ impl Workflow {
                 Some(AutoAnswer::Planned { .. }) => None,
                 Some(AutoAnswer::Answered { .. }) => Some(InteractionCommand::MarkDone {
                     by: Actor::System("workflow".into()),
+                    disposition: None,
                     at,
                 }),
                 Some(AutoAnswer::Suppressed { .. }) | None => Some(enqueue(&p.queue)),

@@ -38,6 +38,7 @@ pub fn decide(
         | C::WithdrawOffer { .. } => routing::decide(state, command),
         C::Transfer { .. }
         | C::StartConsultation { .. }
+        | C::Contribute { .. }
         | C::EndConsultation { .. }
         | C::ReturnToQueue { .. }
         | C::RecordReply { .. }

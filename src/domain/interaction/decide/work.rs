@@ -1,10 +1,25 @@
-//! An agent's work on an interaction: transfer, consultation, return to a queue, the reply recorded, done, categories.
+//! An agent's work on an interaction: transfer, consultation (with contributions), return to a
+//! queue with a reason, the reply recorded, done with a disposition, categories.
 
 use super::super::command::*;
 use super::super::event::*;
 use super::super::rejection::Rejection;
 use super::super::state::*;
 use super::rules::{inbound_only, invalid, require_owner};
+
+/// At most this many characters in a transfer's or consultation's note.
+const NOTE_CHARS: usize = 2000;
+/// … in a reason for returning work.
+const REASON_CHARS: usize = 500;
+/// … in a consultant's contribution.
+const CONTRIBUTION_CHARS: usize = 10_000;
+
+fn text_within(text: &str, chars: usize, what: &'static str) -> Result<(), Rejection> {
+    if text.chars().count() > chars {
+        return Err(Rejection::InvalidValue(what));
+    }
+    Ok(())
+}
 
 pub(super) fn decide(
     state: &Interaction,
@@ -13,8 +28,14 @@ pub(super) fn decide(
     use InteractionCommand as C;
     let cmd = command;
     match command {
-        C::Transfer { agent, target, at } => {
+        C::Transfer {
+            agent,
+            target,
+            note,
+            at,
+        } => {
             inbound_only(cmd, state)?;
+            text_within(note, NOTE_CHARS, "the note must be at most 2000 characters")?;
             match state.status {
                 Status::Inbound(InboundStatus::Assigned) => {
                     require_owner(state, agent)?;
@@ -36,6 +57,7 @@ pub(super) fn decide(
                     Ok(vec![InteractionTransferred {
                         from_agent: agent.clone(),
                         target: target.clone(),
+                        note: note.trim().to_string(),
                         at: *at,
                     }
                     .into()])
@@ -46,9 +68,11 @@ pub(super) fn decide(
         C::StartConsultation {
             agent,
             consultant,
+            note,
             at,
         } => {
             inbound_only(cmd, state)?;
+            text_within(note, NOTE_CHARS, "the note must be at most 2000 characters")?;
             match state.status {
                 Status::Inbound(InboundStatus::Assigned) => {
                     require_owner(state, agent)?;
@@ -63,6 +87,40 @@ pub(super) fn decide(
                     Ok(vec![ConsultationStarted {
                         owner: agent.clone(),
                         consultant: consultant.clone(),
+                        note: note.trim().to_string(),
+                        at: *at,
+                    }
+                    .into()])
+                }
+                _ => Err(invalid(cmd, state)),
+            }
+        }
+        C::Contribute {
+            consultant,
+            text,
+            at,
+        } => {
+            inbound_only(cmd, state)?;
+            match state.status {
+                Status::Inbound(InboundStatus::Assigned) => {
+                    if !state.consultants.contains(consultant) {
+                        return Err(Rejection::NotConsulted {
+                            agent: consultant.clone(),
+                        });
+                    }
+                    if text.trim().is_empty() {
+                        return Err(Rejection::InvalidValue(
+                            "the contribution must not be empty",
+                        ));
+                    }
+                    text_within(
+                        text,
+                        CONTRIBUTION_CHARS,
+                        "the contribution must be at most 10000 characters",
+                    )?;
+                    Ok(vec![ConsultationContributed {
+                        consultant: consultant.clone(),
+                        text: text.trim().to_string(),
                         at: *at,
                     }
                     .into()])
@@ -99,11 +157,24 @@ pub(super) fn decide(
                 _ => Err(invalid(cmd, state)),
             }
         }
-        C::ReturnToQueue { agent, queue, at } => {
+        C::ReturnToQueue {
+            agent,
+            queue,
+            reason,
+            at,
+        } => {
             inbound_only(cmd, state)?;
             match state.status {
                 Status::Inbound(InboundStatus::Assigned) => {
                     require_owner(state, agent)?;
+                    if reason.trim().is_empty() {
+                        return Err(Rejection::ReasonRequired);
+                    }
+                    text_within(
+                        reason,
+                        REASON_CHARS,
+                        "the reason must be at most 500 characters",
+                    )?;
                     if !state.consultants.is_empty() {
                         return Err(Rejection::ConsultationActive);
                     }
@@ -114,6 +185,7 @@ pub(super) fn decide(
                     Ok(vec![ReturnedToQueue {
                         agent: agent.clone(),
                         queue,
+                        reason: reason.trim().to_string(),
                         at: *at,
                     }
                     .into()])
@@ -144,7 +216,11 @@ pub(super) fn decide(
                 _ => Err(invalid(cmd, state)),
             }
         }
-        C::MarkDone { by, at } => {
+        C::MarkDone {
+            by,
+            disposition,
+            at,
+        } => {
             inbound_only(cmd, state)?;
             match (&state.status, by) {
                 (
@@ -155,6 +231,19 @@ pub(super) fn decide(
                     require_owner(state, agent)?;
                     if !state.consultants.is_empty() {
                         return Err(Rejection::ConsultationActive);
+                    }
+                    let code_ok = disposition.as_deref().is_some_and(|d| {
+                        (1..=64).contains(&d.len())
+                            && d.bytes().all(|b| {
+                                b.is_ascii_lowercase()
+                                    || b.is_ascii_digit()
+                                    || matches!(b, b'_' | b'-' | b'.')
+                            })
+                    });
+                    if !code_ok {
+                        return Err(Rejection::InvalidValue(
+                            "a disposition code is required (a-z, 0-9, _ - ., at most 64)",
+                        ));
                     }
                 }
                 // Components finish what waits in the system (an automatic response answered it)
@@ -178,6 +267,10 @@ pub(super) fn decide(
             }
             Ok(vec![InteractionDone {
                 by: by.label(),
+                disposition: match by {
+                    Actor::Agent(_) => disposition.clone(),
+                    Actor::System(_) => None,
+                },
                 at: *at,
             }
             .into()])

@@ -48,6 +48,7 @@ fn an_inbound_interaction_goes_from_receipt_through_consultation_to_done() {
             at: ACCEPTED_AT,
         },
         C::StartConsultation {
+            note: String::new(),
             agent: agent("alice"),
             consultant: agent("bob"),
             at: CONSULTED_AT,
@@ -63,6 +64,7 @@ fn an_inbound_interaction_goes_from_receipt_through_consultation_to_done() {
             at: REPLIED_AT,
         },
         C::MarkDone {
+            disposition: Some("resolved".into()),
             by: Actor::Agent(agent("alice")),
             at: DONE_AT,
         },

@@ -221,6 +221,7 @@ fn consulting(owner: &str, consultant: &str) -> Vec<InteractionEvent> {
     and(
         assigned_to(owner),
         ConsultationStarted {
+            note: String::new(),
             owner: agent(owner),
             consultant: agent(consultant),
             at: CONSULTED_AT,
@@ -243,6 +244,7 @@ fn done() -> Vec<InteractionEvent> {
     and(
         replied("alice"),
         InteractionDone {
+            disposition: Some("resolved".into()),
             by: "user:alice".into(),
             at: DONE_AT,
         },
@@ -452,6 +454,7 @@ fn stop(by: &str, reason: &str) -> InteractionCommand {
 
 fn mark_done_by(name: &str) -> InteractionCommand {
     InteractionCommand::MarkDone {
+        disposition: Some("resolved".into()),
         by: Actor::Agent(agent(name)),
         at: NOW,
     }
@@ -459,6 +462,7 @@ fn mark_done_by(name: &str) -> InteractionCommand {
 
 fn mark_done_by_system() -> InteractionCommand {
     InteractionCommand::MarkDone {
+        disposition: None,
         by: Actor::System("autoresponder".into()),
         at: NOW,
     }
@@ -493,6 +497,7 @@ fn inbound_commands() -> Vec<InteractionCommand> {
         },
         C::ExpireOffer { at: DEADLINE },
         C::Transfer {
+            note: String::new(),
             agent: agent("alice"),
             target: TransferTarget::Queue {
                 queue: queue("billing"),
@@ -500,8 +505,14 @@ fn inbound_commands() -> Vec<InteractionCommand> {
             at: NOW,
         },
         C::StartConsultation {
+            note: String::new(),
             agent: agent("alice"),
             consultant: agent("bob"),
+            at: NOW,
+        },
+        C::Contribute {
+            consultant: agent("bob"),
+            text: "their contract ends in May".into(),
             at: NOW,
         },
         C::EndConsultation {
@@ -510,6 +521,7 @@ fn inbound_commands() -> Vec<InteractionCommand> {
             at: NOW,
         },
         C::ReturnToQueue {
+            reason: "back to the queue".into(),
             agent: agent("alice"),
             queue: None,
             at: NOW,
@@ -715,9 +727,10 @@ fn variant_index(command: &InteractionCommand) -> usize {
         RunProcess { .. } => 35,
         ExplainOffer { .. } => 36,
         WithdrawOffer { .. } => 37,
+        Contribute { .. } => 38,
     }
 }
-const COMMAND_COUNT: usize = 38;
+const COMMAND_COUNT: usize = 39;
 
 #[test]
 fn the_samples_cover_every_command() {

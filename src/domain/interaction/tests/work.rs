@@ -8,6 +8,7 @@ use super::*;
 
 fn transfer_to_agent(from: &str, to: &str, deadline: Millis) -> InteractionCommand {
     InteractionCommand::Transfer {
+        note: String::new(),
         agent: agent(from),
         target: TransferTarget::Agent {
             agent: agent(to),
@@ -19,6 +20,7 @@ fn transfer_to_agent(from: &str, to: &str, deadline: Millis) -> InteractionComma
 
 fn transfer_to_queue(from: &str, to: &str) -> InteractionCommand {
     InteractionCommand::Transfer {
+        note: String::new(),
         agent: agent(from),
         target: TransferTarget::Queue { queue: queue(to) },
         at: NOW,
@@ -31,6 +33,7 @@ fn the_owner_transfers_to_a_colleague_as_an_offer() {
     let state = Spec::given(assigned_to("alice"))
         .when(transfer_to_agent("alice", "bob", deadline))
         .then(vec![InteractionTransferred {
+            note: String::new(),
             from_agent: agent("alice"),
             target: TransferTarget::Agent {
                 agent: agent("bob"),
@@ -55,6 +58,7 @@ fn a_colleague_accepts_a_transfer_and_owns_the_interaction() {
     let history = and(
         assigned_to("alice"),
         InteractionTransferred {
+            note: String::new(),
             from_agent: agent("alice"),
             target: TransferTarget::Agent {
                 agent: agent("bob"),
@@ -82,6 +86,7 @@ fn the_owner_transfers_to_a_queue_and_it_is_queued_there() {
     let state = Spec::given(assigned_to("alice"))
         .when(transfer_to_queue("alice", "billing"))
         .then(vec![InteractionTransferred {
+            note: String::new(),
             from_agent: agent("alice"),
             target: TransferTarget::Queue {
                 queue: queue("billing"),
@@ -151,6 +156,7 @@ fn transfer_needs_an_assigned_interaction() {
 
 fn start_consultation(by: &str, consultant: &str) -> InteractionCommand {
     InteractionCommand::StartConsultation {
+        note: String::new(),
         agent: agent(by),
         consultant: agent(consultant),
         at: NOW,
@@ -170,6 +176,7 @@ fn the_owner_starts_a_consultation() {
     let state = Spec::given(assigned_to("alice"))
         .when(start_consultation("alice", "bob"))
         .then(vec![ConsultationStarted {
+            note: String::new(),
             owner: agent("alice"),
             consultant: agent("bob"),
             at: NOW,
@@ -185,6 +192,7 @@ fn the_owner_may_consult_several_colleagues() {
     let state = Spec::given(consulting("alice", "bob"))
         .when(start_consultation("alice", "carol"))
         .then(vec![ConsultationStarted {
+            note: String::new(),
             owner: agent("alice"),
             consultant: agent("carol"),
             at: NOW,
@@ -266,6 +274,7 @@ fn ending_one_consultation_keeps_the_others_open() {
     let history = and(
         consulting("alice", "bob"),
         ConsultationStarted {
+            note: String::new(),
             owner: agent("alice"),
             consultant: agent("carol"),
             at: CONSULTED_AT,
@@ -294,6 +303,7 @@ fn nobody_else_may_end_a_consultation() {
     let history = and(
         consulting("alice", "bob"),
         ConsultationStarted {
+            note: String::new(),
             owner: agent("alice"),
             consultant: agent("carol"),
             at: CONSULTED_AT,
@@ -338,6 +348,7 @@ fn ending_a_consultation_needs_an_assigned_interaction() {
 
 fn return_to_queue(by: &str, to: Option<&str>) -> InteractionCommand {
     InteractionCommand::ReturnToQueue {
+        reason: "back to the queue".into(),
         agent: agent(by),
         queue: to.map(queue),
         at: NOW,
@@ -349,6 +360,7 @@ fn the_owner_returns_the_interaction_to_the_queue_it_came_from() {
     let state = Spec::given(assigned_to("alice"))
         .when(return_to_queue("alice", None))
         .then(vec![ReturnedToQueue {
+            reason: "back to the queue".into(),
             agent: agent("alice"),
             queue: queue("inbound"),
             at: NOW,
@@ -364,6 +376,7 @@ fn the_owner_returns_the_interaction_to_another_queue() {
     let state = Spec::given(assigned_to("alice"))
         .when(return_to_queue("alice", Some("billing")))
         .then(vec![ReturnedToQueue {
+            reason: "back to the queue".into(),
             agent: agent("alice"),
             queue: queue("billing"),
             at: NOW,
@@ -381,6 +394,7 @@ fn returning_without_any_queue_to_go_to_is_refused() {
     Spec::given(assigned_without_queue("alice"))
         .when(return_to_queue("alice", Some("billing")))
         .then(vec![ReturnedToQueue {
+            reason: "back to the queue".into(),
             agent: agent("alice"),
             queue: queue("billing"),
             at: NOW,
@@ -506,6 +520,7 @@ fn the_owner_marks_a_replied_interaction_done() {
     let state = Spec::given(replied("alice"))
         .when(mark_done_by("alice"))
         .then(vec![InteractionDone {
+            disposition: Some("resolved".into()),
             by: "user:alice".into(),
             at: NOW,
         }
@@ -519,6 +534,7 @@ fn the_owner_may_finish_without_replying() {
     let state = Spec::given(assigned_to("alice"))
         .when(mark_done_by("alice"))
         .then(vec![InteractionDone {
+            disposition: Some("resolved".into()),
             by: "user:alice".into(),
             at: NOW,
         }
@@ -532,6 +548,7 @@ fn a_component_finishes_an_interaction_that_waits_in_the_system() {
         Spec::given(history)
             .when(mark_done_by_system())
             .then(vec![InteractionDone {
+                disposition: None,
                 by: "system:autoresponder".into(),
                 at: NOW,
             }
@@ -544,6 +561,7 @@ fn a_component_finishes_a_replied_interaction() {
     Spec::given(replied("alice"))
         .when(mark_done_by_system())
         .then(vec![InteractionDone {
+            disposition: None,
             by: "system:autoresponder".into(),
             at: NOW,
         }
@@ -683,4 +701,103 @@ fn a_confidence_of_0_and_1000_permille_are_the_valid_bounds() {
             }
             .into()]);
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Contributions, reasons and dispositions.
+// ---------------------------------------------------------------------------------------------
+
+fn contribute(by: &str, text: &str) -> InteractionCommand {
+    InteractionCommand::Contribute {
+        consultant: agent(by),
+        text: text.into(),
+        at: NOW,
+    }
+}
+
+#[test]
+fn a_consultant_contributes_and_nobody_else_can() {
+    Spec::given(consulting("alice", "bob"))
+        .when(contribute("bob", "  They were refunded on 3 May.  "))
+        .then(vec![ConsultationContributed {
+            consultant: agent("bob"),
+            text: "They were refunded on 3 May.".into(),
+            at: NOW,
+        }
+        .into()]);
+    // The owner is not a consultant; a stranger neither.
+    for who in ["alice", "carol"] {
+        Spec::given(consulting("alice", "bob"))
+            .when(contribute(who, "hello"))
+            .then_reject(Rejection::NotConsulted { agent: agent(who) });
+    }
+    Spec::given(consulting("alice", "bob"))
+        .when(contribute("bob", "   "))
+        .then_reject(Rejection::InvalidValue(
+            "the contribution must not be empty",
+        ));
+    Spec::given(consulting("alice", "bob"))
+        .when(contribute("bob", &"x".repeat(10_001)))
+        .then_reject(Rejection::InvalidValue(
+            "the contribution must be at most 10000 characters",
+        ));
+}
+
+#[test]
+fn returning_work_needs_a_reason_and_records_it() {
+    let back = |reason: &str| InteractionCommand::ReturnToQueue {
+        agent: agent("alice"),
+        queue: None,
+        reason: reason.into(),
+        at: NOW,
+    };
+    Spec::given(assigned_to("alice"))
+        .when(back(" "))
+        .then_reject(Rejection::ReasonRequired);
+    let state = Spec::given(assigned_to("alice"))
+        .when(back("needs a German speaker"))
+        .then(vec![ReturnedToQueue {
+            agent: agent("alice"),
+            queue: queue("inbound"),
+            reason: "needs a German speaker".into(),
+            at: NOW,
+        }
+        .into()]);
+    assert_eq!(state.status, Status::Inbound(InboundStatus::Queued));
+}
+
+#[test]
+fn an_agent_finishes_with_a_disposition_code_a_component_without() {
+    let done = |code: Option<&str>| InteractionCommand::MarkDone {
+        by: Actor::Agent(agent("alice")),
+        disposition: code.map(str::to_string),
+        at: NOW,
+    };
+    for bad in [None, Some(""), Some("Resolved"), Some("two words")] {
+        Spec::given(assigned_to("alice"))
+            .when(done(bad))
+            .then_reject(Rejection::InvalidValue(
+                "a disposition code is required (a-z, 0-9, _ - ., at most 64)",
+            ));
+    }
+    Spec::given(assigned_to("alice"))
+        .when(done(Some("resolved")))
+        .then(vec![InteractionDone {
+            by: "user:alice".into(),
+            disposition: Some("resolved".into()),
+            at: NOW,
+        }
+        .into()]);
+    Spec::given(queued("inbound"))
+        .when(InteractionCommand::MarkDone {
+            by: Actor::System("workflow".into()),
+            disposition: Some("ignored".into()),
+            at: NOW,
+        })
+        .then(vec![InteractionDone {
+            by: "system:workflow".into(),
+            disposition: None,
+            at: NOW,
+        }
+        .into()]);
 }
