@@ -47,6 +47,8 @@ pub struct Engine {
     /// What each IMAP mailbox's ingest is doing, for `/readyz`.
     pub mail_status: Statuses,
     shut_down: std::sync::atomic::AtomicBool,
+    /// Tells agents' desktops what happens to their work (`GET /me/events`).
+    pub notifier: crate::app::notify::Notifier,
     /// Tells the background processes to stop.
     stopping: tokio::sync::watch::Sender<bool>,
     processes: std::sync::Mutex<Vec<actix_web::rt::task::JoinHandle<()>>>,
@@ -90,7 +92,9 @@ impl Engine {
             projections: projections.clone(),
             interactions: registry.clone(),
         };
+        let notifier = crate::app::notify::Notifier::new(storage.log(), projections.clone());
         Ok(Engine {
+            notifier,
             settings,
             storage,
             projections,
@@ -153,6 +157,14 @@ impl Engine {
             queues: Arc::new(crate::http::queues::ConfiguredQueues(
                 self.settings.queue_names(),
             )),
+            notifier: self.notifier.clone(),
+            replies: crate::app::reply::Replies {
+                sender: self.settings.smtp.as_ref().and_then(|s| s.sender().ok()),
+                projections: self.projections.clone(),
+                interactions: self.registry.clone(),
+                content: self.storage.content.clone(),
+                log: self.storage.log(),
+            },
             desk: crate::http::work::DeskPolicy {
                 offer_secs: self.settings.routing.offer_secs,
                 dispositions: self.settings.desktop.dispositions.clone(),
@@ -454,6 +466,23 @@ impl Application {
                 },
             );
         }
+        // Agents' desktops hear of their work as it happens.
+        {
+            let notifier = engine.notifier.clone();
+            let mut stop = engine.stopping.subscribe();
+            let task = actix_web::rt::spawn(async move {
+                tokio::select! {
+                    _ = notifier.run() => {}
+                    _ = stop.changed() => {}
+                }
+                notifier.close();
+            });
+            engine
+                .processes
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(task);
+        }
         // The classifier learns from people's corrections.
         let every = engine.settings.workflow.categories.retrain_secs;
         if every > 0.0 {
@@ -537,6 +566,8 @@ impl Application {
                 }
                 _ = self.stop_signals.recv() => {
                     tracing::info!("stop signal received; stopping gracefully");
+                    // Desktops' event streams end first: they would hold the server open.
+                    self.engine.notifier.close();
                     // The command is queued when asked for; the server future carries it out (it
                     // may not have been polled yet), and answers when its workers are done.
                     let stopped = handle.stop(true);

@@ -13,22 +13,19 @@
 //! Exactly once: the answer's id is derived from the inbound interaction's, so composing it
 //! again (after a crash between the two appends) finds it and only records the link.
 
+use super::compose::{compose, fields, read_received, Check, Letter, Received};
 use super::process::{Process, ProcessHandle};
 use crate::actors::{CommandEnvelope, Interactions};
 use crate::domain::address::NamedAddress;
-use crate::domain::header::HeaderText;
 use crate::domain::interaction::{
     AnswerUsage, AutoAnswer, Interaction, InteractionCommand, Rejection, Status,
 };
 use crate::domain::loop_guard::{may_answer, Facts};
-use crate::domain::response_template::{render, Fields, Kind};
+use crate::domain::response_template::{render, Kind};
 use crate::domain::standard_response::ResponseId;
-use crate::domain::threading::{
-    normalise_message_id, reply_message_id, subject_with_token, thread_token,
-};
-use crate::domain::{EmailAddress, InteractionId, Millis, Principal};
+use crate::domain::threading::{subject_with_token, thread_token};
+use crate::domain::{InteractionId, Millis, Principal};
 use crate::events::aggregate::CommandError;
-use crate::mail::outbound::{format, Outbound, Party};
 use crate::projections::ProjectionRunner;
 use crate::settings::AnswerTemplate;
 use crate::storage::ContentStore;
@@ -77,15 +74,6 @@ pub fn answer_id(inbound: InteractionId, usage: AnswerUsage) -> InteractionId {
 }
 
 type Failure = String;
-
-/// A time as RFC 3339, to the second, in UTC.
-fn rfc3339(m: Millis) -> String {
-    crate::events::export::format_micros(m.0.saturating_mul(1000))
-        .split('.')
-        .next()
-        .map(|s| format!("{}Z", s.trim_end_matches('Z')))
-        .unwrap_or_default()
-}
 
 fn failed<E: std::fmt::Display>(what: &str) -> impl FnOnce(E) -> Failure + '_ {
     move |e| format!("{what}: {e}")
@@ -193,24 +181,7 @@ impl Answerer {
 
     /// The message as received, parsed (none for a web form).
     fn message(&self, state: &Interaction) -> Result<Option<Received>, Check> {
-        let Some(raw) = &state.raw else {
-            return Ok(None);
-        };
-        let bytes = self
-            .content
-            .get(raw)
-            .map_err(|e| Check::Retry(format!("reading the message: {e}")))?
-            .ok_or_else(|| {
-                Check::Unanswerable("the message as received is no longer stored".into())
-            })?;
-        // As in ingest: a parser panic costs this message its answer, not the process its loop.
-        std::panic::catch_unwind(|| {
-            let parsed = crate::mail::parse(&bytes, &crate::mail::Limits::default());
-            let headers = crate::mail::screen::headers(&bytes);
-            Received { parsed, headers }
-        })
-        .map(Some)
-        .map_err(|_| Check::Unanswerable("the message cannot be read back".into()))
+        read_received(self.content.as_ref(), state)
     }
 
     /// The loop policy's answer for `state` now: `Err` with the code and the reason when no
@@ -296,135 +267,43 @@ impl Answerer {
         at: Millis,
     ) -> Result<(InteractionCommand, crate::events::Content), String> {
         let root = self.projections.read(|p| p.thread_of(id, state));
-        let token = thread_token(root);
-        let fields = Fields {
-            contact_name: state
-                .from_name
-                .clone()
-                .filter(|n| !n.trim().is_empty())
-                .unwrap_or_else(|| state.from.clone()),
-            contact_address: state.from.clone(),
-            interaction_id: id.to_string(),
-            thread_token: format!("[#{token}]"),
-            subject: state.subject.clone(),
-            agent_name: String::new(),
-            date: rfc3339(at).get(..10).unwrap_or_default().to_string(),
-            received_at: rfc3339(state.created_at),
-        };
+        let fields = fields(id, state, root, "", at);
         let subject = render(&template.subject, Kind::Text, &fields)
             .map_err(failed("the answer's subject"))?;
-        let subject = subject_with_token(&subject, &token);
+        let subject = subject_with_token(&subject, &thread_token(root));
         let text =
             render(&template.text, Kind::Text, &fields).map_err(failed("the answer's text"))?;
         let html = match &template.html {
             Some(h) => Some(render(h, Kind::Html, &fields).map_err(failed("the answer's HTML"))?),
             None => None,
         };
-        let to = EmailAddress::parse(&state.from).map_err(failed("the recipient"))?;
-        let domain = self
-            .policy
-            .sender
-            .address
-            .as_str()
-            .rsplit_once('@')
-            .map(|(_, d)| d.to_string())
-            .unwrap_or_default();
-        let message_id = normalise_message_id(&reply_message_id(reply, &domain));
-        let (in_reply_to, references) = references(state, message);
-        let outbound = Outbound {
-            from: self.policy.sender.clone(),
-            to: Party {
-                name: state.from_name.as_deref().map(HeaderText::lossy),
-                address: to.clone(),
-            },
-            subject: HeaderText::lossy(&subject),
-            message_id: HeaderText::lossy(&message_id),
-            in_reply_to,
-            references,
-            auto_replied: true,
-            date: std::time::UNIX_EPOCH + Duration::from_millis(at.0.max(0) as u64),
+        let composed = compose(Letter {
+            sender: &self.policy.sender,
+            parent: state,
+            received: message,
+            reply,
+            subject: &subject,
             text,
             html,
-        };
-        let bytes = format(&outbound).map_err(failed("formatting the answer"))?;
-        let hash = crate::events::codec::sha256(&bytes);
+            automatic: true,
+            at,
+        })?;
         let cmd = InteractionCommand::ComposeAnswer {
             parent: id,
             usage,
-            to,
+            to: composed.to,
             subject,
-            message: crate::domain::ContentRef(hash),
-            message_id,
+            message: composed.hash.clone(),
+            message_id: composed.message_id,
             at,
         };
-        Ok((cmd, vec![(hash, bytes)]))
+        Ok((cmd, vec![(composed.hash.0, composed.bytes)]))
     }
-}
-
-/// A received message read back: parsed, and its headers decoded.
-struct Received {
-    parsed: crate::mail::ParsedMessage,
-    headers: Vec<(String, String)>,
-}
-
-/// Why an answer cannot be decided now.
-enum Check {
-    /// Try again later (the content store could not be read).
-    Retry(String),
-    /// It never can be: suppress it with this reason.
-    Unanswerable(String),
-}
-
-/// A Message-ID as it may stand in `In-Reply-To` and `References`: `local@domain`, both parts
-/// non-empty, no space or angle bracket (the rule of `mail::outbound`).
-fn usable_message_id(id: &str) -> Option<HeaderText> {
-    let id = normalise_message_id(id);
-    let ok = id
-        .rsplit_once('@')
-        .is_some_and(|(l, d)| !l.is_empty() && !d.is_empty())
-        && !id
-            .chars()
-            .any(|c| c.is_whitespace() || c == '<' || c == '>');
-    ok.then(|| HeaderText::parse(&id).ok()).flatten()
-}
-
-/// `In-Reply-To` the customer's Message-ID and `References` their chain and it (RFC 5322
-/// §3.6.4); a web form has neither, and an unusable Message-ID gives neither.
-fn references(
-    state: &Interaction,
-    message: Option<&Received>,
-) -> (Option<HeaderText>, Vec<HeaderText>) {
-    let Some(parent) = state.message_id.as_deref().and_then(usable_message_id) else {
-        return (None, Vec::new());
-    };
-    let chain = message
-        .map(|m| m.parsed.references.as_slice())
-        .unwrap_or_default();
-    let mut refs: Vec<HeaderText> = chain.iter().filter_map(|r| usable_message_id(r)).collect();
-    // Long chains keep their first and last (RFC 5322 suggests trimming the middle).
-    if refs.len() > 20 {
-        let tail = refs.split_off(refs.len() - 19);
-        refs.truncate(1);
-        refs.extend(tail);
-    }
-    refs.retain(|r| r != &parent);
-    refs.push(parent.clone());
-    (Some(parent), refs)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn only_well_formed_message_ids_are_referenced() {
-        for ok in ["a@b", "<k1@mail.example.com>", " <x.y@z> "] {
-            assert!(usable_message_id(ok).is_some(), "{ok}");
-        }
-        for bad in ["123@", "@host", "no-at", "<a b@c>", "a@b<c", ""] {
-            assert!(usable_message_id(bad).is_none(), "{bad}");
-        }
-    }
 
     #[test]
     fn the_answer_id_is_the_same_every_time_and_differs_by_usage() {

@@ -14,14 +14,20 @@
 //! - [`retrain::Retrainer`]: retrains the classifier from people's category corrections.
 //! - [`answer::Answerer`]: decides planned automatic answers with the loop policy and composes
 //!   them as outbound interactions.
+//! - [`reply::Replies`]: agents' draft replies, saved, read back and released to the outbox.
+//! - [`notify::Notifier`]: tells each agent's desktop what happens to their work, resumable.
+//! - [`compose`]: the one way a message to a customer is made (answers and agents' replies).
 //! - [`outbox::Outbox`]: sends every composed outbound message through the mail server, once.
 
 pub mod analyze;
 pub mod answer;
+pub mod compose;
+pub mod notify;
 pub mod outbox;
 pub mod process;
 pub mod receive;
 pub mod reload;
+pub mod reply;
 pub mod retrain;
 pub mod route;
 pub mod sweep;

@@ -154,7 +154,56 @@ pub fn earlier_json(t: &str, v: u16, bytes: &[u8]) -> Option<serde_json::Value> 
         ("ConsultationStarted", 1) => show::<ConsultationStartedV1>(bytes),
         ("ReturnedToQueue", 1) => show::<ReturnedToQueueV1>(bytes),
         ("InteractionDone", 1) => show::<InteractionDoneV1>(bytes),
+        ("ReplyDrafted", 1) => show::<earlier_drafts::ReplyDraftedV1>(bytes),
+        ("DraftUpdated", 1) => show::<earlier_drafts::DraftUpdatedV1>(bytes),
         _ => None,
+    }
+}
+
+/// Earlier layouts of the reply's draft events.
+mod earlier_drafts {
+    use crate::domain::interaction::*;
+    use crate::domain::{AgentId, ContentRef, InteractionId, Millis};
+    use serde::{Deserialize, Serialize};
+
+    #[derive(Deserialize, Serialize)]
+    pub struct ReplyDraftedV1 {
+        pub parent: InteractionId,
+        pub agent: AgentId,
+        pub to: String,
+        pub subject: String,
+        pub content: Option<ContentRef>,
+        pub at: Millis,
+    }
+    impl From<ReplyDraftedV1> for ReplyDrafted {
+        fn from(e: ReplyDraftedV1) -> Self {
+            ReplyDrafted {
+                parent: e.parent,
+                agent: e.agent,
+                to: e.to,
+                subject: e.subject,
+                content: e.content,
+                html: None,
+                at: e.at,
+            }
+        }
+    }
+
+    #[derive(Deserialize, Serialize)]
+    pub struct DraftUpdatedV1 {
+        pub agent: AgentId,
+        pub content: Option<ContentRef>,
+        pub at: Millis,
+    }
+    impl From<DraftUpdatedV1> for DraftUpdated {
+        fn from(e: DraftUpdatedV1) -> Self {
+            DraftUpdated {
+                agent: e.agent,
+                content: e.content,
+                html: None,
+                at: e.at,
+            }
+        }
     }
 }
 
@@ -179,6 +228,12 @@ fn decode_earlier(t: &str, v: u16, bytes: &[u8]) -> Option<Result<InteractionEve
         }
         ("InteractionDone", 1) => {
             up::<InteractionDoneV1, _>(bytes, InteractionEvent::InteractionDone)
+        }
+        ("ReplyDrafted", 1) => {
+            up::<earlier_drafts::ReplyDraftedV1, _>(bytes, InteractionEvent::ReplyDrafted)
+        }
+        ("DraftUpdated", 1) => {
+            up::<earlier_drafts::DraftUpdatedV1, _>(bytes, InteractionEvent::DraftUpdated)
         }
         _ => return None,
     })

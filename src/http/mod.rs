@@ -19,9 +19,11 @@ pub mod openapi;
 pub mod problem;
 pub mod queues;
 pub mod rate_limit;
+pub mod reply;
 pub mod responses;
 pub mod routes;
 pub mod server;
+pub mod sse;
 pub mod views;
 pub mod webform;
 pub mod work;
@@ -185,7 +187,11 @@ where
                 .service(work::contribute)
                 .service(work::end_consult)
                 .service(work::give_back)
-                .service(work::done),
+                .service(work::done)
+                .service(reply::save_reply)
+                .service(reply::get_reply)
+                .service(reply::release)
+                .service(sse::my_events),
         )
 }
 
@@ -205,6 +211,10 @@ pub struct Handles {
     pub queues: Arc<queues::ConfiguredQueues>,
     /// What the desktop's actions need from the configuration.
     pub desk: work::DeskPolicy,
+    /// Agents' desktop events (`GET /me/events`).
+    pub notifier: crate::app::notify::Notifier,
+    /// Agents' replies: drafts and their release.
+    pub replies: crate::app::reply::Replies,
     pub mailboxes: Statuses,
     /// Whether mail goes out, for `/readyz`.
     pub sending: health::Sending,
@@ -242,6 +252,8 @@ pub fn app(
         .app_data(web::Data::from(handles.webform))
         .app_data(web::Data::from(handles.queues))
         .app_data(web::Data::new(handles.desk))
+        .app_data(web::Data::new(handles.replies))
+        .app_data(web::Data::new(handles.notifier))
         .app_data(web::Data::new(handles.mailboxes))
         .app_data(web::Data::new(handles.metrics))
         .app_data(web::Data::new(document))

@@ -405,6 +405,22 @@ fn work_schemas(schemas: &mut Map<String, Value>) {
         ),
     );
     set(
+        "ReplyBody",
+        json!({"oneOf": [
+            object(
+                json!({
+                    "text": {"type": "string", "pattern": body_pattern(), "maxLength": crate::app::reply::MAX_TEXT},
+                    "html": {"type": ["string", "null"], "pattern": "^[^\\u0000]*$", "maxLength": crate::app::reply::MAX_HTML},
+                }),
+                json!(["text"]),
+            ),
+            object(
+                json!({"standard_response_id": uuid()}),
+                json!(["standard_response_id"]),
+            ),
+        ]}),
+    );
+    set(
         "DoneBody",
         object(
             json!({"disposition": {"type": "string", "pattern": "^[a-z0-9_.-]{1,64}$"}}),

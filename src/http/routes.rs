@@ -91,6 +91,10 @@ pub const ROUTES: &[Route] = &[
     route("POST", "/api/v1/interactions/{id}/consult/end", AGENTS),
     route("POST", "/api/v1/interactions/{id}/return", AGENTS),
     route("POST", "/api/v1/interactions/{id}/done", AGENTS),
+    route("PUT", "/api/v1/interactions/{id}/reply", AGENTS),
+    route("GET", "/api/v1/interactions/{id}/reply", AGENTS),
+    route("POST", "/api/v1/interactions/{id}/release", AGENTS),
+    route("GET", "/api/v1/me/events", AGENTS),
 ];
 
 /// Who may call `method` on the route `pattern` (None: no such route).

@@ -104,6 +104,7 @@ fn sent_reply(
     let agent = crate::domain::AgentId::parse("alice").unwrap();
     let events: Vec<InteractionEvent> = vec![
         ReplyDrafted {
+            html: None,
             parent,
             agent: agent.clone(),
             to: "carol@example.com".into(),
@@ -167,6 +168,7 @@ fn our_own_reply_id_form_matches_before_the_mailer_recorded_it_sent() {
     p.apply_interaction(
         id(2),
         &ReplyDrafted {
+            html: None,
             parent: id(1),
             agent,
             to: "carol@example.com".into(),

@@ -320,6 +320,7 @@ fn busy_day(app: &TestApp) -> Vec<InteractionId> {
                     app,
                     reply,
                     C::DraftReply {
+                        html: None,
                         parent: id,
                         agent: agent("alice"),
                         to: EmailAddress::parse(&format!("c{n}@example.com")).unwrap(),

@@ -289,6 +289,8 @@ impl TestApp {
 impl Drop for TestApp {
     fn drop(&mut self) {
         let handle = self.handle.clone();
+        // As a stop signal does: desktops' event streams end first.
+        self.engine.notifier.close();
         block_on(handle.stop(true));
         if let Some(t) = self.thread.take() {
             let _ = t.join();

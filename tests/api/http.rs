@@ -466,6 +466,10 @@ fn the_openapi_document_covers_every_route() {
         "POST /api/v1/interactions/{id}/consult/end",
         "POST /api/v1/interactions/{id}/return",
         "POST /api/v1/interactions/{id}/done",
+        "PUT /api/v1/interactions/{id}/reply",
+        "GET /api/v1/interactions/{id}/reply",
+        "POST /api/v1/interactions/{id}/release",
+        "GET /api/v1/me/events",
     ];
     expected.sort();
     assert_eq!(documented, expected);

@@ -386,6 +386,7 @@ fn record_the_v1_log() {
     run(
         r,
         C::DraftReply {
+            html: None,
             parent: a,
             agent: alice(),
             to,
@@ -398,6 +399,7 @@ fn record_the_v1_log() {
     run(
         r,
         C::UpdateDraft {
+            html: None,
             agent: alice(),
             content: Some(postroom::domain::ContentRef([7; 32])),
             at: t(26),

@@ -70,6 +70,7 @@ fn send_reply(app: &TestApp, parent: InteractionId, reply: InteractionId) -> Str
     let steps = [
         (
             C::DraftReply {
+                html: None,
                 parent,
                 agent: alice.clone(),
                 to: EmailAddress::parse(CAROL).unwrap(),

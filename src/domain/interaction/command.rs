@@ -144,11 +144,22 @@ pub enum InteractionCommand {
         to: EmailAddress,
         subject: String,
         content: Option<ContentRef>,
+        html: Option<ContentRef>,
         at: Millis,
     },
     UpdateDraft {
         agent: AgentId,
         content: Option<ContentRef>,
+        html: Option<ContentRef>,
+        at: Millis,
+    },
+    /// The author releases their draft with the message composed from it: it goes straight to
+    /// the outbound queue `queue` and the outbox.
+    SendReply {
+        agent: AgentId,
+        queue: QueueName,
+        message: ContentRef,
+        message_id: String,
         at: Millis,
     },
     ReleaseReply {
@@ -275,6 +286,7 @@ impl InteractionCommand {
             DraftReply { .. } => "draft_reply",
             UpdateDraft { .. } => "update_draft",
             ReleaseReply { .. } => "release_reply",
+            SendReply { .. } => "send_reply",
             QueueOutbound { .. } => "queue_outbound",
             StartReview { .. } => "start_review",
             ApproveReply { .. } => "approve_reply",

@@ -302,14 +302,19 @@ pub struct ReplyDrafted {
     pub agent: AgentId,
     pub to: String,
     pub subject: String,
+    /// The text (`text/plain`, UTF-8).
     pub content: Option<ContentRef>,
+    /// Version 2: the HTML alternative, if the agent wrote one (version 1: none).
+    pub html: Option<ContentRef>,
     pub at: Millis,
 }
 
+/// Version 2 (version 1 had no HTML: read as none).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DraftUpdated {
     pub agent: AgentId,
     pub content: Option<ContentRef>,
+    pub html: Option<ContentRef>,
     pub at: Millis,
 }
 
@@ -483,6 +488,18 @@ pub struct AutoAnswered {
     pub at: Millis,
 }
 
+/// An agent's reply, released: the message is composed in full from the draft (the bytes the
+/// customer receives, in the content store) and its Message-ID fixed before the first attempt;
+/// recorded with `ReplyReleased` and `OutboundQueued` in one append.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReplyComposed {
+    /// The message as sent (`message/rfc822`).
+    pub message: ContentRef,
+    /// Its Message-ID, without angle brackets.
+    pub message_id: String,
+    pub at: Millis,
+}
+
 /// Starts an outbound interaction written by the system (an automatic answer): the message is
 /// composed in full (the bytes the customer receives, in the content store) and its Message-ID
 /// fixed before the first attempt; it waits in the outbox.
@@ -507,6 +524,8 @@ pub const LATER_VERSIONS: &[(&str, u16)] = &[
     ("ConsultationStarted", 2),
     ("ReturnedToQueue", 2),
     ("InteractionDone", 2),
+    ("ReplyDrafted", 2),
+    ("DraftUpdated", 2),
 ];
 
 /// The schema version of the current layout of the event type `t`.
@@ -604,6 +623,7 @@ macro_rules! for_each_interaction_event {
             OfferExplained,
             OfferWithdrawn,
             ConsultationContributed,
+            ReplyComposed,
         );
     };
 }

@@ -148,6 +148,10 @@ pub fn evolve(mut s: Interaction, event: &InteractionEvent) -> Interaction {
         }
         E::DraftUpdated(e) => s.content = e.content.clone(),
         E::ReplyReleased(_) => s.status = Status::Reply(ReplyStatus::Released),
+        E::ReplyComposed(e) => {
+            s.outbound = Some(e.message.clone());
+            s.message_id = Some(e.message_id.clone());
+        }
         E::OutboundQueued(e) => {
             s.status = Status::Reply(ReplyStatus::OutboundQueued);
             s.queue = Some(e.queue.clone());

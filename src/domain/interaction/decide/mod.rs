@@ -51,6 +51,7 @@ pub fn decide(
         C::DraftReply { .. }
         | C::UpdateDraft { .. }
         | C::ReleaseReply { .. }
+        | C::SendReply { .. }
         | C::QueueOutbound { .. }
         | C::StartReview { .. }
         | C::ApproveReply { .. }

@@ -19,6 +19,7 @@ pub(super) fn decide(
             to,
             subject,
             content,
+            html,
             at,
         } => {
             if state.exists() {
@@ -30,11 +31,17 @@ pub(super) fn decide(
                 to: to.as_str().to_string(),
                 subject: subject.clone(),
                 content: content.clone(),
+                html: html.clone(),
                 at: *at,
             }
             .into()])
         }
-        C::UpdateDraft { agent, content, at } => {
+        C::UpdateDraft {
+            agent,
+            content,
+            html,
+            at,
+        } => {
             let status = reply_status(cmd, state)?;
             match status {
                 Some(ReplyStatus::Draft) => {
@@ -42,6 +49,7 @@ pub(super) fn decide(
                     Ok(vec![DraftUpdated {
                         agent: agent.clone(),
                         content: content.clone(),
+                        html: html.clone(),
                         at: *at,
                     }
                     .into()])
@@ -59,6 +67,45 @@ pub(super) fn decide(
                         at: *at,
                     }
                     .into()])
+                }
+                _ => Err(invalid(cmd, state)),
+            }
+        }
+        C::SendReply {
+            agent,
+            queue,
+            message,
+            message_id,
+            at,
+        } => {
+            let status = reply_status(cmd, state)?;
+            match status {
+                Some(ReplyStatus::Draft) => {
+                    require_owner(state, agent)?;
+                    if state.content.is_none() {
+                        return Err(Rejection::InvalidValue("the draft has no text"));
+                    }
+                    if message_id.trim().is_empty() {
+                        return Err(Rejection::InvalidValue("the message id must not be empty"));
+                    }
+                    Ok(vec![
+                        ReplyReleased {
+                            agent: agent.clone(),
+                            at: *at,
+                        }
+                        .into(),
+                        ReplyComposed {
+                            message: message.clone(),
+                            message_id: message_id.clone(),
+                            at: *at,
+                        }
+                        .into(),
+                        OutboundQueued {
+                            queue: queue.clone(),
+                            at: *at,
+                        }
+                        .into(),
+                    ])
                 }
                 _ => Err(invalid(cmd, state)),
             }

@@ -117,6 +117,7 @@ fn a_reply_goes_through_revision_and_a_failed_attempt_to_sent() {
             at: Millis(14_500),
         },
         C::UpdateDraft {
+            html: None,
             agent: agent("alice"),
             content: body(4),
             at: Millis(14_600),

@@ -280,6 +280,7 @@ fn assigned_without_queue(name: &str) -> Vec<InteractionEvent> {
 
 fn drafted_by(name: &str) -> Vec<InteractionEvent> {
     vec![ReplyDrafted {
+        html: None,
         parent: parent_id(),
         agent: agent(name),
         to: "carol@example.com".into(),
@@ -411,6 +412,7 @@ fn report(identity: &str) -> DeliveryReported {
 
 fn draft_reply(name: &str) -> InteractionCommand {
     InteractionCommand::DraftReply {
+        html: None,
         parent: parent_id(),
         agent: agent(name),
         to: customer(),
@@ -464,6 +466,16 @@ fn mark_done_by_system() -> InteractionCommand {
     InteractionCommand::MarkDone {
         disposition: None,
         by: Actor::System("autoresponder".into()),
+        at: NOW,
+    }
+}
+
+fn send_reply(name: &str) -> InteractionCommand {
+    InteractionCommand::SendReply {
+        agent: agent(name),
+        queue: queue("outbound"),
+        message: ContentRef([9; 32]),
+        message_id: "r1@example.com".into(),
         at: NOW,
     }
 }
@@ -548,6 +560,7 @@ fn reply_commands() -> Vec<InteractionCommand> {
     use InteractionCommand as C;
     vec![
         C::UpdateDraft {
+            html: None,
             agent: agent("alice"),
             content: body(3),
             at: NOW,
@@ -556,6 +569,7 @@ fn reply_commands() -> Vec<InteractionCommand> {
             agent: agent("alice"),
             at: NOW,
         },
+        send_reply("alice"),
         C::QueueOutbound {
             queue: queue("outbound"),
             at: NOW,
@@ -728,9 +742,10 @@ fn variant_index(command: &InteractionCommand) -> usize {
         ExplainOffer { .. } => 36,
         WithdrawOffer { .. } => 37,
         Contribute { .. } => 38,
+        SendReply { .. } => 39,
     }
 }
-const COMMAND_COUNT: usize = 39;
+const COMMAND_COUNT: usize = 40;
 
 #[test]
 fn the_samples_cover_every_command() {

@@ -8,6 +8,7 @@ use super::*;
 
 fn update_draft(by: &str) -> InteractionCommand {
     InteractionCommand::UpdateDraft {
+        html: None,
         agent: agent(by),
         content: body(3),
         at: NOW,
@@ -55,6 +56,7 @@ fn the_author_updates_the_draft() {
     let state = Spec::given(drafted_by("alice"))
         .when(update_draft("alice"))
         .then(vec![DraftUpdated {
+            html: None,
             agent: agent("alice"),
             content: body(3),
             at: NOW,
@@ -548,4 +550,44 @@ fn stopping_a_reply_requires_a_reason() {
     Spec::given(drafted_by("alice"))
         .when(stop("user:alice", " "))
         .then_reject(Rejection::ReasonRequired);
+}
+
+#[test]
+fn the_author_sends_a_draft_composed_in_one_append_and_nobody_else_can() {
+    let state = Spec::given(drafted_by("alice"))
+        .when(send_reply("alice"))
+        .then(vec![
+            ReplyReleased {
+                agent: agent("alice"),
+                at: NOW,
+            }
+            .into(),
+            ReplyComposed {
+                message: ContentRef([9; 32]),
+                message_id: "r1@example.com".into(),
+                at: NOW,
+            }
+            .into(),
+            OutboundQueued {
+                queue: queue("outbound"),
+                at: NOW,
+            }
+            .into(),
+        ]);
+    assert_eq!(state.status, Status::Reply(ReplyStatus::OutboundQueued));
+    assert_eq!(state.outbound, Some(ContentRef([9; 32])));
+    assert_eq!(state.message_id.as_deref(), Some("r1@example.com"));
+    assert!(state.send_due(NOW), "it waits in the outbox");
+    Spec::given(drafted_by("alice"))
+        .when(send_reply("bob"))
+        .then_reject(Rejection::NotOwner {
+            agent: agent("bob"),
+        });
+    // Sent once: a second release finds it no longer a draft.
+    Spec::given(released())
+        .when(send_reply("alice"))
+        .then_reject(Rejection::InvalidState {
+            command: "send_reply",
+            status: "released",
+        });
 }
