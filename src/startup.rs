@@ -49,6 +49,8 @@ pub struct Engine {
     shut_down: std::sync::atomic::AtomicBool,
     /// Tells agents' desktops what happens to their work (`GET /me/events`).
     pub notifier: crate::app::notify::Notifier,
+    /// Answers kept for `Idempotency-Key`, shared by every HTTP worker.
+    idempotency: Arc<crate::http::idempotency::Answers>,
     /// Tells the background processes to stop.
     stopping: tokio::sync::watch::Sender<bool>,
     processes: std::sync::Mutex<Vec<actix_web::rt::task::JoinHandle<()>>>,
@@ -95,6 +97,7 @@ impl Engine {
         let notifier = crate::app::notify::Notifier::new(storage.log(), projections.clone());
         Ok(Engine {
             notifier,
+            idempotency: Default::default(),
             settings,
             storage,
             projections,
@@ -158,6 +161,7 @@ impl Engine {
                 self.settings.queue_names(),
             )),
             notifier: self.notifier.clone(),
+            idempotency: self.idempotency.clone(),
             replies: crate::app::reply::Replies {
                 sender: self.settings.smtp.as_ref().and_then(|s| s.sender().ok()),
                 projections: self.projections.clone(),
@@ -454,6 +458,17 @@ impl Application {
                 policy: crate::app::route::RoutingPolicy {
                     offer_secs: engine.settings.routing.offer_secs,
                     ageing_secs: engine.settings.routing.ageing_secs,
+                    preferred_wait_secs: engine.settings.routing.preferred_wait_secs,
+                    widen: engine
+                        .settings
+                        .routing
+                        .widen
+                        .iter()
+                        .filter_map(|w| {
+                            let q = crate::domain::QueueName::parse(&w.queue).ok()?;
+                            Some((q, w.after_secs, w.skills.clone()))
+                        })
+                        .collect(),
                 },
                 projections: engine.projections.clone(),
                 interactions: engine.registry.clone(),

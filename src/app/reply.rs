@@ -330,12 +330,13 @@ impl Replies {
         agent: &AgentId,
         parent: InteractionId,
     ) -> Result<InteractionId, ReplyError> {
+        let (state, id, reply) = self.owned(agent, parent).await?;
+        // A server configured without outbound mail cannot send (the draft stays).
         let Some(sender) = &self.sender else {
-            return Err(ReplyError::Unavailable(
+            return Err(ReplyError::Conflict(
                 "no [smtp] is configured: replies cannot be sent".into(),
             ));
         };
-        let (state, id, reply) = self.owned(agent, parent).await?;
         if !reply.exists() {
             // Released before (and recorded by `owned`): the latest reply is the answer.
             if let Some(last) = state.replies.last() {

@@ -11,17 +11,39 @@ use crate::domain::interaction::{
     InboundStatus, Interaction, InteractionCommand, OfferExplained, Status,
 };
 use crate::domain::routing::{plan, Candidate, Choice, Routable};
-use crate::domain::{InteractionId, Millis, Principal};
+use crate::domain::{AgentId, InteractionId, Millis, Principal, QueueName};
 use crate::projections::ProjectionRunner;
 use std::sync::Arc;
 
 /// How routing offers.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct RoutingPolicy {
     /// How long an agent has to accept an offer.
     pub offer_secs: f64,
     /// One step of priority for every this many seconds waited (0: none).
     pub ageing_secs: u32,
+    /// How long a customer's answer waits for the ready agent who handled its thread.
+    pub preferred_wait_secs: f64,
+    /// Expiring steps by queue: after so many seconds, only these skills (latest first).
+    pub widen: Vec<(QueueName, f64, Vec<String>)>,
+}
+
+impl RoutingPolicy {
+    /// The skills `s` needs after waiting until `now`, and the step's wait when one applies.
+    fn skills(&self, s: &Interaction, now: Millis) -> (Vec<String>, Option<f64>) {
+        let base = s
+            .process
+            .as_ref()
+            .map(|p| p.skills.clone())
+            .unwrap_or_default();
+        let waited = (now.0 - s.created_at.0).max(0) as f64 / 1000.0;
+        self.widen
+            .iter()
+            .filter(|(q, after, _)| Some(q) == s.queue.as_ref() && *after <= waited)
+            .max_by(|a, b| a.1.total_cmp(&b.1))
+            .map(|(_, after, skills)| (skills.clone(), Some(*after)))
+            .unwrap_or((base, None))
+    }
 }
 
 /// The routing process. Cheap to clone.
@@ -87,8 +109,13 @@ impl Router {
                     })
                     .filter_map(|id| {
                         let s = p.cache.get(&id)?;
-                        (s.status == Status::Inbound(InboundStatus::Queued))
-                            .then(|| routable(id, &s))
+                        (s.status == Status::Inbound(InboundStatus::Queued)).then(|| {
+                            let handled = handled_by(p, id, &s);
+                            let ready = handled
+                                .as_ref()
+                                .is_some_and(|h| agents.iter().any(|c| &c.name == h && c.ready));
+                            self.routable(id, &s, handled, ready, now)
+                        })
                     })
                     .collect()
             } else {
@@ -186,6 +213,14 @@ impl Router {
             .find(|r| r.id == id)
             .map(|r| r.skills.clone())
             .unwrap_or_default();
+        let widened = self
+            .projections
+            .read(|p| p.cache.get(&id))
+            .and_then(|s| self.policy.skills(&s, now).1);
+        let rule = match widened {
+            Some(after) => format!("{} (skills widened after {after} s)", c.rule.name()),
+            None => c.rule.name().to_string(),
+        };
         self.run(
             id,
             InteractionCommand::ExplainOffer {
@@ -193,7 +228,7 @@ impl Router {
                     agent: c.agent.clone(),
                     eligible: c.eligible as u32,
                     rank: c.rank as u32,
-                    rule: c.rule.name().into(),
+                    rule,
                     skills,
                     at: now,
                 }),
@@ -203,19 +238,45 @@ impl Router {
     }
 }
 
-/// A queued interaction as routing sees it.
-fn routable(id: InteractionId, s: &Interaction) -> Routable {
-    Routable {
-        id,
-        priority: s.priority,
-        queued_at: s.created_at,
-        skills: s
-            .process
-            .as_ref()
-            .map(|p| p.skills.clone())
-            .unwrap_or_default(),
-        language: s.language.clone(),
-        excluded: s.offered_to.iter().cloned().collect(),
-        preferred: None,
+impl Router {
+    /// A queued interaction as routing sees it at `now`: the skills it needs (widened after a
+    /// wait), and the agent who handled its thread (`ready`: reserved for them a while).
+    fn routable(
+        &self,
+        id: InteractionId,
+        s: &Interaction,
+        handled: Option<AgentId>,
+        ready: bool,
+        now: Millis,
+    ) -> Routable {
+        let waited = (now.0 - s.created_at.0).max(0) as f64 / 1000.0;
+        Routable {
+            id,
+            priority: s.priority,
+            queued_at: s.created_at,
+            skills: self.policy.skills(s, now).0,
+            language: s.language.clone(),
+            excluded: s.offered_to.iter().cloned().collect(),
+            preferred_only: ready && waited < self.policy.preferred_wait_secs,
+            preferred: handled,
+        }
     }
+}
+
+/// The agent who last worked on `id`'s thread (its latest reply's author, or the latest owner
+/// of one of its messages), if any.
+fn handled_by(
+    p: &crate::projections::Projections,
+    id: InteractionId,
+    s: &Interaction,
+) -> Option<AgentId> {
+    let root = p.thread_of(id, s);
+    p.threads
+        .members(root)
+        .into_iter()
+        .filter(|m| *m != id)
+        .filter_map(|m| p.cache.get(&m))
+        .filter_map(|m| Some((m.updated_at, m.owner?)))
+        .max_by_key(|(at, _)| *at)
+        .map(|(_, owner)| owner)
 }

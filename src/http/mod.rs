@@ -12,6 +12,7 @@ pub mod content;
 pub mod deadline;
 pub mod desk;
 pub mod health;
+pub mod idempotency;
 pub mod interactions;
 pub mod json;
 pub mod metrics;
@@ -211,6 +212,8 @@ pub struct Handles {
     pub queues: Arc<queues::ConfiguredQueues>,
     /// What the desktop's actions need from the configuration.
     pub desk: work::DeskPolicy,
+    /// Answers kept for `Idempotency-Key` (one store for every worker).
+    pub idempotency: Arc<idempotency::Answers>,
     /// Agents' desktop events (`GET /me/events`).
     pub notifier: crate::app::notify::Notifier,
     /// Agents' replies: drafts and their release.
@@ -254,6 +257,7 @@ pub fn app(
         .app_data(web::Data::new(handles.desk))
         .app_data(web::Data::new(handles.replies))
         .app_data(web::Data::new(handles.notifier))
+        .app_data(web::Data::from(handles.idempotency))
         .app_data(web::Data::new(handles.mailboxes))
         .app_data(web::Data::new(handles.metrics))
         .app_data(web::Data::new(document))
@@ -268,6 +272,8 @@ pub fn app(
     routes(base.into_utoipa_app())
         .into_app()
         .default_service(web::to(not_found))
+        // Inside the route check: keyed by the caller it found.
+        .wrap(actix_web::middleware::from_fn(idempotency::idempotency))
         .wrap_fn(|req, srv| {
             // Every request is checked against the route table before its handler runs.
             use actix_web::dev::Service;

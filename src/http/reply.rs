@@ -141,8 +141,8 @@ pub async fn get_reply(
         (status = 400, body = Problem), (status = 401, body = Problem),
         (status = 403, description = "Not your interaction", body = Problem),
         (status = 404, body = Problem),
-        (status = 409, description = "No draft, not assigned to you, or consultations open", body = Problem),
-        (status = 503, description = "No mail server is configured", body = Problem),
+        (status = 409, description = "No draft, not assigned to you, consultations open, or no mail server configured", body = Problem),
+        (status = 503, description = "The content store cannot be read now", body = Problem),
     ),
     security(("bearer" = []))
 )]

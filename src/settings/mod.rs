@@ -177,6 +177,22 @@ pub struct RoutingSettings {
     /// How often routing looks for work to offer, in milliseconds (0: no automatic routing;
     /// work waits in its queue until a supervisor assigns it).
     pub every_ms: u64,
+    /// A customer's answer waits this long for the agent who handled its thread when they are
+    /// ready but full (0: offered to them only if they are free at once).
+    pub preferred_wait_secs: f64,
+    /// Expiring steps: after waiting `after_secs` in `queue`, an interaction needs only `skills`
+    /// (fewer or none: more agents qualify). The latest step reached applies.
+    pub widen: Vec<WidenStep>,
+}
+
+/// One expiring step of `[routing] widen`.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct WidenStep {
+    pub queue: String,
+    pub after_secs: f64,
+    #[serde(default)]
+    pub skills: Vec<String>,
 }
 
 impl Default for RoutingSettings {
@@ -185,6 +201,8 @@ impl Default for RoutingSettings {
             offer_secs: 30.0,
             ageing_secs: 60,
             every_ms: 200,
+            preferred_wait_secs: 60.0,
+            widen: Vec::new(),
         }
     }
 }
@@ -438,6 +456,34 @@ impl Settings {
                 "routing.every_ms",
                 "must be 0 (off) or between 10 and 60000",
             ));
+        }
+        if !(0.0..=86_400.0).contains(&self.routing.preferred_wait_secs) {
+            return Err(invalid(
+                "routing.preferred_wait_secs",
+                "must be between 0 and 86400 seconds",
+            ));
+        }
+        for (i, step) in self.routing.widen.iter().enumerate() {
+            let key = |f: &str| format!("routing.widen[{i}].{f}");
+            if QueueName::parse(&step.queue).is_err() {
+                return Err(invalid(&key("queue"), "not a queue name"));
+            }
+            if !(1.0..=604_800.0).contains(&step.after_secs) {
+                return Err(invalid(
+                    &key("after_secs"),
+                    "must be between 1 and 604800 seconds",
+                ));
+            }
+            if let Some(bad) = step
+                .skills
+                .iter()
+                .find(|s| !crate::domain::agent::skill_ok(s))
+            {
+                return Err(invalid(
+                    &key("skills"),
+                    format!("{bad:?} is not a skill key (letters, digits, _ - ., at most 64)"),
+                ));
+            }
         }
         if self.desktop.dispositions.is_empty() {
             return Err(invalid(

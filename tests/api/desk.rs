@@ -206,6 +206,12 @@ fn scenario(app: &TestApp) {
     });
     let who = view(app, &b)["offered_to"].as_str().unwrap().to_string();
     assert_eq!(post(&who, &b, "accept", json!({})).status, 200);
+    // With an Idempotency-Key, a repeat answers what the first answered and does nothing.
+    let done_path = format!("/api/v1/interactions/{b}/done");
+    let keyed =
+        |key: &str, body: Value| app.request_keyed("POST", &done_path, &t[who.as_str()], key, body);
+    let r = keyed("bad key", json!({"disposition": "resolved"}));
+    assert_eq!(r.status, 400, "{:?}", r.body);
     let r = post(&who, &b, "done", json!({"disposition": "fixed_it"}));
     assert_eq!(r.status, 422, "{:?}", r.body);
     assert!(
@@ -213,11 +219,17 @@ fn scenario(app: &TestApp) {
         "names the codes: {:?}",
         r.body
     );
-    let r = post(&who, &b, "done", json!({"disposition": "resolved"}));
-    assert_eq!(r.status, 200, "{:?}", r.body);
-    assert_eq!(r.body["status"], "done");
+    let first = keyed("done-1", json!({"disposition": "resolved"}));
+    assert_eq!(first.status, 200, "{:?}", first.body);
+    assert_eq!(first.body["status"], "done");
+    let again = keyed("done-1", json!({"disposition": "resolved"}));
+    assert_eq!(again.status, 200, "the first answer: {:?}", again.body);
+    assert_eq!(again.body, first.body);
+    assert_eq!(again.header("Idempotent-Replayed"), Some("true"));
+    let other = keyed("done-1", json!({"disposition": "duplicate"}));
+    assert_eq!(other.status, 422, "{:?}", other.body);
     let events = history(app, &b);
-    let done = one_of(&events, "InteractionDone");
+    let done = one_of(&events, "InteractionDone"); // once, though asked twice
     assert_eq!(done["disposition"], "resolved");
     assert_eq!(done["by"], format!("user:{who}"));
     let r = post(&who, &b, "done", json!({"disposition": "resolved"}));

@@ -190,6 +190,21 @@ impl TestApp {
         self.request_json("POST", path, token, body)
     }
 
+    /// A JSON request with an `Idempotency-Key`.
+    pub fn request_keyed(
+        &self,
+        method: &str,
+        path: &str,
+        token: &str,
+        key: &str,
+        body: Value,
+    ) -> Resp {
+        let req = ureq::request(method, &self.url(path))
+            .set("Authorization", &format!("Bearer {token}"))
+            .set("Idempotency-Key", key);
+        call(req, Some(body))
+    }
+
     /// Any method with a JSON body.
     pub fn request_json(&self, method: &str, path: &str, token: Option<&str>, body: Value) -> Resp {
         let mut req = ureq::request(method, &self.url(path));

@@ -264,7 +264,7 @@ fn without_a_mail_server_a_reply_is_saved_but_not_released() {
     );
     assert_eq!(r.status, 200, "{:?}", r.body);
     let r = app.post_json(&url("release"), Some(&token), json!({}));
-    assert_eq!(r.status, 503, "{:?}", r.body);
+    assert_eq!(r.status, 409, "{:?}", r.body);
     assert!(
         r.body["detail"].as_str().unwrap().contains("[smtp]"),
         "{:?}",

@@ -265,3 +265,113 @@ fn record_the_withdrawal_log() {
     wait_status(&app, &a, "queued", None);
     record_log(&app, &path);
 }
+
+/// The offer's explanation (the last `OfferExplained` in its routing view).
+fn explained(app: &TestApp, id: &str) -> Value {
+    let r = app
+        .admin_get(&format!("/api/v1/interactions/{id}/routing"))
+        .body;
+    r["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .rev()
+        .find(|e| e["type"] == "OfferExplained")
+        .map(|e| e["data"].clone())
+        .unwrap_or(Value::Null)
+}
+
+#[test]
+fn a_customers_answer_goes_to_the_agent_who_handled_the_thread_first() {
+    let app = spawn_app_with(|s: &mut Settings| {
+        s.workflow.process =
+            toml::from_str(r#"inbound = [{ step = "route", skills = ["billing"] }]"#).unwrap();
+        s.routing.every_ms = 50;
+        s.routing.preferred_wait_secs = 1.5;
+    });
+    let mut t = std::collections::HashMap::new();
+    for (name, level, capacity) in [("alice", 3, 1), ("bob", 9, 5)] {
+        let token = app.token_for(name, "agent");
+        let r = app.post_json(
+            "/api/v1/admin/agents",
+            Some(&app.admin_token),
+            json!({"user": name, "skills": {"billing": level}, "capacity": {"email": capacity}}),
+        );
+        assert_eq!(r.status, 201, "{:?}", r.body);
+        let r = app.post_json("/api/v1/me/state", Some(&token), json!({"state": "ready"}));
+        assert_eq!(r.status, 200, "{:?}", r.body);
+        t.insert(name, token);
+    }
+    let act = |who: &str, id: &str, action: &str, body: Value| {
+        let r = app.post_json(
+            &format!("/api/v1/interactions/{id}/{action}"),
+            Some(&t[who]),
+            body,
+        );
+        assert_eq!(r.status, 200, "{who} {action}: {:?}", r.body);
+    };
+    // Bob is the better match, refuses; alice handles it and finishes.
+    let a = submit(&app, "Invoice twice");
+    wait_status(&app, &a, "offered", Some("bob"));
+    act("bob", &a, "reject", json!({}));
+    wait_status(&app, &a, "offered", Some("alice"));
+    act("alice", &a, "accept", json!({}));
+    act("alice", &a, "done", json!({"disposition": "resolved"}));
+
+    // The customer answers in the thread: alice first, though bob ranks higher.
+    let token = postroom::domain::threading::thread_token(a.parse().unwrap());
+    let answer = |text: &str| {
+        let r = app.submit_webform(
+            "cara@example.com",
+            &format!("Re: Invoice twice [#{token}]"),
+            text,
+        );
+        assert_eq!(r.status, 202, "{:?}", r.body);
+        r.body["interaction_id"].as_str().unwrap().to_string()
+    };
+    let b = answer("Thanks, one more question.");
+    wait_status(&app, &b, "offered", Some("alice"));
+    let why = explained(&app, &b);
+    assert_eq!(why["rule"], "preferred agent (handled the thread)", "{why}");
+    assert_eq!(why["rank"], 2, "{why}");
+    act("alice", &b, "accept", json!({}));
+
+    // Alice is full now: a further answer waits for her a while, then goes to bob.
+    let c = answer("And another.");
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    assert_eq!(view(&app, &c)["status"], "queued", "reserved for alice");
+    let v = wait_status(&app, &c, "offered", Some("bob"));
+    assert_eq!(v["offered_to"], "bob");
+    assert_eq!(explained(&app, &c)["rule"], "only eligible agent");
+}
+
+#[test]
+fn work_nobody_qualifies_for_is_widened_after_its_wait() {
+    let app = spawn_app_with(|s: &mut Settings| {
+        s.workflow.process =
+            toml::from_str(r#"inbound = [{ step = "route", skills = ["german"] }]"#).unwrap();
+        s.routing.every_ms = 50;
+        s.routing.widen = vec![postroom::settings::WidenStep {
+            queue: "inbound".into(),
+            after_secs: 1.0,
+            skills: vec![],
+        }];
+    });
+    let token = app.token_for("ann", "agent");
+    app.post_json(
+        "/api/v1/admin/agents",
+        Some(&app.admin_token),
+        json!({"user": "ann", "skills": {"billing": 5}}),
+    );
+    app.post_json("/api/v1/me/state", Some(&token), json!({"state": "ready"}));
+    let a = submit(&app, "Rechnung");
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    assert_eq!(view(&app, &a)["status"], "queued", "nobody speaks German");
+    wait_status(&app, &a, "offered", Some("ann"));
+    let why = explained(&app, &a);
+    assert_eq!(
+        why["rule"], "only eligible agent (skills widened after 1 s)",
+        "{why}"
+    );
+    assert_eq!(why["skills"], json!([]));
+}

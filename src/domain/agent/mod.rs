@@ -25,7 +25,8 @@ pub const LANGUAGE_PATTERN: &str = "^[a-z]{2,3}$";
 /// The longest not-ready reason, in characters.
 pub const MAX_REASON: usize = 100;
 
-fn skill_ok(s: &str) -> bool {
+/// Whether `s` is a skill key (`SKILL_PATTERN`).
+pub fn skill_ok(s: &str) -> bool {
     (1..=64).contains(&s.len())
         && s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))

@@ -7,7 +7,8 @@
 //! - Eligible: ready, with free capacity for the media, every required skill at level 1 or more,
 //!   the interaction's language among theirs when it has one and they list any, and not an agent
 //!   this interaction was already offered to.
-//! - Chosen: the preferred agent (who handled the thread) when eligible; else the highest sum of
+//! - Chosen: the preferred agent (who handled the thread) when eligible; while it is reserved
+//!   for them (they are ready, within the configured wait) nobody else; else the highest sum of
 //!   the required skills' levels, then the least load, then the longest idle, then the name.
 //!
 //! Every choice says how many agents were eligible, the chosen one's rank and the rule that
@@ -16,8 +17,11 @@
 use crate::domain::{AgentId, InteractionId, Millis};
 use std::collections::{BTreeMap, BTreeSet};
 
+mod index;
 #[cfg(test)]
 mod tests;
+
+pub use index::Matcher;
 
 /// An agent as routing sees them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,6 +59,8 @@ pub struct Routable {
     pub excluded: BTreeSet<AgentId>,
     /// The agent who handled its thread, offered first when eligible.
     pub preferred: Option<AgentId>,
+    /// Reserved for the preferred agent (who is ready): nobody else may take it yet.
+    pub preferred_only: bool,
 }
 
 /// Why an agent was chosen.
@@ -196,6 +202,10 @@ pub fn choose<'a>(
         if let Some(pos) = ranked.iter().position(|(_, c)| &c.name == p) {
             return Some(choice(pos, Rule::Preferred));
         }
+        if r.preferred_only {
+            // It waits for them (their capacity frees, or the reservation ends).
+            return None;
+        }
     }
     let rule = match ranked.as_slice() {
         [] => return None,
@@ -236,8 +246,29 @@ pub fn order(queue: &mut [Routable], now: Millis, ageing_secs: u32) {
 }
 
 /// One round: every routable interaction in order, each offered to the best eligible agent,
-/// whose load then counts it. Answers the offers made.
+/// whose load then counts it. Answers the offers made. Decides through the [`Matcher`]'s index.
 pub fn plan(
+    queue: &mut [Routable],
+    agents: &mut [Candidate],
+    now: Millis,
+    ageing_secs: u32,
+) -> Vec<Choice> {
+    order(queue, now, ageing_secs);
+    let mut matcher = Matcher::new(agents.to_vec());
+    let mut offers = Vec::new();
+    for r in queue.iter() {
+        if let Some((index, choice)) = matcher.choose(r) {
+            matcher.take(index);
+            offers.push(choice);
+        }
+    }
+    agents.clone_from_slice(matcher.agents());
+    offers
+}
+
+/// [`plan`] as a scan of every agent for every decision: the reference the index is held to
+/// (and the benchmark's baseline).
+pub fn plan_by_scan(
     queue: &mut [Routable],
     agents: &mut [Candidate],
     now: Millis,

@@ -22,6 +22,7 @@ fn routable(n: u128, priority: i32, skills: &[&str]) -> Routable {
         language: None,
         excluded: BTreeSet::new(),
         preferred: None,
+        preferred_only: false,
     }
 }
 
@@ -51,6 +52,18 @@ fn the_best_is_chosen_and_the_rule_that_decided_is_named() {
         (c.agent.as_str(), c.rank, c.rule),
         ("ann", 4, Rule::Preferred)
     );
+
+    // Reserved for ann: while she is full, nobody else takes it; once not reserved, the best.
+    let mut r4 = r2.clone();
+    r4.preferred_only = true;
+    let mut full = agents.clone();
+    for a in full.iter_mut().filter(|a| a.name.as_str() == "ann") {
+        a.load = a.capacity;
+    }
+    assert!(choose(full.iter(), &r4).is_none());
+    r4.preferred_only = false;
+    let (_, c) = choose(full.iter(), &r4).unwrap();
+    assert_eq!(c.agent.as_str(), "dee");
 
     let mut r3 = r.clone();
     r3.excluded = ["dee", "cem", "bob", "ann"]
@@ -140,6 +153,7 @@ prop_compose! {
                 .map(|n| AgentId::parse(&format!("agent{n}")).unwrap())
                 .collect(),
             preferred: None,
+            preferred_only: false,
         }
     }
 }
@@ -148,8 +162,48 @@ fn queue() -> impl Strategy<Value = Vec<Routable>> {
     (0u128..30).prop_flat_map(|n| (0..n).map(interaction).collect::<Vec<_>>())
 }
 
+prop_compose! {
+    /// An interaction with a language, a preferred agent and a reservation, any of them.
+    fn varied(i: u128)(
+        r in interaction(i),
+        preferred in prop::option::of(0usize..12),
+        only in prop::bool::ANY,
+        language in prop::option::of(prop::sample::select(vec!["en", "de", "eng"])),
+    ) -> Routable {
+        Routable {
+            preferred: preferred.map(|n| AgentId::parse(&format!("agent{n}")).unwrap()),
+            preferred_only: only,
+            language: language.map(String::from),
+            ..r
+        }
+    }
+}
+
+fn varied_queue() -> impl Strategy<Value = Vec<Routable>> {
+    (0u128..40).prop_flat_map(|n| (0..n).map(varied).collect::<Vec<_>>())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(300))]
+
+    #[test]
+    fn the_index_decides_exactly_as_a_scan_of_every_agent(
+        q in varied_queue(), mut a in agents(),
+    ) {
+        for (i, c) in a.iter_mut().enumerate() {
+            c.languages = match i % 3 {
+                0 => vec![],
+                1 => vec!["en".into()],
+                _ => vec!["deu".into(), "fr".into()],
+            };
+        }
+        let (mut q1, mut a1) = (q.clone(), a.clone());
+        let (mut q2, mut a2) = (q, a);
+        let indexed = plan(&mut q1, &mut a1, Millis(1_000_000), 60);
+        let scanned = plan_by_scan(&mut q2, &mut a2, Millis(1_000_000), 60);
+        prop_assert_eq!(indexed, scanned);
+        prop_assert_eq!(a1, a2);
+    }
 
     #[test]
     fn capacity_is_never_exceeded_and_no_excluded_agent_is_offered(
