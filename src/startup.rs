@@ -223,14 +223,39 @@ impl Engine {
         F: Fn() -> Fut + 'static,
         Fut: std::future::Future<Output = ()>,
     {
+        self.repeat_or_when(every, None, pass)
+    }
+
+    /// As `repeat`, and also as soon as `wake` changes (passes never overlap: changes during a
+    /// pass make one more).
+    fn repeat_or_when<F, Fut>(
+        self: &Arc<Self>,
+        every: Duration,
+        mut wake: Option<tokio::sync::watch::Receiver<u64>>,
+        pass: F,
+    ) where
+        F: Fn() -> Fut + 'static,
+        Fut: std::future::Future<Output = ()>,
+    {
         let engine = self.clone();
         let mut stop = self.stopping.subscribe();
         let task = actix_web::rt::spawn(async move {
             let mut tick = tokio::time::interval(every);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             while !engine.is_shut_down() && !*stop.borrow() {
+                let woken = async {
+                    match wake.as_mut() {
+                        Some(w) => {
+                            if w.changed().await.is_err() {
+                                std::future::pending::<()>().await
+                            }
+                        }
+                        None => std::future::pending::<()>().await,
+                    }
+                };
                 tokio::select! {
                     _ = tick.tick() => {}
+                    _ = woken => {}
                     _ = stop.changed() => break,
                 }
                 // A pass that panics (a bug, an input nobody foresaw) is logged; the next one runs.
@@ -434,6 +459,25 @@ impl Application {
         // The data folder first: a second server on it says so, not "address in use".
         let engine = Arc::new(Engine::start(settings)?);
         engine.record_process().await?;
+        let agents = engine
+            .settings
+            .agent_profiles()
+            .map_err(|e| StartError::Config(e.to_string()))?;
+        crate::app::configured_agents::apply(
+            engine.storage.log().as_ref(),
+            &engine.projections,
+            &agents,
+        )
+        .await
+        .map_err(|e| {
+            let file = engine
+                .settings
+                .source
+                .as_ref()
+                .map(|p| format!("{}: ", p.display()))
+                .unwrap_or_default();
+            StartError::Config(format!("{file}{e}"))
+        })?;
         let listener = TcpListener::bind(addr).map_err(|source| StartError::Listen {
             addr: addr.to_string(),
             source,
@@ -473,8 +517,11 @@ impl Application {
                 projections: engine.projections.clone(),
                 interactions: engine.registry.clone(),
             };
-            engine.repeat(
+            // Also at once when the projections change (new work, an agent ready, an offer
+            // refused), so an offer follows its cause within milliseconds.
+            engine.repeat_or_when(
                 Duration::from_millis(engine.settings.routing.every_ms),
+                Some(engine.projections.watch()),
                 move || {
                     let r = router.clone();
                     async move { r.run_once().await }

@@ -22,6 +22,7 @@
 pub mod analyze;
 pub mod answer;
 pub mod compose;
+pub mod configured_agents;
 pub mod notify;
 pub mod outbox;
 pub mod process;

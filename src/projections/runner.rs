@@ -117,6 +117,11 @@ impl ProjectionRunner {
 
     /// Waits until the projections include `position` (read-your-writes for a caller who just
     /// appended). False on timeout.
+    /// Changes whenever the projections take in new events (their checkpoint, a log position).
+    pub fn watch(&self) -> watch::Receiver<u64> {
+        self.checkpoint.clone()
+    }
+
     pub async fn wait_for(&self, position: u64, timeout: Duration) -> bool {
         let mut rx = self.checkpoint.clone();
         let wait = async {

@@ -36,6 +36,8 @@ pub struct Settings {
     pub smtp: Option<SmtpSettings>,
     /// IMAP mailboxes to ingest (none by default).
     pub mailboxes: Vec<MailboxSettings>,
+    /// Agents put in place at start (small sites; others use `POST /api/v1/admin/agents`).
+    pub agents: Vec<AgentSettings>,
     /// The file these settings were read from (reload reads it again).
     #[serde(skip)]
     pub source: Option<PathBuf>,
@@ -207,6 +209,61 @@ impl Default for RoutingSettings {
     }
 }
 
+/// One agent of `[[agents]]`: the user (made with `postroom users add`) and their profile.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgentSettings {
+    pub user: String,
+    #[serde(default)]
+    pub skills: std::collections::BTreeMap<String, u8>,
+    #[serde(default)]
+    pub languages: Vec<String>,
+    /// Interactions at once per media (default `{ email = 5 }`).
+    pub capacity: Option<std::collections::BTreeMap<String, u32>>,
+    #[serde(default)]
+    pub reviewer: bool,
+    #[serde(default)]
+    pub trainee: bool,
+}
+
+impl Settings {
+    /// The configured agents, checked as the API checks them.
+    pub fn agent_profiles(
+        &self,
+    ) -> Result<Vec<(crate::domain::AgentId, crate::domain::agent::Profile)>, SettingsError> {
+        use crate::domain::agent::{validate, AgentRejection, Profile};
+        let mut out = Vec::new();
+        for (i, a) in self.agents.iter().enumerate() {
+            let name = crate::domain::AgentId::parse(&a.user)
+                .map_err(|e| invalid(&format!("agents[{i}].user"), e.to_string()))?;
+            if out.iter().any(|(n, _)| n == &name) {
+                return Err(invalid(
+                    &format!("agents[{i}].user"),
+                    format!("{name} is listed twice"),
+                ));
+            }
+            let profile = Profile {
+                skills: a.skills.clone(),
+                languages: a.languages.clone(),
+                capacity: a
+                    .capacity
+                    .clone()
+                    .unwrap_or_else(|| Profile::default().capacity),
+                reviewer: a.reviewer,
+                trainee: a.trainee,
+            };
+            validate(&profile).map_err(|e| match e {
+                AgentRejection::Invalid { field, why } => {
+                    invalid(&format!("agents[{i}].{field}"), why)
+                }
+                other => invalid(&format!("agents[{i}]"), other.to_string()),
+            })?;
+            out.push((name, profile));
+        }
+        Ok(out)
+    }
+}
+
 /// What agents' desktops offer (`[desktop]`).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -272,6 +329,7 @@ impl Default for Settings {
             desktop: DesktopSettings::default(),
             smtp: None,
             mailboxes: Vec::new(),
+            agents: Vec::new(),
             source: None,
         }
     }
@@ -485,6 +543,7 @@ impl Settings {
                 ));
             }
         }
+        self.agent_profiles()?;
         if self.desktop.dispositions.is_empty() {
             return Err(invalid(
                 "desktop.dispositions",

@@ -174,3 +174,75 @@ fn record_the_agents_log() {
     app.delete("/api/v1/admin/agents/alice", Some(&admin));
     record_log(&app, &path);
 }
+
+#[test]
+fn agents_listed_in_the_configuration_are_put_in_place_at_start() {
+    use postroom::settings::AgentSettings;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().to_path_buf();
+    let listed = |skills: &[(&str, u8)]| {
+        let skills: std::collections::BTreeMap<String, u8> =
+            skills.iter().map(|(k, v)| (k.to_string(), *v)).collect();
+        move |s: &mut postroom::settings::Settings| {
+            s.agents = vec![AgentSettings {
+                user: "alice".into(),
+                skills: skills.clone(),
+                languages: vec!["en".into()],
+                capacity: None,
+                reviewer: true,
+                trainee: false,
+            }];
+        }
+    };
+    // The user first (as `postroom users add alice --role agent` would).
+    {
+        let app = start(path.clone(), |_| {});
+        app.token_for("alice", "agent");
+    }
+    {
+        let app = start(path.clone(), listed(&[("billing", 7)]));
+        let r = app.admin_get("/api/v1/admin/agents/alice");
+        assert_eq!(r.status, 200, "{:?}", r.body);
+        assert_eq!(r.body["skills"]["billing"], 7);
+        assert_eq!(r.body["capacity"]["email"], 5);
+        assert_eq!(r.body["reviewer"], true);
+    }
+    {
+        // Changed in the file: updated at the next start; unchanged: nothing recorded.
+        let app = start(path.clone(), listed(&[("billing", 9), ("returns", 2)]));
+        let r = app.admin_get("/api/v1/admin/agents/alice");
+        assert_eq!(r.body["skills"]["billing"], 9, "{:?}", r.body);
+        assert_eq!(r.body["skills"]["returns"], 2);
+    }
+    let app = start(path.clone(), listed(&[("billing", 9), ("returns", 2)]));
+    let recorded = app
+        .engine
+        .storage
+        .store
+        .read_stream("agent-alice", 1)
+        .unwrap();
+    let types: Vec<_> = recorded.iter().map(|e| e.event_type.as_str()).collect();
+    assert_eq!(types, ["AgentCreated", "AgentUpdated"]);
+    assert_eq!(recorded[0].principal.to_label(), "system:config");
+    drop(app);
+
+    // A listed user who does not exist: refused at start, naming the entry.
+    let mut settings = postroom::settings::Settings::load(None, Vec::new()).unwrap();
+    settings.listen = "127.0.0.1:0".into();
+    settings.data_dir = path.clone();
+    settings.agents = vec![AgentSettings {
+        user: "zed".into(),
+        skills: Default::default(),
+        languages: vec![],
+        capacity: None,
+        reviewer: false,
+        trainee: false,
+    }];
+    let e = actix_web::rt::System::new()
+        .block_on(postroom::startup::Application::build(settings))
+        .err()
+        .expect("refused")
+        .to_string();
+    assert!(e.contains("agents[0].user"), "{e}");
+    assert!(e.contains("zed"), "{e}");
+}

@@ -36,7 +36,7 @@ pub struct BenchArgs {
     /// Small sizes, for a smoke test of the benchmark itself.
     #[arg(long)]
     pub quick: bool,
-    /// Run one section only: memory, appends, webform, categories, log or ingest.
+    /// Run one section only: memory, appends, webform, categories, log, ingest, outbox or routing.
     #[arg(long)]
     pub only: Option<String>,
     /// The IMAP server for the ingest section (`host:port`, plain IMAP); without it the section
@@ -76,6 +76,12 @@ pub struct BenchArgs {
     /// Acknowledgements the outbox section sends.
     #[arg(long, default_value_t = 2000)]
     pub answers: usize,
+    /// Agents of the routing section.
+    #[arg(long, default_value_t = 10_000)]
+    pub agents: usize,
+    /// Queued interactions of the routing section.
+    #[arg(long, default_value_t = 100_000)]
+    pub queued: usize,
 }
 
 fn positive_seconds(s: &str) -> Result<f64, String> {
@@ -292,11 +298,12 @@ pub fn run(args: BenchArgs) -> Result<(), String> {
             "log",
             "ingest",
             "outbox",
+            "routing",
         ]
         .contains(&o)
         {
             return Err(format!(
-                "--only: {o:?} is not one of memory, appends, webform, categories, log, ingest, outbox"
+                "--only: {o:?} is not one of memory, appends, webform, categories, log, ingest, outbox, routing"
             ));
         }
     }
@@ -403,6 +410,11 @@ pub fn run(args: BenchArgs) -> Result<(), String> {
     // 3a. Categorisation and screening over the labelled corpus.
     if section("categories") {
         crate::classify::run(&args.categories, args.quick)?;
+    }
+
+    // 3a'. Routing decisions at scale: the matcher against a scan of every agent.
+    if section("routing") {
+        crate::routing::run(args.agents, args.queued, args.quick)?;
     }
 
     // 3b. IMAP ingest against a real server (only with --imap).

@@ -2,12 +2,13 @@
 //! `postroom` binary carry no benchmark code). `engine` measures the log, the projections and
 //! start-up; `ingest` measures IMAP ingest against a mail server; `webform` the web form over
 //! HTTP against a server process. Run it in release:
-//! `cargo run --release --bin postroom-bench -- [--only memory|appends|webform|categories|log|ingest|outbox] ...`.
+//! `cargo run --release --bin postroom-bench -- [--only memory|appends|webform|categories|log|ingest|outbox|routing] ...`.
 
 mod classify;
 mod engine;
 mod ingest;
 mod outbox;
+mod routing;
 mod webform;
 
 use clap::Parser;

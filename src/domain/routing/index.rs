@@ -6,7 +6,7 @@
 //! It decides exactly as [`super::choose`] (the reference, a scan of every agent): the same agent,
 //! the same count of eligible agents, rank and rule. A property test holds the two together.
 
-use super::{eligible, key, Candidate, Choice, Routable, Rule};
+use super::{eligible, key, three, Candidate, Choice, Routable, Rule};
 use crate::domain::AgentId;
 use std::collections::{BTreeSet, HashMap};
 
@@ -18,6 +18,8 @@ pub struct Matcher {
     by_skill: HashMap<String, BTreeSet<usize>>,
     /// Every free agent.
     free: BTreeSet<usize>,
+    /// Each agent's languages as ISO 639-3, worked out once.
+    languages: Vec<Vec<String>>,
 }
 
 type Key = (std::cmp::Reverse<u32>, u32, crate::domain::Millis);
@@ -29,6 +31,10 @@ impl Matcher {
                 .iter()
                 .enumerate()
                 .map(|(i, c)| (c.name.clone(), i))
+                .collect(),
+            languages: agents
+                .iter()
+                .map(|c| c.languages.iter().map(|l| three(l).to_string()).collect())
                 .collect(),
             agents,
             by_skill: HashMap::new(),
@@ -100,6 +106,21 @@ impl Matcher {
         smallest
     }
 
+    /// [`eligible`] for agent `i` of a pool (ready and free already), `language` worked out.
+    fn fits(&self, i: usize, r: &Routable, language: Option<&str>) -> bool {
+        let c = &self.agents[i];
+        (r.excluded.is_empty() || !r.excluded.contains(&c.name))
+            && r.skills
+                .iter()
+                .all(|s| c.skills.get(s).is_some_and(|l| *l > 0))
+            && match language {
+                Some(l) if !self.languages[i].is_empty() => {
+                    self.languages[i].iter().any(|x| x == l)
+                }
+                _ => true,
+            }
+    }
+
     /// The agent `r` goes to, or `None` when nobody is eligible: as [`super::choose`] decides.
     pub fn choose(&self, r: &Routable) -> Option<(usize, Choice)> {
         let pool = self.pool(r)?;
@@ -116,9 +137,9 @@ impl Matcher {
         let mut better_than_preferred = 0usize;
         let mut best: Option<(Key, &AgentId, usize)> = None;
         let mut second: Option<(Key, &AgentId)> = None;
+        let language = r.language.as_deref().map(three);
         for &i in pool {
-            let c = &self.agents[i];
-            if !eligible(c, r) {
+            if !self.fits(i, r, language) {
                 continue;
             }
             eligible_count += 1;

@@ -106,7 +106,12 @@ pub struct Choice {
 
 /// Whether two language codes name the same language (ISO 639-1 or 639-3, lower case).
 pub fn same_language(a: &str, b: &str) -> bool {
-    fn three(code: &str) -> &str {
+    three(a) == three(b)
+}
+
+/// A language code as ISO 639-3 (a 639-1 code of the table translated; others as they are).
+fn three(code: &str) -> &str {
+    {
         const TWO_TO_THREE: &[(&str, &str)] = &[
             ("ar", "ara"),
             ("bg", "bul"),
@@ -146,7 +151,6 @@ pub fn same_language(a: &str, b: &str) -> bool {
             .map(|(_, t)| *t)
             .unwrap_or(code)
     }
-    three(a) == three(b)
 }
 
 /// Whether `c` may be offered `r`.
