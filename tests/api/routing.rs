@@ -375,3 +375,125 @@ fn work_nobody_qualifies_for_is_widened_after_its_wait() {
     );
     assert_eq!(why["skills"], json!([]));
 }
+
+#[test]
+fn mail_in_two_languages_goes_to_agents_who_read_it_and_nobody_exceeds_capacity() {
+    use crate::ingest::{folder_count, mailbox, wait_for, SUPPORT};
+    use crate::mailservers::Dovecot;
+    let dovecot = Dovecot::start(&[SUPPORT]);
+    let mb = mailbox(&dovecot, "support", SUPPORT, Some("Processed"));
+    let app = spawn_app_with(|s: &mut Settings| {
+        s.mailboxes = vec![mb];
+        // Screening detects the language; routing asks for billing.
+        s.workflow.rules = Some(
+            std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .join("examples/screening-rules.toml"),
+        );
+        s.workflow.process = toml::from_str(
+            r#"inbound = [{ step = "screen" }, { step = "route", skills = ["billing"] }]"#,
+        )
+        .unwrap();
+        s.routing.every_ms = 50;
+    });
+    let mut t = std::collections::HashMap::new();
+    for (name, language, capacity) in [("anna", "en", 1), ("bernd", "de", 2)] {
+        let token = app.token_for(name, "agent");
+        let r = app.post_json(
+            "/api/v1/admin/agents",
+            Some(&app.admin_token),
+            json!({"user": name, "skills": {"billing": 5}, "languages": [language],
+                   "capacity": {"email": capacity}}),
+        );
+        assert_eq!(r.status, 201, "{:?}", r.body);
+        let r = app.post_json("/api/v1/me/state", Some(&token), json!({"state": "ready"}));
+        assert_eq!(r.status, 200, "{:?}", r.body);
+        t.insert(name, token);
+    }
+    let mail = |from: &str, subject: &str, body: &str| {
+        format!(
+            "From: {from}\r\nTo: {SUPPORT}\r\nSubject: {subject}\r\nDate: Fri, 27 Nov 2026 09:00:00 +0000\r\n\r\n{body}\r\n"
+        )
+        .into_bytes()
+    };
+    dovecot.append(
+        SUPPORT,
+        "INBOX",
+        &[
+            mail(
+                "Ann Lee <ann@example.com>",
+                "Charged twice",
+                "Hello, I was charged twice for the same invoice this month. Could you please refund one of the two payments to my card?",
+            ),
+            mail(
+                "Dieter <dieter@example.de>",
+                "Doppelte Abbuchung",
+                "Guten Tag, mir wurde die Rechnung diesen Monat zweimal abgebucht. Bitte erstatten Sie mir eine der beiden Zahlungen auf mein Konto.",
+            ),
+            mail(
+                "Bob Ray <bob@example.com>",
+                "Wrong amount on my invoice",
+                "Hi, the amount on my latest invoice is higher than the price I agreed to when I ordered. Please correct the invoice and send me a new one.",
+            ),
+        ],
+    );
+    wait_for("the inbox read", || {
+        folder_count(&dovecot, SUPPORT, "INBOX") == 0
+    });
+    let id_of = |subject: &str| -> String {
+        let mut id = String::new();
+        wait_until(subject, 20, || {
+            let found = app.engine.projections.read(|p| {
+                p.cache
+                    .iter()
+                    .find(|(_, s)| s.subject == subject)
+                    .map(|(id, _)| id)
+            });
+            found.map(|f| id = f.to_string()).is_some()
+        });
+        id
+    };
+    let (ann, dieter, bob) = (
+        id_of("Charged twice"),
+        id_of("Doppelte Abbuchung"),
+        id_of("Wrong amount on my invoice"),
+    );
+    wait_status(&app, &dieter, "offered", Some("bernd"));
+    assert_eq!(view(&app, &dieter)["language"], "deu");
+    // One English message goes to anna; the other waits: she is full and bernd reads German.
+    wait_until("one English message offered", 20, || {
+        [&ann, &bob]
+            .iter()
+            .filter(|id| view(&app, id)["offered_to"] == "anna")
+            .count()
+            == 1
+    });
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let (first, second) = if view(&app, &ann)["offered_to"] == "anna" {
+        (ann.clone(), bob.clone())
+    } else {
+        (bob.clone(), ann.clone())
+    };
+    assert_eq!(view(&app, &second)["status"], "queued");
+    for name in ["anna", "bernd"] {
+        let w = app.admin_get(&format!("/api/v1/agents/{name}")).body;
+        assert!(
+            w["load"]["email"].as_u64().unwrap() <= w["capacity"]["email"].as_u64().unwrap(),
+            "{name} over capacity: {w}"
+        );
+    }
+    // Anna finishes the first: the second is hers next.
+    for action in ["accept", "done"] {
+        let body = if action == "done" {
+            json!({"disposition": "resolved"})
+        } else {
+            json!({})
+        };
+        let r = app.post_json(
+            &format!("/api/v1/interactions/{first}/{action}"),
+            Some(&t["anna"]),
+            body,
+        );
+        assert_eq!(r.status, 200, "{action}: {:?}", r.body);
+    }
+    wait_status(&app, &second, "offered", Some("anna"));
+}

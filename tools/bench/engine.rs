@@ -36,7 +36,7 @@ pub struct BenchArgs {
     /// Small sizes, for a smoke test of the benchmark itself.
     #[arg(long)]
     pub quick: bool,
-    /// Run one section only: memory, appends, webform, categories, log, ingest, outbox or routing.
+    /// Run one section only: memory, appends, webform, categories, log, ingest, outbox, routing or offers.
     #[arg(long)]
     pub only: Option<String>,
     /// The IMAP server for the ingest section (`host:port`, plain IMAP); without it the section
@@ -82,6 +82,12 @@ pub struct BenchArgs {
     /// Queued interactions of the routing section.
     #[arg(long, default_value_t = 100_000)]
     pub queued: usize,
+    /// Ready agents of the offers section.
+    #[arg(long, default_value_t = 20)]
+    pub desk_agents: usize,
+    /// Forms per second of the offers section.
+    #[arg(long, default_value_t = 50.0)]
+    pub rate: f64,
 }
 
 fn positive_seconds(s: &str) -> Result<f64, String> {
@@ -299,11 +305,12 @@ pub fn run(args: BenchArgs) -> Result<(), String> {
             "ingest",
             "outbox",
             "routing",
+            "offers",
         ]
         .contains(&o)
         {
             return Err(format!(
-                "--only: {o:?} is not one of memory, appends, webform, categories, log, ingest, outbox, routing"
+                "--only: {o:?} is not one of memory, appends, webform, categories, log, ingest, outbox, routing, offers"
             ));
         }
     }
@@ -415,6 +422,16 @@ pub fn run(args: BenchArgs) -> Result<(), String> {
     // 3a'. Routing decisions at scale: the matcher against a scan of every agent.
     if section("routing") {
         crate::routing::run(args.agents, args.queued, args.quick)?;
+    }
+
+    // 3a''. From a web form to the offer on the agent's event stream.
+    if section("offers") {
+        let (rate, secs) = if args.quick {
+            (10.0, 2.0)
+        } else {
+            (args.rate, 10.0)
+        };
+        crate::offers::run(&root.0, args.desk_agents, rate, secs)?;
     }
 
     // 3b. IMAP ingest against a real server (only with --imap).

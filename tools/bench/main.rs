@@ -2,11 +2,12 @@
 //! `postroom` binary carry no benchmark code). `engine` measures the log, the projections and
 //! start-up; `ingest` measures IMAP ingest against a mail server; `webform` the web form over
 //! HTTP against a server process. Run it in release:
-//! `cargo run --release --bin postroom-bench -- [--only memory|appends|webform|categories|log|ingest|outbox|routing] ...`.
+//! `cargo run --release --bin postroom-bench -- [--only memory|appends|webform|categories|log|ingest|outbox|routing|offers] ...`.
 
 mod classify;
 mod engine;
 mod ingest;
+mod offers;
 mod outbox;
 mod routing;
 mod webform;
