@@ -53,7 +53,8 @@ fn record_the_replies_log() {
 fn scenario(sink: &SmtpSink, dovecot: &Dovecot, app: &TestApp) {
     let admin = app.admin_token.clone();
     let mut t = std::collections::HashMap::new();
-    for (name, level) in [("alice", 9), ("bob", 3)] {
+    // Bob ranks first by skill; alice ends up handling the customer's thread.
+    for (name, level) in [("alice", 3), ("bob", 9)] {
         let token = app.token_for(name, "agent");
         let r = app.post_json(
             "/api/v1/admin/agents",
@@ -91,7 +92,7 @@ fn scenario(sink: &SmtpSink, dovecot: &Dovecot, app: &TestApp) {
         folder_count(dovecot, SUPPORT, "INBOX") == 0
     });
     let mut a = String::new();
-    wait_until("offered to alice", 20, || {
+    wait_until("offered to bob", 20, || {
         let found = app.engine.projections.read(|p| {
             p.cache
                 .iter()
@@ -100,12 +101,20 @@ fn scenario(sink: &SmtpSink, dovecot: &Dovecot, app: &TestApp) {
         });
         if let Some(id) = found {
             a = id.to_string();
-            view(app, &a)["offered_to"] == "alice"
+            view(app, &a)["offered_to"] == "bob"
         } else {
             false
         }
     });
     let url = |action: &str| format!("/api/v1/interactions/{a}/{action}");
+    assert_eq!(
+        app.post_json(&url("reject"), Some(&t["bob"]), json!({}))
+            .status,
+        200
+    );
+    wait_until("offered to alice", 20, || {
+        view(app, &a)["offered_to"] == "alice"
+    });
     assert_eq!(
         app.post_json(&url("accept"), Some(&t["alice"]), json!({}))
             .status,
@@ -230,6 +239,51 @@ fn scenario(sink: &SmtpSink, dovecot: &Dovecot, app: &TestApp) {
         json!({"text": "One more thing"}),
     );
     assert_eq!(r.status, 409, "finished: {:?}", r.body);
+
+    // Ann answers the reply from her mail program: it joins the thread and goes to alice
+    // first, though bob ranks higher.
+    dovecot.append(
+        SUPPORT,
+        "INBOX",
+        &[format!(
+            "From: Ann Lee <ann@example.com>\r\nTo: {SUPPORT}\r\n\
+             Subject: Re: Charged twice [#{token}]\r\n\
+             Date: Fri, 27 Nov 2026 11:00:00 +0000\r\nMessage-ID: <k2@mail.example.com>\r\n\
+             In-Reply-To: <{message_id}>\r\n\
+             References: <k0@mail.example.com> <k1@mail.example.com> <{message_id}>\r\n\r\n\
+             Thank you! Will the refund show on this month's statement?\r\n"
+        )
+        .into_bytes()],
+    );
+    let mut answer = String::new();
+    wait_until("the answer offered to alice", 20, || {
+        let found = app.engine.projections.read(|p| {
+            p.cache
+                .iter()
+                .find(|(_, s)| s.message_id.as_deref() == Some("k2@mail.example.com"))
+                .map(|(id, _)| id)
+        });
+        found.is_some_and(|id| {
+            answer = id.to_string();
+            view(app, &answer)["offered_to"] == "alice"
+        })
+    });
+    let v = view(app, &answer);
+    assert_eq!(v["thread"], a.as_str(), "{v}");
+    let routing = app
+        .admin_get(&format!("/api/v1/interactions/{answer}/routing"))
+        .body;
+    let explained = routing["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["type"] == "OfferExplained")
+        .expect("explained");
+    assert_eq!(
+        explained["data"]["rule"], "preferred agent (handled the thread)",
+        "{explained}"
+    );
+    assert_eq!(explained["data"]["rank"], 2);
 }
 
 #[test]
