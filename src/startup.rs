@@ -503,6 +503,7 @@ impl Application {
                     offer_secs: engine.settings.routing.offer_secs,
                     ageing_secs: engine.settings.routing.ageing_secs,
                     preferred_wait_secs: engine.settings.routing.preferred_wait_secs,
+                    category_skills: engine.settings.routing.category_skills.clone(),
                     widen: engine
                         .settings
                         .routing

@@ -26,16 +26,27 @@ pub struct RoutingPolicy {
     pub preferred_wait_secs: f64,
     /// Expiring steps by queue: after so many seconds, only these skills (latest first).
     pub widen: Vec<(QueueName, f64, Vec<String>)>,
+    /// Skills by category, added to those of the queue's `route` step.
+    pub category_skills: std::collections::BTreeMap<String, Vec<String>>,
 }
 
 impl RoutingPolicy {
     /// The skills `s` needs after waiting until `now`, and the step's wait when one applies.
     fn skills(&self, s: &Interaction, now: Millis) -> (Vec<String>, Option<f64>) {
-        let base = s
+        let mut base = s
             .process
             .as_ref()
             .map(|p| p.skills.clone())
             .unwrap_or_default();
+        let by_category = s
+            .category
+            .as_ref()
+            .and_then(|c| self.category_skills.get(c));
+        for skill in by_category.into_iter().flatten() {
+            if !base.contains(skill) {
+                base.push(skill.clone());
+            }
+        }
         let waited = (now.0 - s.created_at.0).max(0) as f64 / 1000.0;
         self.widen
             .iter()
@@ -279,4 +290,59 @@ fn handled_by(
         .filter_map(|m| Some((m.updated_at, m.owner?)))
         .max_by_key(|(at, _)| *at)
         .map(|(_, owner)| owner)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::interaction::ProcessState;
+
+    #[test]
+    fn skills_come_from_the_queue_and_the_category_and_widen_after_the_wait() {
+        let q = |n: &str| QueueName::parse(n).unwrap();
+        let policy = RoutingPolicy {
+            offer_secs: 30.0,
+            ageing_secs: 60,
+            preferred_wait_secs: 60.0,
+            widen: vec![
+                (q("inbound"), 120.0, vec![]),
+                (q("inbound"), 60.0, vec!["en".into()]),
+            ],
+            category_skills: [(
+                "billing_payment".to_string(),
+                vec!["billing".to_string(), "en".to_string()],
+            )]
+            .into_iter()
+            .collect(),
+        };
+        let s = Interaction {
+            queue: Some(q("inbound")),
+            category: Some("billing_payment".into()),
+            process: Some(ProcessState {
+                version: "v".into(),
+                queue: q("inbound"),
+                skills: vec!["en".into()],
+                response: None,
+            }),
+            created_at: Millis(0),
+            ..Default::default()
+        };
+        assert_eq!(
+            policy.skills(&s, Millis(1_000)),
+            (vec!["en".to_string(), "billing".to_string()], None)
+        );
+        assert_eq!(
+            policy.skills(&s, Millis(61_000)),
+            (vec!["en".to_string()], Some(60.0))
+        );
+        assert_eq!(policy.skills(&s, Millis(121_000)), (vec![], Some(120.0)));
+        let other = Interaction {
+            category: Some("returns".into()),
+            ..s
+        };
+        assert_eq!(
+            policy.skills(&other, Millis(1_000)).0,
+            vec!["en".to_string()]
+        );
+    }
 }

@@ -185,6 +185,9 @@ pub struct RoutingSettings {
     /// Expiring steps: after waiting `after_secs` in `queue`, an interaction needs only `skills`
     /// (fewer or none: more agents qualify). The latest step reached applies.
     pub widen: Vec<WidenStep>,
+    /// Skills an interaction needs because of its category (its latest: the classifier's best
+    /// or a person's correction), besides those its queue's `route` step asks for.
+    pub category_skills: std::collections::BTreeMap<String, Vec<String>>,
 }
 
 /// One expiring step of `[routing] widen`.
@@ -205,6 +208,7 @@ impl Default for RoutingSettings {
             every_ms: 200,
             preferred_wait_secs: 60.0,
             widen: Vec::new(),
+            category_skills: Default::default(),
         }
     }
 }
@@ -539,6 +543,14 @@ impl Settings {
             {
                 return Err(invalid(
                     &key("skills"),
+                    format!("{bad:?} is not a skill key (letters, digits, _ - ., at most 64)"),
+                ));
+            }
+        }
+        for (category, skills) in &self.routing.category_skills {
+            if let Some(bad) = skills.iter().find(|s| !crate::domain::agent::skill_ok(s)) {
+                return Err(invalid(
+                    &format!("routing.category_skills.{category}"),
                     format!("{bad:?} is not a skill key (letters, digits, _ - ., at most 64)"),
                 ));
             }
