@@ -39,6 +39,19 @@ fn found(projections: &ProjectionRunner, id: crate::domain::InteractionId) -> Re
     }
 }
 
+/// `name` as a queue of the process (422 naming the field otherwise).
+fn of_process(queues: &ConfiguredQueues, name: &str) -> Result<QueueName, ApiError> {
+    let queue = QueueName::parse(name).map_err(|e| {
+        ApiError::Unprocessable(format!("queue: {name:?} is not a queue name: {e}"))
+    })?;
+    if !queues.0.contains(&queue) {
+        return Err(ApiError::Unprocessable(format!(
+            "queue: {queue} is not a queue of the process"
+        )));
+    }
+    Ok(queue)
+}
+
 /// `name` as an agent who can take work now: 422 if it is no agent, 409 if not ready.
 fn colleague(projections: &ProjectionRunner, field: &str, name: &str) -> Result<AgentId, ApiError> {
     let agent = AgentId::parse(name).map_err(|e| {
@@ -107,17 +120,9 @@ pub async fn transfer(
             agent: colleague(&projections, "agent", agent)?,
             deadline: Millis(now.0 + (policy.offer_secs * 1000.0) as i64),
         },
-        (None, Some(queue)) => {
-            let queue = QueueName::parse(queue).map_err(|e| {
-                ApiError::Unprocessable(format!("queue: {queue:?} is not a queue name: {e}"))
-            })?;
-            if !queues.0.contains(&queue) {
-                return Err(ApiError::Unprocessable(format!(
-                    "queue: {queue} is not a queue of the process"
-                )));
-            }
-            TransferTarget::Queue { queue }
-        }
+        (None, Some(queue)) => TransferTarget::Queue {
+            queue: of_process(&queues, queue)?,
+        },
         _ => {
             return Err(ApiError::Unprocessable(
                 "give exactly one of agent and queue".into(),
@@ -314,17 +319,7 @@ pub async fn give_back(
     found(&projections, id)?;
     let body = body.0;
     let queue = match &body.queue {
-        Some(q) => {
-            let q = QueueName::parse(q).map_err(|e| {
-                ApiError::Unprocessable(format!("queue: {q:?} is not a queue name: {e}"))
-            })?;
-            if !queues.0.contains(&q) {
-                return Err(ApiError::Unprocessable(format!(
-                    "queue: {q} is not a queue of the process"
-                )));
-            }
-            Some(q)
-        }
+        Some(q) => Some(of_process(&queues, q)?),
         None => None,
     };
     let command = InteractionCommand::ReturnToQueue {
