@@ -2,7 +2,6 @@
 //! offers, and the agents a small site lists in its file.
 
 use super::common::{invalid, SettingsError};
-use super::Settings;
 use crate::domain::QueueName;
 use serde::Deserialize;
 
@@ -68,42 +67,38 @@ pub struct AgentSettings {
     pub trainee: bool,
 }
 
-impl Settings {
-    /// The configured agents, checked as the API checks them.
-    pub fn agent_profiles(
-        &self,
-    ) -> Result<Vec<(crate::domain::AgentId, crate::domain::agent::Profile)>, SettingsError> {
-        use crate::domain::agent::{validate, AgentRejection, Profile};
-        let mut out = Vec::new();
-        for (i, a) in self.agents.iter().enumerate() {
-            let name = crate::domain::AgentId::parse(&a.user)
-                .map_err(|e| invalid(&format!("agents[{i}].user"), e.to_string()))?;
-            if out.iter().any(|(n, _)| n == &name) {
-                return Err(invalid(
-                    &format!("agents[{i}].user"),
-                    format!("{name} is listed twice"),
-                ));
-            }
-            let profile = Profile {
-                skills: a.skills.clone(),
-                languages: a.languages.clone(),
-                capacity: a
-                    .capacity
-                    .clone()
-                    .unwrap_or_else(|| Profile::default().capacity),
-                reviewer: a.reviewer,
-                trainee: a.trainee,
-            };
-            validate(&profile).map_err(|e| match e {
-                AgentRejection::Invalid { field, why } => {
-                    invalid(&format!("agents[{i}].{field}"), why)
-                }
-                other => invalid(&format!("agents[{i}]"), other.to_string()),
-            })?;
-            out.push((name, profile));
+/// The configured agents, checked as the API checks them.
+pub fn agent_profiles(
+    agents: &[AgentSettings],
+) -> Result<Vec<(crate::domain::AgentId, crate::domain::agent::Profile)>, SettingsError> {
+    use crate::domain::agent::{validate, AgentRejection, Profile};
+    let mut out = Vec::new();
+    for (i, a) in agents.iter().enumerate() {
+        let name = crate::domain::AgentId::parse(&a.user)
+            .map_err(|e| invalid(&format!("agents[{i}].user"), e.to_string()))?;
+        if out.iter().any(|(n, _)| n == &name) {
+            return Err(invalid(
+                &format!("agents[{i}].user"),
+                format!("{name} is listed twice"),
+            ));
         }
-        Ok(out)
+        let profile = Profile {
+            skills: a.skills.clone(),
+            languages: a.languages.clone(),
+            capacity: a
+                .capacity
+                .clone()
+                .unwrap_or_else(|| Profile::default().capacity),
+            reviewer: a.reviewer,
+            trainee: a.trainee,
+        };
+        validate(&profile).map_err(|e| match e {
+            AgentRejection::Invalid { field, why } => invalid(&format!("agents[{i}].{field}"), why),
+            other => invalid(&format!("agents[{i}]"), other.to_string()),
+        })?;
+        out.push((name, profile));
     }
+    Ok(out)
 }
 
 /// What agents' desktops offer (`[desktop]`).
@@ -130,76 +125,78 @@ impl Default for DesktopSettings {
     }
 }
 
-impl Settings {
-    /// Checks `[routing]`, `[desktop]` and `[[agents]]`.
-    pub(super) fn check_desk(&self) -> Result<(), SettingsError> {
-        if !(1.0..=3600.0).contains(&self.routing.offer_secs) {
-            return Err(invalid(
-                "routing.offer_secs",
-                "must be between 1 and 3600 seconds",
-            ));
-        }
-        if self.routing.every_ms != 0 && !(10..=60_000).contains(&self.routing.every_ms) {
-            return Err(invalid(
-                "routing.every_ms",
-                "must be 0 (off) or between 10 and 60000",
-            ));
-        }
-        if !(0.0..=86_400.0).contains(&self.routing.preferred_wait_secs) {
-            return Err(invalid(
-                "routing.preferred_wait_secs",
-                "must be between 0 and 86400 seconds",
-            ));
-        }
-        for (i, step) in self.routing.widen.iter().enumerate() {
-            let key = |f: &str| format!("routing.widen[{i}].{f}");
-            if QueueName::parse(&step.queue).is_err() {
-                return Err(invalid(&key("queue"), "not a queue name"));
-            }
-            if !(1.0..=604_800.0).contains(&step.after_secs) {
-                return Err(invalid(
-                    &key("after_secs"),
-                    "must be between 1 and 604800 seconds",
-                ));
-            }
-            if let Some(bad) = step
-                .skills
-                .iter()
-                .find(|s| !crate::domain::agent::skill_ok(s))
-            {
-                return Err(invalid(
-                    &key("skills"),
-                    format!("{bad:?} is not a skill key (letters, digits, _ - ., at most 64)"),
-                ));
-            }
-        }
-        for (category, skills) in &self.routing.category_skills {
-            if let Some(bad) = skills.iter().find(|s| !crate::domain::agent::skill_ok(s)) {
-                return Err(invalid(
-                    &format!("routing.category_skills.{category}"),
-                    format!("{bad:?} is not a skill key (letters, digits, _ - ., at most 64)"),
-                ));
-            }
-        }
-        self.agent_profiles()?;
-        if self.desktop.dispositions.is_empty() {
-            return Err(invalid(
-                "desktop.dispositions",
-                "must list at least one code",
-            ));
-        }
-        for (i, code) in self.desktop.dispositions.iter().enumerate() {
-            let ok = (1..=64).contains(&code.len())
-                && code.bytes().all(|b| {
-                    b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'_' | b'-' | b'.')
-                });
-            if !ok {
-                return Err(invalid(
-                    &format!("desktop.dispositions[{i}]"),
-                    "a code is 1 to 64 of a-z, 0-9, _ - .",
-                ));
-            }
-        }
-        Ok(())
+/// Checks `[routing]`, `[desktop]` and `[[agents]]`.
+pub(super) fn check(
+    routing: &RoutingSettings,
+    desktop: &DesktopSettings,
+    agents: &[AgentSettings],
+) -> Result<(), SettingsError> {
+    if !(1.0..=3600.0).contains(&routing.offer_secs) {
+        return Err(invalid(
+            "routing.offer_secs",
+            "must be between 1 and 3600 seconds",
+        ));
     }
+    if routing.every_ms != 0 && !(10..=60_000).contains(&routing.every_ms) {
+        return Err(invalid(
+            "routing.every_ms",
+            "must be 0 (off) or between 10 and 60000",
+        ));
+    }
+    if !(0.0..=86_400.0).contains(&routing.preferred_wait_secs) {
+        return Err(invalid(
+            "routing.preferred_wait_secs",
+            "must be between 0 and 86400 seconds",
+        ));
+    }
+    for (i, step) in routing.widen.iter().enumerate() {
+        let key = |f: &str| format!("routing.widen[{i}].{f}");
+        if QueueName::parse(&step.queue).is_err() {
+            return Err(invalid(&key("queue"), "not a queue name"));
+        }
+        if !(1.0..=604_800.0).contains(&step.after_secs) {
+            return Err(invalid(
+                &key("after_secs"),
+                "must be between 1 and 604800 seconds",
+            ));
+        }
+        if let Some(bad) = step
+            .skills
+            .iter()
+            .find(|s| !crate::domain::agent::skill_ok(s))
+        {
+            return Err(invalid(
+                &key("skills"),
+                format!("{bad:?} is not a skill key (letters, digits, _ - ., at most 64)"),
+            ));
+        }
+    }
+    for (category, skills) in &routing.category_skills {
+        if let Some(bad) = skills.iter().find(|s| !crate::domain::agent::skill_ok(s)) {
+            return Err(invalid(
+                &format!("routing.category_skills.{category}"),
+                format!("{bad:?} is not a skill key (letters, digits, _ - ., at most 64)"),
+            ));
+        }
+    }
+    agent_profiles(agents)?;
+    if desktop.dispositions.is_empty() {
+        return Err(invalid(
+            "desktop.dispositions",
+            "must list at least one code",
+        ));
+    }
+    for (i, code) in desktop.dispositions.iter().enumerate() {
+        let ok = (1..=64).contains(&code.len())
+            && code.bytes().all(|b| {
+                b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'_' | b'-' | b'.')
+            });
+        if !ok {
+            return Err(invalid(
+                &format!("desktop.dispositions[{i}]"),
+                "a code is 1 to 64 of a-z, 0-9, _ - .",
+            ));
+        }
+    }
+    Ok(())
 }

@@ -196,6 +196,15 @@ impl Default for HttpSettings {
     }
 }
 
+impl Settings {
+    /// The configured agents (`[[agents]]`), checked as the API checks them.
+    pub fn agent_profiles(
+        &self,
+    ) -> Result<Vec<(crate::domain::AgentId, crate::domain::agent::Profile)>, SettingsError> {
+        desk::agent_profiles(&self.agents)
+    }
+}
+
 impl Default for Settings {
     fn default() -> Self {
         Settings {
@@ -385,7 +394,7 @@ impl Settings {
                 return Err(invalid(key, "must be between 0.05 and 3600 seconds"));
             }
         }
-        self.check_desk()?;
+        desk::check(&self.routing, &self.desktop, &self.agents)?;
         if self.projections.snapshot_every == 0 {
             return Err(invalid("projections.snapshot_every", "must be at least 1"));
         }
