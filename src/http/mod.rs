@@ -25,6 +25,7 @@ pub mod responses;
 pub mod routes;
 pub mod server;
 pub mod sse;
+pub mod supervise;
 pub mod views;
 pub mod webform;
 pub mod work;
@@ -192,7 +193,12 @@ where
                 .service(reply::save_reply)
                 .service(reply::get_reply)
                 .service(reply::release)
-                .service(sse::my_events),
+                .service(sse::my_events)
+                .service(supervise::bulk)
+                .service(supervise::move_to)
+                .service(supervise::reprioritise)
+                .service(supervise::assign)
+                .service(supervise::stop),
         )
 }
 

@@ -421,6 +421,36 @@ fn work_schemas(schemas: &mut Map<String, Value>) {
         ]}),
     );
     set(
+        "MoveBody",
+        object(json!({"queue": queue}), json!(["queue"])),
+    );
+    set(
+        "PriorityBody",
+        object(
+            json!({"priority": {"type": "integer", "minimum": -1000, "maximum": 1000}}),
+            json!(["priority"]),
+        ),
+    );
+    set(
+        "AssignBody",
+        object(json!({"agent": agent}), json!(["agent"])),
+    );
+    let reason = json!({"type": "string", "pattern": display_text_pattern(), "maxLength": 500});
+    set(
+        "StopBody",
+        object(json!({"reason": reason}), json!(["reason"])),
+    );
+    let ids = json!({"type": "array", "minItems": 1, "maxItems": 500, "items": uuid()});
+    set(
+        "BulkBody",
+        json!({"oneOf": [
+            object(json!({"action": {"const": "move"}, "ids": ids, "queue": queue}), json!(["action", "ids", "queue"])),
+            object(json!({"action": {"const": "priority"}, "ids": ids, "priority": {"type": "integer", "minimum": -1000, "maximum": 1000}}), json!(["action", "ids", "priority"])),
+            object(json!({"action": {"const": "assign"}, "ids": ids, "agent": agent}), json!(["action", "ids", "agent"])),
+            object(json!({"action": {"const": "stop"}, "ids": ids, "reason": reason}), json!(["action", "ids", "reason"])),
+        ]}),
+    );
+    set(
         "DoneBody",
         object(
             json!({"disposition": {"type": "string", "pattern": "^[a-z0-9_.-]{1,64}$"}}),

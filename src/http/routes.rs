@@ -95,6 +95,11 @@ pub const ROUTES: &[Route] = &[
     route("GET", "/api/v1/interactions/{id}/reply", AGENTS),
     route("POST", "/api/v1/interactions/{id}/release", AGENTS),
     route("GET", "/api/v1/me/events", AGENTS),
+    route("POST", "/api/v1/interactions/{id}/move", SUPERVISION),
+    route("POST", "/api/v1/interactions/{id}/priority", SUPERVISION),
+    route("POST", "/api/v1/interactions/{id}/assign", SUPERVISION),
+    route("POST", "/api/v1/interactions/{id}/stop", SUPERVISION),
+    route("POST", "/api/v1/interactions/bulk", SUPERVISION),
 ];
 
 /// Who may call `method` on the route `pattern` (None: no such route).
@@ -121,6 +126,25 @@ pub fn methods_for(path: &str) -> Vec<&'static str> {
         .collect()
 }
 
+/// The table's entry for `method` on the concrete `path`: of those whose pattern matches, the
+/// one with the most literal segments.
+pub fn route_for(method: &str, path: &str) -> Option<&'static Route> {
+    let segments: Vec<&str> = path.split('/').collect();
+    ROUTES
+        .iter()
+        .filter(|r| r.method.eq_ignore_ascii_case(method))
+        .filter_map(|r| {
+            let pattern: Vec<&str> = r.path.split('/').collect();
+            let matches = pattern.len() == segments.len()
+                && pattern.iter().zip(&segments).all(|(p, s)| {
+                    p == s || (p.starts_with('{') && p.ends_with('}') && !s.is_empty())
+                });
+            matches.then(|| (pattern.iter().filter(|p| !p.starts_with('{')).count(), r))
+        })
+        .max_by_key(|(literal, _)| *literal)
+        .map(|(_, r)| r)
+}
+
 /// Checks a request against the table; the authenticated caller is kept in the request for
 /// handlers that need their name (`Caller` extracts it).
 pub fn authorize(req: &ServiceRequest) -> Result<(), ApiError> {
@@ -128,7 +152,12 @@ pub fn authorize(req: &ServiceRequest) -> Result<(), ApiError> {
         // No route matches: the default service answers 404.
         return Ok(());
     };
-    let roles = match access(req.method().as_str(), &pattern) {
+    // Actix names the first pattern that matches the path, whatever its methods
+    // (`/interactions/{id}` for `POST /interactions/bulk`): the table's own entry for this
+    // method and path decides then, the most literal first.
+    let found = access(req.method().as_str(), &pattern)
+        .or_else(|| route_for(req.method().as_str(), req.path()).map(|r| r.access));
+    let roles = match found {
         Some(Access::Roles(roles)) => roles,
         Some(Access::Public) => return Ok(()),
         // A method the route does not serve: no handler runs, the router answers it.

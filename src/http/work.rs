@@ -40,7 +40,7 @@ fn found(projections: &ProjectionRunner, id: crate::domain::InteractionId) -> Re
 }
 
 /// `name` as a queue of the process (422 naming the field otherwise).
-fn of_process(queues: &ConfiguredQueues, name: &str) -> Result<QueueName, ApiError> {
+pub(super) fn of_process(queues: &ConfiguredQueues, name: &str) -> Result<QueueName, ApiError> {
     let queue = QueueName::parse(name).map_err(|e| {
         ApiError::Unprocessable(format!("queue: {name:?} is not a queue name: {e}"))
     })?;

@@ -470,6 +470,11 @@ fn the_openapi_document_covers_every_route() {
         "GET /api/v1/interactions/{id}/reply",
         "POST /api/v1/interactions/{id}/release",
         "GET /api/v1/me/events",
+        "POST /api/v1/interactions/{id}/move",
+        "POST /api/v1/interactions/{id}/priority",
+        "POST /api/v1/interactions/{id}/assign",
+        "POST /api/v1/interactions/{id}/stop",
+        "POST /api/v1/interactions/bulk",
     ];
     expected.sort();
     assert_eq!(documented, expected);

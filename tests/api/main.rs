@@ -28,5 +28,6 @@ mod screening_flow;
 mod smtp_sink;
 mod standard_responses;
 mod store;
+mod supervise;
 mod threading;
 mod webform;
