@@ -16,6 +16,7 @@ pub mod response_template;
 pub mod routing;
 pub mod screening;
 pub mod standard_response;
+pub mod text;
 pub mod threading;
 pub mod user;
 pub mod workflow;

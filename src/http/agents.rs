@@ -21,7 +21,7 @@ use utoipa::ToSchema;
 /// range is checked with the rest of the profile.
 #[derive(Debug, Clone, Copy, ToSchema)]
 #[schema(value_type = i64)]
-pub struct Whole(i64);
+pub struct Whole(pub i64);
 
 impl<'de> Deserialize<'de> for Whole {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {

@@ -198,7 +198,8 @@ where
                 .service(supervise::move_to)
                 .service(supervise::reprioritise)
                 .service(supervise::assign)
-                .service(supervise::stop),
+                .service(supervise::stop)
+                .service(supervise::attributes),
         )
 }
 

@@ -440,6 +440,16 @@ fn work_schemas(schemas: &mut Map<String, Value>) {
         "StopBody",
         object(json!({"reason": reason}), json!(["reason"])),
     );
+    set(
+        "AttributesBody",
+        json!({
+            "type": "object", "minProperties": 1, "maxProperties": 50,
+            "propertyNames": {"pattern": "^[A-Za-z0-9_.-]{1,64}$"},
+            "additionalProperties": {
+                "type": ["string", "null"], "pattern": display_text_pattern(), "maxLength": 200,
+            },
+        }),
+    );
     let ids = json!({"type": "array", "minItems": 1, "maxItems": 500, "items": uuid()});
     set(
         "BulkBody",

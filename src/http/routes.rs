@@ -100,6 +100,7 @@ pub const ROUTES: &[Route] = &[
     route("POST", "/api/v1/interactions/{id}/assign", SUPERVISION),
     route("POST", "/api/v1/interactions/{id}/stop", SUPERVISION),
     route("POST", "/api/v1/interactions/bulk", SUPERVISION),
+    route("PATCH", "/api/v1/interactions/{id}/attributes", SUPERVISION),
 ];
 
 /// Who may call `method` on the route `pattern` (None: no such route).
@@ -110,29 +111,12 @@ pub fn access(method: &str, pattern: &str) -> Option<Access> {
         .map(|r| r.access)
 }
 
-/// The methods the routes matching `path` answer (none: no route has this path).
-pub fn methods_for(path: &str) -> Vec<&'static str> {
+/// The routes whose pattern matches the concrete `path` most literally (a literal segment beats
+/// a `{parameter}`: `/interactions/bulk` is that route, not `/interactions/{id}`).
+fn matching(path: &str) -> Vec<&'static Route> {
     let segments: Vec<&str> = path.split('/').collect();
-    ROUTES
+    let scored: Vec<(usize, &'static Route)> = ROUTES
         .iter()
-        .filter(|r| {
-            let pattern: Vec<&str> = r.path.split('/').collect();
-            pattern.len() == segments.len()
-                && pattern.iter().zip(&segments).all(|(p, s)| {
-                    p == s || (p.starts_with('{') && p.ends_with('}') && !s.is_empty())
-                })
-        })
-        .map(|r| r.method)
-        .collect()
-}
-
-/// The table's entry for `method` on the concrete `path`: of those whose pattern matches, the
-/// one with the most literal segments.
-pub fn route_for(method: &str, path: &str) -> Option<&'static Route> {
-    let segments: Vec<&str> = path.split('/').collect();
-    ROUTES
-        .iter()
-        .filter(|r| r.method.eq_ignore_ascii_case(method))
         .filter_map(|r| {
             let pattern: Vec<&str> = r.path.split('/').collect();
             let matches = pattern.len() == segments.len()
@@ -141,8 +125,25 @@ pub fn route_for(method: &str, path: &str) -> Option<&'static Route> {
                 });
             matches.then(|| (pattern.iter().filter(|p| !p.starts_with('{')).count(), r))
         })
-        .max_by_key(|(literal, _)| *literal)
+        .collect();
+    let best = scored.iter().map(|(l, _)| *l).max().unwrap_or(0);
+    scored
+        .into_iter()
+        .filter(|(l, _)| *l == best)
         .map(|(_, r)| r)
+        .collect()
+}
+
+/// The methods the routes matching `path` answer (none: no route has this path).
+pub fn methods_for(path: &str) -> Vec<&'static str> {
+    matching(path).into_iter().map(|r| r.method).collect()
+}
+
+/// The table's entry for `method` on the concrete `path`.
+pub fn route_for(method: &str, path: &str) -> Option<&'static Route> {
+    matching(path)
+        .into_iter()
+        .find(|r| r.method.eq_ignore_ascii_case(method))
 }
 
 /// Checks a request against the table; the authenticated caller is kept in the request for

@@ -16,7 +16,7 @@ use crate::actors::Interactions;
 use crate::domain::interaction::{InboundStatus, InteractionCommand, Status};
 use crate::domain::{AgentId, InteractionId};
 use crate::projections::ProjectionRunner;
-use actix_web::{post, web, HttpResponse};
+use actix_web::{patch, post, web, HttpResponse};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -139,7 +139,7 @@ pub async fn move_to(
 #[serde(deny_unknown_fields)]
 pub struct PriorityBody {
     /// Between -1000 and 1000; higher is routed first.
-    pub priority: i64,
+    pub priority: super::agents::Whole,
 }
 
 /// Change a waiting interaction's priority.
@@ -168,7 +168,7 @@ pub async fn reprioritise(
     found(&projections, id)?;
     let command = InteractionCommand::SupervisorReprioritise {
         supervisor: caller.name.clone(),
-        priority: priority_within(body.0.priority)?,
+        priority: priority_within(body.0.priority.0)?,
         at: crate::app::now(),
     };
     intervene(&interactions, &projections, id, command, &caller).await
@@ -254,6 +254,43 @@ pub async fn stop(
     intervene(&interactions, &projections, id, command, &caller).await
 }
 
+/// Attributes to set (a string) or remove (`null`), as a JSON merge patch: 1 to 50 keys of
+/// letters, digits, `_`, `-`, `.`; values one line of at most 200 characters.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct AttributesBody(pub std::collections::BTreeMap<String, Option<String>>);
+
+/// Set or remove a waiting interaction's attributes.
+#[utoipa::path(
+    tag = "supervision",
+    params(("id" = String, Path, description = "Interaction id (UUID)")),
+    request_body = AttributesBody,
+    responses(
+        (status = 200, body = InteractionView),
+        (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 404, body = Problem),
+        (status = 409, description = "Routing or an agent holds it, or it is finished (who holds it is named)", body = Problem),
+        (status = 422, body = Problem),
+    ),
+    security(("bearer" = []))
+)]
+#[patch("/interactions/{id}/attributes")]
+pub async fn attributes(
+    interactions: web::Data<Interactions>,
+    projections: web::Data<ProjectionRunner>,
+    caller: Caller,
+    path: web::Path<String>,
+    body: JsonBody<AttributesBody>,
+) -> Result<HttpResponse, ApiError> {
+    let id = parse_id(&path)?;
+    found(&projections, id)?;
+    let command = InteractionCommand::EditAttributes {
+        supervisor: caller.name.clone(),
+        changes: body.0 .0,
+        at: crate::app::now(),
+    };
+    intervene(&interactions, &projections, id, command, &caller).await
+}
+
 /// One action on many interactions.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -264,7 +301,7 @@ pub struct BulkBody {
     /// 1 to 500 interaction ids.
     pub ids: Vec<String>,
     pub queue: Option<String>,
-    pub priority: Option<i64>,
+    pub priority: Option<super::agents::Whole>,
     pub agent: Option<String>,
     pub reason: Option<String>,
 }
@@ -361,7 +398,7 @@ pub async fn bulk(
             })
         }
         "priority" => {
-            let priority = priority_within(b.priority.ok_or_else(|| missing("priority"))?)?;
+            let priority = priority_within(b.priority.ok_or_else(|| missing("priority"))?.0)?;
             let who = caller.name.clone();
             Box::new(move || InteractionCommand::SupervisorReprioritise {
                 supervisor: who.clone(),

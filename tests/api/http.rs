@@ -475,6 +475,7 @@ fn the_openapi_document_covers_every_route() {
         "POST /api/v1/interactions/{id}/assign",
         "POST /api/v1/interactions/{id}/stop",
         "POST /api/v1/interactions/bulk",
+        "PATCH /api/v1/interactions/{id}/attributes",
     ];
     expected.sort();
     assert_eq!(documented, expected);

@@ -131,6 +131,12 @@ pub enum InteractionCommand {
         agent: AgentId,
         at: Millis,
     },
+    /// Sets (`Some`) or removes (`None`) attributes.
+    EditAttributes {
+        supervisor: AgentId,
+        changes: std::collections::BTreeMap<String, Option<String>>,
+        at: Millis,
+    },
     /// Stop processing: by a supervisor (`user:NAME`) or a component (`system:screening`).
     Stop {
         by: String,
@@ -282,6 +288,7 @@ impl InteractionCommand {
             SupervisorMove { .. } => "supervisor_move",
             SupervisorReprioritise { .. } => "supervisor_reprioritise",
             SupervisorAssign { .. } => "supervisor_assign",
+            EditAttributes { .. } => "edit_attributes",
             Stop { .. } => "stop",
             DraftReply { .. } => "draft_reply",
             UpdateDraft { .. } => "update_draft",

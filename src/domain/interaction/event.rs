@@ -266,6 +266,17 @@ pub struct MovedBySupervisor {
     pub at: Millis,
 }
 
+/// A supervisor set or removed attributes of a waiting interaction.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttributesEdited {
+    pub supervisor: AgentId,
+    /// Set to these values (new or changed).
+    pub set: std::collections::BTreeMap<String, String>,
+    /// Removed.
+    pub removed: Vec<String>,
+    pub at: Millis,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Reprioritised {
     pub supervisor: AgentId,
@@ -624,6 +635,7 @@ macro_rules! for_each_interaction_event {
             OfferWithdrawn,
             ConsultationContributed,
             ReplyComposed,
+            AttributesEdited,
         );
     };
 }

@@ -84,6 +84,13 @@ pub fn evolve(mut s: Interaction, event: &InteractionEvent) -> Interaction {
             s.queue = Some(e.to_queue.clone());
         }
         E::Reprioritised(e) => s.priority = e.priority,
+        E::AttributesEdited(e) => {
+            for k in &e.removed {
+                s.attributes.remove(k);
+            }
+            s.attributes
+                .extend(e.set.iter().map(|(k, v)| (k.clone(), v.clone())));
+        }
         E::AssignedBySupervisor(e) => {
             s.status = Status::Inbound(InboundStatus::Assigned);
             s.owner = Some(e.agent.clone());

@@ -23,6 +23,7 @@ use crate::domain::interaction::{
     AnswerUsage, AutoAnswer, InboundStatus, Interaction, InteractionCommand, InteractionEvent,
     InteractionScreened, ProcessRan, ScreeningMatch, Status, StepOutcome,
 };
+use crate::domain::text::{is_key, is_line};
 use crate::domain::{Millis, Principal, QueueName};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
@@ -146,18 +147,6 @@ pub fn default_strategy() -> Vec<StepSpec> {
 pub struct ProcessError {
     pub key: String,
     pub message: String,
-}
-
-/// A skill or attribute key: letters, digits, `_`, `-`, `.`, at most 64.
-fn is_key(s: &str) -> bool {
-    (1..=64).contains(&s.len())
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
-}
-
-/// One line of display text, at most `max` characters, not blank.
-fn is_line(s: &str, max: usize) -> bool {
-    !s.trim().is_empty() && s.chars().count() <= max && !s.chars().any(char::is_control)
 }
 
 /// The business process in force.

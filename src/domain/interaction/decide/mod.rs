@@ -47,6 +47,7 @@ pub fn decide(
         C::SupervisorMove { .. }
         | C::SupervisorReprioritise { .. }
         | C::SupervisorAssign { .. }
+        | C::EditAttributes { .. }
         | C::Stop { .. } => supervisor::decide(state, command),
         C::DraftReply { .. }
         | C::UpdateDraft { .. }

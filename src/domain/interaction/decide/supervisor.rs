@@ -1,4 +1,5 @@
-//! Supervisor intervention while an interaction waits: move, reprioritise, assign, stop.
+//! Supervisor intervention while an interaction waits: move, reprioritise, assign, edit its
+//! attributes, stop.
 
 use super::super::command::*;
 use super::super::event::*;
@@ -64,6 +65,53 @@ pub(super) fn decide(
             Ok(vec![AssignedBySupervisor {
                 supervisor: supervisor.clone(),
                 agent: agent.clone(),
+                at: *at,
+            }
+            .into()])
+        }
+        C::EditAttributes {
+            supervisor,
+            changes,
+            at,
+        } => {
+            inbound_only(cmd, state)?;
+            supervisor_may_act(state)?;
+            if changes.is_empty() || changes.len() > 50 {
+                return Err(Rejection::InvalidValue("give 1 to 50 attributes"));
+            }
+            let mut set = std::collections::BTreeMap::new();
+            let mut removed = Vec::new();
+            for (key, value) in changes {
+                if !crate::domain::text::is_key(key) {
+                    return Err(Rejection::InvalidValue(
+                        "an attribute key is 1 to 64 of letters, digits, _ - .",
+                    ));
+                }
+                match value {
+                    Some(v) => {
+                        if !crate::domain::text::is_line(v, 200) {
+                            return Err(Rejection::InvalidValue(
+                                "an attribute's value is one line of at most 200 characters, not blank",
+                            ));
+                        }
+                        if state.attributes.get(key) != Some(v) {
+                            set.insert(key.clone(), v.clone());
+                        }
+                    }
+                    None => {
+                        if state.attributes.contains_key(key) {
+                            removed.push(key.clone());
+                        }
+                    }
+                }
+            }
+            if set.is_empty() && removed.is_empty() {
+                return Ok(vec![]);
+            }
+            Ok(vec![AttributesEdited {
+                supervisor: supervisor.clone(),
+                set,
+                removed,
                 at: *at,
             }
             .into()])

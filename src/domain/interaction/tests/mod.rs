@@ -522,6 +522,13 @@ fn inbound_commands() -> Vec<InteractionCommand> {
             consultant: agent("bob"),
             at: NOW,
         },
+        C::EditAttributes {
+            supervisor: agent("sam"),
+            changes: [("tier".to_string(), Some("gold".to_string()))]
+                .into_iter()
+                .collect(),
+            at: NOW,
+        },
         C::Contribute {
             consultant: agent("bob"),
             text: "their contract ends in May".into(),
@@ -743,9 +750,10 @@ fn variant_index(command: &InteractionCommand) -> usize {
         WithdrawOffer { .. } => 37,
         Contribute { .. } => 38,
         SendReply { .. } => 39,
+        EditAttributes { .. } => 40,
     }
 }
-const COMMAND_COUNT: usize = 40;
+const COMMAND_COUNT: usize = 41;
 
 #[test]
 fn the_samples_cover_every_command() {

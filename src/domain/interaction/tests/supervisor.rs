@@ -227,3 +227,74 @@ fn nothing_can_be_stopped_while_an_agent_works_it() {
 fn a_finished_interaction_cannot_be_stopped() {
     refused_once_finished(stop("user:sam", "spam"));
 }
+
+fn edit(changes: &[(&str, Option<&str>)]) -> InteractionCommand {
+    InteractionCommand::EditAttributes {
+        supervisor: agent("sam"),
+        changes: changes
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.map(str::to_string)))
+            .collect(),
+        at: NOW,
+    }
+}
+
+#[test]
+fn supervisor_sets_and_removes_attributes_of_waiting_work_only() {
+    let state = Spec::given(queued("inbound"))
+        .when(edit(&[("tier", Some("gold")), ("gone", None)]))
+        .then(vec![AttributesEdited {
+            supervisor: agent("sam"),
+            set: [("tier".to_string(), "gold".to_string())]
+                .into_iter()
+                .collect(),
+            removed: vec![],
+            at: NOW,
+        }
+        .into()]);
+    assert_eq!(
+        state.attributes.get("tier").map(String::as_str),
+        Some("gold")
+    );
+    let history = and(
+        queued("inbound"),
+        AttributesEdited {
+            supervisor: agent("sam"),
+            set: [("tier".to_string(), "gold".to_string())]
+                .into_iter()
+                .collect(),
+            removed: vec![],
+            at: NOW,
+        },
+    );
+    // The same value again changes nothing; removing it is recorded.
+    Spec::given(history.clone())
+        .when(edit(&[("tier", Some("gold"))]))
+        .then(vec![]);
+    let state = Spec::given(history)
+        .when(edit(&[("tier", None)]))
+        .then(vec![AttributesEdited {
+            supervisor: agent("sam"),
+            set: Default::default(),
+            removed: vec!["tier".into()],
+            at: NOW,
+        }
+        .into()]);
+    assert!(state.attributes.is_empty());
+    for bad in [
+        edit(&[]),
+        edit(&[("a b", Some("x"))]),
+        edit(&[("k", Some(" "))]),
+    ] {
+        let state = queued("inbound")
+            .iter()
+            .fold(Interaction::default(), evolve);
+        assert!(matches!(
+            decide(&state, &bad),
+            Err(Rejection::InvalidValue(_))
+        ));
+    }
+    refused_while_routing_holds_the_lock(edit(&[("tier", Some("gold"))]));
+    refused_while_an_agent_works_it(edit(&[("tier", Some("gold"))]));
+    refused_once_finished(edit(&[("tier", Some("gold"))]));
+}
