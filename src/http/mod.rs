@@ -94,26 +94,14 @@ fn path_error(err: PathError, _: &HttpRequest) -> actix_web::Error {
 
 /// No route answers: 405 with `Allow` when the path exists for other methods, else 404.
 async fn not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    let allowed = routes::methods_for(req.path());
-    if allowed.is_empty() {
-        return Err(ApiError::NotFound(format!(
-            "no route for {} {}",
-            req.method(),
-            req.path()
-        )));
+    if let Some(e) = routes::not_allowed(req.method().as_str(), req.path()) {
+        return Err(e);
     }
-    let mut allow = allowed.join(", ");
-    if allowed.contains(&"GET") {
-        allow.push_str(", HEAD");
-    }
-    Err(ApiError::MethodNotAllowed {
-        detail: format!(
-            "{} does not answer {}; it answers {allow}",
-            req.path(),
-            req.method()
-        ),
-        allow,
-    })
+    Err(ApiError::NotFound(format!(
+        "no route for {} {}",
+        req.method(),
+        req.path()
+    )))
 }
 
 /// The served document (with the configured limits).

@@ -146,6 +146,23 @@ pub fn route_for(method: &str, path: &str) -> Option<&'static Route> {
         .find(|r| r.method.eq_ignore_ascii_case(method))
 }
 
+/// 405 with `Allow` when `path` is a route of the table but not for `method` (none: it is, or
+/// the path is no route at all).
+pub fn not_allowed(method: &str, path: &str) -> Option<ApiError> {
+    let allowed = methods_for(path);
+    if allowed.is_empty() || allowed.iter().any(|m| m.eq_ignore_ascii_case(method)) {
+        return None;
+    }
+    let mut allow = allowed.join(", ");
+    if allowed.contains(&"GET") {
+        allow.push_str(", HEAD");
+    }
+    Some(ApiError::MethodNotAllowed {
+        detail: format!("{path} does not answer {method}; it answers {allow}"),
+        allow,
+    })
+}
+
 /// Checks a request against the table; the authenticated caller is kept in the request for
 /// handlers that need their name (`Caller` extracts it).
 pub fn authorize(req: &ServiceRequest) -> Result<(), ApiError> {
@@ -156,6 +173,11 @@ pub fn authorize(req: &ServiceRequest) -> Result<(), ApiError> {
     // Actix names the first pattern that matches the path, whatever its methods
     // (`/interactions/{id}` for `POST /interactions/bulk`): the table's own entry for this
     // method and path decides then, the most literal first.
+    // A method the table does not list for this path (`GET /interactions/bulk`, which actix
+    // would hand to `/interactions/{id}`): 405, as for any path.
+    if let Some(e) = not_allowed(req.method().as_str(), req.path()) {
+        return Err(e);
+    }
     let found = access(req.method().as_str(), &pattern)
         .or_else(|| route_for(req.method().as_str(), req.path()).map(|r| r.access));
     let roles = match found {

@@ -153,6 +153,11 @@ fn supervisors_move_reprioritise_assign_and_stop_waiting_work_only() {
     );
     assert_eq!(r.status, 404, "{:?}", r.body);
 
+    // The bulk path answers POST only (not the `/interactions/{id}` it looks like).
+    let r = app.get("/api/v1/interactions/bulk", Some(&sam));
+    assert_eq!(r.status, 405, "{:?}", r.body);
+    assert_eq!(r.header("allow"), Some("POST"));
+
     // Each action is in the history under the supervisor.
     let h = app
         .admin_get(&format!("/api/v1/interactions/{a}/history"))
