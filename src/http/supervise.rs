@@ -11,7 +11,7 @@ use super::json::JsonBody;
 use super::problem::{ApiError, Problem};
 use super::queues::ConfiguredQueues;
 use super::views::InteractionView;
-use super::work::of_process;
+use super::work::{found, of_process};
 use crate::actors::Interactions;
 use crate::domain::interaction::{InboundStatus, InteractionCommand, Status};
 use crate::domain::{AgentId, InteractionId};
@@ -82,15 +82,6 @@ fn reason_of(reason: &str) -> Result<String, ApiError> {
         ));
     }
     Ok(r.to_string())
-}
-
-/// 404 before the body's rules, so an unknown interaction is always 404.
-fn found(projections: &ProjectionRunner, id: InteractionId) -> Result<(), ApiError> {
-    if projections.read(|p| p.cache.get(&id).is_some()) {
-        Ok(())
-    } else {
-        Err(ApiError::NotFound(format!("no interaction {id}")))
-    }
 }
 
 /// Where to.
