@@ -31,7 +31,10 @@ pub struct DeskPolicy {
 
 /// 404 unless the interaction exists (checked before the body's rules, so an unknown
 /// interaction is always 404).
-pub(super) fn found(projections: &ProjectionRunner, id: crate::domain::InteractionId) -> Result<(), ApiError> {
+pub(super) fn found(
+    projections: &ProjectionRunner,
+    id: crate::domain::InteractionId,
+) -> Result<(), ApiError> {
     if projections.read(|p| p.cache.get(&id).is_some()) {
         Ok(())
     } else {
