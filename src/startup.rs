@@ -273,6 +273,25 @@ impl Engine {
             // `pass` (and what it holds, such as the mailer's pool) is dropped here, inside the
             // runtime.
         });
+        self.keep(task);
+    }
+
+    /// Runs `until_stopped` as a background process until it ends or the processes are stopped.
+    fn follow<Fut>(&self, until_stopped: Fut)
+    where
+        Fut: std::future::Future<Output = ()> + 'static,
+    {
+        let mut stop = self.stopping.subscribe();
+        self.keep(actix_web::rt::spawn(async move {
+            tokio::select! {
+                _ = until_stopped => {}
+                _ = stop.changed() => {}
+            }
+        }));
+    }
+
+    /// A background process `stop_processes` waits for.
+    fn keep(&self, task: actix_web::rt::task::JoinHandle<()>) {
         self.processes
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -283,6 +302,8 @@ impl Engine {
     /// its pass.
     pub async fn stop_processes(&self) {
         let _ = self.stopping.send(true);
+        // Desktops' event streams end (a stop signal ends them earlier, before the server).
+        self.notifier.close();
         let tasks: Vec<_> =
             std::mem::take(&mut *self.processes.lock().unwrap_or_else(|p| p.into_inner()));
         for mut t in tasks {
@@ -532,19 +553,7 @@ impl Application {
         // Agents' desktops hear of their work as it happens.
         {
             let notifier = engine.notifier.clone();
-            let mut stop = engine.stopping.subscribe();
-            let task = actix_web::rt::spawn(async move {
-                tokio::select! {
-                    _ = notifier.run() => {}
-                    _ = stop.changed() => {}
-                }
-                notifier.close();
-            });
-            engine
-                .processes
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .push(task);
+            engine.follow(async move { notifier.run().await });
         }
         // The classifier learns from people's corrections.
         let every = engine.settings.workflow.categories.retrain_secs;

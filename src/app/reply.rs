@@ -136,12 +136,14 @@ impl Replies {
         Ok(())
     }
 
-    /// The customer's interaction, if `agent` may reply to it now; a reply released earlier and
-    /// not yet recorded on it is recorded first.
+    /// The customer's interaction, if `agent` may reply to it now, with its current reply; with
+    /// `repair`, a reply released earlier and not yet recorded on it is recorded first (a read
+    /// answers that reply as it stands).
     async fn owned(
         &self,
         agent: &AgentId,
         parent: InteractionId,
+        repair: bool,
     ) -> Result<(Interaction, InteractionId, Interaction), ReplyError> {
         // Unknown ids are answered from the projections, without waking an actor.
         if !self.projections.read(|p| p.cache.get(&parent).is_some()) {
@@ -172,6 +174,7 @@ impl Replies {
             let reply = self.interactions.state(id).await?;
             match &reply.status {
                 Status::New | Status::Reply(ReplyStatus::Draft) => return Ok((state, id, reply)),
+                _ if !repair => return Ok((state, id, reply)),
                 // Released, its record on the customer's interaction missing: record it.
                 _ => {
                     let cmd = InteractionCommand::RecordReply {
@@ -195,7 +198,7 @@ impl Replies {
         parent: InteractionId,
         source: Source,
     ) -> Result<Draft, ReplyError> {
-        let (state, id, reply) = self.owned(agent, parent).await?;
+        let (state, id, reply) = self.owned(agent, parent, true).await?;
         let at = super::now();
         let root = self.projections.read(|p| p.thread_of(parent, &state));
         let (text, html) = match source {
@@ -284,7 +287,7 @@ impl Replies {
 
     /// `agent`'s draft reply to `parent`, as last saved.
     pub async fn draft(&self, agent: &AgentId, parent: InteractionId) -> Result<Draft, ReplyError> {
-        let (_, id, reply) = self.owned(agent, parent).await?;
+        let (_, id, reply) = self.owned(agent, parent, false).await?;
         if !reply.exists() {
             return Err(ReplyError::NotFound(format!(
                 "no draft reply to {parent}: save one with PUT …/reply"
@@ -329,8 +332,8 @@ impl Replies {
         &self,
         agent: &AgentId,
         parent: InteractionId,
-    ) -> Result<InteractionId, ReplyError> {
-        let (state, id, reply) = self.owned(agent, parent).await?;
+    ) -> Result<Draft, ReplyError> {
+        let (state, id, reply) = self.owned(agent, parent, true).await?;
         // A server configured without outbound mail cannot send (the draft stays).
         let Some(sender) = &self.sender else {
             return Err(ReplyError::Conflict(
@@ -340,7 +343,7 @@ impl Replies {
         if !reply.exists() {
             // Released before (and recorded by `owned`): the latest reply is the answer.
             if let Some(last) = state.replies.last() {
-                return Ok(*last);
+                return self.released(*last, parent).await;
             }
             return Err(ReplyError::Conflict(format!(
                 "there is no draft reply to {parent} to release: save one with PUT …/reply"
@@ -387,6 +390,21 @@ impl Replies {
             at,
         };
         self.run(parent, agent, record, Vec::new()).await?;
-        Ok(id)
+        self.released(id, parent).await
+    }
+
+    /// A released reply as it stands (its texts are in the message sent).
+    async fn released(
+        &self,
+        id: InteractionId,
+        parent: InteractionId,
+    ) -> Result<Draft, ReplyError> {
+        Ok(Draft {
+            id,
+            parent,
+            state: self.interactions.state(id).await?,
+            text: None,
+            html: None,
+        })
     }
 }

@@ -83,6 +83,8 @@ impl Router {
             let cmd = InteractionCommand::WithdrawOffer { reason, at: now };
             self.run(id, cmd).await.ok();
         }
+        // Widened skills, by interaction: the explanation says so.
+        let mut widened: std::collections::HashMap<InteractionId, f64> = Default::default();
         let (mut queue, mut agents) = self.projections.read(|p| {
             let agents: Vec<Candidate> = p
                 .agents
@@ -122,10 +124,16 @@ impl Router {
                         let s = p.cache.get(&id)?;
                         (s.status == Status::Inbound(InboundStatus::Queued)).then(|| {
                             let handled = handled_by(p, id, &s);
-                            let ready = handled
-                                .as_ref()
-                                .is_some_and(|h| agents.iter().any(|c| &c.name == h && c.ready));
-                            self.routable(id, &s, handled, ready, now)
+                            let ready = handled.as_ref().is_some_and(|h| {
+                                p.agents
+                                    .get(h)
+                                    .is_some_and(|a| a.is_active() && a.presence == Presence::Ready)
+                            });
+                            let (skills, after) = self.policy.skills(&s, now);
+                            if let Some(after) = after {
+                                widened.insert(id, after);
+                            }
+                            self.routable(id, &s, skills, handled, ready, now)
                         })
                     })
                     .collect()
@@ -138,8 +146,15 @@ impl Router {
             return;
         }
         let offers = plan(&mut queue, &mut agents, now, self.policy.ageing_secs);
+        let skills: std::collections::HashMap<InteractionId, &[String]> =
+            queue.iter().map(|r| (r.id, r.skills.as_slice())).collect();
         for choice in offers {
-            if let Err(e) = self.offer(&choice, &queue, now).await {
+            let id = choice.interaction;
+            let skills = skills.get(&id).copied().unwrap_or_default();
+            if let Err(e) = self
+                .offer(&choice, skills, widened.get(&id).copied(), now)
+                .await
+            {
                 tracing::warn!(interaction_id = %choice.interaction, error = %e, "offer not made");
             }
         }
@@ -191,7 +206,15 @@ impl Router {
             .map_err(|e| e.to_string())
     }
 
-    async fn offer(&self, c: &Choice, queue: &[Routable], now: Millis) -> Result<(), String> {
+    /// Locks, offers and explains one choice (`skills` the interaction needed; `widened`: the
+    /// wait after which they were lowered).
+    async fn offer(
+        &self,
+        c: &Choice,
+        skills: &[String],
+        widened: Option<f64>,
+        now: Millis,
+    ) -> Result<(), String> {
         let id = c.interaction;
         // The lock: nobody else moves it while it is offered (it may have moved since the read).
         self.run(
@@ -219,15 +242,6 @@ impl Router {
                 .ok();
             return Err(e);
         }
-        let skills = queue
-            .iter()
-            .find(|r| r.id == id)
-            .map(|r| r.skills.clone())
-            .unwrap_or_default();
-        let widened = self
-            .projections
-            .read(|p| p.cache.get(&id))
-            .and_then(|s| self.policy.skills(&s, now).1);
         let rule = match widened {
             Some(after) => format!("{} (skills widened after {after} s)", c.rule.name()),
             None => c.rule.name().to_string(),
@@ -240,7 +254,7 @@ impl Router {
                     eligible: c.eligible as u32,
                     rank: c.rank as u32,
                     rule,
-                    skills,
+                    skills: skills.to_vec(),
                     at: now,
                 }),
             },
@@ -256,6 +270,7 @@ impl Router {
         &self,
         id: InteractionId,
         s: &Interaction,
+        skills: Vec<String>,
         handled: Option<AgentId>,
         ready: bool,
         now: Millis,
@@ -265,7 +280,7 @@ impl Router {
             id,
             priority: s.priority,
             queued_at: s.created_at,
-            skills: self.policy.skills(s, now).0,
+            skills,
             language: s.language.clone(),
             excluded: s.offered_to.iter().cloned().collect(),
             preferred_only: ready && waited < self.policy.preferred_wait_secs,

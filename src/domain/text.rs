@@ -11,3 +11,14 @@ pub fn is_key(s: &str) -> bool {
 pub fn is_line(s: &str, max: usize) -> bool {
     !s.trim().is_empty() && s.chars().count() <= max && !s.chars().any(char::is_control)
 }
+
+/// What a code is (a disposition): 1 to 64 of `a-z`, `0-9`, `_`, `-`, `.`.
+pub const CODE_PATTERN: &str = "^[a-z0-9_.-]{1,64}$";
+
+/// Whether `s` is a code (`CODE_PATTERN`).
+pub fn is_code(s: &str) -> bool {
+    (1..=64).contains(&s.len())
+        && s.bytes().all(|b| {
+            b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'_' | b'-' | b'.')
+        })
+}

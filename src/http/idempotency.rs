@@ -135,9 +135,10 @@ pub async fn idempotency(
             if at.elapsed() < KEEP && map.len() <= CAPACITY {
                 break;
             }
-            let k = k.clone();
+            let (at, k) = (*at, k.clone());
             order.pop_front();
-            if matches!(map.get(&k), Some(Entry::Done(_))) {
+            // Only the answer this entry kept (the key may have been answered again since).
+            if matches!(map.get(&k), Some(Entry::Done(a)) if a.at == at) {
                 map.remove(&k);
             }
         }

@@ -463,7 +463,7 @@ fn work_schemas(schemas: &mut Map<String, Value>) {
     set(
         "DoneBody",
         object(
-            json!({"disposition": {"type": "string", "pattern": "^[a-z0-9_.-]{1,64}$"}}),
+            json!({"disposition": {"type": "string", "pattern": crate::domain::text::CODE_PATTERN}}),
             json!(["disposition"]),
         ),
     );

@@ -153,16 +153,6 @@ pub async fn release(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = parse_id(&path)?;
-    let reply = replies.release(&caller.name, id).await?;
-    let state = replies.interactions.state(reply).await?;
-    Ok(HttpResponse::Ok().json(ReplyView {
-        reply_id: reply.to_string(),
-        interaction_id: id.to_string(),
-        status: state.status.name(),
-        to: state.from.clone(),
-        subject: state.subject.clone(),
-        text: None,
-        html: None,
-        message_id: state.message_id.clone(),
-    }))
+    let released = replies.release(&caller.name, id).await?;
+    Ok(HttpResponse::Ok().json(ReplyView::of(released)))
 }

@@ -11,10 +11,10 @@ use super::json::JsonBody;
 use super::problem::{ApiError, Problem};
 use super::queues::ConfiguredQueues;
 use super::views::InteractionView;
-use super::work::{found, of_process};
+use super::work::{agent_named, found, of_process};
 use crate::actors::Interactions;
 use crate::domain::interaction::{InboundStatus, InteractionCommand, Status};
-use crate::domain::{AgentId, InteractionId};
+use crate::domain::InteractionId;
 use crate::projections::ProjectionRunner;
 use actix_web::{patch, post, web, HttpResponse};
 use serde::{Deserialize, Serialize};
@@ -52,17 +52,6 @@ async fn intervene(
             },
             other => other,
         })
-}
-
-fn active_agent(projections: &ProjectionRunner, name: &str) -> Result<AgentId, ApiError> {
-    let agent = AgentId::parse(name)
-        .map_err(|e| ApiError::Unprocessable(format!("agent: {name:?} is not a user name: {e}")))?;
-    if !projections.read(|p| p.agents.get(&agent).is_some_and(|a| a.is_active())) {
-        return Err(ApiError::Unprocessable(format!(
-            "agent: {agent} is not an agent"
-        )));
-    }
-    Ok(agent)
 }
 
 fn priority_within(priority: i64) -> Result<i32, ApiError> {
@@ -199,7 +188,7 @@ pub async fn assign(
     found(&projections, id)?;
     let command = InteractionCommand::SupervisorAssign {
         supervisor: caller.name.clone(),
-        agent: active_agent(&projections, &body.0.agent)?,
+        agent: agent_named(&projections, "agent", &body.0.agent)?.0,
         at: crate::app::now(),
     };
     intervene(&interactions, &projections, id, command, &caller).await
@@ -398,11 +387,10 @@ pub async fn bulk(
             })
         }
         "assign" => {
-            let agent = active_agent(
-                &projections,
-                b.agent.as_deref().ok_or_else(|| missing("agent"))?,
-            )
-            .map_err(not_found)?;
+            let name = b.agent.as_deref().ok_or_else(|| missing("agent"))?;
+            let agent = agent_named(&projections, "agent", name)
+                .map_err(not_found)?
+                .0;
             let who = caller.name.clone();
             Box::new(move || InteractionCommand::SupervisorAssign {
                 supervisor: who.clone(),

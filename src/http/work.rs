@@ -57,6 +57,22 @@ pub(super) fn of_process(queues: &ConfiguredQueues, name: &str) -> Result<QueueN
 
 /// `name` as an agent who can take work now: 422 if it is no agent, 409 if not ready.
 fn colleague(projections: &ProjectionRunner, field: &str, name: &str) -> Result<AgentId, ApiError> {
+    let (agent, presence) = agent_named(projections, field, name)?;
+    match presence {
+        Presence::Ready => Ok(agent),
+        _ => Err(ApiError::Conflict(format!(
+            "{agent} is not ready to take work"
+        ))),
+    }
+}
+
+/// `name` (in the body's `field`) as an agent, with their presence: 422 if it is no user name
+/// or no agent.
+pub(super) fn agent_named(
+    projections: &ProjectionRunner,
+    field: &str,
+    name: &str,
+) -> Result<(AgentId, Presence), ApiError> {
     let agent = AgentId::parse(name).map_err(|e| {
         ApiError::Unprocessable(format!("{field}: {name:?} is not a user name: {e}"))
     })?;
@@ -67,12 +83,9 @@ fn colleague(projections: &ProjectionRunner, field: &str, name: &str) -> Result<
             .map(|a| a.presence.clone())
     });
     match presence {
+        Some(p) => Ok((agent, p)),
         None => Err(ApiError::Unprocessable(format!(
             "{field}: {agent} is not an agent"
-        ))),
-        Some(Presence::Ready) => Ok(agent),
-        Some(_) => Err(ApiError::Conflict(format!(
-            "{agent} is not ready to take work"
         ))),
     }
 }
@@ -177,15 +190,7 @@ pub async fn consult(
     let id = parse_id(&path)?;
     found(&projections, id)?;
     let body = body.0;
-    let consultant = AgentId::parse(&body.agent).map_err(|e| {
-        ApiError::Unprocessable(format!("agent: {:?} is not a user name: {e}", body.agent))
-    })?;
-    let is_agent = projections.read(|p| p.agents.get(&consultant).is_some_and(|a| a.is_active()));
-    if !is_agent {
-        return Err(ApiError::Unprocessable(format!(
-            "agent: {consultant} is not an agent"
-        )));
-    }
+    let (consultant, _) = agent_named(&projections, "agent", &body.agent)?;
     let command = InteractionCommand::StartConsultation {
         agent: caller.name.clone(),
         consultant,

@@ -187,11 +187,7 @@ pub(super) fn check(
         ));
     }
     for (i, code) in desktop.dispositions.iter().enumerate() {
-        let ok = (1..=64).contains(&code.len())
-            && code.bytes().all(|b| {
-                b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'_' | b'-' | b'.')
-            });
-        if !ok {
+        if !crate::domain::text::is_code(code) {
             return Err(invalid(
                 &format!("desktop.dispositions[{i}]"),
                 "a code is 1 to 64 of a-z, 0-9, _ - .",

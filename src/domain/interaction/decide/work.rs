@@ -232,15 +232,10 @@ pub(super) fn decide(
                     if !state.consultants.is_empty() {
                         return Err(Rejection::ConsultationActive);
                     }
-                    let code_ok = disposition.as_deref().is_some_and(|d| {
-                        (1..=64).contains(&d.len())
-                            && d.bytes().all(|b| {
-                                b.is_ascii_lowercase()
-                                    || b.is_ascii_digit()
-                                    || matches!(b, b'_' | b'-' | b'.')
-                            })
-                    });
-                    if !code_ok {
+                    if !disposition
+                        .as_deref()
+                        .is_some_and(crate::domain::text::is_code)
+                    {
                         return Err(Rejection::InvalidValue(
                             "a disposition code is required (a-z, 0-9, _ - ., at most 64)",
                         ));
