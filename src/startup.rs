@@ -51,6 +51,8 @@ pub struct Engine {
     pub notifier: crate::app::notify::Notifier,
     /// Answers kept for `Idempotency-Key`, shared by every HTTP worker.
     idempotency: Arc<crate::http::idempotency::Answers>,
+    /// Which released replies are reviewed first (`[qa]`).
+    pub qa: Arc<crate::domain::qa::Policy>,
     /// Tells the background processes to stop.
     stopping: tokio::sync::watch::Sender<bool>,
     processes: std::sync::Mutex<Vec<actix_web::rt::task::JoinHandle<()>>>,
@@ -71,9 +73,16 @@ impl Engine {
         // projections know). A configuration error closes what was opened and names its key.
         let corrections =
             Corrections::for_settings(&settings, &projections, storage.content.as_ref());
-        let process = match Process::from_settings(&settings, settings.smtp.is_some(), &corrections)
-        {
-            Ok(p) => ProcessHandle::new(p),
+        let built = settings
+            .qa
+            .policy()
+            .map_err(|e| e.to_string())
+            .and_then(|qa| {
+                Process::from_settings(&settings, settings.smtp.is_some(), &corrections)
+                    .map(|p| (Arc::new(qa), p))
+            });
+        let (qa, process) = match built {
+            Ok((qa, p)) => (qa, ProcessHandle::new(p)),
             Err(e) => {
                 projections.shutdown();
                 storage.close();
@@ -97,6 +106,7 @@ impl Engine {
         let notifier = crate::app::notify::Notifier::new(storage.log(), projections.clone());
         Ok(Engine {
             notifier,
+            qa,
             idempotency: Default::default(),
             settings,
             storage,
@@ -168,6 +178,7 @@ impl Engine {
                 interactions: self.registry.clone(),
                 content: self.storage.content.clone(),
                 log: self.storage.log(),
+                qa: self.qa.clone(),
             },
             desk: crate::http::work::DeskPolicy {
                 offer_secs: self.settings.routing.offer_secs,

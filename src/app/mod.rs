@@ -30,6 +30,7 @@ pub mod receive;
 pub mod reload;
 pub mod reply;
 pub mod retrain;
+pub mod review;
 pub mod route;
 pub mod sweep;
 

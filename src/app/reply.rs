@@ -13,8 +13,9 @@ use crate::actors::{CommandEnvelope, Interactions};
 use crate::domain::address::NamedAddress;
 use crate::domain::interaction::{
     InboundStatus, Interaction, InteractionCommand, InteractionEvent, Rejection, ReplyStatus,
-    Status,
+    ReviewDecided, Status,
 };
+use crate::domain::qa::{self, Policy};
 use crate::domain::response_template::{render, Kind};
 use crate::domain::standard_response::ResponseId;
 use crate::domain::threading::{subject_with_token, thread_token};
@@ -40,6 +41,8 @@ pub struct Replies {
     pub interactions: Interactions,
     pub content: Arc<dyn ContentStore>,
     pub log: Arc<dyn EventStore>,
+    /// Which released replies a reviewer reads first.
+    pub qa: Arc<Policy>,
 }
 
 /// What the agent writes.
@@ -58,8 +61,19 @@ pub struct Draft {
     pub id: InteractionId,
     pub parent: InteractionId,
     pub state: Interaction,
+    /// Its texts, its QA decision and the reviewer's comment.
+    pub record: Record,
+}
+
+/// A reply's history, read back (`Replies::record`).
+#[derive(Debug, Clone, Default)]
+pub struct Record {
     pub text: Option<String>,
     pub html: Option<String>,
+    /// The QA policy's latest decision on it.
+    pub review: Option<ReviewDecided>,
+    /// The reviewer's comment when it was last returned for revision.
+    pub comment: Option<String>,
 }
 
 /// Why a reply cannot be saved or released.
@@ -101,7 +115,7 @@ fn outbound() -> QueueName {
     QueueName::parse("outbound").unwrap_or_else(|_| unreachable!("a valid queue name"))
 }
 
-fn checked(text: &str, max: usize, field: &str) -> Result<(), ReplyError> {
+pub(super) fn checked(text: &str, max: usize, field: &str) -> Result<(), ReplyError> {
     if text.contains('\0') {
         return Err(ReplyError::Invalid(format!(
             "{field}: must not contain NUL"
@@ -116,7 +130,7 @@ fn checked(text: &str, max: usize, field: &str) -> Result<(), ReplyError> {
 }
 
 impl Replies {
-    async fn run(
+    pub(super) async fn run(
         &self,
         id: InteractionId,
         agent: &AgentId,
@@ -155,6 +169,20 @@ impl Replies {
                 return Err(ReplyError::NotFound(format!(
                     "no inbound interaction {parent}"
                 )));
+            }
+            // A reply a reviewer returned is its author's to revise, whatever became of the
+            // interaction since; nobody else answers it meanwhile.
+            if let Some(&last) = state.replies.last() {
+                let reply = self.interactions.state(last).await?;
+                if reply.status == Status::Reply(ReplyStatus::Draft) {
+                    if reply.owner.as_ref() == Some(agent) {
+                        return Ok((state, last, reply));
+                    }
+                    return Err(ReplyError::Conflict(format!(
+                        "reply {last} to {parent} is returned to {} for revision",
+                        reply.owner.map(|o| o.to_string()).unwrap_or_default()
+                    )));
+                }
             }
             if state.owner.as_ref() != Some(agent) {
                 return Err(ReplyError::Forbidden(format!(
@@ -280,8 +308,7 @@ impl Replies {
             id,
             parent,
             state,
-            text: Some(text),
-            html,
+            record: self.record(id)?,
         })
     }
 
@@ -293,25 +320,34 @@ impl Replies {
                 "no draft reply to {parent}: save one with PUT …/reply"
             )));
         }
-        let (text, html) = self.bodies(id)?;
         Ok(Draft {
             id,
             parent,
             state: reply,
-            text,
-            html,
+            record: self.record(id)?,
         })
     }
 
     /// The draft's text and HTML, read back.
     fn bodies(&self, id: InteractionId) -> Result<(Option<String>, Option<String>), ReplyError> {
+        let r = self.record(id)?;
+        Ok((r.text, r.html))
+    }
+
+    /// What the reply's history holds: its texts as they stand, why it is (or is not) reviewed,
+    /// and the reviewer's last comment.
+    pub fn record(&self, id: InteractionId) -> Result<Record, ReplyError> {
         let (mut text, mut html) = (None, None);
+        let mut record = Record::default();
         let events = events_of::<Interaction>(self.log.as_ref(), &id)
-            .map_err(|e| ReplyError::Unavailable(format!("reading the draft: {e}")))?;
+            .map_err(|e| ReplyError::Unavailable(format!("reading the reply: {e}")))?;
         for e in events {
             match e {
                 InteractionEvent::ReplyDrafted(d) => (text, html) = (d.content, d.html),
                 InteractionEvent::DraftUpdated(d) => (text, html) = (d.content, d.html),
+                InteractionEvent::ReviewEdited(d) => (text, html) = (d.content, d.html),
+                InteractionEvent::ReviewDecided(d) => record.review = Some(d),
+                InteractionEvent::ReturnedForRevision(d) => record.comment = Some(d.note),
                 _ => {}
             }
         }
@@ -320,10 +356,12 @@ impl Replies {
             let bytes = self
                 .content
                 .get(&r)
-                .map_err(|e| ReplyError::Unavailable(format!("reading the draft: {e}")))?;
+                .map_err(|e| ReplyError::Unavailable(format!("reading the reply: {e}")))?;
             Ok(bytes.map(|b| String::from_utf8_lossy(&b).into_owned()))
         };
-        Ok((read(text)?, read(html)?))
+        record.text = read(text)?;
+        record.html = read(html)?;
+        Ok(record)
     }
 
     /// Releases `agent`'s draft reply to `parent`: composed, to the outbox, recorded on the
@@ -363,6 +401,27 @@ impl Replies {
             Err(Check::Unanswerable(_)) => None,
         };
         let at = super::now();
+        let (trainee, released_before) = self.projections.read(|p| {
+            let trainee = p
+                .agents
+                .get(agent)
+                .and_then(|a| a.profile.as_ref())
+                .is_some_and(|pr| pr.trainee);
+            (trainee, p.authors.released_before(agent, id))
+        });
+        let review = self.qa.decide(
+            &qa::Reply {
+                id,
+                trainee,
+                released_before,
+                category: state.category.as_deref(),
+                to: &reply.from,
+                subject: &reply.subject,
+                text: &text,
+                revisions: reply.revisions,
+            },
+            at,
+        );
         let composed = compose(Letter {
             sender,
             parent: &state,
@@ -380,20 +439,24 @@ impl Replies {
             queue: outbound(),
             message: composed.hash.clone(),
             message_id: composed.message_id,
+            review: Box::new(review),
             at,
         };
         self.run(id, agent, command, vec![(composed.hash.0, composed.bytes)])
             .await?;
-        let record = InteractionCommand::RecordReply {
-            agent: agent.clone(),
-            reply: id,
-            at,
-        };
-        self.run(parent, agent, record, Vec::new()).await?;
+        // A revision is recorded on the customer's interaction already.
+        if !state.replies.contains(&id) {
+            let record = InteractionCommand::RecordReply {
+                agent: agent.clone(),
+                reply: id,
+                at,
+            };
+            self.run(parent, agent, record, Vec::new()).await?;
+        }
         self.released(id, parent).await
     }
 
-    /// A released reply as it stands (its texts are in the message sent).
+    /// A released reply as it stands.
     async fn released(
         &self,
         id: InteractionId,
@@ -403,8 +466,7 @@ impl Replies {
             id,
             parent,
             state: self.interactions.state(id).await?,
-            text: None,
-            html: None,
+            record: self.record(id)?,
         })
     }
 }

@@ -1,14 +1,16 @@
 //! The routing process: every pass, offers that passed their deadline expire and offers held by
 //! agents who went not ready, logged out or stopped being agents are withdrawn (both back to the
-//! queue, never offered to that agent again), then every queued interaction, in the router's order, is offered to the best eligible ready
-//! agent with free capacity (`domain::routing`): locked, offered with a deadline, and the offer
-//! explained (how many were eligible, the rank, the rule), each an event. An agent is never
-//! offered the same interaction twice; one nobody can take now waits for the next pass.
+//! queue, never offered to that agent again), then every queued interaction, in the router's
+//! order, is offered to the best eligible ready agent with free capacity (`domain::routing`):
+//! locked, offered with a deadline, and the offer explained (how many were eligible, the rank,
+//! the rule), each an event. Replies waiting for QA review are offered the same way, to agents
+//! flagged reviewer only, never to their author. An agent is never offered the same interaction
+//! twice; one nobody can take now waits for the next pass.
 
 use crate::actors::{CommandEnvelope, Interactions};
 use crate::domain::agent::Presence;
 use crate::domain::interaction::{
-    InboundStatus, Interaction, InteractionCommand, OfferExplained, Status,
+    InboundStatus, Interaction, InteractionCommand, OfferExplained, ReplyStatus, Status,
 };
 use crate::domain::routing::{plan, Candidate, Choice, Routable};
 use crate::domain::{AgentId, InteractionId, Millis, Principal, QueueName};
@@ -85,6 +87,8 @@ impl Router {
         }
         // Widened skills, by interaction: the explanation says so.
         let mut widened: std::collections::HashMap<InteractionId, f64> = Default::default();
+        // Replies waiting for a reviewer (offered without the routing lock).
+        let mut reviews: std::collections::HashSet<InteractionId> = Default::default();
         let (mut queue, mut agents) = self.projections.read(|p| {
             let agents: Vec<Candidate> = p
                 .agents
@@ -96,10 +100,14 @@ impl Router {
                         .get(name)
                         .map(|w| w.offered.len() + w.assigned.len())
                         .unwrap_or(0) as u32;
+                    let mut skills = profile.skills.clone();
+                    if profile.reviewer {
+                        skills.insert(REVIEW_SKILL.into(), 1);
+                    }
                     Some(Candidate {
                         name: name.clone(),
                         ready: a.presence == Presence::Ready,
-                        skills: profile.skills.clone(),
+                        skills,
                         languages: profile.languages.clone(),
                         capacity: profile.capacity.get("email").copied().unwrap_or(0),
                         load,
@@ -122,6 +130,10 @@ impl Router {
                     })
                     .filter_map(|id| {
                         let s = p.cache.get(&id)?;
+                        if s.status == Status::Reply(ReplyStatus::AwaitingReview) {
+                            reviews.insert(id);
+                            return Some(review(id, &s));
+                        }
                         (s.status == Status::Inbound(InboundStatus::Queued)).then(|| {
                             let handled = handled_by(p, id, &s);
                             let ready = handled.as_ref().is_some_and(|h| {
@@ -151,8 +163,9 @@ impl Router {
         for choice in offers {
             let id = choice.interaction;
             let skills = skills.get(&id).copied().unwrap_or_default();
+            let review = reviews.contains(&id);
             if let Err(e) = self
-                .offer(&choice, skills, widened.get(&id).copied(), now)
+                .offer(&choice, skills, widened.get(&id).copied(), review, now)
                 .await
             {
                 tracing::warn!(interaction_id = %choice.interaction, error = %e, "offer not made");
@@ -167,10 +180,9 @@ impl Router {
                 .iter()
                 .flat_map(|(_, w)| w.offered.iter().copied())
                 .filter(|id| {
-                    p.cache.get(id).is_some_and(|s| {
-                        matches!(s.status,
-                            Status::Inbound(InboundStatus::Offered { deadline, .. }) if deadline <= now)
-                    })
+                    p.cache
+                        .get(id)
+                        .is_some_and(|s| s.status.offer().is_some_and(|(_, d)| d <= now))
                 })
                 .collect()
         })
@@ -207,24 +219,25 @@ impl Router {
     }
 
     /// Locks, offers and explains one choice (`skills` the interaction needed; `widened`: the
-    /// wait after which they were lowered).
+    /// wait after which they were lowered; `review`: a reply offered to a reviewer, which
+    /// supervisors do not move, so it needs no lock).
     async fn offer(
         &self,
         c: &Choice,
         skills: &[String],
         widened: Option<f64>,
+        review: bool,
         now: Millis,
     ) -> Result<(), String> {
         let id = c.interaction;
         // The lock: nobody else moves it while it is offered (it may have moved since the read).
-        self.run(
-            id,
-            InteractionCommand::LockForRouting {
+        if !review {
+            let lock = InteractionCommand::LockForRouting {
                 router: "router".into(),
                 at: now,
-            },
-        )
-        .await?;
+            };
+            self.run(id, lock).await?;
+        }
         let deadline = Millis(now.0 + (self.policy.offer_secs * 1000.0) as i64);
         let offered = self
             .run(
@@ -237,6 +250,9 @@ impl Router {
             )
             .await;
         if let Err(e) = offered {
+            if review {
+                return Err(e);
+            }
             self.run(id, InteractionCommand::UnlockRouting { at: now })
                 .await
                 .ok();
@@ -286,6 +302,26 @@ impl Router {
             preferred_only: ready && waited < self.policy.preferred_wait_secs,
             preferred: handled,
         }
+    }
+}
+
+/// The skill only reviewers hold (no configured skill can be named so): what a reply waiting
+/// for review needs.
+pub const REVIEW_SKILL: &str = "@review";
+
+/// A reply waiting for a reviewer, as routing sees it: for reviewers only, never its author.
+fn review(id: InteractionId, s: &Interaction) -> Routable {
+    let mut excluded: std::collections::BTreeSet<AgentId> = s.offered_to.iter().cloned().collect();
+    excluded.extend(s.owner.clone());
+    Routable {
+        id,
+        priority: s.priority,
+        queued_at: s.created_at,
+        skills: vec![REVIEW_SKILL.to_string()],
+        language: None,
+        excluded,
+        preferred_only: false,
+        preferred: None,
     }
 }
 

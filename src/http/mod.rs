@@ -22,6 +22,7 @@ pub mod queues;
 pub mod rate_limit;
 pub mod reply;
 pub mod responses;
+pub mod reviews;
 pub mod routes;
 pub mod server;
 pub mod sse;
@@ -187,7 +188,12 @@ where
                 .service(supervise::reprioritise)
                 .service(supervise::assign)
                 .service(supervise::stop)
-                .service(supervise::attributes),
+                .service(supervise::attributes)
+                .service(reviews::list_reviews)
+                .service(reviews::approve)
+                .service(reviews::give_back)
+                .service(reviews::edit)
+                .service(reviews::reassign),
         )
 }
 

@@ -461,6 +461,24 @@ fn work_schemas(schemas: &mut Map<String, Value>) {
         ]}),
     );
     set(
+        "RevisionBody",
+        object(json!({"comment": not_blank(10_000)}), json!(["comment"])),
+    );
+    set(
+        "EditBody",
+        object(
+            json!({
+                "text": {"type": "string", "pattern": body_pattern(), "maxLength": crate::app::reply::MAX_TEXT},
+                "html": {"type": ["string", "null"], "pattern": "^[^\\u0000]*$", "maxLength": crate::app::reply::MAX_HTML},
+            }),
+            json!(["text"]),
+        ),
+    );
+    set(
+        "ReassignBody",
+        object(json!({"reviewer": agent}), json!(["reviewer"])),
+    );
+    set(
         "DoneBody",
         object(
             json!({"disposition": {"type": "string", "pattern": crate::domain::text::CODE_PATTERN}}),

@@ -45,7 +45,8 @@ pub struct ReplyView {
     pub reply_id: String,
     /// The customer's interaction it answers.
     pub interaction_id: String,
-    /// `draft`, then `outbound_queued`, `sending`, `sent` (or `failed`).
+    /// `draft`, then `outbound_queued` (or `awaiting_review`, `review_offered`, `in_review`,
+    /// `approved`), `sending`, `sent` (or `failed`).
     pub status: &'static str,
     pub to: String,
     pub subject: String,
@@ -53,6 +54,46 @@ pub struct ReplyView {
     pub html: Option<String>,
     /// Fixed when released.
     pub message_id: Option<String>,
+    /// Times a reviewer returned it for revision.
+    pub revisions: u32,
+    /// The reviewer's comment when it was last returned (revise, then release again).
+    pub comment: Option<String>,
+    /// The QA policy's decision at the latest release (none before the first).
+    pub review: Option<ReviewDecisionView>,
+}
+
+/// Whether a released reply is reviewed before it goes out, and why.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReviewDecisionView {
+    pub required: bool,
+    pub reasons: Vec<ReviewReasonView>,
+    /// The QA policy in force (a digest of its settings).
+    pub policy: String,
+}
+
+/// One rule of the QA policy that asked for review.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReviewReasonView {
+    /// `revision`, `trainee`, `new_agent`, `sensitive_category`, `pattern` or `sample`.
+    pub rule: String,
+    pub detail: String,
+}
+
+impl ReviewDecisionView {
+    pub(super) fn of(d: &crate::domain::interaction::ReviewDecided) -> ReviewDecisionView {
+        ReviewDecisionView {
+            required: d.required,
+            reasons: d
+                .reasons
+                .iter()
+                .map(|r| ReviewReasonView {
+                    rule: r.rule.clone(),
+                    detail: r.detail.clone(),
+                })
+                .collect(),
+            policy: d.policy.clone(),
+        }
+    }
 }
 
 impl ReplyView {
@@ -63,9 +104,12 @@ impl ReplyView {
             status: d.state.status.name(),
             to: d.state.from.clone(),
             subject: d.state.subject.clone(),
-            text: d.text,
-            html: d.html,
             message_id: d.state.message_id.clone(),
+            revisions: d.state.revisions,
+            review: d.record.review.as_ref().map(ReviewDecisionView::of),
+            comment: d.record.comment,
+            text: d.record.text,
+            html: d.record.html,
         }
     }
 }

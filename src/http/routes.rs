@@ -101,6 +101,11 @@ pub const ROUTES: &[Route] = &[
     route("POST", "/api/v1/interactions/{id}/stop", SUPERVISION),
     route("POST", "/api/v1/interactions/bulk", SUPERVISION),
     route("PATCH", "/api/v1/interactions/{id}/attributes", SUPERVISION),
+    route("GET", "/api/v1/reviews", AGENTS),
+    route("POST", "/api/v1/reviews/{id}/approve", AGENTS),
+    route("POST", "/api/v1/reviews/{id}/return", AGENTS),
+    route("POST", "/api/v1/reviews/{id}/edit", AGENTS),
+    route("POST", "/api/v1/reviews/{id}/reassign", AGENTS),
 ];
 
 /// Who may call `method` on the route `pattern` (None: no such route).

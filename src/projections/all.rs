@@ -18,6 +18,8 @@ pub struct Projections {
     pub cache: InteractionCache,
     pub queues: Queues,
     pub workloads: Workloads,
+    /// Replies released, by author (the QA policy's first replies of a new agent).
+    pub authors: super::authors::Authors,
     pub users: Users,
     pub contacts: Contacts,
     pub threads: threads::Threads,
@@ -105,6 +107,7 @@ impl Projections {
     fn index(&mut self, id: InteractionId, before: Option<&Interaction>, after: &Interaction) {
         self.queues.update(id, before, after);
         self.workloads.update(id, before, after);
+        self.authors.update(id, after);
         self.contacts.update(id, before, after);
         self.outgoing.update(id, before, after);
         let cache = &self.cache;
@@ -170,6 +173,7 @@ impl Projections {
     pub fn reindex(&mut self) {
         self.queues = Queues::default();
         self.workloads = Workloads::default();
+        self.authors = Default::default();
         self.awaiting_workflow.clear();
         self.contacts = Contacts::default();
         self.outgoing = Outgoing::default();
@@ -180,6 +184,7 @@ impl Projections {
             cache,
             queues,
             workloads,
+            authors,
             contacts,
             threads,
             awaiting_workflow,
@@ -202,6 +207,7 @@ impl Projections {
             for (id, state) in cache.iter() {
                 queues.update(id, None, &state);
                 workloads.update(id, None, &state);
+                authors.update(id, &state);
                 outgoing.update(id, None, &state);
                 if state.status
                     == crate::domain::interaction::Status::Inbound(

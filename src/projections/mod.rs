@@ -7,6 +7,7 @@
 
 pub mod agents;
 pub mod all;
+pub mod authors;
 pub mod cache;
 pub mod contacts;
 pub mod outgoing;

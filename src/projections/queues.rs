@@ -20,13 +20,14 @@ pub struct Queues {
 }
 
 /// Where an interaction stands in the queues, if it waits in one: queued (locked by routing
-/// or not) inbound work, and replies in an outbound queue.
+/// or not) inbound work, and replies in an outbound queue or waiting for a reviewer.
 fn place(state: &Interaction) -> Option<(&QueueName, QueueEntry)> {
     let waiting = matches!(
         state.status,
         Status::Inbound(InboundStatus::Queued)
             | Status::Inbound(InboundStatus::Locked { .. })
             | Status::Reply(ReplyStatus::OutboundQueued)
+            | Status::Reply(ReplyStatus::AwaitingReview)
     );
     if !waiting {
         return None;

@@ -1,7 +1,7 @@
 //! Agent workloads: per agent, the interactions offered to them, assigned to them, and those they
-//! are consulted on.
+//! are consulted on. A reply in QA review counts for its reviewer (offered, then assigned).
 
-use crate::domain::interaction::InboundStatus;
+use crate::domain::interaction::{InboundStatus, ReplyStatus};
 use crate::domain::interaction::{Interaction, Status};
 use crate::domain::{AgentId, InteractionId};
 use serde::Serialize;
@@ -34,10 +34,15 @@ enum Role {
 
 fn roles(state: &Interaction) -> Vec<(AgentId, Role)> {
     let mut out = Vec::new();
-    if state.is_reply() {
-        return out;
-    }
     match &state.status {
+        // A reply's reviewer: offered, then reviewing it (the author is not working it).
+        Status::Reply(ReplyStatus::ReviewOffered { reviewer, .. }) => {
+            out.push((reviewer.clone(), Role::Offered))
+        }
+        Status::Reply(ReplyStatus::InReview { reviewer }) => {
+            out.push((reviewer.clone(), Role::Assigned))
+        }
+        Status::Reply(_) => {}
         Status::Inbound(InboundStatus::Offered { agent, .. }) => {
             out.push((agent.clone(), Role::Offered))
         }

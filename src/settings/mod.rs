@@ -3,6 +3,7 @@
 
 mod common;
 mod desk;
+mod qa;
 mod secret;
 mod smtp;
 mod workflow;
@@ -10,6 +11,7 @@ mod workflow;
 use common::invalid;
 pub use common::{SettingsError, TlsMode};
 pub use desk::{AgentSettings, DesktopSettings, RoutingSettings, WidenStep};
+pub use qa::{QaPattern, QaSettings};
 pub use smtp::SmtpSettings;
 pub use workflow::{AnswerTemplate, CategorySettings, WorkflowSettings};
 
@@ -34,6 +36,8 @@ pub struct Settings {
     pub http: HttpSettings,
     pub routing: RoutingSettings,
     pub desktop: DesktopSettings,
+    /// Which released replies are reviewed before they go out.
+    pub qa: QaSettings,
     /// The SMTP server everything postroom sends leaves through (none: nothing is sent).
     pub smtp: Option<SmtpSettings>,
     /// IMAP mailboxes to ingest (none by default).
@@ -218,6 +222,7 @@ impl Default for Settings {
             http: HttpSettings::default(),
             routing: RoutingSettings::default(),
             desktop: DesktopSettings::default(),
+            qa: QaSettings::default(),
             smtp: None,
             mailboxes: Vec::new(),
             agents: Vec::new(),
@@ -395,6 +400,7 @@ impl Settings {
             }
         }
         desk::check(&self.routing, &self.desktop, &self.agents)?;
+        self.qa.policy()?;
         if self.projections.snapshot_every == 0 {
             return Err(invalid("projections.snapshot_every", "must be at least 1"));
         }

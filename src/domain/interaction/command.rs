@@ -2,7 +2,7 @@
 
 use super::event::{
     AnswerUsage, Channel, DeliveryReported, InteractionScreened, MessageStored, OfferExplained,
-    ProcessRan, ThreadMatch, TransferTarget,
+    ProcessRan, ReviewDecided, ThreadMatch, TransferTarget,
 };
 use crate::domain::{AgentId, ContentRef, EmailAddress, InteractionId, Millis, QueueName};
 
@@ -166,6 +166,8 @@ pub enum InteractionCommand {
         queue: QueueName,
         message: ContentRef,
         message_id: String,
+        /// The QA policy's decision (`at` the release's time): reviewed first, or sent.
+        review: Box<ReviewDecided>,
         at: Millis,
     },
     ReleaseReply {
@@ -187,6 +189,21 @@ pub enum InteractionCommand {
     ReturnForRevision {
         reviewer: AgentId,
         note: String,
+        at: Millis,
+    },
+    /// The reviewer changes the text (the message composed again) and approves it.
+    EditAndApprove {
+        reviewer: AgentId,
+        content: Option<ContentRef>,
+        html: Option<ContentRef>,
+        message: ContentRef,
+        diff: String,
+        at: Millis,
+    },
+    /// The review goes to `to`: by its reviewer (`by`), or by a supervisor (`by` none).
+    ReassignReview {
+        to: AgentId,
+        by: Option<AgentId>,
         at: Millis,
     },
     StartSending {
@@ -298,6 +315,8 @@ impl InteractionCommand {
             StartReview { .. } => "start_review",
             ApproveReply { .. } => "approve_reply",
             ReturnForRevision { .. } => "return_for_revision",
+            EditAndApprove { .. } => "edit_and_approve",
+            ReassignReview { .. } => "reassign_review",
             StartSending { .. } => "start_sending",
             MarkSent { .. } => "mark_sent",
             MarkSendFailed { .. } => "mark_send_failed",

@@ -360,6 +360,50 @@ pub struct ReturnedForRevision {
     pub at: Millis,
 }
 
+/// One rule of the QA policy that asks a reviewer to read a reply, and why it applies.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReviewReason {
+    /// The rule: `revision`, `trainee`, `new_agent`, `sensitive_category`, `pattern`, `sample`.
+    pub rule: String,
+    /// As a person reads it (never the matched text itself: it may be a card number).
+    pub detail: String,
+}
+
+/// The QA policy's decision on a released reply: reviewed first, or straight to the outbox.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReviewDecided {
+    pub required: bool,
+    /// Every rule that asks for review (none: the reply goes straight out).
+    pub reasons: Vec<ReviewReason>,
+    /// The policy in force: a digest of its settings.
+    pub policy: String,
+    /// Where the reply waits for a reviewer (when required).
+    pub queue: Option<QueueName>,
+    pub at: Millis,
+}
+
+/// A reviewer changed the reply's text before approving it: the message is composed again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReviewEdited {
+    pub reviewer: AgentId,
+    pub content: Option<ContentRef>,
+    pub html: Option<ContentRef>,
+    /// The message composed from the edited text (same Message-ID).
+    pub message: ContentRef,
+    /// The change to the text, line by line (`- ` removed, `+ ` added, `  ` kept).
+    pub diff: String,
+    pub at: Millis,
+}
+
+/// The review passed to another reviewer (by the reviewer or a supervisor).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReviewReassigned {
+    /// The reviewer before (none: it waited or was offered).
+    pub from: Option<AgentId>,
+    pub to: AgentId,
+    pub at: Millis,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SendingStarted {
     pub attempt: u32,
@@ -636,6 +680,9 @@ macro_rules! for_each_interaction_event {
             ConsultationContributed,
             ReplyComposed,
             AttributesEdited,
+            ReviewDecided,
+            ReviewEdited,
+            ReviewReassigned,
         );
     };
 }

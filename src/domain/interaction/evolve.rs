@@ -31,6 +31,16 @@ pub fn evolve(mut s: Interaction, event: &InteractionEvent) -> Interaction {
             })
         }
         E::RoutingUnlocked(_) => s.status = Status::Inbound(InboundStatus::Queued),
+        // A reply is offered to a reviewer; an inbound interaction to an agent who works it.
+        E::InteractionOffered(e) if s.is_reply() => {
+            s.status = Status::Reply(ReplyStatus::ReviewOffered {
+                reviewer: e.agent.clone(),
+                deadline: e.deadline,
+            });
+            if !s.offered_to.contains(&e.agent) {
+                s.offered_to.push(e.agent.clone());
+            }
+        }
         E::InteractionOffered(e) => {
             s.status = Status::Inbound(InboundStatus::Offered {
                 agent: e.agent.clone(),
@@ -42,6 +52,15 @@ pub fn evolve(mut s: Interaction, event: &InteractionEvent) -> Interaction {
         }
         // Routing's reasons: read from the history.
         E::OfferExplained(_) => {}
+        // The author stays the reply's owner; the reviewer reads it.
+        E::OfferAccepted(e) if s.is_reply() => {
+            s.status = Status::Reply(ReplyStatus::InReview {
+                reviewer: e.agent.clone(),
+            })
+        }
+        E::OfferRejected(_) | E::OfferExpired(_) | E::OfferWithdrawn(_) if s.is_reply() => {
+            s.status = Status::Reply(ReplyStatus::AwaitingReview)
+        }
         E::OfferAccepted(e) => {
             s.status = Status::Inbound(InboundStatus::Assigned);
             s.owner = Some(e.agent.clone());
@@ -172,6 +191,25 @@ pub fn evolve(mut s: Interaction, event: &InteractionEvent) -> Interaction {
         E::ReturnedForRevision(_) => {
             s.status = Status::Reply(ReplyStatus::Draft);
             s.revisions += 1;
+            // The next review round may go to any reviewer again.
+            s.offered_to.clear();
+        }
+        E::ReviewDecided(e) => {
+            if e.required {
+                s.status = Status::Reply(ReplyStatus::AwaitingReview);
+                if let Some(q) = &e.queue {
+                    s.queue = Some(q.clone());
+                }
+            }
+        }
+        E::ReviewEdited(e) => {
+            s.content = e.content.clone();
+            s.outbound = Some(e.message.clone());
+        }
+        E::ReviewReassigned(e) => {
+            s.status = Status::Reply(ReplyStatus::InReview {
+                reviewer: e.to.clone(),
+            })
         }
         E::SendingStarted(e) => {
             s.status = Status::Reply(ReplyStatus::Sending { attempt: e.attempt });

@@ -54,6 +54,13 @@ pub enum ReplyStatus {
     Draft,
     Released,
     OutboundQueued,
+    /// The QA policy asked for a review: it waits for a reviewer in its queue.
+    AwaitingReview,
+    /// Offered to a reviewer by routing, until the deadline.
+    ReviewOffered {
+        reviewer: AgentId,
+        deadline: Millis,
+    },
     InReview {
         reviewer: AgentId,
     },
@@ -86,6 +93,8 @@ impl Status {
             Status::Reply(ReplyStatus::Draft) => "draft",
             Status::Reply(ReplyStatus::Released) => "released",
             Status::Reply(ReplyStatus::OutboundQueued) => "outbound_queued",
+            Status::Reply(ReplyStatus::AwaitingReview) => "awaiting_review",
+            Status::Reply(ReplyStatus::ReviewOffered { .. }) => "review_offered",
             Status::Reply(ReplyStatus::InReview { .. }) => "in_review",
             Status::Reply(ReplyStatus::Approved) => "approved",
             Status::Reply(ReplyStatus::Sending { .. }) => "sending",
@@ -111,6 +120,27 @@ impl Status {
             Status::Inbound(InboundStatus::Locked { .. })
                 | Status::Inbound(InboundStatus::Offered { .. })
         )
+    }
+
+    /// The agent it is offered to and until when (inbound work, or a reply to review).
+    pub fn offer(&self) -> Option<(&AgentId, Millis)> {
+        match self {
+            Status::Inbound(InboundStatus::Offered { agent, deadline })
+            | Status::Reply(ReplyStatus::ReviewOffered {
+                reviewer: agent,
+                deadline,
+            }) => Some((agent, *deadline)),
+            _ => None,
+        }
+    }
+
+    /// A reply's reviewer, offered or reviewing (`None` for anything else).
+    pub fn reviewer(&self) -> Option<&AgentId> {
+        match self {
+            Status::Reply(ReplyStatus::ReviewOffered { reviewer, .. })
+            | Status::Reply(ReplyStatus::InReview { reviewer }) => Some(reviewer),
+            _ => None,
+        }
     }
 }
 

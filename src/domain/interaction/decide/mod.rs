@@ -1,13 +1,15 @@
 //! The rules: which command is allowed in which state, by whom, and what it records, a file per
 //! concern. This file only sends each command to its concern. The inbound lifecycle
 //! (`InboundStatus`) is decided by `receive`, `routing`, `work` and `supervisor`; the reply's
-//! (`ReplyStatus`) by `reply`, its own decider; a command for the other kind is `WrongKind`.
+//! (`ReplyStatus`) by `reply`, its own decider, and its QA review (offers to reviewers included)
+//! by `review`; a command for the other kind is `WrongKind`.
 //! `answer` decides automatic answers: the plan and decision on the inbound interaction, and the
 //! composed outbound interaction that starts in the outbox.
 
 mod answer;
 mod receive;
 mod reply;
+mod review;
 mod routing;
 mod rules;
 mod supervisor;
@@ -28,6 +30,17 @@ pub fn decide(
         C::Receive { .. } | C::Enqueue { .. } | C::Screen { .. } | C::RunProcess { .. } => {
             receive::decide(state, command)
         }
+        // A reply is offered to reviewers as inbound work is to agents.
+        C::Offer { .. }
+        | C::AcceptOffer { .. }
+        | C::RejectOffer { .. }
+        | C::ExpireOffer { .. }
+        | C::ExplainOffer { .. }
+        | C::WithdrawOffer { .. }
+            if state.is_reply() =>
+        {
+            review::decide(state, command)
+        }
         C::LockForRouting { .. }
         | C::UnlockRouting { .. }
         | C::Offer { .. }
@@ -36,6 +49,11 @@ pub fn decide(
         | C::ExpireOffer { .. }
         | C::ExplainOffer { .. }
         | C::WithdrawOffer { .. } => routing::decide(state, command),
+        C::StartReview { .. }
+        | C::ApproveReply { .. }
+        | C::ReturnForRevision { .. }
+        | C::EditAndApprove { .. }
+        | C::ReassignReview { .. } => review::decide(state, command),
         C::Transfer { .. }
         | C::StartConsultation { .. }
         | C::Contribute { .. }
@@ -54,9 +72,6 @@ pub fn decide(
         | C::ReleaseReply { .. }
         | C::SendReply { .. }
         | C::QueueOutbound { .. }
-        | C::StartReview { .. }
-        | C::ApproveReply { .. }
-        | C::ReturnForRevision { .. }
         | C::StartSending { .. }
         | C::MarkSent { .. }
         | C::MarkSendFailed { .. }

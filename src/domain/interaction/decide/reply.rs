@@ -1,4 +1,5 @@
-//! The reply's lifecycle: draft, release, outbound queue, QA review, sending, delivery reports.
+//! The reply's lifecycle: draft, release (with the QA policy's decision), outbound queue,
+//! sending, delivery reports. The review itself is `review.rs`.
 
 use super::super::command::*;
 use super::super::event::*;
@@ -76,12 +77,18 @@ pub(super) fn decide(
             queue,
             message,
             message_id,
+            review,
             at,
         } => {
             let status = reply_status(cmd, state)?;
             match status {
                 Some(ReplyStatus::Draft) => {
                     require_owner(state, agent)?;
+                    if review.required && review.queue.is_none() {
+                        return Err(Rejection::InvalidValue(
+                            "a reply that needs review needs a queue to wait in",
+                        ));
+                    }
                     if state.content.is_none() {
                         return Err(Rejection::InvalidValue("the draft has no text"));
                     }
@@ -105,6 +112,11 @@ pub(super) fn decide(
                             at: *at,
                         }
                         .into(),
+                        ReviewDecided {
+                            at: *at,
+                            ..(**review).clone()
+                        }
+                        .into(),
                     ])
                 }
                 _ => Err(invalid(cmd, state)),
@@ -118,62 +130,6 @@ pub(super) fn decide(
                     at: *at,
                 }
                 .into()]),
-                _ => Err(invalid(cmd, state)),
-            }
-        }
-        C::StartReview { reviewer, at } => {
-            let status = reply_status(cmd, state)?;
-            match status {
-                Some(ReplyStatus::OutboundQueued) => {
-                    if state.owner.as_ref() == Some(reviewer) {
-                        return Err(Rejection::SelfReview);
-                    }
-                    Ok(vec![ReviewStarted {
-                        reviewer: reviewer.clone(),
-                        at: *at,
-                    }
-                    .into()])
-                }
-                _ => Err(invalid(cmd, state)),
-            }
-        }
-        C::ApproveReply { reviewer, at } => {
-            let status = reply_status(cmd, state)?;
-            match status {
-                Some(ReplyStatus::InReview { reviewer: r }) => {
-                    if r != reviewer {
-                        return Err(Rejection::NotReviewer {
-                            agent: reviewer.clone(),
-                        });
-                    }
-                    Ok(vec![ReplyApproved {
-                        reviewer: reviewer.clone(),
-                        at: *at,
-                    }
-                    .into()])
-                }
-                _ => Err(invalid(cmd, state)),
-            }
-        }
-        C::ReturnForRevision { reviewer, note, at } => {
-            let status = reply_status(cmd, state)?;
-            match status {
-                Some(ReplyStatus::InReview { reviewer: r }) => {
-                    if r != reviewer {
-                        return Err(Rejection::NotReviewer {
-                            agent: reviewer.clone(),
-                        });
-                    }
-                    if note.trim().is_empty() {
-                        return Err(Rejection::ReasonRequired);
-                    }
-                    Ok(vec![ReturnedForRevision {
-                        reviewer: reviewer.clone(),
-                        note: note.clone(),
-                        at: *at,
-                    }
-                    .into()])
-                }
                 _ => Err(invalid(cmd, state)),
             }
         }

@@ -476,6 +476,18 @@ fn send_reply(name: &str) -> InteractionCommand {
         queue: queue("outbound"),
         message: ContentRef([9; 32]),
         message_id: "r1@example.com".into(),
+        review: Box::new(no_review()),
+        at: NOW,
+    }
+}
+
+/// The QA policy's decision that nothing asks for review.
+fn no_review() -> ReviewDecided {
+    ReviewDecided {
+        required: false,
+        reasons: Vec::new(),
+        policy: "qa-test".into(),
+        queue: None,
         at: NOW,
     }
 }
@@ -592,6 +604,19 @@ fn reply_commands() -> Vec<InteractionCommand> {
         C::ReturnForRevision {
             reviewer: agent("sam"),
             note: "too curt".into(),
+            at: NOW,
+        },
+        C::EditAndApprove {
+            reviewer: agent("sam"),
+            content: body(4),
+            html: None,
+            message: ContentRef([8; 32]),
+            diff: "- a\n+ b\n".into(),
+            at: NOW,
+        },
+        C::ReassignReview {
+            to: agent("rita"),
+            by: None,
             at: NOW,
         },
         C::StartSending { at: NOW },
@@ -751,9 +776,11 @@ fn variant_index(command: &InteractionCommand) -> usize {
         Contribute { .. } => 38,
         SendReply { .. } => 39,
         EditAttributes { .. } => 40,
+        EditAndApprove { .. } => 41,
+        ReassignReview { .. } => 42,
     }
 }
-const COMMAND_COUNT: usize = 41;
+const COMMAND_COUNT: usize = 43;
 
 #[test]
 fn the_samples_cover_every_command() {
@@ -789,6 +816,7 @@ mod answer;
 mod creation;
 mod evolve;
 mod reply;
+mod review;
 mod routing;
 mod screening;
 mod supervisor;

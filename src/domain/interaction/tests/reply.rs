@@ -573,6 +573,7 @@ fn the_author_sends_a_draft_composed_in_one_append_and_nobody_else_can() {
                 at: NOW,
             }
             .into(),
+            no_review().into(),
         ]);
     assert_eq!(state.status, Status::Reply(ReplyStatus::OutboundQueued));
     assert_eq!(state.outbound, Some(ContentRef([9; 32])));
