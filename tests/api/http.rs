@@ -476,6 +476,11 @@ fn the_openapi_document_covers_every_route() {
         "POST /api/v1/interactions/{id}/stop",
         "POST /api/v1/interactions/bulk",
         "PATCH /api/v1/interactions/{id}/attributes",
+        "GET /api/v1/reviews",
+        "POST /api/v1/reviews/{id}/approve",
+        "POST /api/v1/reviews/{id}/return",
+        "POST /api/v1/reviews/{id}/edit",
+        "POST /api/v1/reviews/{id}/reassign",
     ];
     expected.sort();
     assert_eq!(documented, expected);

@@ -22,6 +22,7 @@ mod outbox;
 mod outbox_crash;
 mod process;
 mod replies;
+mod reviews;
 mod routing;
 mod schema;
 mod screening_flow;
