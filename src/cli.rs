@@ -69,6 +69,9 @@ pub enum Command {
         /// Print the history as JSON instead of a table.
         #[arg(long)]
         json: bool,
+        /// Stop at this RFC 3339 time (the state then).
+        #[arg(long)]
+        at: Option<String>,
     },
     /// Export and verify the audit log.
     Audit {
@@ -251,7 +254,8 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             common,
             remote,
             json,
-        } => replay(&interaction_id, &common, &remote, json),
+            at,
+        } => replay(&interaction_id, &common, &remote, json, at),
         Command::Audit { command } => audit(command),
         Command::Projections {
             command: ProjectionsCommand::Rebuild { common },
@@ -453,22 +457,38 @@ fn http_send(
     }
 }
 
-fn replay(raw_id: &str, common: &Common, remote: &Remote, json: bool) -> Result<(), CliError> {
+fn replay(
+    raw_id: &str,
+    common: &Common,
+    remote: &Remote,
+    json: bool,
+    at: Option<String>,
+) -> Result<(), CliError> {
     let id: InteractionId = raw_id
         .parse()
         .map_err(|e: crate::domain::ParseError| CliError(format!("INTERACTION_ID: {e}")))?;
     let history: serde_json::Value = if remote.server.is_some() {
-        http_get(remote, &format!("/api/v1/interactions/{id}/history"))?
+        let query = at
+            .as_deref()
+            .map(|t| format!("?at={}", urlencode(t)))
+            .unwrap_or_default();
+        http_get(remote, &format!("/api/v1/interactions/{id}/history{query}"))?
     } else {
         let storage = open(
             &settings(common)?,
             ", or pass --server URL --token TOKEN to read through its API",
         )?;
         let store = storage.store.as_ref();
-        let h = crate::http::interactions::replay(store, id, None, |parent| {
-            crate::http::interactions::state_from_log(store, parent)
-        })
-        .map_err(|e| CliError(e.to_string()))?;
+        let (thread, members) = crate::http::history::thread_from_log(store, id)
+            .map_err(|e| CliError(e.to_string()))?;
+        let until = crate::http::history::HistoryQuery {
+            version: None,
+            at: at.clone(),
+        }
+        .until()
+        .map_err(|e| CliError(format!("--{e}")))?;
+        let h = crate::http::history::replay(store, id, until, thread, &members)
+            .map_err(|e| CliError(e.to_string()))?;
         serde_json::to_value(h)?
     };
     let mut out = std::io::stdout().lock();
@@ -482,10 +502,11 @@ fn replay(raw_id: &str, common: &Common, remote: &Remote, json: bool) -> Result<
     let state = &history["state"];
     writeln!(
         out,
-        "interaction {id}: {} {}, version {}",
+        "interaction {id}: {} {}, version {}; thread {}",
         s(state, "kind"),
         s(state, "status"),
-        history["version"]
+        history["version"],
+        s(&history, "thread_id"),
     )?;
     for entry in history["events"].as_array().into_iter().flatten() {
         let e = &entry["event"];
@@ -500,9 +521,11 @@ fn replay(raw_id: &str, common: &Common, remote: &Remote, json: bool) -> Result<
                 detail.push_str(&format!(" {k}={v}"));
             }
         }
+        // Which of the thread's interactions (its id's first 8 characters).
+        let of: String = s(entry, "interaction_id").chars().take(8).collect();
         writeln!(
             out,
-            "v{:<3} #{:<8} {}  {:<28} {:<24} -> {:<10}{}",
+            "{of} v{:<3} #{:<8} {}  {:<28} {:<24} -> {:<10}{}",
             e["version"],
             e["position"],
             s(e, "recorded_at"),

@@ -12,6 +12,7 @@ pub mod content;
 pub mod deadline;
 pub mod desk;
 pub mod health;
+pub mod history;
 pub mod idempotency;
 pub mod interactions;
 pub mod json;
@@ -142,7 +143,7 @@ where
             scope::scope("/api/v1")
                 .service(webform::submit)
                 .service(interactions::get_interaction)
-                .service(interactions::get_history)
+                .service(history::get_history)
                 .service(interactions::get_thread)
                 .service(content::get_content)
                 .service(content::get_attachment)

@@ -261,6 +261,8 @@ pub struct ThreadView {
 /// One step of an interaction's history: the event with its envelope, and the state after it.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct HistoryEntry {
+    /// The interaction the event is of (one of the thread's).
+    pub interaction_id: String,
     /// The envelope (position, version, id, recorded_at, principal, correlation and causation
     /// ids, type, schema_version, payload, hashes) with the decoded event under `data`.
     #[schema(value_type = Object)]
@@ -271,10 +273,15 @@ pub struct HistoryEntry {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct History {
     pub interaction_id: String,
-    /// The version the state is given at (the latest unless `?version=` asked for another).
+    /// The thread's first interaction: the events are the whole thread's.
+    pub thread_id: String,
+    /// The version the state is given at (the latest unless `?version=` or `?at=` asked for
+    /// another).
     pub version: u64,
-    /// The state as of `version`.
+    /// The interaction's state as of `version`.
     pub state: InteractionView,
+    /// Every event of the thread up to then, in log order, each with its interaction's state
+    /// after it.
     pub events: Vec<HistoryEntry>,
 }
 

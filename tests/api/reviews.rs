@@ -354,4 +354,111 @@ fn scenario(sink: &SmtpSink, dovecot: &Dovecot, app: &TestApp) {
         .map(|e| e["data"]["agent"].as_str().unwrap().to_string())
         .collect();
     assert_eq!(offers, ["rita"], "never offered to its author");
+
+    replay_matches_the_log(app, &a, &sam);
+}
+
+/// The thread of `a` replayed through the API equals, event by event, what the log holds for
+/// every interaction of the thread; `?at=` the time of an event gives the state at the version
+/// in force then; `postroom replay` prints the same as a timeline.
+fn replay_matches_the_log(app: &TestApp, a: &str, sam: &str) {
+    use postroom::domain::InteractionId;
+    let h = app.get(&format!("/api/v1/interactions/{a}/history"), Some(sam));
+    assert_eq!(h.status, 200, "{:?}", h.body);
+    let id: InteractionId = a.parse().unwrap();
+    let members = app.engine.projections.read(|p| {
+        let s = p.cache.get(&id).unwrap();
+        p.threads.members(p.thread_of(id, &s))
+    });
+    assert!(members.len() >= 2, "the customer's mail and the reply");
+    let store = app.engine.storage.log();
+    let mut logged: Vec<_> = members
+        .iter()
+        .flat_map(|m| store.read_stream(&m.stream(), 1).unwrap())
+        .collect();
+    logged.sort_by_key(|e| e.position);
+    let replayed: Vec<&Value> = h.body["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| &e["event"])
+        .collect();
+    let expected: Vec<Value> = logged
+        .iter()
+        .map(postroom::events::export::to_json)
+        .collect();
+    assert_eq!(replayed.len(), expected.len());
+    for (r, e) in replayed.iter().zip(&expected) {
+        assert_eq!(*r, e, "event by event");
+    }
+    let types: Vec<&str> = replayed
+        .iter()
+        .map(|e| e["type"].as_str().unwrap())
+        .collect();
+    for t in [
+        "MessageStored",
+        "ReviewDecided",
+        "ReturnedForRevision",
+        "ReplyApproved",
+        "ReplySent",
+    ] {
+        assert!(types.contains(&t), "{t} in {types:?}");
+    }
+    // Each entry's state is its interaction's after the event.
+    let last_reply = h.body["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .rev()
+        .find(|e| e["interaction_id"] != a)
+        .unwrap();
+    assert_eq!(last_reply["state"]["status"], "sent");
+
+    // ?at= the time of the customer's interaction's third event is the version in force then.
+    let own: Vec<&Value> = h.body["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["interaction_id"] == a)
+        .collect();
+    let third = own[2]["event"]["recorded_at"].as_str().unwrap();
+    let at = app.get(
+        &format!("/api/v1/interactions/{a}/history?at={third}"),
+        Some(sam),
+    );
+    assert_eq!(at.status, 200, "{:?}", at.body);
+    // Events appended together share their time: the version in force is the last of them.
+    let micros = |e: &Value| e["event"]["recorded_at_micros"].as_i64().unwrap();
+    let in_force = own.iter().filter(|e| micros(e) <= micros(own[2])).count();
+    assert!(in_force >= 3);
+    let then = app.get(
+        &format!("/api/v1/interactions/{a}/history?version={in_force}"),
+        Some(sam),
+    );
+    assert_eq!(at.body["version"], in_force, "{:?}", at.body["version"]);
+    assert_eq!(at.body["state"], then.body["state"]);
+    assert_eq!(at.body["events"], then.body["events"]);
+    let early = app.get(
+        &format!("/api/v1/interactions/{a}/history?at=2001-01-01T00:00:00Z"),
+        Some(sam),
+    );
+    assert_eq!(early.status, 404, "{:?}", early.body);
+    let both = app.get(
+        &format!("/api/v1/interactions/{a}/history?at={third}&version=3"),
+        Some(sam),
+    );
+    assert_eq!(both.status, 400, "{:?}", both.body);
+
+    // The command line prints the same, a line per event.
+    let out = crate::cli::postroom(&["replay", a, "--server", &app.url(""), "--token", sam]);
+    let timeline = &out.assert_success().stdout;
+    let lines: Vec<&str> = timeline.lines().skip(1).collect();
+    assert_eq!(lines.len(), expected.len(), "{timeline}\n{}", out.stderr);
+    for (line, e) in lines.iter().zip(&expected) {
+        assert!(
+            line.contains(e["type"].as_str().unwrap())
+                && line.contains(e["principal"].as_str().unwrap()),
+            "{line} / {e}"
+        );
+    }
 }

@@ -281,7 +281,8 @@ fn answers_join_their_thread_and_bounces_attach_to_the_reply() {
         .as_array()
         .unwrap()
         .iter()
-        .find(|e| e["event"]["type"] == "ThreadLinked")
+        // The history is the whole thread's: this interaction's link.
+        .find(|e| e["event"]["type"] == "ThreadLinked" && e["interaction_id"] == header_id)
         .unwrap_or_else(|| panic!("{:?}", h.body))
         .clone();
     let data = &linked["event"]["data"];
