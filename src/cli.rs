@@ -140,6 +140,12 @@ pub struct FilterArgs {
     /// RFC 3339 time (exclusive).
     #[arg(long)]
     pub to: Option<String>,
+    /// A kind of action: intervention (supervisors') or review (QA).
+    #[arg(long)]
+    pub kind: Option<String>,
+    /// Messages sent to this address.
+    #[arg(long)]
+    pub recipient: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -546,6 +552,8 @@ fn filter_of(f: &FilterArgs) -> Result<AuditFilter, CliError> {
         event_type: f.event_type.clone(),
         from: f.from.clone(),
         to: f.to.clone(),
+        kind: f.kind.clone(),
+        recipient: f.recipient.clone(),
     })
     .map_err(|e| CliError(format!("--{e}")))
 }
@@ -568,11 +576,14 @@ fn audit(command: AuditCommand) -> Result<(), CliError> {
             let n = if remote.server.is_some() {
                 export_remote(&remote, &filter, &mut sink)?
             } else {
-                let f = filter_of(&filter)?;
+                let mut f = filter_of(&filter)?;
                 let storage = open(
                     &settings(&common)?,
                     ", or pass --server URL --token TOKEN to export through its API",
                 )?;
+                if let Some(r) = &f.recipient {
+                    f.streams = Some(crate::events::query::streams_to(storage.store.as_ref(), r)?);
+                }
                 let mut after = 0;
                 let mut n = 0;
                 loop {
@@ -646,6 +657,8 @@ fn export_remote(remote: &Remote, f: &FilterArgs, sink: &mut dyn Write) -> Resul
         ("type", &f.event_type),
         ("from", &f.from),
         ("to", &f.to),
+        ("kind", &f.kind),
+        ("recipient", &f.recipient),
     ] {
         if let Some(v) = v {
             query.push(format!("{k}={}", urlencode(v)));

@@ -3,6 +3,7 @@
 
 use super::envelope::RecordedEvent;
 use super::store::{EventStore, StoreError};
+use crate::domain::address::contact_key;
 use crate::domain::Principal;
 
 #[derive(Debug, Clone, Default)]
@@ -16,6 +17,61 @@ pub struct AuditFilter {
     pub to_micros: Option<i64>,
     /// The filters contradict each other (a stream and an interaction of another stream).
     pub contradictory: bool,
+    /// A kind of action: its event types, and whether only people's count.
+    pub kind: Option<Kind>,
+    /// Messages sent to this address (normalised): `ReplySent` on these streams, which the
+    /// caller finds (`streams`) from the address.
+    pub recipient: Option<String>,
+    /// The streams of the replies and answers to `recipient`, once found.
+    pub streams: Option<std::collections::BTreeSet<String>>,
+}
+
+/// The auditor's kinds of action.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// What supervisors did to interactions: moves, priorities, assignments, stops, attribute
+    /// edits, reviews passed on. People's only (a breach's escalation by the system is not one).
+    Intervention,
+    /// QA review: each decision, offer taken, approval, return, edit and reassignment.
+    Review,
+}
+
+impl Kind {
+    pub fn parse(s: &str) -> Result<Kind, String> {
+        match s {
+            "intervention" => Ok(Kind::Intervention),
+            "review" => Ok(Kind::Review),
+            other => Err(format!(
+                "kind: {other:?} is not one of intervention, review"
+            )),
+        }
+    }
+
+    pub fn types(&self) -> &'static [&'static str] {
+        match self {
+            Kind::Intervention => &[
+                "MovedBySupervisor",
+                "Reprioritised",
+                "AssignedBySupervisor",
+                "AttributesEdited",
+                "InteractionStopped",
+                "ReviewReassigned",
+            ],
+            Kind::Review => &[
+                "ReviewDecided",
+                "ReviewStarted",
+                "ReplyApproved",
+                "ReturnedForRevision",
+                "ReviewEdited",
+                "ReviewReassigned",
+            ],
+        }
+    }
+
+    fn matches(&self, e: &RecordedEvent) -> bool {
+        self.types().contains(&e.event_type.as_str())
+            && (*self != Kind::Intervention || matches!(e.principal, Principal::User(_)))
+    }
 }
 
 /// A filter as people write it (query string or command line), before it is parsed.
@@ -27,6 +83,8 @@ pub struct FilterText {
     pub event_type: Option<String>,
     pub from: Option<String>,
     pub to: Option<String>,
+    pub kind: Option<String>,
+    pub recipient: Option<String>,
 }
 
 /// Parses an RFC 3339 time into microseconds since the epoch; errors name the field.
@@ -73,6 +131,16 @@ impl AuditFilter {
                 .transpose()?,
             to_micros: t.to.as_deref().map(|s| parse_time("to", s)).transpose()?,
             contradictory,
+            kind: t.kind.as_deref().map(Kind::parse).transpose()?,
+            recipient: match &t.recipient {
+                Some(r) => Some(
+                    crate::domain::EmailAddress::parse(r)
+                        .map(|a| contact_key(a.as_str()))
+                        .map_err(|e| format!("recipient: {e}"))?,
+                ),
+                None => None,
+            },
+            streams: None,
         })
     }
 
@@ -83,6 +151,41 @@ impl AuditFilter {
             && self.event_type.as_ref().is_none_or(|t| &e.event_type == t)
             && self.from_micros.is_none_or(|f| e.recorded_at_micros >= f)
             && self.to_micros.is_none_or(|t| e.recorded_at_micros < t)
+            && self.kind.is_none_or(|k| k.matches(e))
+            && (self.recipient.is_none()
+                || (e.event_type == "ReplySent"
+                    && self.streams.as_ref().is_some_and(|s| s.contains(&e.stream))))
+    }
+}
+
+/// The streams of every reply and automatic answer composed to `recipient` (normalised), found
+/// in the log (where no projections run, as in the CLI).
+pub fn streams_to(
+    store: &dyn EventStore,
+    recipient: &str,
+) -> Result<std::collections::BTreeSet<String>, StoreError> {
+    use crate::domain::interaction::InteractionEvent as E;
+    let mut out = std::collections::BTreeSet::new();
+    let mut next = 1;
+    loop {
+        let batch = store.read_all(next, 4096)?;
+        let Some(last) = batch.last().map(|e| e.position) else {
+            return Ok(out);
+        };
+        for e in &batch {
+            if e.event_type != "ReplyDrafted" && e.event_type != "AnswerComposed" {
+                continue;
+            }
+            let to = match crate::events::DomainEvent::from_recorded(e) {
+                Ok(crate::events::DomainEvent::Interaction(E::ReplyDrafted(d))) => d.to,
+                Ok(crate::events::DomainEvent::Interaction(E::AnswerComposed(a))) => a.to,
+                _ => continue,
+            };
+            if contact_key(&to) == recipient {
+                out.insert(e.stream.clone());
+            }
+        }
+        next = last + 1;
     }
 }
 
@@ -105,6 +208,26 @@ pub fn page(
 ) -> Result<Page, StoreError> {
     let head = store.head();
     let mut events = Vec::new();
+    if let Some(streams) = &filter.streams {
+        // The recipient's replies: their streams, merged in log order.
+        let mut all: Vec<RecordedEvent> = Vec::new();
+        for stream in streams {
+            all.extend(
+                store
+                    .read_stream(stream, 1)?
+                    .into_iter()
+                    .filter(|e| e.position > after && filter.matches(e)),
+            );
+        }
+        all.sort_by_key(|e| e.position);
+        let more = all.len() > limit;
+        all.truncate(limit);
+        let next_after = more.then(|| all.last().map(|e| e.position)).flatten();
+        return Ok(Page {
+            events: all,
+            next_after,
+        });
+    }
     if let Some(stream) = &filter.stream {
         // The stream index answers directly.
         for e in store.read_stream(stream, 1)? {

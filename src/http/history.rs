@@ -2,7 +2,8 @@
 //! in it (the customer's mails and answers, our replies and automatic answers, reviews,
 //! consultations, sends), in log order, each with its envelope (principal included) and the state
 //! of its interaction after it. `?version=N` stops at the asked interaction's version N, `?at=T`
-//! at the last event recorded at or before T: the two agree on the version in force at T.
+//! at the last event recorded at or before T (both: whichever comes first); the two agree on the
+//! version in force at T.
 
 use super::interactions::{parse_id, state_from_log};
 use super::problem::{ApiError, Problem};
@@ -26,27 +27,28 @@ pub struct HistoryQuery {
     pub at: Option<String>,
 }
 
-/// Where a replay stops.
-#[derive(Debug, Clone, Copy)]
-pub enum Until {
-    Latest,
-    /// The asked interaction's version.
-    Version(u64),
+/// Where a replay stops: at a version of the asked interaction, at a time, or at whichever of
+/// the two comes first (neither: the latest).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Until {
+    pub version: Option<u64>,
     /// Recorded at or before, microseconds since the epoch.
-    At(i64),
+    pub at: Option<i64>,
 }
 
 impl HistoryQuery {
     pub fn until(&self) -> Result<Until, ApiError> {
-        match (&self.version, &self.at) {
-            (Some(_), Some(_)) => Err(ApiError::BadRequest("give version or at, not both".into())),
-            (Some(0), None) => Err(ApiError::BadRequest("version starts at 1".into())),
-            (Some(v), None) => Ok(Until::Version(*v)),
-            (None, Some(t)) => Ok(Until::At(
-                parse_time("at", t).map_err(ApiError::BadRequest)?,
-            )),
-            (None, None) => Ok(Until::Latest),
+        if self.version == Some(0) {
+            return Err(ApiError::BadRequest("version starts at 1".into()));
         }
+        let at = match &self.at {
+            Some(t) => Some(parse_time("at", t).map_err(ApiError::BadRequest)?),
+            None => None,
+        };
+        Ok(Until {
+            version: self.version,
+            at,
+        })
     }
 }
 
@@ -99,30 +101,30 @@ pub fn replay(
         return Err(ApiError::NotFound(format!("no interaction {id}")));
     }
     let latest = own.len() as u64;
-    let upto = match until {
-        Until::Latest => latest,
-        Until::Version(v) if v > latest => {
+    let mut upto = match until.version {
+        Some(v) if v > latest => {
             return Err(ApiError::NotFound(format!(
                 "interaction {id} has {latest} versions; there is no version {v}"
             )))
         }
-        Until::Version(v) => v,
-        Until::At(t) => {
-            let v = own.iter().filter(|e| e.recorded_at_micros <= t).count() as u64;
-            if v == 0 {
-                return Err(ApiError::NotFound(format!(
-                    "interaction {id} was not yet recorded at that time"
-                )));
-            }
-            v
-        }
+        Some(v) => v,
+        None => latest,
     };
-    // The thread's events up to the asked version's position, or recorded by the time.
+    if let Some(t) = until.at {
+        // The version in force at the time (events appended together share their time).
+        let then = own.iter().filter(|e| e.recorded_at_micros <= t).count() as u64;
+        if then == 0 {
+            return Err(ApiError::NotFound(format!(
+                "interaction {id} was not yet recorded at that time"
+            )));
+        }
+        upto = upto.min(then);
+    }
+    // The thread's events up to the asked version's position and recorded by the time.
     let last = own[upto as usize - 1].position;
-    let keep = |e: &RecordedEvent| match until {
-        Until::Latest => true,
-        Until::At(t) => e.recorded_at_micros <= t,
-        Until::Version(_) => e.position <= last,
+    let keep = |e: &RecordedEvent| {
+        (until.version.is_none() || e.position <= last)
+            && until.at.is_none_or(|t| e.recorded_at_micros <= t)
     };
     let mut events: Vec<RecordedEvent> = own.into_iter().take(upto as usize).collect();
     let others: BTreeSet<InteractionId> = members.iter().copied().filter(|m| *m != id).collect();

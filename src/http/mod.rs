@@ -153,6 +153,7 @@ where
                 .service(queues::list_queues)
                 .service(queues::get_queue)
                 .service(audit::list_events)
+                .service(audit::verify)
                 .service(admin::create_user)
                 .service(admin::revoke_user)
                 .service(admin::reload_config)

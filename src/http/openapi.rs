@@ -106,7 +106,9 @@ fn parameter_schema(path: &str, name: &str) -> Option<Value> {
         "after" => {
             json!({"type": "integer", "format": "int64", "minimum": 0, "maximum": INT64_MAX})
         }
-        "from" | "to" => json!({"type": "string", "format": "date-time"}),
+        "from" | "to" | "at" => json!({"type": "string", "format": "date-time"}),
+        "kind" => json!({"type": "string", "enum": ["intervention", "review"]}),
+        "recipient" => email(),
         "principal" => json!({"type": "string", "pattern": "^(customer|user|system):"}),
         "stream" | "type" => json!({"type": "string"}),
         "usage" => {

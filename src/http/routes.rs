@@ -60,6 +60,7 @@ pub const ROUTES: &[Route] = &[
     route("GET", "/api/v1/queues", DESK),
     route("GET", "/api/v1/queues/{name}", DESK),
     route("GET", "/api/v1/audit/events", AUDIT),
+    route("GET", "/api/v1/audit/verify", AUDIT),
     route("POST", "/api/v1/admin/users", ADMIN),
     route("DELETE", "/api/v1/admin/users/{name}", ADMIN),
     route("POST", "/api/v1/admin/config/reload", ADMIN),
