@@ -561,6 +561,17 @@ impl Application {
                 },
             );
         }
+        // Service-level targets past their due time are recorded as breached (and escalate).
+        {
+            let deadlines = crate::app::service_level::Deadlines {
+                projections: engine.projections.clone(),
+                interactions: engine.registry.clone(),
+            };
+            engine.repeat(Duration::from_secs(1), move || {
+                let d = deadlines.clone();
+                async move { d.run_once().await }
+            });
+        }
         // Agents' desktops hear of their work as it happens.
         {
             let notifier = engine.notifier.clone();

@@ -32,6 +32,7 @@ pub mod reply;
 pub mod retrain;
 pub mod review;
 pub mod route;
+pub mod service_level;
 pub mod sweep;
 
 use crate::domain::Millis;

@@ -146,6 +146,7 @@ impl Process {
         // out unexpectedly once `[smtp]` is added later.
         workflow.sending = sending;
         workflow.acknowledge = w.acknowledge;
+        workflow.service_levels = settings.service_levels().map_err(|e| e.to_string())?;
         Ok(Process {
             workflow,
             analyzer,
@@ -181,6 +182,11 @@ fn definition(settings: &Settings, sending: bool, corrections: usize) -> String 
         process: &'a std::collections::BTreeMap<String, Vec<crate::domain::workflow::StepSpec>>,
         /// People's corrections the classifier learnt from.
         corrections: usize,
+        /// Left out when empty: a process without targets keeps the version it had before
+        /// service levels existed.
+        #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+        service_levels:
+            &'a std::collections::BTreeMap<String, crate::settings::ServiceLevelSettings>,
     }
     #[derive(serde::Serialize)]
     struct Template<'a> {
@@ -203,6 +209,7 @@ fn definition(settings: &Settings, sending: bool, corrections: usize) -> String 
         },
         process: &w.process,
         corrections,
+        service_levels: &settings.service_levels,
     };
     serde_json::to_string(&d).unwrap_or_default()
 }

@@ -17,6 +17,7 @@ pub mod qa;
 pub mod response_template;
 pub mod routing;
 pub mod screening;
+pub mod service_level;
 pub mod standard_response;
 pub mod text;
 pub mod threading;

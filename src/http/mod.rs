@@ -152,6 +152,7 @@ where
                 .service(contacts::get_contact)
                 .service(queues::list_queues)
                 .service(queues::get_queue)
+                .service(queues::service_level)
                 .service(audit::list_events)
                 .service(audit::verify)
                 .service(admin::create_user)

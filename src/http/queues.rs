@@ -1,7 +1,10 @@
 //! Queue depths and ordered contents.
 
 use super::problem::{ApiError, Problem};
-use super::views::{rfc3339_millis, QueueItem, QueueSummary, QueueView};
+use super::views::{
+    rfc3339_millis, OldestWaiting, QueueItem, QueueServiceLevel, QueueSummary, QueueView,
+    ServiceLevelView, TargetsView,
+};
 use crate::domain::QueueName;
 use crate::projections::ProjectionRunner;
 use actix_web::{get, web, HttpResponse};
@@ -86,11 +89,25 @@ pub async fn get_queue(
         ));
     }
     let configured = configured.0.contains(&name);
+    let now = crate::app::now();
     let view = projections.read(|p| {
         let depth = p.queues.depth(&name)?;
         let mut items = Vec::new();
-        for (i, entry) in p.queues.contents(&name)?.take(limit).enumerate() {
-            if let Some(s) = p.cache.get(&entry.id) {
+        let (mut at_risk, mut breached) = (0, 0);
+        for (i, entry) in p.queues.contents(&name)?.enumerate() {
+            let Some(s) = p.cache.get(&entry.id) else {
+                continue;
+            };
+            let sla = s
+                .service_level
+                .as_ref()
+                .map(|sla| ServiceLevelView::of(sla, now));
+            match sla.as_ref().map(|v| v.standing) {
+                Some("at_risk") => at_risk += 1,
+                Some("breached") => breached += 1,
+                _ => {}
+            }
+            if i < limit {
                 items.push(QueueItem {
                     rank: i + 1,
                     interaction_id: entry.id.to_string(),
@@ -100,12 +117,15 @@ pub async fn get_queue(
                     locked: s.status.is_locked_by_routing(),
                     from: s.from.clone(),
                     subject: s.subject.clone(),
+                    service_level: sla,
                 });
             }
         }
         Some(QueueView {
             name: name.to_string(),
             depth,
+            at_risk,
+            breached,
             items,
         })
     });
@@ -114,8 +134,100 @@ pub async fn get_queue(
         None if configured => Ok(HttpResponse::Ok().json(QueueView {
             name: name.to_string(),
             depth: 0,
+            at_risk: 0,
+            breached: 0,
             items: vec![],
         })),
         None => Err(ApiError::NotFound(format!("no queue named {name}"))),
     }
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct WindowQuery {
+    /// The window answers are counted over, ending now, in seconds (60 to 31622400, default
+    /// 86400: the last day).
+    pub window_secs: Option<u64>,
+}
+
+/// A queue's service level: its targets, what waits now (at risk, breached, the oldest), and
+/// the share of first responses made in time over a window.
+#[utoipa::path(
+    tag = "queues",
+    params(("name" = String, Path, description = "Queue name"), WindowQuery),
+    responses(
+        (status = 200, body = QueueServiceLevel),
+        (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 404, body = Problem),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/queues/{name}/service-level")]
+pub async fn service_level(
+    projections: web::Data<ProjectionRunner>,
+    configured: web::Data<ConfiguredQueues>,
+    reloader: web::Data<crate::app::reload::Reloader>,
+    path: web::Path<String>,
+    query: web::Query<WindowQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let name = QueueName::parse(&path)
+        .map_err(|_| ApiError::NotFound(format!("no queue named {:?}", path.as_str())))?;
+    let window = query.window_secs.unwrap_or(86_400);
+    if !(60..=31_622_400).contains(&window) {
+        return Err(ApiError::BadRequest(
+            "window_secs must be between 60 and 31622400".into(),
+        ));
+    }
+    let process = reloader.process.current();
+    let targets = process.workflow.service_levels.by_queue.get(&name);
+    let known = configured.0.contains(&name) || targets.is_some();
+    let now = crate::app::now();
+    let view = projections.read(|p| {
+        if !known && p.queues.depth(&name).is_none() {
+            return None;
+        }
+        let (mut waiting, mut at_risk, mut breached) = (0, 0, 0);
+        let mut oldest: Option<(crate::domain::Millis, crate::domain::InteractionId)> = None;
+        for entry in p.queues.contents(&name).into_iter().flatten() {
+            waiting += 1;
+            if oldest.is_none_or(|(since, _)| entry.since < since) {
+                oldest = Some((entry.since, entry.id));
+            }
+            let standing = p.cache.get(&entry.id).and_then(|s| {
+                s.service_level
+                    .map(|sla| ServiceLevelView::of(&sla, now).standing)
+            });
+            match standing {
+                Some("at_risk") => at_risk += 1,
+                Some("breached") => breached += 1,
+                _ => {}
+            }
+        }
+        let from = crate::domain::Millis(now.0 - window as i64 * 1000);
+        let (answered, within) = p.service_levels.answered(&name, from, now);
+        Some(QueueServiceLevel {
+            queue: name.to_string(),
+            targets: targets.map(|t| TargetsView {
+                first_response_secs: t.first_response_secs,
+                resolution_secs: t.resolution_secs,
+                at_risk_percent: t.at_risk_percent,
+                escalate_priority: t.escalate_priority,
+            }),
+            waiting,
+            at_risk,
+            breached,
+            oldest_waiting: oldest.map(|(since, id)| OldestWaiting {
+                interaction_id: id.to_string(),
+                waiting_since: rfc3339_millis(since),
+                waited_secs: ((now.0 - since.0).max(0) / 1000) as u64,
+            }),
+            window_secs: window,
+            answered,
+            answered_within_target: within,
+            percent_within_target: (answered > 0)
+                .then(|| (within as f64 * 10_000.0 / answered as f64).round() / 100.0),
+        })
+    });
+    view.map(|v| HttpResponse::Ok().json(v))
+        .ok_or_else(|| ApiError::NotFound(format!("no queue named {name}")))
 }

@@ -304,14 +304,114 @@ pub struct QueueItem {
     pub locked: bool,
     pub from: String,
     pub subject: String,
+    /// Its service level, when its queue has one.
+    pub service_level: Option<ServiceLevelView>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct QueueView {
     pub name: String,
     pub depth: usize,
+    /// Of all it holds: how many are at risk of missing a service-level target, and how many
+    /// missed one.
+    pub at_risk: usize,
+    pub breached: usize,
     /// In routing order: priority (highest first), then age (oldest first).
     pub items: Vec<QueueItem>,
+}
+
+/// An interaction's service level: its due times and where each target stands now (`ok`,
+/// `at_risk`, `breached`, `met`).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ServiceLevelView {
+    pub queue: String,
+    pub first_response_due: String,
+    pub first_response: &'static str,
+    pub resolution_due: String,
+    pub resolution: &'static str,
+    /// The worse of the two while open: what a queue view counts.
+    pub standing: &'static str,
+}
+
+impl ServiceLevelView {
+    pub fn of(sla: &crate::domain::interaction::ServiceLevel, now: Millis) -> ServiceLevelView {
+        use crate::domain::service_level::Standing;
+        let first = if sla.first_response_breached {
+            Standing::Breached
+        } else {
+            Standing::of(
+                sla.first_response_due,
+                sla.first_response_at_risk,
+                sla.first_response_at,
+                now,
+            )
+        };
+        let resolution = if sla.resolution_breached {
+            Standing::Breached
+        } else {
+            Standing::of(
+                sla.resolution_due,
+                sla.resolution_at_risk,
+                sla.resolved_at,
+                now,
+            )
+        };
+        let rank = |s: Standing| match s {
+            Standing::Breached => 3,
+            Standing::AtRisk => 2,
+            Standing::Ok => 1,
+            Standing::Met => 0,
+        };
+        let standing = if rank(first) >= rank(resolution) {
+            first
+        } else {
+            resolution
+        };
+        ServiceLevelView {
+            queue: sla.queue.to_string(),
+            first_response_due: rfc3339_millis(sla.first_response_due),
+            first_response: first.name(),
+            resolution_due: rfc3339_millis(sla.resolution_due),
+            resolution: resolution.name(),
+            standing: standing.name(),
+        }
+    }
+}
+
+/// A queue's service level now and over a window.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct QueueServiceLevel {
+    pub queue: String,
+    /// The targets in force (none: the queue has none).
+    pub targets: Option<TargetsView>,
+    /// Waiting in the queue now, and of those at risk and breached.
+    pub waiting: usize,
+    pub at_risk: usize,
+    pub breached: usize,
+    /// The oldest waiting interaction.
+    pub oldest_waiting: Option<OldestWaiting>,
+    /// The window the answers are counted over, ending now.
+    pub window_secs: u64,
+    /// First responses made in the window, and of those in time.
+    pub answered: usize,
+    pub answered_within_target: usize,
+    /// `answered_within_target` of `answered`, in percent (none: nothing answered).
+    pub percent_within_target: Option<f64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TargetsView {
+    pub first_response_secs: u64,
+    pub resolution_secs: u64,
+    pub at_risk_percent: u8,
+    pub escalate_priority: i32,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OldestWaiting {
+    pub interaction_id: String,
+    pub waiting_since: String,
+    pub waited_secs: u64,
 }
 
 #[derive(Debug, Serialize, ToSchema)]

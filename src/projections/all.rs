@@ -20,6 +20,8 @@ pub struct Projections {
     pub workloads: Workloads,
     /// Replies released, by author (the QA policy's first replies of a new agent).
     pub authors: super::authors::Authors,
+    /// Service-level targets open and first responses made.
+    pub service_levels: super::service_levels::ServiceLevels,
     pub users: Users,
     pub contacts: Contacts,
     pub threads: threads::Threads,
@@ -108,6 +110,7 @@ impl Projections {
         self.queues.update(id, before, after);
         self.workloads.update(id, before, after);
         self.authors.update(id, after);
+        self.service_levels.update(id, before, after);
         self.contacts.update(id, before, after);
         self.outgoing.update(id, before, after);
         let cache = &self.cache;
@@ -174,6 +177,7 @@ impl Projections {
         self.queues = Queues::default();
         self.workloads = Workloads::default();
         self.authors = Default::default();
+        self.service_levels = Default::default();
         self.awaiting_workflow.clear();
         self.contacts = Contacts::default();
         self.outgoing = Outgoing::default();
@@ -185,6 +189,7 @@ impl Projections {
             queues,
             workloads,
             authors,
+            service_levels,
             contacts,
             threads,
             awaiting_workflow,
@@ -208,6 +213,7 @@ impl Projections {
                 queues.update(id, None, &state);
                 workloads.update(id, None, &state);
                 authors.update(id, &state);
+                service_levels.update(id, None, &state);
                 outgoing.update(id, None, &state);
                 if state.status
                     == crate::domain::interaction::Status::Inbound(

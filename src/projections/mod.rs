@@ -15,6 +15,7 @@ pub mod queues;
 pub mod response_search;
 pub mod responses;
 pub mod runner;
+pub mod service_levels;
 pub mod snapshot;
 pub mod threads;
 pub mod users;

@@ -5,6 +5,7 @@ mod common;
 mod desk;
 mod qa;
 mod secret;
+mod sla;
 mod smtp;
 mod workflow;
 
@@ -12,6 +13,7 @@ use common::invalid;
 pub use common::{SettingsError, TlsMode};
 pub use desk::{AgentSettings, DesktopSettings, RoutingSettings, WidenStep};
 pub use qa::{QaPattern, QaSettings};
+pub use sla::ServiceLevelSettings;
 pub use smtp::SmtpSettings;
 pub use workflow::{AnswerTemplate, CategorySettings, WorkflowSettings};
 
@@ -38,6 +40,8 @@ pub struct Settings {
     pub desktop: DesktopSettings,
     /// Which released replies are reviewed before they go out.
     pub qa: QaSettings,
+    /// Service-level targets by queue (`[service_levels.<queue>]`).
+    pub service_levels: std::collections::BTreeMap<String, ServiceLevelSettings>,
     /// The SMTP server everything postroom sends leaves through (none: nothing is sent).
     pub smtp: Option<SmtpSettings>,
     /// IMAP mailboxes to ingest (none by default).
@@ -201,6 +205,15 @@ impl Default for HttpSettings {
 }
 
 impl Settings {
+    /// The service-level targets by queue, checked.
+    pub fn service_levels(
+        &self,
+    ) -> Result<crate::domain::service_level::ServiceLevels, SettingsError> {
+        let mut queues = self.queue_names();
+        queues.push(self.inbound_queue());
+        sla::service_levels(&self.service_levels, &queues)
+    }
+
     /// The configured agents (`[[agents]]`), checked as the API checks them.
     pub fn agent_profiles(
         &self,
@@ -223,6 +236,7 @@ impl Default for Settings {
             routing: RoutingSettings::default(),
             desktop: DesktopSettings::default(),
             qa: QaSettings::default(),
+            service_levels: Default::default(),
             smtp: None,
             mailboxes: Vec::new(),
             agents: Vec::new(),
@@ -401,6 +415,7 @@ impl Settings {
         }
         desk::check(&self.routing, &self.desktop, &self.agents)?;
         self.qa.policy()?;
+        self.service_levels()?;
         if self.projections.snapshot_every == 0 {
             return Err(invalid("projections.snapshot_every", "must be at least 1"));
         }

@@ -79,6 +79,7 @@ fn an_idle_actor_passivates_and_behaves_as_before() {
         id,
         C::Enqueue {
             queue: QueueName::parse("inbound").unwrap(),
+            due: None,
             at: Millis(6),
         },
         sup(),

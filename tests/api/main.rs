@@ -26,6 +26,7 @@ mod reviews;
 mod routing;
 mod schema;
 mod screening_flow;
+mod service_levels;
 mod smtp_sink;
 mod standard_responses;
 mod store;

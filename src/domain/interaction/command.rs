@@ -2,7 +2,7 @@
 
 use super::event::{
     AnswerUsage, Channel, DeliveryReported, InteractionScreened, MessageStored, OfferExplained,
-    ProcessRan, ReviewDecided, ThreadMatch, TransferTarget,
+    ProcessRan, ReviewDecided, ServiceLevelSet, ThreadMatch, TransferTarget,
 };
 use crate::domain::{AgentId, ContentRef, EmailAddress, InteractionId, Millis, QueueName};
 
@@ -40,6 +40,13 @@ pub enum InteractionCommand {
     },
     Enqueue {
         queue: QueueName,
+        /// The queue's service level, when it has one (first queueing only).
+        due: Option<Box<ServiceLevelSet>>,
+        at: Millis,
+    },
+    /// A service-level target passed its due time unmet.
+    RecordBreach {
+        target: SlaTarget,
         at: Millis,
     },
     LockForRouting {
@@ -287,6 +294,7 @@ impl InteractionCommand {
         match self {
             Receive { .. } => "receive",
             Enqueue { .. } => "enqueue",
+            RecordBreach { .. } => "record_breach",
             LockForRouting { .. } => "lock_for_routing",
             UnlockRouting { .. } => "unlock_routing",
             Offer { .. } => "offer",
@@ -328,6 +336,22 @@ impl InteractionCommand {
             SuppressAutoAnswer { .. } => "suppress_auto_answer",
             RecordAutoAnswer { .. } => "record_auto_answer",
             ComposeAnswer { .. } => "compose_answer",
+        }
+    }
+}
+
+/// A service-level target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SlaTarget {
+    FirstResponse,
+    Resolution,
+}
+
+impl SlaTarget {
+    pub fn name(&self) -> &'static str {
+        match self {
+            SlaTarget::FirstResponse => "first_response",
+            SlaTarget::Resolution => "resolution",
         }
     }
 }

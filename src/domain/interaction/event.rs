@@ -404,6 +404,32 @@ pub struct ReviewReassigned {
     pub at: Millis,
 }
 
+/// The service level's due times, computed from the arrival in business time when the
+/// interaction is first queued (recorded with `InteractionQueued`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceLevelSet {
+    /// The queue whose targets apply.
+    pub queue: QueueName,
+    pub first_response_due: Millis,
+    pub first_response_at_risk: Millis,
+    pub resolution_due: Millis,
+    pub resolution_at_risk: Millis,
+    /// Added to the priority if the first response is late (0: none).
+    pub escalate_priority: i32,
+    pub at: Millis,
+}
+
+/// A target was missed: `first_response` (no reply by its due time) or `resolution` (not done
+/// by its due time).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceLevelBreached {
+    pub target: String,
+    pub due: Millis,
+    /// The priority after escalation, when the breach raised it.
+    pub priority: Option<i32>,
+    pub at: Millis,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SendingStarted {
     pub attempt: u32,
@@ -683,6 +709,8 @@ macro_rules! for_each_interaction_event {
             ReviewDecided,
             ReviewEdited,
             ReviewReassigned,
+            ServiceLevelSet,
+            ServiceLevelBreached,
         );
     };
 }

@@ -1,7 +1,9 @@
 //! Applying events to an interaction's state. No rule is checked here: the event already happened.
 
 use super::event::*;
-use super::state::{AutoAnswer, DeliveryNote, Interaction, Kind, ProcessState, Status};
+use super::state::{
+    AutoAnswer, DeliveryNote, Interaction, Kind, ProcessState, ServiceLevel, Status,
+};
 use crate::domain::interaction::{InboundStatus, ReplyStatus};
 
 /// Applies one event. No rule is checked here: the event already happened.
@@ -96,8 +98,41 @@ pub fn evolve(mut s: Interaction, event: &InteractionEvent) -> Interaction {
         E::InteractionReplied(e) => {
             s.status = Status::Inbound(InboundStatus::Replied);
             s.replies.push(e.reply);
+            if let Some(sla) = s.service_level.as_mut() {
+                sla.first_response_at.get_or_insert(e.at);
+            }
         }
-        E::InteractionDone(_) => s.status = Status::Inbound(InboundStatus::Done),
+        E::InteractionDone(e) => {
+            s.status = Status::Inbound(InboundStatus::Done);
+            if let Some(sla) = s.service_level.as_mut() {
+                sla.resolved_at.get_or_insert(e.at);
+            }
+        }
+        E::ServiceLevelSet(e) => {
+            s.service_level = Some(ServiceLevel {
+                queue: e.queue.clone(),
+                first_response_due: e.first_response_due,
+                first_response_at_risk: e.first_response_at_risk,
+                resolution_due: e.resolution_due,
+                resolution_at_risk: e.resolution_at_risk,
+                escalate_priority: e.escalate_priority,
+                first_response_at: None,
+                resolved_at: None,
+                first_response_breached: false,
+                resolution_breached: false,
+            })
+        }
+        E::ServiceLevelBreached(e) => {
+            if let Some(sla) = s.service_level.as_mut() {
+                match e.target.as_str() {
+                    "first_response" => sla.first_response_breached = true,
+                    _ => sla.resolution_breached = true,
+                }
+            }
+            if let Some(p) = e.priority {
+                s.priority = p;
+            }
+        }
         E::MovedBySupervisor(e) => {
             s.status = Status::Inbound(InboundStatus::Queued);
             s.queue = Some(e.to_queue.clone());

@@ -199,6 +199,8 @@ pub struct Interaction {
     pub outbound: Option<ContentRef>,
     /// Reply: why the last attempt to send it failed.
     pub last_error: Option<String>,
+    /// Inbound: its service level, when its queue has one.
+    pub service_level: Option<ServiceLevel>,
     pub created_at: Millis,
     pub updated_at: Millis,
     /// Number of events applied: the stream version.
@@ -309,4 +311,21 @@ impl Interaction {
             Kind::Inbound => self.thread_of(id),
         }
     }
+}
+
+/// An inbound interaction's service level: its due times and how it stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceLevel {
+    pub queue: QueueName,
+    pub first_response_due: Millis,
+    pub first_response_at_risk: Millis,
+    pub resolution_due: Millis,
+    pub resolution_at_risk: Millis,
+    pub escalate_priority: i32,
+    /// When the first reply was recorded.
+    pub first_response_at: Option<Millis>,
+    /// When it was done.
+    pub resolved_at: Option<Millis>,
+    pub first_response_breached: bool,
+    pub resolution_breached: bool,
 }

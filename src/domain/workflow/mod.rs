@@ -163,6 +163,8 @@ pub struct Workflow {
     pub sending: bool,
     /// Whether acknowledgements are wanted (`[workflow] acknowledge`).
     pub acknowledge: bool,
+    /// Each queue's service-level targets: due times recorded when an interaction is queued.
+    pub service_levels: crate::domain::service_level::ServiceLevels,
 }
 
 /// A usable automatic response the shell found for a set of categories.
@@ -249,6 +251,7 @@ impl Workflow {
             strategies: checked,
             sending: false,
             acknowledge: false,
+            service_levels: Default::default(),
         };
         workflow.check_moves()?;
         Ok(workflow)
@@ -607,7 +610,11 @@ impl Workflow {
             }),
         });
         match end {
-            End::Route(_) => commands.push(InteractionCommand::Enqueue { queue, at }),
+            End::Route(_) => commands.push(InteractionCommand::Enqueue {
+                due: self.service_levels.due(&queue, at, at).map(Box::new),
+                queue,
+                at,
+            }),
             End::Stop(reason, by) => commands.push(InteractionCommand::Stop {
                 by: by.into(),
                 reason,
@@ -637,6 +644,10 @@ impl Workflow {
         }
         let enqueue = |queue: &QueueName| InteractionCommand::Enqueue {
             queue: queue.clone(),
+            due: self
+                .service_levels
+                .due(queue, state.created_at, at)
+                .map(Box::new),
             at,
         };
         match &state.process {

@@ -12,6 +12,7 @@ mod reply;
 mod review;
 mod routing;
 mod rules;
+mod service_level;
 mod supervisor;
 mod work;
 
@@ -76,6 +77,7 @@ pub fn decide(
         | C::MarkSent { .. }
         | C::MarkSendFailed { .. }
         | C::RecordDeliveryReport { .. } => reply::decide(state, command),
+        C::RecordBreach { .. } => service_level::decide(state, command),
         C::PlanAutoAnswer { .. }
         | C::SuppressAutoAnswer { .. }
         | C::RecordAutoAnswer { .. }

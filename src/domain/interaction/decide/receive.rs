@@ -60,14 +60,21 @@ pub(super) fn decide(
             }
             Ok(events)
         }
-        C::Enqueue { queue, at } => {
+        C::Enqueue { queue, due, at } => {
             inbound_only(cmd, state)?;
             match state.status {
-                Status::Inbound(InboundStatus::Received) => Ok(vec![InteractionQueued {
-                    queue: queue.clone(),
-                    at: *at,
+                Status::Inbound(InboundStatus::Received) => {
+                    let mut events = vec![InteractionQueued {
+                        queue: queue.clone(),
+                        at: *at,
+                    }
+                    .into()];
+                    // Due times are set once, when first queued.
+                    if let Some(d) = due.as_ref().filter(|_| state.service_level.is_none()) {
+                        events.push((**d).clone().into());
+                    }
+                    Ok(events)
                 }
-                .into()]),
                 _ => Err(invalid(cmd, state)),
             }
         }

@@ -32,6 +32,7 @@ fn an_inbound_interaction_goes_from_receipt_through_consultation_to_done() {
         receive(),
         C::Enqueue {
             queue: queue("inbound"),
+            due: None,
             at: QUEUED_AT,
         },
         C::LockForRouting {

@@ -499,6 +499,11 @@ fn inbound_commands() -> Vec<InteractionCommand> {
     vec![
         C::Enqueue {
             queue: queue("inbound"),
+            due: None,
+            at: NOW,
+        },
+        C::RecordBreach {
+            target: SlaTarget::FirstResponse,
             at: NOW,
         },
         C::LockForRouting {
@@ -778,9 +783,10 @@ fn variant_index(command: &InteractionCommand) -> usize {
         EditAttributes { .. } => 40,
         EditAndApprove { .. } => 41,
         ReassignReview { .. } => 42,
+        RecordBreach { .. } => 43,
     }
 }
-const COMMAND_COUNT: usize = 43;
+const COMMAND_COUNT: usize = 44;
 
 #[test]
 fn the_samples_cover_every_command() {
@@ -819,5 +825,6 @@ mod reply;
 mod review;
 mod routing;
 mod screening;
+mod service_level;
 mod supervisor;
 mod work;

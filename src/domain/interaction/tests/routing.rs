@@ -11,6 +11,7 @@ fn enqueue_puts_a_received_interaction_in_its_queue() {
     let state = Spec::given(received())
         .when(InteractionCommand::Enqueue {
             queue: queue("inbound"),
+            due: None,
             at: QUEUED_AT,
         })
         .then(vec![InteractionQueued {
@@ -32,6 +33,7 @@ fn enqueue_is_allowed_only_while_received() {
         Spec::given(history)
             .when(InteractionCommand::Enqueue {
                 queue: queue("billing"),
+                due: None,
                 at: NOW,
             })
             .then_reject(Rejection::InvalidState {
