@@ -28,7 +28,8 @@ pub struct Notice {
     /// The log position of the event (the SSE id).
     pub position: u64,
     /// What happened: `offer`, `offer_withdrawn`, `offer_expired`, `offer_rejected`, `assigned`,
-    /// `consultation`, `consultation_ended`, `contribution`, `returned_for_revision`.
+    /// `consultation`, `consultation_ended`, `contribution`, `returned_for_revision`, `approved`
+    /// (your reply), `review_assigned`, `review_reassigned`, `breached` (your work is late).
     pub kind: &'static str,
     pub interaction_id: InteractionId,
     /// The event as the audit export shows it (`type`, `recorded_at`, `principal`, `data`…).
@@ -76,6 +77,13 @@ pub fn notices(
         E::ReturnedForRevision(_) => owner(id)
             .map(|o| vec![(o, "returned_for_revision")])
             .unwrap_or_default(),
+        E::ReplyApproved(_) => owner(id).map(|o| vec![(o, "approved")]).unwrap_or_default(),
+        E::ReviewReassigned(x) => {
+            let mut to = vec![(x.to.clone(), "review_assigned")];
+            to.extend(x.from.clone().map(|f| (f, "review_reassigned")));
+            to
+        }
+        E::ServiceLevelBreached(_) => owner(id).map(|o| vec![(o, "breached")]).unwrap_or_default(),
         _ => Vec::new(),
     };
     if to.is_empty() {

@@ -123,6 +123,19 @@ impl Replies {
         verdict: Verdict,
     ) -> Result<Review, ReplyError> {
         let review = self.review(id).await?;
+        // Composing an edit needs the reviewer's right first (the decider checks it again).
+        if matches!(verdict, Verdict::Edit { .. })
+            && in_review(&review.state)
+            && review.state.status.reviewer() != Some(reviewer)
+        {
+            return Err(ReplyError::Command(
+                crate::events::aggregate::CommandError::Rejected(
+                    crate::domain::interaction::Rejection::NotReviewer {
+                        agent: reviewer.clone(),
+                    },
+                ),
+            ));
+        }
         let at = super::now();
         let (command, content) = match verdict {
             Verdict::Approve => (
@@ -180,7 +193,6 @@ impl Replies {
         if let Some(h) = &html {
             checked(h, MAX_HTML, "html")?;
         }
-        // Who may act is the decider's to say (403 before 409 here would tell strangers more).
         let Some(sender) = &self.sender else {
             return Err(ReplyError::Conflict(
                 "no [smtp] is configured: replies cannot be sent".into(),

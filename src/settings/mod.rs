@@ -210,7 +210,7 @@ impl Settings {
         &self,
     ) -> Result<crate::domain::service_level::ServiceLevels, SettingsError> {
         let mut queues = self.queue_names();
-        queues.push(self.inbound_queue());
+        queues.extend(QueueName::parse(&self.workflow.inbound_queue).ok());
         sla::service_levels(&self.service_levels, &queues)
     }
 

@@ -10,19 +10,19 @@ use std::time::Duration;
 
 /// One Server-Sent Event as received.
 #[derive(Debug, Clone)]
-struct Sse {
-    id: u64,
-    kind: String,
-    data: Value,
+pub(crate) struct Sse {
+    pub(crate) id: u64,
+    pub(crate) kind: String,
+    pub(crate) data: Value,
 }
 
 /// An open event stream, read by a thread of its own.
-struct Stream {
+pub(crate) struct Stream {
     events: mpsc::Receiver<Sse>,
 }
 
 impl Stream {
-    fn open(app: &TestApp, token: &str, last_event_id: Option<u64>) -> Stream {
+    pub(crate) fn open(app: &TestApp, token: &str, last_event_id: Option<u64>) -> Stream {
         let mut req = ureq::AgentBuilder::new()
             .build()
             .get(&format!("{}/api/v1/me/events", app.address))
@@ -61,7 +61,7 @@ impl Stream {
     }
 
     /// The next event, within 10 s.
-    fn next(&self) -> Sse {
+    pub(crate) fn next(&self) -> Sse {
         self.events
             .recv_timeout(Duration::from_secs(10))
             .expect("an event within 10 s")

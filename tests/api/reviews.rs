@@ -187,7 +187,8 @@ fn scenario(sink: &SmtpSink, dovecot: &Dovecot, app: &TestApp) {
     let r = app.post_json(&review("return"), Some(&t["rita"]), json!({"comment": " "}));
     assert_eq!(r.status, 422, "{:?}", r.body);
 
-    // Returned with a comment: back on tina's desktop.
+    // Returned with a comment: back on tina's desktop and event stream.
+    let desktop = crate::desk_events::Stream::open(app, &t["tina"], None);
     let comment = "Please apologise for the double charge.";
     let r = app.post_json(
         &review("return"),
@@ -196,6 +197,14 @@ fn scenario(sink: &SmtpSink, dovecot: &Dovecot, app: &TestApp) {
     );
     assert_eq!(r.status, 200, "{:?}", r.body);
     assert_eq!(r.body["status"], "draft");
+    let heard = loop {
+        let e = desktop.next();
+        if e.kind == "returned_for_revision" {
+            break e;
+        }
+    };
+    assert_eq!(heard.data["interaction_id"], reply.as_str());
+    assert_eq!(heard.data["event"]["data"]["note"], comment);
     let r = app.get(&url(&a, "reply"), Some(&t["tina"]));
     assert_eq!(r.status, 200, "{:?}", r.body);
     assert_eq!(r.body["comment"], comment);

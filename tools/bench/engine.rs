@@ -36,7 +36,7 @@ pub struct BenchArgs {
     /// Small sizes, for a smoke test of the benchmark itself.
     #[arg(long)]
     pub quick: bool,
-    /// Run one section only: memory, appends, webform, categories, log, ingest, outbox, routing or offers.
+    /// Run one section only: memory, appends, webform, categories, log, ingest, outbox, routing, offers or qa.
     #[arg(long)]
     pub only: Option<String>,
     /// The IMAP server for the ingest section (`host:port`, plain IMAP); without it the section
@@ -306,11 +306,12 @@ pub fn run(args: BenchArgs) -> Result<(), String> {
             "outbox",
             "routing",
             "offers",
+            "qa",
         ]
         .contains(&o)
         {
             return Err(format!(
-                "--only: {o:?} is not one of memory, appends, webform, categories, log, ingest, outbox, routing, offers"
+                "--only: {o:?} is not one of memory, appends, webform, categories, log, ingest, outbox, routing, offers, qa"
             ));
         }
     }
@@ -432,6 +433,11 @@ pub fn run(args: BenchArgs) -> Result<(), String> {
             (args.rate, 10.0)
         };
         crate::offers::run(&root.0, args.desk_agents, rate, secs)?;
+    }
+
+    // 3a4. The QA decision and the service-level computation against the same paths without.
+    if section("qa") {
+        crate::qa::run(args.quick)?;
     }
 
     // 3b. IMAP ingest against a real server (only with --imap).

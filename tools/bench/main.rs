@@ -2,13 +2,14 @@
 //! `postroom` binary carry no benchmark code). `engine` measures the log, the projections and
 //! start-up; `ingest` measures IMAP ingest against a mail server; `webform` the web form over
 //! HTTP against a server process. Run it in release:
-//! `cargo run --release --bin postroom-bench -- [--only memory|appends|webform|categories|log|ingest|outbox|routing|offers] ...`.
+//! `cargo run --release --bin postroom-bench -- [--only memory|appends|webform|categories|log|ingest|outbox|routing|offers|qa] ...`.
 
 mod classify;
 mod engine;
 mod ingest;
 mod offers;
 mod outbox;
+mod qa;
 mod routing;
 mod webform;
 
