@@ -121,11 +121,13 @@ pub(super) fn decide(
                 return Err(Rejection::ReasonRequired);
             }
             if state.is_reply() {
-                // A reply can be stopped until it is on its way out.
+                // A reply can be stopped until it is on its way out, while nobody holds it
+                // (waiting for a reviewer, not once one is offered it or reads it).
                 match state.status {
                     Status::Reply(ReplyStatus::Draft)
                     | Status::Reply(ReplyStatus::Released)
                     | Status::Reply(ReplyStatus::OutboundQueued)
+                    | Status::Reply(ReplyStatus::AwaitingReview)
                     | Status::Reply(ReplyStatus::Approved)
                     | Status::Reply(ReplyStatus::Failed { .. }) => {}
                     _ => return Err(invalid(cmd, state)),

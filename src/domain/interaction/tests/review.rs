@@ -297,3 +297,22 @@ fn a_review_is_reassigned_by_its_reviewer_or_a_supervisor_never_to_the_author() 
             status: "draft",
         });
 }
+
+#[test]
+fn a_reply_waiting_for_a_reviewer_can_be_stopped_not_once_one_holds_it() {
+    let state = Spec::given(awaiting())
+        .when(stop("user:sam", "sent by telephone instead"))
+        .then(vec![InteractionStopped {
+            by: "user:sam".into(),
+            reason: "sent by telephone instead".into(),
+            at: NOW,
+        }
+        .into()]);
+    assert!(!state.send_due(NOW));
+    Spec::given(review_offered("sam"))
+        .when(stop("user:sam", "sent by telephone instead"))
+        .then_reject(Rejection::InvalidState {
+            command: "stop",
+            status: "review_offered",
+        });
+}
