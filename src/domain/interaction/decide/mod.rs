@@ -31,17 +31,7 @@ pub fn decide(
         C::Receive { .. } | C::Enqueue { .. } | C::Screen { .. } | C::RunProcess { .. } => {
             receive::decide(state, command)
         }
-        // A reply is offered to reviewers as inbound work is to agents.
-        C::Offer { .. }
-        | C::AcceptOffer { .. }
-        | C::RejectOffer { .. }
-        | C::ExpireOffer { .. }
-        | C::ExplainOffer { .. }
-        | C::WithdrawOffer { .. }
-            if state.is_reply() =>
-        {
-            review::decide(state, command)
-        }
+        // A reply waiting for review is offered to reviewers as inbound work is to agents.
         C::LockForRouting { .. }
         | C::UnlockRouting { .. }
         | C::Offer { .. }

@@ -1,6 +1,6 @@
-//! QA review of a released reply: offered to reviewers as work is to agents (never to its
-//! author), then approved, returned for revision with a comment, edited and approved, or passed
-//! to another reviewer. A reviewer may act on a review offered to them: acting accepts it.
+//! QA review of a released reply, once routing offered it to a reviewer (`routing.rs`: never to
+//! its author): approved, returned for revision with a comment, edited and approved, or passed to
+//! another reviewer. A reviewer may act on a review offered to them: acting accepts it.
 
 use super::super::command::*;
 use super::super::event::*;
@@ -17,78 +17,6 @@ pub(super) fn decide(
     let cmd = command;
     let status = reply_status(cmd, state)?;
     match command {
-        C::Offer {
-            agent,
-            deadline,
-            at,
-        } => match status {
-            Some(ReplyStatus::AwaitingReview) => {
-                not_author(state, agent)?;
-                if deadline <= at {
-                    return Err(Rejection::DeadlineInPast);
-                }
-                Ok(vec![InteractionOffered {
-                    agent: agent.clone(),
-                    deadline: *deadline,
-                    at: *at,
-                }
-                .into()])
-            }
-            _ => Err(invalid(cmd, state)),
-        },
-        C::AcceptOffer { agent, at } => {
-            let deadline = offered_to(cmd, state, agent)?;
-            if *at > deadline {
-                return Err(Rejection::DeadlinePassed);
-            }
-            Ok(vec![accepted(agent, *at)])
-        }
-        C::RejectOffer { agent, at } => {
-            offered_to(cmd, state, agent)?;
-            Ok(vec![OfferRejected {
-                agent: agent.clone(),
-                at: *at,
-            }
-            .into()])
-        }
-        C::ExpireOffer { at } => match status {
-            Some(ReplyStatus::ReviewOffered { reviewer, deadline }) => {
-                if at < deadline {
-                    return Err(Rejection::DeadlineNotReached);
-                }
-                Ok(vec![OfferExpired {
-                    agent: reviewer.clone(),
-                    at: *at,
-                }
-                .into()])
-            }
-            _ => Err(invalid(cmd, state)),
-        },
-        C::WithdrawOffer { reason, at } => match status {
-            Some(ReplyStatus::ReviewOffered { reviewer, .. }) => {
-                if reason.trim().is_empty() {
-                    return Err(Rejection::ReasonRequired);
-                }
-                Ok(vec![OfferWithdrawn {
-                    agent: reviewer.clone(),
-                    reason: reason.clone(),
-                    at: *at,
-                }
-                .into()])
-            }
-            _ => Err(invalid(cmd, state)),
-        },
-        C::ExplainOffer { explained } => match status {
-            Some(ReplyStatus::ReviewOffered { reviewer, .. }) if *reviewer == explained.agent => {
-                if explained.rank == 0 || explained.rank > explained.eligible {
-                    return Err(Rejection::InvalidValue(
-                        "the rank must be between 1 and the number eligible",
-                    ));
-                }
-                Ok(vec![(**explained).clone().into()])
-            }
-            _ => Err(invalid(cmd, state)),
-        },
         C::StartReview { reviewer, at } => match status {
             Some(ReplyStatus::OutboundQueued) | Some(ReplyStatus::AwaitingReview) => {
                 not_author(state, reviewer)?;
@@ -200,25 +128,6 @@ fn not_author(state: &Interaction, agent: &AgentId) -> Result<(), Rejection> {
         return Err(Rejection::SelfReview);
     }
     Ok(())
-}
-
-/// The deadline of the review offered to `agent`.
-fn offered_to(
-    cmd: &InteractionCommand,
-    state: &Interaction,
-    agent: &AgentId,
-) -> Result<Millis, Rejection> {
-    match &state.status {
-        Status::Reply(ReplyStatus::ReviewOffered { reviewer, deadline }) => {
-            if reviewer != agent {
-                return Err(Rejection::NotYourOffer {
-                    agent: agent.clone(),
-                });
-            }
-            Ok(*deadline)
-        }
-        _ => Err(invalid(cmd, state)),
-    }
 }
 
 /// `reviewer` reviews the reply now: in review by them, or offered to them (acting on the offer

@@ -1,4 +1,6 @@
-//! Routing: the lock while a router looks for an agent, offers with deadlines, accepting, rejecting and expiring them.
+//! Routing: the lock while a router looks for an agent, offers with deadlines, accepting, rejecting
+//! and expiring them. Offers are one rule for both kinds: inbound work offered to agents, a reply
+//! waiting for QA review offered to reviewers (`review.rs` decides the review itself).
 
 use super::super::command::*;
 use super::super::event::*;
@@ -38,116 +40,105 @@ pub(super) fn decide(
             deadline,
             at,
         } => {
-            inbound_only(cmd, state)?;
             match state.status {
-                // Only routing offers, and only while it holds the lock.
-                Status::Inbound(InboundStatus::Locked { .. }) => {
-                    if deadline <= at {
-                        return Err(Rejection::DeadlineInPast);
+                // Only routing offers inbound work, and only while it holds the lock.
+                Status::Inbound(InboundStatus::Locked { .. }) => {}
+                // A reply waiting for review goes to a reviewer, never to its author.
+                Status::Reply(ReplyStatus::AwaitingReview) => {
+                    if state.owner.as_ref() == Some(agent) {
+                        return Err(Rejection::SelfReview);
                     }
-                    Ok(vec![InteractionOffered {
-                        agent: agent.clone(),
-                        deadline: *deadline,
-                        at: *at,
-                    }
-                    .into()])
                 }
-                _ => Err(invalid(cmd, state)),
+                _ => {
+                    inbound_only(cmd, state)?;
+                    return Err(invalid(cmd, state));
+                }
             }
+            if deadline <= at {
+                return Err(Rejection::DeadlineInPast);
+            }
+            Ok(vec![InteractionOffered {
+                agent: agent.clone(),
+                deadline: *deadline,
+                at: *at,
+            }
+            .into()])
         }
         C::AcceptOffer { agent, at } => {
-            inbound_only(cmd, state)?;
-            match &state.status {
-                Status::Inbound(InboundStatus::Offered {
-                    agent: offered,
-                    deadline,
-                }) => {
-                    if offered != agent {
-                        return Err(Rejection::NotYourOffer {
-                            agent: agent.clone(),
-                        });
-                    }
-                    if at > deadline {
-                        return Err(Rejection::DeadlinePassed);
-                    }
-                    Ok(vec![OfferAccepted {
-                        agent: agent.clone(),
-                        at: *at,
-                    }
-                    .into()])
-                }
-                _ => Err(invalid(cmd, state)),
+            let (offered, deadline) = offer(cmd, state)?;
+            if offered != agent {
+                return Err(Rejection::NotYourOffer {
+                    agent: agent.clone(),
+                });
             }
+            if *at > deadline {
+                return Err(Rejection::DeadlinePassed);
+            }
+            Ok(vec![OfferAccepted {
+                agent: agent.clone(),
+                at: *at,
+            }
+            .into()])
         }
         C::RejectOffer { agent, at } => {
-            inbound_only(cmd, state)?;
-            match &state.status {
-                Status::Inbound(InboundStatus::Offered { agent: offered, .. }) => {
-                    if offered != agent {
-                        return Err(Rejection::NotYourOffer {
-                            agent: agent.clone(),
-                        });
-                    }
-                    Ok(vec![OfferRejected {
-                        agent: agent.clone(),
-                        at: *at,
-                    }
-                    .into()])
-                }
-                _ => Err(invalid(cmd, state)),
+            let (offered, _) = offer(cmd, state)?;
+            if offered != agent {
+                return Err(Rejection::NotYourOffer {
+                    agent: agent.clone(),
+                });
             }
+            Ok(vec![OfferRejected {
+                agent: agent.clone(),
+                at: *at,
+            }
+            .into()])
         }
         C::ExpireOffer { at } => {
-            inbound_only(cmd, state)?;
-            match &state.status {
-                Status::Inbound(InboundStatus::Offered { agent, deadline }) => {
-                    if at < deadline {
-                        return Err(Rejection::DeadlineNotReached);
-                    }
-                    Ok(vec![OfferExpired {
-                        agent: agent.clone(),
-                        at: *at,
-                    }
-                    .into()])
-                }
-                _ => Err(invalid(cmd, state)),
+            let (agent, deadline) = offer(cmd, state)?;
+            if *at < deadline {
+                return Err(Rejection::DeadlineNotReached);
             }
+            Ok(vec![OfferExpired {
+                agent: agent.clone(),
+                at: *at,
+            }
+            .into()])
         }
         C::WithdrawOffer { reason, at } => {
-            inbound_only(cmd, state)?;
-            match &state.status {
-                Status::Inbound(InboundStatus::Offered { agent, .. }) => {
-                    if reason.trim().is_empty() {
-                        return Err(Rejection::ReasonRequired);
-                    }
-                    Ok(vec![OfferWithdrawn {
-                        agent: agent.clone(),
-                        reason: reason.clone(),
-                        at: *at,
-                    }
-                    .into()])
-                }
-                _ => Err(invalid(cmd, state)),
+            let (agent, _) = offer(cmd, state)?;
+            if reason.trim().is_empty() {
+                return Err(Rejection::ReasonRequired);
             }
-        }
-        C::ExplainOffer { explained } => {
-            inbound_only(cmd, state)?;
-            match &state.status {
-                // Right after the offer it explains.
-                Status::Inbound(InboundStatus::Offered { agent, .. })
-                    if *agent == explained.agent =>
-                {
-                    if explained.rank == 0 || explained.rank > explained.eligible {
-                        return Err(Rejection::InvalidValue(
-                            "the rank must be between 1 and the number eligible",
-                        ));
-                    }
-                    Ok(vec![(**explained).clone().into()])
-                }
-                _ => Err(invalid(cmd, state)),
+            Ok(vec![OfferWithdrawn {
+                agent: agent.clone(),
+                reason: reason.clone(),
+                at: *at,
             }
+            .into()])
         }
+        C::ExplainOffer { explained } => match offer(cmd, state) {
+            // Right after the offer it explains.
+            Ok((agent, _)) if *agent == explained.agent => {
+                if explained.rank == 0 || explained.rank > explained.eligible {
+                    return Err(Rejection::InvalidValue(
+                        "the rank must be between 1 and the number eligible",
+                    ));
+                }
+                Ok(vec![(**explained).clone().into()])
+            }
+            Ok(_) => Err(invalid(cmd, state)),
+            Err(e) => Err(e),
+        },
         // Not a command of this concern (the dispatcher sends none here).
         _ => Err(super::rules::invalid(cmd, state)),
     }
+}
+
+/// The standing offer: inbound work offered to an agent, or a reply offered to a reviewer (a
+/// reply in another state is refused as the state does not allow it; inbound work, likewise).
+fn offer<'a>(
+    cmd: &InteractionCommand,
+    state: &'a Interaction,
+) -> Result<(&'a crate::domain::AgentId, crate::domain::Millis), Rejection> {
+    state.status.offer().ok_or_else(|| invalid(cmd, state))
 }
