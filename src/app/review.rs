@@ -59,9 +59,16 @@ impl Replies {
                 }
             };
             if all {
+                // Review queues hold nothing else (`[qa] queue` is none of the process's): a
+                // queue whose first entry is no review is passed over whole.
                 for (q, _) in p.queues.depths() {
-                    for e in p.queues.contents(&q).into_iter().flatten() {
-                        add(e.id);
+                    let mut entries = p.queues.contents(&q).into_iter().flatten().peekable();
+                    let reviews = entries
+                        .peek()
+                        .and_then(|e| p.cache.get(&e.id))
+                        .is_some_and(|s| in_review(&s));
+                    if reviews {
+                        entries.for_each(|e| add(e.id));
                     }
                 }
                 for (_, w) in p.workloads.iter() {

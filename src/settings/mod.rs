@@ -414,7 +414,17 @@ impl Settings {
             }
         }
         desk::check(&self.routing, &self.desktop, &self.agents)?;
-        self.qa.policy()?;
+        let qa = self.qa.policy()?;
+        if self.workflow.inbound_queue == qa.queue.as_str()
+            || self.queue_names().contains(&qa.queue)
+            || qa.queue.as_str() == "outbound"
+        {
+            return Err(invalid(
+                "qa.queue",
+                "replies wait for review in a queue of their own: not a queue of the process, \
+                 nor outbound",
+            ));
+        }
         self.service_levels()?;
         if self.projections.snapshot_every == 0 {
             return Err(invalid("projections.snapshot_every", "must be at least 1"));
@@ -715,6 +725,43 @@ mod tests {
         }
         let s = load_str("[routing]\nevery_ms = 0\n", &[]).unwrap();
         assert_eq!(s.routing.every_ms, 0, "off");
+    }
+
+    #[test]
+    fn qa_and_service_level_errors_name_their_key() {
+        for (bad, key) in [
+            ("[qa]\nsample_percent = 101\n", "qa.sample_percent"),
+            ("[qa]\nqueue = \"inbound\"\n", "qa.queue"),
+            ("[qa]\nqueue = \"outbound\"\n", "qa.queue"),
+            (
+                "[qa]\npatterns = [{ name = \"card\", when = 'body matches \"[\"' }]\n",
+                "qa.patterns[0]",
+            ),
+            (
+                "[service_levels.nowhere]\nfirst_response_secs = 60\nresolution_secs = 60\n",
+                "service_levels.nowhere",
+            ),
+            (
+                "[service_levels.inbound]\nfirst_response_secs = 600\nresolution_secs = 60\n",
+                "service_levels.inbound.resolution_secs",
+            ),
+            (
+                "[service_levels.inbound]\nfirst_response_secs = 60\nresolution_secs = 600\n\
+                 business_hours = \"mon-fri 17:00-09:00\"\n",
+                "service_levels.inbound.business_hours",
+            ),
+        ] {
+            let e = load_str(bad, &[]).expect_err(bad).to_string();
+            assert!(e.contains(key), "{bad}: {e}");
+        }
+        let s = load_str(
+            "[qa]\nfirst_replies = 3\n[service_levels.inbound]\nfirst_response_secs = 60\n\
+             resolution_secs = 600\nbusiness_hours = \"mon-fri 09:00-17:00\"\n",
+            &[],
+        )
+        .unwrap();
+        assert_eq!(s.qa.policy().unwrap().first_replies, 3);
+        assert_eq!(s.service_levels().unwrap().by_queue.len(), 1);
     }
 
     #[test]
