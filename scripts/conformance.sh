@@ -34,8 +34,10 @@ cleanup() {
 trap cleanup EXIT
 
 TOKEN=$("$BIN" users add conformance --role admin --data "$WORK/data" 2>/dev/null)
-# Many requests come from this one client: no per-minute limit on the web form.
-POSTROOM_WEBFORM_RATE_LIMIT_PER_MINUTE=0 POSTROOM_LOG_DURABILITY=flush \
+# Many requests come from this one client: no per-minute limit on the web form, no limit on
+# refused sign-ins.
+POSTROOM_WEBFORM_RATE_LIMIT_PER_MINUTE=0 POSTROOM_HTTP_SIGNIN_ATTEMPTS_PER_NAME=0 \
+  POSTROOM_HTTP_SIGNIN_ATTEMPTS_PER_ADDRESS=0 POSTROOM_LOG_DURABILITY=flush \
   "$BIN" serve --data "$WORK/data" --listen 127.0.0.1:0 >"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
 for _ in $(seq 1 100); do

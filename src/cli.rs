@@ -121,6 +121,15 @@ pub enum UsersCommand {
         #[command(flatten)]
         remote: Remote,
     },
+    /// Set a user's password for signing in through a browser, read from standard input (its
+    /// first line).
+    Passwd {
+        name: String,
+        #[command(flatten)]
+        common: Common,
+        #[command(flatten)]
+        remote: Remote,
+    },
 }
 
 #[derive(Args, Clone, Default)]
@@ -415,8 +424,60 @@ fn users(command: UsersCommand) -> Result<(), CliError> {
                     Principal::System("cli".into()),
                     now(),
                 ))?;
+                storage.credentials.forget(&name).map_err(CliError)?;
             }
             eprintln!("user {name} revoked");
+            Ok(())
+        }
+        UsersCommand::Passwd {
+            name,
+            common,
+            remote,
+        } => {
+            let name = AgentId::parse(name.trim()).map_err(|e| CliError(format!("NAME: {e}")))?;
+            if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+                eprint!("new password for {name} (shown as typed; pipe it in to hide it): ");
+            }
+            let mut line = String::new();
+            std::io::stdin().read_line(&mut line)?;
+            let password = line.trim_end_matches(['\r', '\n']).to_string();
+            if remote.server.is_some() {
+                http_send(
+                    &remote,
+                    "POST",
+                    &format!("/api/v1/admin/users/{name}/password"),
+                    Some(serde_json::json!({ "password": password })),
+                )?;
+            } else {
+                let storage = open(&settings(&common)?, hint)?;
+                let store = storage.store.as_ref();
+                let active = crate::events::aggregate::Loaded::<crate::domain::user::User>::load(
+                    store, &name,
+                )
+                .map(|l| matches!(l.state, crate::domain::user::User::Active { .. }))
+                .unwrap_or(false);
+                if !active {
+                    return Err(CliError(format!("NAME: no active user named {name}")));
+                }
+                runtime()?
+                    .block_on(crate::app::signin::set_password(
+                        store,
+                        &storage.credentials,
+                        &name,
+                        password,
+                        "admin",
+                        Principal::System("cli".into()),
+                    ))
+                    .map_err(|e| {
+                        CliError(match e {
+                            crate::app::signin::SignInError::Invalid(m) => m,
+                            crate::app::signin::SignInError::NotFound(m) => m,
+                            crate::app::signin::SignInError::Unavailable(m) => m,
+                            other => format!("{other:?}"),
+                        })
+                    })?;
+            }
+            eprintln!("the password of {name} is set");
             Ok(())
         }
     }

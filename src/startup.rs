@@ -53,6 +53,9 @@ pub struct Engine {
     idempotency: Arc<crate::http::idempotency::Answers>,
     /// Which released replies are reviewed first (`[qa]`).
     pub qa: Arc<crate::domain::qa::Policy>,
+    /// Browser sign-in (passwords, invitations) and the sessions it opens, shared by every worker.
+    pub signin: crate::app::signin::SignIn,
+    pub sessions: Arc<crate::http::session::Sessions>,
     /// Tells the background processes to stop.
     stopping: tokio::sync::watch::Sender<bool>,
     processes: std::sync::Mutex<Vec<actix_web::rt::task::JoinHandle<()>>>,
@@ -104,9 +107,24 @@ impl Engine {
             interactions: registry.clone(),
         };
         let notifier = crate::app::notify::Notifier::new(storage.log(), projections.clone());
+        let signin = crate::app::signin::SignIn::new(
+            storage.log(),
+            storage.credentials.clone(),
+            projections.clone(),
+            crate::app::signin::Limits {
+                per_name: settings.http.signin_attempts_per_name,
+                per_address: settings.http.signin_attempts_per_address,
+            },
+        );
+        let sessions = Arc::new(crate::http::session::Sessions::new(
+            Duration::from_secs(settings.http.session_idle_secs),
+            Duration::from_secs(settings.http.session_max_secs),
+        ));
         Ok(Engine {
             notifier,
             qa,
+            signin,
+            sessions,
             idempotency: Default::default(),
             settings,
             storage,
@@ -180,6 +198,8 @@ impl Engine {
                 log: self.storage.log(),
                 qa: self.qa.clone(),
             },
+            signin: self.signin.clone(),
+            sessions: self.sessions.clone(),
             desk: crate::http::work::DeskPolicy {
                 offer_secs: self.settings.routing.offer_secs,
                 dispositions: self.settings.desktop.dispositions.clone(),

@@ -69,3 +69,20 @@ pub async fn revoke(
     )
     .await
 }
+
+/// Records what happened with browser sign-in on the user's stream (a failure under any name).
+pub async fn record(
+    store: &dyn EventStore,
+    event: crate::domain::user::UserEvent,
+    by: Principal,
+) -> Result<u64, UserError> {
+    let name = event.name().clone();
+    // Sign-ins under one name may race (a browser, a script guessing): each is recorded.
+    let mut tries = 0;
+    loop {
+        match run(store, &name, UserCommand::Record(event.clone()), by.clone()).await {
+            Err(CommandError::Conflict) if tries < 5 => tries += 1,
+            other => return other,
+        }
+    }
+}

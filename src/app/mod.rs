@@ -33,6 +33,7 @@ pub mod retrain;
 pub mod review;
 pub mod route;
 pub mod service_level;
+pub mod signin;
 pub mod sweep;
 
 use crate::domain::Millis;

@@ -50,10 +50,59 @@ pub struct UserRevoked {
     pub at: Millis,
 }
 
+/// A password was set for signing in through a browser (the hash is kept out of the log, in the
+/// credentials store: an export shared with auditors holds nothing to crack).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PasswordSet {
+    pub name: AgentId,
+    /// `admin` (an admin set it), `invitation` (the user, through an invitation link).
+    pub how: String,
+    pub at: Millis,
+}
+
+/// A one-time invitation link was issued: whoever opens it before `expires` sets the password.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvitationIssued {
+    pub name: AgentId,
+    /// The link's token is shown once; the log keeps its digest.
+    pub token_sha256: [u8; 32],
+    pub expires: Millis,
+    pub at: Millis,
+}
+
+/// The user signed in with their password (a browser session began).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignedIn {
+    pub name: AgentId,
+    pub at: Millis,
+}
+
+/// A sign-in under this name was refused (a wrong password, no such user, no password set,
+/// too many attempts).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignInFailed {
+    pub name: AgentId,
+    pub reason: String,
+    pub at: Millis,
+}
+
+/// A browser session ended: signed out, or expired (idle or too old).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignedOut {
+    pub name: AgentId,
+    pub reason: String,
+    pub at: Millis,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum UserEvent {
     UserAdded(UserAdded),
     UserRevoked(UserRevoked),
+    PasswordSet(PasswordSet),
+    InvitationIssued(InvitationIssued),
+    SignedIn(SignedIn),
+    SignInFailed(SignInFailed),
+    SignedOut(SignedOut),
 }
 
 impl UserEvent {
@@ -61,12 +110,38 @@ impl UserEvent {
         match self {
             UserEvent::UserAdded(_) => "UserAdded",
             UserEvent::UserRevoked(_) => "UserRevoked",
+            UserEvent::PasswordSet(_) => "PasswordSet",
+            UserEvent::InvitationIssued(_) => "InvitationIssued",
+            UserEvent::SignedIn(_) => "SignedIn",
+            UserEvent::SignInFailed(_) => "SignInFailed",
+            UserEvent::SignedOut(_) => "SignedOut",
+        }
+    }
+
+    /// The user the event is about.
+    pub fn name(&self) -> &AgentId {
+        match self {
+            UserEvent::UserAdded(e) => &e.name,
+            UserEvent::UserRevoked(e) => &e.name,
+            UserEvent::PasswordSet(e) => &e.name,
+            UserEvent::InvitationIssued(e) => &e.name,
+            UserEvent::SignedIn(e) => &e.name,
+            UserEvent::SignInFailed(e) => &e.name,
+            UserEvent::SignedOut(e) => &e.name,
         }
     }
     pub fn event_version(&self) -> u16 {
         1
     }
-    pub const TYPES: &'static [&'static str] = &["UserAdded", "UserRevoked"];
+    pub const TYPES: &'static [&'static str] = &[
+        "UserAdded",
+        "UserRevoked",
+        "PasswordSet",
+        "InvitationIssued",
+        "SignedIn",
+        "SignInFailed",
+        "SignedOut",
+    ];
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,6 +156,9 @@ pub enum UserCommand {
         name: AgentId,
         at: Millis,
     },
+    /// What happened with browser sign-in, recorded as it is: an active user's password set,
+    /// invitation issued, session begun or ended; a failure under any name.
+    Record(UserEvent),
 }
 
 /// A user's state: absent, active with a role, or revoked.
@@ -130,6 +208,22 @@ pub fn decide(state: &User, cmd: &UserCommand) -> Result<Vec<UserEvent>, UserRej
             })])
         }
         (_, UserCommand::Revoke { name, .. }) => Err(UserRejection::NotActive(name.clone())),
+        // A failure is recorded whoever the name is (an unknown name, a revoked user).
+        (_, UserCommand::Record(e @ UserEvent::SignInFailed(_))) => Ok(vec![e.clone()]),
+        (
+            User::Active { .. },
+            UserCommand::Record(
+                e @ (UserEvent::PasswordSet(_)
+                | UserEvent::InvitationIssued(_)
+                | UserEvent::SignedIn(_)
+                | UserEvent::SignedOut(_)),
+            ),
+        ) => Ok(vec![e.clone()]),
+        (_, UserCommand::Record(e @ (UserEvent::UserAdded(_) | UserEvent::UserRevoked(_)))) => {
+            // Adding and revoking have their own commands, with their own rules.
+            Err(UserRejection::NotActive(e.name().clone()))
+        }
+        (_, UserCommand::Record(e)) => Err(UserRejection::NotActive(e.name().clone())),
     }
 }
 
@@ -171,13 +265,19 @@ impl Aggregate for User {
     }
 }
 
-pub fn evolve(_state: User, event: &UserEvent) -> User {
+pub fn evolve(state: User, event: &UserEvent) -> User {
     match event {
         UserEvent::UserAdded(e) => User::Active {
             role: e.role,
             token_sha256: e.token_sha256,
         },
         UserEvent::UserRevoked(_) => User::Revoked,
+        // Sign-in's record: who may sign in is the credentials store's and the sessions'.
+        UserEvent::PasswordSet(_)
+        | UserEvent::InvitationIssued(_)
+        | UserEvent::SignedIn(_)
+        | UserEvent::SignInFailed(_)
+        | UserEvent::SignedOut(_) => state,
     }
 }
 
@@ -233,6 +333,41 @@ mod tests {
             decide(&User::Revoked, &revoke),
             Err(UserRejection::NotActive(name()))
         );
+    }
+
+    #[test]
+    fn sign_in_is_recorded_for_active_users_and_failures_under_any_name() {
+        let active = User::Active {
+            role: Role::Agent,
+            token_sha256: [0; 32],
+        };
+        let signed_in = UserEvent::SignedIn(SignedIn {
+            name: name(),
+            at: Millis(3),
+        });
+        let failed = UserEvent::SignInFailed(SignInFailed {
+            name: name(),
+            reason: "wrong password".into(),
+            at: Millis(3),
+        });
+        assert_eq!(
+            decide(&active, &UserCommand::Record(signed_in.clone())),
+            Ok(vec![signed_in.clone()])
+        );
+        assert!(decide(&User::Revoked, &UserCommand::Record(signed_in.clone())).is_err());
+        for state in [User::Absent, User::Revoked, active.clone()] {
+            let events = decide(&state, &UserCommand::Record(failed.clone())).unwrap();
+            assert_eq!(
+                events.iter().fold(state.clone(), evolve),
+                state,
+                "no change"
+            );
+        }
+        let added = UserEvent::UserRevoked(UserRevoked {
+            name: name(),
+            at: Millis(4),
+        });
+        assert!(decide(&active, &UserCommand::Record(added)).is_err());
     }
 
     #[test]

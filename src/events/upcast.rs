@@ -16,7 +16,10 @@ use crate::domain::process_log::{ProcessActivated, ProcessEvent};
 use crate::domain::standard_response::{
     ResponseCreated, ResponseDeleted, ResponseEvent, ResponseUpdated,
 };
-use crate::domain::user::{UserAdded, UserEvent, UserRevoked};
+use crate::domain::user::{
+    InvitationIssued, PasswordSet, SignInFailed, SignedIn, SignedOut, UserAdded, UserEvent,
+    UserRevoked,
+};
 use serde::Serialize;
 
 /// Any event of any aggregate.
@@ -284,6 +287,11 @@ impl DomainEvent {
             DomainEvent::Interaction(e) => encode_interaction(e),
             DomainEvent::User(UserEvent::UserAdded(x)) => codec::encode(x),
             DomainEvent::User(UserEvent::UserRevoked(x)) => codec::encode(x),
+            DomainEvent::User(UserEvent::PasswordSet(x)) => codec::encode(x),
+            DomainEvent::User(UserEvent::InvitationIssued(x)) => codec::encode(x),
+            DomainEvent::User(UserEvent::SignedIn(x)) => codec::encode(x),
+            DomainEvent::User(UserEvent::SignInFailed(x)) => codec::encode(x),
+            DomainEvent::User(UserEvent::SignedOut(x)) => codec::encode(x),
             DomainEvent::Response(ResponseEvent::ResponseCreated(x)) => codec::encode(x),
             DomainEvent::Response(ResponseEvent::ResponseUpdated(x)) => codec::encode(x),
             DomainEvent::Response(ResponseEvent::ResponseDeleted(x)) => codec::encode(x),
@@ -316,6 +324,21 @@ impl DomainEvent {
             ("UserRevoked", 1) => codec::decode::<UserRevoked>(payload)
                 .map(|x| DomainEvent::User(UserEvent::UserRevoked(x)))
                 .map_err(err),
+            ("PasswordSet", 1) => codec::decode::<PasswordSet>(payload)
+                .map(|x| DomainEvent::User(UserEvent::PasswordSet(x)))
+                .map_err(err),
+            ("InvitationIssued", 1) => codec::decode::<InvitationIssued>(payload)
+                .map(|x| DomainEvent::User(UserEvent::InvitationIssued(x)))
+                .map_err(err),
+            ("SignedIn", 1) => codec::decode::<SignedIn>(payload)
+                .map(|x| DomainEvent::User(UserEvent::SignedIn(x)))
+                .map_err(err),
+            ("SignInFailed", 1) => codec::decode::<SignInFailed>(payload)
+                .map(|x| DomainEvent::User(UserEvent::SignInFailed(x)))
+                .map_err(err),
+            ("SignedOut", 1) => codec::decode::<SignedOut>(payload)
+                .map(|x| DomainEvent::User(UserEvent::SignedOut(x)))
+                .map_err(err),
             ("ResponseCreated", 1) => codec::decode::<ResponseCreated>(payload)
                 .map(|x| DomainEvent::Response(ResponseEvent::ResponseCreated(x)))
                 .map_err(err),
@@ -343,6 +366,11 @@ impl DomainEvent {
             (
                 "UserAdded"
                 | "UserRevoked"
+                | "PasswordSet"
+                | "InvitationIssued"
+                | "SignedIn"
+                | "SignInFailed"
+                | "SignedOut"
                 | "ResponseCreated"
                 | "ResponseUpdated"
                 | "ResponseDeleted"

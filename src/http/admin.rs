@@ -108,6 +108,7 @@ pub async fn reload_config(
 #[delete("/admin/users/{name}")]
 pub async fn revoke_user(
     log: web::Data<dyn EventStore>,
+    signin: web::Data<crate::app::signin::SignIn>,
     projections: web::Data<ProjectionRunner>,
     caller: Caller,
     path: web::Path<String>,
@@ -134,6 +135,11 @@ pub async fn revoke_user(
     }
     let by = Principal::User(caller.name.to_string());
     let position = users::revoke(log.as_ref(), &name, by, now()).await?;
+    // Revoked, they sign in no more (their sessions end at their next request).
+    signin
+        .credentials
+        .forget(&name)
+        .map_err(ApiError::Unavailable)?;
     projections.wait_for(position, Duration::from_secs(2)).await;
     tracing::info!(user = %name, by = %caller.name, "user revoked");
     Ok(HttpResponse::NoContent().finish())

@@ -1,5 +1,5 @@
-//! Bearer-token authentication and roles. Tokens are compared by their SHA-256 digest, which is
-//! all the log keeps.
+//! Authentication and roles: bearer tokens (integrations; compared by their SHA-256 digest, which
+//! is all the log keeps) and browser sessions (`session.rs`).
 
 use super::problem::ApiError;
 use crate::actors::users::token_digest;
@@ -42,8 +42,77 @@ impl FromRequest for Caller {
     }
 }
 
-/// The caller a bearer token names.
+/// The caller a request names: by its bearer token, or else by its session cookie (a browser
+/// signed in; a request that changes anything must then carry the session's CSRF token).
 pub fn authenticate(req: &HttpRequest) -> Result<Caller, ApiError> {
+    if !req
+        .headers()
+        .contains_key(actix_web::http::header::AUTHORIZATION)
+    {
+        if let Some(cookie) = super::session::cookie_of(req) {
+            return by_session(req, &cookie);
+        }
+    }
+    bearer(req)
+}
+
+/// Two strings equal, compared in time that does not depend on where they differ.
+fn same(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |d, (x, y)| d | (x ^ y)) == 0
+}
+
+/// The caller a session cookie names.
+fn by_session(req: &HttpRequest, cookie: &str) -> Result<Caller, ApiError> {
+    use super::session::{changes, Found, Sessions, CSRF_HEADER};
+    let sessions = req
+        .app_data::<web::Data<Sessions>>()
+        .ok_or_else(|| ApiError::internal("request without sessions", "missing app data"))?;
+    let session = match sessions.find(cookie) {
+        Found::Live(s) => s,
+        Found::Expired(s) => {
+            // Recorded for the auditors, off the request's path.
+            if let Some(signin) = req.app_data::<web::Data<crate::app::signin::SignIn>>() {
+                let signin = signin.clone();
+                actix_web::rt::spawn(async move {
+                    let _ = signin.signed_out(&s.name, "expired").await;
+                });
+            }
+            return Err(ApiError::Unauthorized);
+        }
+        Found::Unknown => return Err(ApiError::Unauthorized),
+    };
+    let projections = req
+        .app_data::<web::Data<ProjectionRunner>>()
+        .ok_or_else(|| ApiError::internal("request without projections", "missing app data"))?;
+    // Revoked, or another role since: the session is over.
+    let still = projections.read(|p| p.users.get(&session.name));
+    if !matches!(still, crate::domain::user::User::Active { role, .. } if role == session.role) {
+        sessions.end(cookie);
+        return Err(ApiError::Unauthorized);
+    }
+    if changes(req.method()) {
+        let sent = req
+            .headers()
+            .get(CSRF_HEADER)
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or("");
+        if !same(sent, &session.csrf) {
+            return Err(ApiError::Forbidden(
+                "a browser session's request that changes anything needs its X-CSRF-Token \
+                 header (the token from signing in, or from GET /api/v1/auth/session)"
+                    .into(),
+            ));
+        }
+    }
+    tracing::Span::current().record("user", session.name.as_str());
+    Ok(Caller {
+        name: session.name,
+        role: session.role,
+    })
+}
+
+/// The caller a bearer token names.
+fn bearer(req: &HttpRequest) -> Result<Caller, ApiError> {
     let header = req
         .headers()
         .get(actix_web::http::header::AUTHORIZATION)

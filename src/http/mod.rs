@@ -26,6 +26,8 @@ pub mod responses;
 pub mod reviews;
 pub mod routes;
 pub mod server;
+pub mod session;
+pub mod signin;
 pub mod sse;
 pub mod supervise;
 pub mod views;
@@ -192,6 +194,12 @@ where
                 .service(supervise::assign)
                 .service(supervise::stop)
                 .service(supervise::attributes)
+                .service(signin::sign_in)
+                .service(signin::session)
+                .service(signin::sign_out)
+                .service(signin::accept_invitation)
+                .service(signin::set_password)
+                .service(signin::invite)
                 .service(reviews::list_reviews)
                 .service(reviews::approve)
                 .service(reviews::give_back)
@@ -222,6 +230,10 @@ pub struct Handles {
     pub notifier: crate::app::notify::Notifier,
     /// Agents' replies: drafts and their release.
     pub replies: crate::app::reply::Replies,
+    /// Browser sign-in: passwords, invitations, the record of sessions.
+    pub signin: crate::app::signin::SignIn,
+    /// Browser sessions (one store for every worker).
+    pub sessions: Arc<session::Sessions>,
     pub mailboxes: Statuses,
     /// Whether mail goes out, for `/readyz`.
     pub sending: health::Sending,
@@ -260,6 +272,8 @@ pub fn app(
         .app_data(web::Data::from(handles.queues))
         .app_data(web::Data::new(handles.desk))
         .app_data(web::Data::new(handles.replies))
+        .app_data(web::Data::new(handles.signin))
+        .app_data(web::Data::from(handles.sessions))
         .app_data(web::Data::new(handles.notifier))
         .app_data(web::Data::from(handles.idempotency))
         .app_data(web::Data::new(handles.mailboxes))

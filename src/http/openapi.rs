@@ -463,6 +463,25 @@ fn work_schemas(schemas: &mut Map<String, Value>) {
             object(json!({"action": {"const": "stop"}, "ids": ids, "reason": reason}), json!(["action", "ids", "reason"])),
         ]}),
     );
+    let password = json!({"type": "string", "minLength": crate::app::signin::MIN_PASSWORD, "maxLength": crate::app::signin::MAX_PASSWORD});
+    set(
+        "SignInBody",
+        object(
+            json!({"name": {"type": "string", "maxLength": 256}, "password": {"type": "string", "maxLength": crate::app::signin::MAX_PASSWORD}}),
+            json!(["name", "password"]),
+        ),
+    );
+    set(
+        "PasswordBody",
+        object(json!({"password": password}), json!(["password"])),
+    );
+    set(
+        "AcceptBody",
+        object(
+            json!({"token": {"type": "string", "maxLength": 256}, "password": password}),
+            json!(["token", "password"]),
+        ),
+    );
     set(
         "RevisionBody",
         object(json!({"comment": not_blank(10_000)}), json!(["comment"])),

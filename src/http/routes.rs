@@ -33,6 +33,7 @@ const ADMIN: Access = Access::Roles(&[Role::Admin]);
 const SUPERVISION: Access = Access::Roles(&[Role::Supervisor]);
 const AGENTS: Access = Access::Roles(&[Role::Agent, Role::Supervisor]);
 const RESPONSES: Access = Access::Roles(&[Role::Agent, Role::Supervisor, Role::Admin]);
+const ANYONE: Access = Access::Roles(&[Role::Agent, Role::Supervisor, Role::Auditor]);
 
 const fn route(method: &'static str, path: &'static str, access: Access) -> Route {
     Route {
@@ -103,6 +104,12 @@ pub const ROUTES: &[Route] = &[
     route("POST", "/api/v1/interactions/{id}/stop", SUPERVISION),
     route("POST", "/api/v1/interactions/bulk", SUPERVISION),
     route("PATCH", "/api/v1/interactions/{id}/attributes", SUPERVISION),
+    route("POST", "/api/v1/auth/signin", Access::Public),
+    route("GET", "/api/v1/auth/session", ANYONE),
+    route("POST", "/api/v1/auth/signout", ANYONE),
+    route("POST", "/api/v1/auth/invitation", Access::Public),
+    route("POST", "/api/v1/admin/users/{name}/password", ADMIN),
+    route("POST", "/api/v1/admin/users/{name}/invitation", ADMIN),
     route("GET", "/api/v1/reviews", AGENTS),
     route("POST", "/api/v1/reviews/{id}/approve", AGENTS),
     route("POST", "/api/v1/reviews/{id}/return", AGENTS),

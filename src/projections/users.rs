@@ -15,6 +15,8 @@ impl Users {
         let name = match e {
             UserEvent::UserAdded(x) => &x.name,
             UserEvent::UserRevoked(x) => &x.name,
+            // Sign-in's record changes no user (and names nobody known, for a failure).
+            _ => return,
         };
         let before = self.by_name.get(name).cloned().unwrap_or_default();
         if let User::Active { token_sha256, .. } = &before {

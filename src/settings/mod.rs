@@ -191,6 +191,14 @@ pub struct HttpSettings {
     /// Open connections per client (IPv6: per /64), trusted proxies excepted; 0: no bound.
     /// Over it, a new connection gets 429 and is closed.
     pub max_connections_per_client: usize,
+    /// A browser session ends after this long without a request.
+    pub session_idle_secs: u64,
+    /// And after this long in any case.
+    pub session_max_secs: u64,
+    /// Refused sign-ins allowed per name within 15 minutes (0: no limit).
+    pub signin_attempts_per_name: usize,
+    /// Refused sign-ins allowed per client address within 15 minutes (0: no limit).
+    pub signin_attempts_per_address: usize,
 }
 
 impl Default for HttpSettings {
@@ -200,6 +208,10 @@ impl Default for HttpSettings {
             body_timeout_secs: 300.0,
             body_read_timeout_secs: 15.0,
             max_connections_per_client: 256,
+            session_idle_secs: 1800,
+            session_max_secs: 12 * 3600,
+            signin_attempts_per_name: 5,
+            signin_attempts_per_address: 20,
         }
     }
 }
@@ -368,6 +380,12 @@ impl Settings {
             "POSTROOM_WEBFORM_RATE_LIMIT_PER_MINUTE" => {
                 self.webform.rate_limit_per_minute = num(key, value)?
             }
+            "POSTROOM_HTTP_SIGNIN_ATTEMPTS_PER_NAME" => {
+                self.http.signin_attempts_per_name = num(key, value)?
+            }
+            "POSTROOM_HTTP_SIGNIN_ATTEMPTS_PER_ADDRESS" => {
+                self.http.signin_attempts_per_address = num(key, value)?
+            }
             k if k.starts_with("POSTROOM_") && !IGNORED.contains(&k) => {
                 return Err(invalid(k, "unknown setting (see README, Configuration)"))
             }
@@ -426,6 +444,19 @@ impl Settings {
             ));
         }
         self.service_levels()?;
+        let h = &self.http;
+        if !(1..=7 * 86_400).contains(&h.session_idle_secs) {
+            return Err(invalid(
+                "http.session_idle_secs",
+                "must be between 1 second and 7 days",
+            ));
+        }
+        if !(h.session_idle_secs..=30 * 86_400).contains(&h.session_max_secs) {
+            return Err(invalid(
+                "http.session_max_secs",
+                "must be at least session_idle_secs and at most 30 days",
+            ));
+        }
         if self.projections.snapshot_every == 0 {
             return Err(invalid("projections.snapshot_every", "must be at least 1"));
         }

@@ -4,9 +4,11 @@
 //! in; the log's own trees (entries and indexes) are the sled log's business.
 
 pub mod content;
+pub mod credentials;
 pub mod snapshots;
 
 pub use content::{ContentBatch, ContentStore, SledContent};
+pub use credentials::Credentials;
 pub use snapshots::{AggregateSnapshots, SnapshotStore, Snapshottable};
 
 use crate::events::sled_store::{open_db, CONTENT_TREE};
@@ -41,6 +43,8 @@ pub struct Storage {
     pub snapshot_store: Arc<dyn SnapshotStore>,
     /// Ingest's per-folder marks (UIDVALIDITY and the UID up to which all is done).
     pub marks: sled::Tree,
+    /// Password hashes and open invitations (kept out of the log).
+    pub credentials: Credentials,
     pub paths: DataPaths,
 }
 
@@ -75,6 +79,7 @@ impl Storage {
             content: Arc::new(SledContent::new(tree(&db, CONTENT_TREE)?)),
             snapshot_store: Arc::new(tree(&db, "aggregate_snapshots")?),
             marks: tree(&db, "ingest_marks")?,
+            credentials: Credentials::new(tree(&db, "credentials")?),
             db,
             store,
             paths,

@@ -131,7 +131,7 @@ pub fn add_user_direct(engine: &Engine, name: &AgentId, role: Role) -> String {
     })
 }
 
-fn call(req: ureq::Request, body: Option<Value>) -> Resp {
+pub(crate) fn call(req: ureq::Request, body: Option<Value>) -> Resp {
     let result = match body {
         Some(b) => req.send_json(b),
         None => req.call(),

@@ -27,6 +27,7 @@ mod routing;
 mod schema;
 mod screening_flow;
 mod service_levels;
+mod signin;
 mod smtp_sink;
 mod standard_responses;
 mod store;
