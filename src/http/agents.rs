@@ -448,3 +448,26 @@ pub async fn set_state(
     })?;
     Ok(HttpResponse::Ok().json(current(&projections, &name)?))
 }
+
+/// Your own state as an agent: presence and since when, time in each state, load and work.
+#[utoipa::path(
+    tag = "desktop",
+    responses(
+        (status = 200, body = AgentView),
+        (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 404, description = "You are not an agent", body = Problem),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/me/state")]
+pub async fn my_state(
+    projections: web::Data<ProjectionRunner>,
+    caller: Caller,
+) -> Result<HttpResponse, ApiError> {
+    let name = caller.name.clone();
+    let view = current(&projections, &name).map_err(|e| match e {
+        ApiError::NotFound(_) => ApiError::NotFound(format!("{name} is not an agent")),
+        other => other,
+    })?;
+    Ok(HttpResponse::Ok().json(view))
+}

@@ -11,6 +11,7 @@ pub mod contacts;
 pub mod content;
 pub mod deadline;
 pub mod desk;
+pub mod desktop;
 pub mod health;
 pub mod history;
 pub mod idempotency;
@@ -140,6 +141,8 @@ where
     app.openapi(ApiDoc::openapi())
         .service(health::healthz)
         .service(health::readyz)
+        .service(desktop::index)
+        .service(desktop::asset)
         .service(metrics::scrape)
         .service(
             scope::scope("/api/v1")
@@ -173,6 +176,7 @@ where
                 .service(agents::list_agents)
                 .service(agents::agent_workload)
                 .service(agents::set_state)
+                .service(agents::my_state)
                 .service(desk::accept)
                 .service(desk::reject)
                 .service(desk::routing)

@@ -45,6 +45,8 @@ const fn route(method: &'static str, path: &'static str, access: Access) -> Rout
 
 /// Every route the server answers.
 pub const ROUTES: &[Route] = &[
+    route("GET", "/", Access::Public),
+    route("GET", "/assets/{name}", Access::Public),
     route("GET", "/healthz", Access::Public),
     route("GET", "/readyz", Access::Public),
     route("GET", "/metrics", OVERSIGHT),
@@ -79,6 +81,7 @@ pub const ROUTES: &[Route] = &[
     route("GET", "/api/v1/agents", SUPERVISION),
     route("GET", "/api/v1/agents/{user}", SUPERVISION),
     route("POST", "/api/v1/me/state", AGENTS),
+    route("GET", "/api/v1/me/state", AGENTS),
     route("POST", "/api/v1/interactions/{id}/accept", AGENTS),
     route("POST", "/api/v1/interactions/{id}/reject", AGENTS),
     route("GET", "/api/v1/interactions/{id}/routing", STAFF),

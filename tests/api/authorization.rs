@@ -50,6 +50,8 @@ fn the_route_table_and_the_openapi_document_name_the_same_routes() {
 /// (409: it is not offered now). A route without a row fails the test, as does a row whose
 /// route is gone.
 const MATRIX: &[(&str, &str, Option<u16>)] = &[
+    ("GET /", ". . . . .", None),
+    ("GET /assets/{name}", ". . . . .", None),
     ("GET /healthz", ". . . . .", None),
     ("GET /readyz", ". . . . .", None),
     ("GET /metrics", "U F . . .", None),
@@ -100,6 +102,7 @@ const MATRIX: &[(&str, &str, Option<u16>)] = &[
     ("GET /api/v1/agents", "U F . F .", None),
     ("GET /api/v1/agents/{user}", "U F . F .", None),
     ("POST /api/v1/me/state", "U . . F .", None),
+    ("GET /api/v1/me/state", "U . . F .", None),
     (
         "POST /api/v1/interactions/{id}/accept",
         "U . . F .",

@@ -424,6 +424,8 @@ fn the_openapi_document_covers_every_route() {
     }
     documented.sort();
     let mut expected = vec![
+        "GET /",
+        "GET /assets/{name}",
         "GET /healthz",
         "GET /readyz",
         "GET /metrics",
@@ -457,6 +459,7 @@ fn the_openapi_document_covers_every_route() {
         "GET /api/v1/agents",
         "GET /api/v1/agents/{user}",
         "POST /api/v1/me/state",
+        "GET /api/v1/me/state",
         "POST /api/v1/interactions/{id}/accept",
         "POST /api/v1/interactions/{id}/reject",
         "GET /api/v1/interactions/{id}/routing",

@@ -1,0 +1,34 @@
+// English and German: the desktop's words, picked from the browser's language.
+const words = {
+  en: {
+    signIn: 'Sign in', name: 'Name', password: 'Password', wrong: 'The name or password is wrong.',
+    tooMany: 'Too many attempts. Wait a few minutes, then try again.',
+    ended: 'Your session has ended. Please sign in again.', signOut: 'Sign out',
+    ready: 'Ready', notReady: 'Not ready', loggedOut: 'Logged out', reason: 'Reason',
+    offers: 'Offers', assigned: 'My work', accept: 'Accept', reject: 'Reject', nothing: 'Nothing here.',
+    left: 's left', reply: 'Reply', save: 'Save draft', saved: 'Draft saved.', release: 'Release',
+    released: 'Released.', choose: 'Choose an interaction to read it.', lost: 'Connection lost: reconnecting…',
+    shortcuts: 'Keyboard shortcuts', close: 'Close', inState: 'in this state for',
+    setPassword: 'Set your password', passwordRule: 'At least 12 characters.', passwordSet: 'Your password is set. Sign in.',
+    from: 'From', subject: 'Subject',
+  },
+  de: {
+    signIn: 'Anmelden', name: 'Name', password: 'Passwort', wrong: 'Name oder Passwort ist falsch.',
+    tooMany: 'Zu viele Versuche. Bitte einige Minuten warten.',
+    ended: 'Ihre Sitzung ist abgelaufen. Bitte melden Sie sich erneut an.', signOut: 'Abmelden',
+    ready: 'Bereit', notReady: 'Nicht bereit', loggedOut: 'Abgemeldet', reason: 'Grund',
+    offers: 'Angebote', assigned: 'Meine Arbeit', accept: 'Annehmen', reject: 'Ablehnen', nothing: 'Nichts vorhanden.',
+    left: ' s übrig', reply: 'Antwort', save: 'Entwurf speichern', saved: 'Entwurf gespeichert.', release: 'Freigeben',
+    released: 'Freigegeben.', choose: 'Wählen Sie eine Interaktion aus.', lost: 'Verbindung verloren: neuer Versuch…',
+    shortcuts: 'Tastenkürzel', close: 'Schließen', inState: 'in diesem Zustand seit',
+    setPassword: 'Passwort festlegen', passwordRule: 'Mindestens 12 Zeichen.', passwordSet: 'Ihr Passwort ist gesetzt. Bitte anmelden.',
+    from: 'Von', subject: 'Betreff',
+  },
+};
+
+const lang = (navigator.language || 'en').toLowerCase().startsWith('de') ? 'de' : 'en';
+document.documentElement.lang = lang;
+
+export function t(key) {
+  return words[lang][key] || words.en[key] || key;
+}

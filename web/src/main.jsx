@@ -1,0 +1,305 @@
+// The postroom web desktop: sign-in, then the agent's desktop (state, offers arriving live over
+// the event stream, the work assigned, a reading pane, a reply). Every refusal and every lost
+// connection is said in words, and the desktop recovers from it.
+import { render } from 'preact';
+import { useEffect, useState, useCallback } from 'preact/hooks';
+import { api, setCsrf, ApiError } from './api.js';
+import { t } from './i18n.js';
+import './style.css';
+
+function SignIn({ onSignedIn, notice }) {
+  const [name, setName] = useState('');
+  const [password, setPassword] = useState('');
+  const [error, setError] = useState(notice || '');
+  const [busy, setBusy] = useState(false);
+  const submit = async (e) => {
+    e.preventDefault();
+    setBusy(true);
+    try {
+      const s = await api('POST', '/auth/signin', { name, password });
+      setCsrf(s.csrf_token);
+      onSignedIn(s);
+    } catch (err) {
+      setError(err.status === 401 ? t('wrong') : err.status === 429 ? t('tooMany') : err.message);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <main class="signin">
+      <h1>postroom</h1>
+      <form onSubmit={submit} aria-describedby="signin-error">
+        <label>
+          {t('name')}
+          <input name="name" autocomplete="username" value={name} required
+            onInput={(e) => setName(e.currentTarget.value)} />
+        </label>
+        <label>
+          {t('password')}
+          <input name="password" type="password" autocomplete="current-password" value={password} required
+            onInput={(e) => setPassword(e.currentTarget.value)} />
+        </label>
+        <button type="submit" disabled={busy}>{t('signIn')}</button>
+        <p id="signin-error" role="alert" class="error">{error}</p>
+      </form>
+    </main>
+  );
+}
+
+function Invitation({ token, onDone }) {
+  const [password, setPassword] = useState('');
+  const [error, setError] = useState('');
+  const submit = async (e) => {
+    e.preventDefault();
+    try {
+      await api('POST', '/auth/invitation', { token, password });
+      history.replaceState(null, '', '/');
+      onDone(t('passwordSet'));
+    } catch (err) {
+      setError(err.message);
+    }
+  };
+  return (
+    <main class="signin">
+      <h1>{t('setPassword')}</h1>
+      <form onSubmit={submit}>
+        <label>
+          {t('password')}
+          <input name="password" type="password" autocomplete="new-password" minLength={12} required
+            value={password} onInput={(e) => setPassword(e.currentTarget.value)} />
+        </label>
+        <p class="hint">{t('passwordRule')}</p>
+        <button type="submit">{t('setPassword')}</button>
+        <p role="alert" class="error">{error}</p>
+      </form>
+    </main>
+  );
+}
+
+function since(iso, now) {
+  const secs = Math.max(0, Math.round((now - Date.parse(iso)) / 1000));
+  const m = Math.floor(secs / 60);
+  return m > 0 ? `${m} min ${secs % 60} s` : `${secs} s`;
+}
+
+function Presence({ me, now, onChange, onError }) {
+  const state = me && me.state;
+  const set = async (body) => {
+    try {
+      await api('POST', '/me/state', body);
+      onChange();
+    } catch (err) {
+      onError(err);
+    }
+  };
+  const notReady = () => {
+    const reason = prompt(t('reason')) || '';
+    if (reason.trim()) set({ state: 'not_ready', reason });
+  };
+  return (
+    <div class="presence" role="group" aria-label="State">
+      <button aria-pressed={state === 'ready'} onClick={() => set({ state: 'ready' })}>{t('ready')}</button>
+      <button aria-pressed={state === 'not_ready'} onClick={notReady}>{t('notReady')}</button>
+      <button aria-pressed={state === 'logged_out'} onClick={() => set({ state: 'logged_out' })}>{t('loggedOut')}</button>
+      {me && me.since && <span class="since" data-testid="time-in-state">{t('inState')} {since(me.since, now)}</span>}
+    </div>
+  );
+}
+
+function Reader({ id, onError, onWorked }) {
+  const [content, setContent] = useState(null);
+  const [text, setText] = useState('');
+  const [note, setNote] = useState('');
+  useEffect(() => {
+    let live = true;
+    setContent(null);
+    setNote('');
+    api('GET', `/interactions/${id}/content`)
+      .then((c) => live && setContent(c))
+      .catch(onError);
+    api('GET', `/interactions/${id}/reply`)
+      .then((d) => live && d && setText(d.text || ''))
+      .catch(() => live && setText(''));
+    return () => { live = false; };
+  }, [id]);
+  const save = async () => {
+    try {
+      await api('PUT', `/interactions/${id}/reply`, { text });
+      setNote(t('saved'));
+    } catch (err) { onError(err); }
+  };
+  const release = async () => {
+    try {
+      await api('PUT', `/interactions/${id}/reply`, { text });
+      await api('POST', `/interactions/${id}/release`);
+      setNote(t('released'));
+      onWorked();
+    } catch (err) { onError(err); }
+  };
+  if (!content) return <section class="reader" aria-busy="true" />;
+  return (
+    <section class="reader" aria-label="Reading pane">
+      <h2>{content.subject}</h2>
+      <p class="meta">{t('from')}: {content.from_name ? `${content.from_name} <${content.from}>` : content.from}</p>
+      <pre class="body">{content.text}</pre>
+      <label class="reply">
+        {t('reply')}
+        <textarea rows={8} value={text} onInput={(e) => setText(e.currentTarget.value)} />
+      </label>
+      <div class="actions">
+        <button onClick={save}>{t('save')}</button>
+        <button onClick={release} disabled={!text.trim()}>{t('release')}</button>
+        <span role="status">{note}</span>
+      </div>
+    </section>
+  );
+}
+
+function Desk({ session, onSignedOut, onExpired }) {
+  const [me, setMe] = useState(null);
+  const [work, setWork] = useState({ offered: [], assigned: [] });
+  const [open, setOpen] = useState(null);
+  const [error, setError] = useState('');
+  const [lost, setLost] = useState(false);
+  const [now, setNow] = useState(Date.now());
+  const [help, setHelp] = useState(false);
+
+  const fail = useCallback((err) => {
+    if (err instanceof ApiError && err.status === 401) onExpired();
+    else setError(err.message);
+  }, [onExpired]);
+
+  const refresh = useCallback(async () => {
+    try {
+      const [mine, agent] = await Promise.all([
+        api('GET', '/me/interactions'),
+        api('GET', '/me/state'),
+      ]);
+      setWork(mine);
+      setMe(agent);
+    } catch (err) { fail(err); }
+  }, [session.name, fail]);
+
+  useEffect(() => { refresh(); }, [refresh]);
+  useEffect(() => {
+    const tick = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(tick);
+  }, []);
+  // Offers and assignments arrive on the event stream; a lost stream reconnects on its own.
+  useEffect(() => {
+    const events = new EventSource('/api/v1/me/events', { withCredentials: true });
+    const heard = () => { setLost(false); refresh(); };
+    for (const kind of ['offer', 'offer_withdrawn', 'offer_expired', 'offer_rejected', 'assigned',
+      'consultation', 'consultation_ended', 'contribution', 'returned_for_revision', 'approved',
+      'review_assigned', 'review_reassigned', 'breached']) {
+      events.addEventListener(kind, heard);
+    }
+    events.onopen = () => setLost(false);
+    events.onerror = () => setLost(true);
+    return () => events.close();
+  }, [refresh]);
+
+  const act = async (id, action) => {
+    try {
+      await api('POST', `/interactions/${id}/${action}`, {});
+      if (action === 'accept') setOpen(id);
+      refresh();
+    } catch (err) { fail(err); }
+  };
+  const signOut = async () => {
+    try { await api('POST', '/auth/signout'); } catch { /* the session may be gone already */ }
+    setCsrf(null);
+    onSignedOut();
+  };
+  useEffect(() => {
+    const key = (e) => {
+      if (e.target.closest('input, textarea')) return;
+      if (e.key === '?') setHelp((h) => !h);
+      if (e.key === 'a' && work.offered[0]) act(work.offered[0].id, 'accept');
+      if (e.key === 'r') api('POST', '/me/state', { state: 'ready' }).then(refresh, fail);
+      if (e.key === 'Escape') setHelp(false);
+    };
+    addEventListener('keydown', key);
+    return () => removeEventListener('keydown', key);
+  }, [work, refresh, fail]);
+
+  const deadline = (item) => {
+    if (!item.offer_deadline) return '';
+    const left = Math.max(0, Math.round((Date.parse(item.offer_deadline) - now) / 1000));
+    return `${left}${t('left')}`;
+  };
+  return (
+    <div class="desk">
+      <header>
+        <strong>postroom</strong>
+        <span data-testid="who">{session.name}</span>
+        <Presence me={me} now={now} onChange={refresh} onError={fail} />
+        <button onClick={signOut}>{t('signOut')}</button>
+      </header>
+      {lost && <p class="banner" role="status">{t('lost')}</p>}
+      {error && (
+        <p class="banner error" role="alert">
+          {error} <button onClick={() => setError('')}>{t('close')}</button>
+        </p>
+      )}
+      <nav aria-label={t('offers')}>
+        <h2>{t('offers')}</h2>
+        <ul data-testid="offers">
+          {work.offered.length === 0 && <li class="empty">{t('nothing')}</li>}
+          {work.offered.map((i) => (
+            <li key={i.id}>
+              <span class="subject">{i.subject}</span>
+              <span class="deadline">{deadline(i)}</span>
+              <button onClick={() => act(i.id, 'accept')}>{t('accept')}</button>
+              <button onClick={() => act(i.id, 'reject')}>{t('reject')}</button>
+            </li>
+          ))}
+        </ul>
+        <h2>{t('assigned')}</h2>
+        <ul data-testid="assigned">
+          {work.assigned.length === 0 && <li class="empty">{t('nothing')}</li>}
+          {work.assigned.map((i) => (
+            <li key={i.id}>
+              <button class="open" aria-current={open === i.id} onClick={() => setOpen(i.id)}>{i.subject}</button>
+            </li>
+          ))}
+        </ul>
+      </nav>
+      {open ? <Reader id={open} onError={fail} onWorked={refresh} /> : <section class="reader"><p>{t('choose')}</p></section>}
+      {help && (
+        <div role="dialog" aria-modal="true" aria-label={t('shortcuts')} class="help">
+          <h2>{t('shortcuts')}</h2>
+          <dl>
+            <dt>a</dt><dd>{t('accept')}</dd>
+            <dt>r</dt><dd>{t('ready')}</dd>
+            <dt>?</dt><dd>{t('shortcuts')}</dd>
+          </dl>
+          <button onClick={() => setHelp(false)}>{t('close')}</button>
+        </div>
+      )}
+    </div>
+  );
+}
+
+function App() {
+  const [session, setSession] = useState(undefined);
+  const [notice, setNotice] = useState('');
+  const invitation = new URLSearchParams(location.hash.slice(1)).get('invitation');
+  useEffect(() => {
+    api('GET', '/auth/session')
+      .then((s) => { setCsrf(s.csrf_token); setSession(s.csrf_token ? s : null); })
+      .catch(() => setSession(null));
+  }, []);
+  if (invitation && !session) return <Invitation token={invitation} onDone={(n) => { setNotice(n); location.hash = ''; }} />;
+  if (session === undefined) return null;
+  if (!session) return <SignIn notice={notice} onSignedIn={(s) => { setNotice(''); setSession(s); }} />;
+  return (
+    <Desk
+      session={session}
+      onSignedOut={() => setSession(null)}
+      onExpired={() => { setNotice(t('ended')); setSession(null); }}
+    />
+  );
+}
+
+render(<App />, document.getElementById('app'));
