@@ -5,12 +5,22 @@ import { test, expect } from '@playwright/test';
 import fs from 'node:fs';
 
 const admin = () => ({ Authorization: `Bearer ${fs.readFileSync('e2e/.admin-token', 'utf8').trim()}` });
+
+// What the SMTP server received for `to`: each message's bytes as text.
+function mailTo(to) {
+  const dir = fs.readFileSync('e2e/.mail-dir', 'utf8').trim();
+  return fs.readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .sort()
+    .filter((f) => JSON.parse(fs.readFileSync(`${dir}/${f}`, 'utf8')).rcpt_tos.includes(to))
+    .map((f) => fs.readFileSync(`${dir}/${f.replace('.json', '.eml')}`, 'latin1'));
+}
 const shot = (page, name) => page.screenshot({ path: `e2e/screenshots/${name}.png` });
 
-async function agent(request, name, password) {
+async function agent(request, name, password, flags = {}) {
   const headers = admin();
   expect((await request.post('/api/v1/admin/users', { headers, data: { name, role: 'agent' } })).status()).toBe(201);
-  expect((await request.post('/api/v1/admin/agents', { headers, data: { user: name } })).status()).toBe(201);
+  expect((await request.post('/api/v1/admin/agents', { headers, data: { user: name, ...flags } })).status()).toBe(201);
   expect((await request.post(`/api/v1/admin/users/${name}/password`, { headers, data: { password } })).status()).toBe(204);
 }
 
@@ -54,10 +64,19 @@ test('an agent signs in, takes an offer as it arrives, answers it and signs out'
   await page.getByTestId('assigned').getByRole('button', { name: 'Where is my parcel?' }).click();
   await expect(page.getByLabel('Reply')).toHaveValue('Dear Ann, your parcel is on its way.');
 
-  // A refused action is said in words (this server has no mail server), and the desk goes on.
-  await page.getByRole('button', { name: 'Release' }).click();
-  await expect(page.getByRole('alert')).toContainText('[smtp]');
+  // A refused action is said in words, and the desk goes on.
+  await page.getByLabel('Reply').fill('   ');
+  await page.getByRole('button', { name: 'Save draft' }).click();
+  await expect(page.getByRole('alert')).toContainText('must not be blank');
   await shot(page, 'refused');
+  await page.getByRole('button', { name: 'Close' }).click();
+
+  // Released: it reaches the customer's mail server, once.
+  await page.getByLabel('Reply').fill('Dear Ann, your parcel is on its way.');
+  await page.getByRole('button', { name: 'Release' }).click();
+  await expect(page.locator('.actions [role=status]')).toHaveText('Released.');
+  await expect.poll(() => mailTo('ann@example.com').length).toBe(1);
+  expect(mailTo('ann@example.com')[0]).toContain('Dear Ann, your parcel is on its way.');
 
   // Signing out ends the session on the server.
   await page.getByRole('button', { name: 'Sign out' }).click();
@@ -79,6 +98,10 @@ test('nothing works without a session, and a change needs the CSRF token', async
     headers: { 'X-CSRF-Token': csrf_token },
   });
   expect(withToken.status()).toBe(200);
+  await page.request.post('/api/v1/me/state', {
+    data: { state: 'logged_out' },
+    headers: { 'X-CSRF-Token': csrf_token },
+  });
   // The page's own headers: nothing from elsewhere may run.
   const pageAnswer = await page.request.get('/');
   expect(pageAnswer.headers()['content-security-policy']).toContain("script-src 'self'");
@@ -93,4 +116,56 @@ test('the keyboard shortcuts are shown on ?', async ({ page, request }) => {
   await expect(page.getByRole('dialog', { name: 'Keyboard shortcuts' })).toBeVisible();
   await page.keyboard.press('Escape');
   await expect(page.getByRole('dialog')).toHaveCount(0);
+  await page.getByRole('button', { name: 'Sign out' }).click();
+});
+
+test("a trainee's reply is reviewed, returned, revised, edited and approved, then sent once", async ({ browser, request }) => {
+  await agent(request, 'tina', 'tina long passphrase', { trainee: true });
+  await agent(request, 'rita', 'rita long passphrase', { reviewer: true });
+  const tina = await (await browser.newContext()).newPage();
+  await signIn(tina, 'tina', 'tina long passphrase');
+  await tina.getByRole('button', { name: 'Ready', exact: true }).click();
+  await expect(tina.getByRole('button', { name: 'Ready', exact: true })).toHaveAttribute('aria-pressed', 'true');
+  await request.post('/api/v1/webform', {
+    data: { from: 'bo@example.com', name: 'Bo', subject: 'Refund please', body: 'I was charged twice.' },
+  });
+  await tina.getByTestId('offers').getByRole('button', { name: 'Accept' }).click();
+  await tina.getByLabel('Reply').fill('Hello Bo,\nwe refunded you.\ntina');
+  await tina.getByRole('button', { name: 'Release' }).click();
+  await expect(tina.locator('.actions [role=status]')).toHaveText('Released: it waits for a reviewer.');
+
+  // The reviewer sees it beside the customer's message and returns it with a comment.
+  const rita = await (await browser.newContext()).newPage();
+  await signIn(rita, 'rita', 'rita long passphrase');
+  await rita.getByRole('button', { name: 'Ready', exact: true }).click();
+  await rita.getByRole('tab', { name: 'Reviews' }).click();
+  await rita.getByTestId('reviews').getByRole('button', { name: /Refund please/ }).click();
+  await expect(rita.getByTestId('customer')).toContainText('I was charged twice.');
+  await expect(rita.getByTestId('reply')).toContainText('we refunded you.');
+  await rita.getByLabel('Comment for the author').fill('Please apologise for the double charge.');
+  await rita.getByRole('button', { name: 'Return for revision' }).click();
+
+  // Back on the trainee's desk with the comment; revised and released again.
+  await expect(tina.getByTestId('returned')).toContainText('Please apologise for the double charge.');
+  await tina.getByLabel('Reply').fill('Hello Bo,\nsorry for the double charge: we refunded you.\ntina');
+  await tina.getByRole('button', { name: 'Release' }).click();
+  await expect(tina.locator('.actions [role=status]')).toHaveText('Released: it waits for a reviewer.');
+  expect(mailTo('bo@example.com')).toHaveLength(0);
+
+  // The reviewer edits and approves it, the change shown as a diff first.
+  await rita.getByTestId('reviews').getByRole('button', { name: /Refund please/ }).click();
+  await expect(rita.getByTestId('reply')).toContainText('sorry for the double charge');
+  await rita.getByRole('button', { name: 'Edit' }).click();
+  await rita.getByLabel('Edit').fill('Hello Bo,\nsorry for the double charge: we refunded you today.\ntina');
+  await expect(rita.locator('.diff .add')).toContainText('we refunded you today.');
+  await expect(rita.locator('.diff .del')).toContainText('we refunded you.');
+  await shot(rita, 'review');
+  await rita.getByRole('button', { name: 'Approve as edited' }).click();
+  await expect(rita.getByTestId('reviews')).toContainText('Nothing here.');
+
+  // Sent once, with the edited text, threaded to the customer's message.
+  await expect.poll(() => mailTo('bo@example.com').length).toBe(1);
+  const sent = mailTo('bo@example.com')[0];
+  expect(sent).toContain('we refunded you today.');
+  expect(sent).toMatch(/Subject: Re: Refund please/);
 });

@@ -1,9 +1,29 @@
 #!/bin/sh
 # Starts the server for the browser tests: a fresh data folder, an admin whose token the tests
-# read from e2e/.admin-token, routing on, no mail server (a release is refused in words).
+# read from e2e/.admin-token, routing on, and a real SMTP server (aiosmtpd, scripts/smtp_sink.py)
+# on the next port, keeping each message as it arrived in the folder named in e2e/.mail-dir.
 set -eu
 port="$1"
+smtp=$((port + 1))
 bin="${CARGO_TARGET_DIR:-../target}/debug/postroom"
 dir=$(mktemp -d)
+mkdir -p "$dir/mail"
+echo "$dir/mail" > e2e/.mail-dir
+/usr/bin/python3 ../scripts/smtp_sink.py "$dir/mail" "$smtp" &
+sink=$!
+trap 'kill $sink 2>/dev/null || true' EXIT INT TERM
+cat > "$dir/postroom.toml" <<TOML
+[workflow]
+# What reaches the SMTP server is the agents' replies alone.
+acknowledge = false
+
+[smtp]
+host = "127.0.0.1"
+port = $smtp
+tls = "none"
+from = "Example Support <support@example.test>"
+retry_initial_secs = 0.2
+retry_max_secs = 1
+TOML
 "$bin" users add e2e-admin --role admin --data "$dir/data" > e2e/.admin-token 2>/dev/null
-POSTROOM_LOG=warn exec "$bin" serve --data "$dir/data" --listen "127.0.0.1:$port"
+POSTROOM_LOG=warn "$bin" serve --config "$dir/postroom.toml" --data "$dir/data" --listen "127.0.0.1:$port"

@@ -11,6 +11,10 @@ const words = {
     shortcuts: 'Keyboard shortcuts', close: 'Close', inState: 'in this state for',
     setPassword: 'Set your password', passwordRule: 'At least 12 characters.', passwordSet: 'Your password is set. Sign in.',
     from: 'From', subject: 'Subject',
+    reviews: 'Reviews', review: 'Review', why: 'Why reviewed', customer: 'The customer wrote', edit: 'Edit',
+    change: 'Your change', approve: 'Approve', editApprove: 'Approve as edited', comment: 'Comment for the author',
+    returnIt: 'Return for revision', reassignTo: 'Reviewer', reassign: 'Reassign', chooseReview: 'Choose a review.',
+    desk: 'Desk', returned: 'Returned by the reviewer', waiting: 'Released: it waits for a reviewer.',
   },
   de: {
     signIn: 'Anmelden', name: 'Name', password: 'Passwort', wrong: 'Name oder Passwort ist falsch.',
@@ -23,6 +27,10 @@ const words = {
     shortcuts: 'Tastenkürzel', close: 'Schließen', inState: 'in diesem Zustand seit',
     setPassword: 'Passwort festlegen', passwordRule: 'Mindestens 12 Zeichen.', passwordSet: 'Ihr Passwort ist gesetzt. Bitte anmelden.',
     from: 'Von', subject: 'Betreff',
+    reviews: 'Prüfungen', review: 'Prüfung', why: 'Geprüft weil', customer: 'Der Kunde schrieb', edit: 'Bearbeiten',
+    change: 'Ihre Änderung', approve: 'Freigeben', editApprove: 'Bearbeitet freigeben', comment: 'Kommentar an den Autor',
+    returnIt: 'Zur Überarbeitung zurück', reassignTo: 'Prüfer', reassign: 'Neu zuweisen', chooseReview: 'Wählen Sie eine Prüfung.',
+    desk: 'Arbeitsplatz', returned: 'Vom Prüfer zurückgegeben', waiting: 'Freigegeben: wartet auf die Prüfung.',
   },
 };
 

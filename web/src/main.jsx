@@ -5,6 +5,7 @@ import { render } from 'preact';
 import { useEffect, useState, useCallback } from 'preact/hooks';
 import { api, setCsrf, ApiError } from './api.js';
 import { t } from './i18n.js';
+import { Reviews } from './reviews.jsx';
 import './style.css';
 
 function SignIn({ onSignedIn, notice }) {
@@ -106,10 +107,11 @@ function Presence({ me, now, onChange, onError }) {
   );
 }
 
-function Reader({ id, onError, onWorked }) {
+function Reader({ id, returned, onError, onWorked }) {
   const [content, setContent] = useState(null);
   const [text, setText] = useState('');
   const [note, setNote] = useState('');
+  const [draft, setDraft] = useState(null);
   useEffect(() => {
     let live = true;
     setContent(null);
@@ -117,11 +119,16 @@ function Reader({ id, onError, onWorked }) {
     api('GET', `/interactions/${id}/content`)
       .then((c) => live && setContent(c))
       .catch(onError);
-    api('GET', `/interactions/${id}/reply`)
-      .then((d) => live && d && setText(d.text || ''))
-      .catch(() => live && setText(''));
     return () => { live = false; };
   }, [id]);
+  // The draft, and again when a reviewer returns it (with their comment).
+  useEffect(() => {
+    let live = true;
+    api('GET', `/interactions/${id}/reply`)
+      .then((d) => { if (live && d) { setDraft(d); setText(d.text || ''); } })
+      .catch(() => live && setDraft(null));
+    return () => { live = false; };
+  }, [id, returned]);
   const save = async () => {
     try {
       await api('PUT', `/interactions/${id}/reply`, { text });
@@ -131,8 +138,9 @@ function Reader({ id, onError, onWorked }) {
   const release = async () => {
     try {
       await api('PUT', `/interactions/${id}/reply`, { text });
-      await api('POST', `/interactions/${id}/release`);
-      setNote(t('released'));
+      const r = await api('POST', `/interactions/${id}/release`);
+      setDraft(r);
+      setNote(r.review && r.review.required ? t('waiting') : t('released'));
       onWorked();
     } catch (err) { onError(err); }
   };
@@ -142,6 +150,9 @@ function Reader({ id, onError, onWorked }) {
       <h2>{content.subject}</h2>
       <p class="meta">{t('from')}: {content.from_name ? `${content.from_name} <${content.from}>` : content.from}</p>
       <pre class="body">{content.text}</pre>
+      {draft && draft.status === 'draft' && draft.comment && (
+        <p class="returned" role="note" data-testid="returned">{t('returned')}: {draft.comment}</p>
+      )}
       <label class="reply">
         {t('reply')}
         <textarea rows={8} value={text} onInput={(e) => setText(e.currentTarget.value)} />
@@ -163,6 +174,9 @@ function Desk({ session, onSignedOut, onExpired }) {
   const [lost, setLost] = useState(false);
   const [now, setNow] = useState(Date.now());
   const [help, setHelp] = useState(false);
+  const [tab, setTab] = useState('desk');
+  const [heardAny, setHeardAny] = useState(0);
+  const [returned, setReturned] = useState(0);
 
   const fail = useCallback((err) => {
     if (err instanceof ApiError && err.status === 401) onExpired();
@@ -173,7 +187,8 @@ function Desk({ session, onSignedOut, onExpired }) {
     try {
       const [mine, agent] = await Promise.all([
         api('GET', '/me/interactions'),
-        api('GET', '/me/state'),
+        // A supervisor who is no agent has no state (their desk is the reviews).
+        api('GET', '/me/state').catch((e) => { if (e.status === 404) return null; throw e; }),
       ]);
       setWork(mine);
       setMe(agent);
@@ -188,7 +203,12 @@ function Desk({ session, onSignedOut, onExpired }) {
   // Offers and assignments arrive on the event stream; a lost stream reconnects on its own.
   useEffect(() => {
     const events = new EventSource('/api/v1/me/events', { withCredentials: true });
-    const heard = () => { setLost(false); refresh(); };
+    const heard = (e) => {
+      setLost(false);
+      setHeardAny((n) => n + 1);
+      if (e.type === 'returned_for_revision') setReturned((n) => n + 1);
+      refresh();
+    };
     for (const kind of ['offer', 'offer_withdrawn', 'offer_expired', 'offer_rejected', 'assigned',
       'consultation', 'consultation_ended', 'contribution', 'returned_for_revision', 'approved',
       'review_assigned', 'review_reassigned', 'breached']) {
@@ -207,6 +227,10 @@ function Desk({ session, onSignedOut, onExpired }) {
     } catch (err) { fail(err); }
   };
   const signOut = async () => {
+    // An agent signing out of the desktop is logged out for routing too.
+    if (me) {
+      try { await api('POST', '/me/state', { state: 'logged_out' }); } catch { /* signing out anyway */ }
+    }
     try { await api('POST', '/auth/signout'); } catch { /* the session may be gone already */ }
     setCsrf(null);
     onSignedOut();
@@ -233,7 +257,13 @@ function Desk({ session, onSignedOut, onExpired }) {
       <header>
         <strong>postroom</strong>
         <span data-testid="who">{session.name}</span>
-        <Presence me={me} now={now} onChange={refresh} onError={fail} />
+        <div role="tablist" class="tabs">
+          <button role="tab" aria-selected={tab === 'desk'} onClick={() => setTab('desk')}>{t('desk')}</button>
+          {((me && me.reviewer) || session.role === 'supervisor' || session.role === 'admin') && (
+            <button role="tab" aria-selected={tab === 'reviews'} onClick={() => setTab('reviews')}>{t('reviews')}</button>
+          )}
+        </div>
+        {me && <Presence me={me} now={now} onChange={refresh} onError={fail} />}
         <button onClick={signOut}>{t('signOut')}</button>
       </header>
       {lost && <p class="banner" role="status">{t('lost')}</p>}
@@ -242,6 +272,7 @@ function Desk({ session, onSignedOut, onExpired }) {
           {error} <button onClick={() => setError('')}>{t('close')}</button>
         </p>
       )}
+      {tab === 'reviews' ? <Reviews version={heardAny} onError={fail} /> : <>
       <nav aria-label={t('offers')}>
         <h2>{t('offers')}</h2>
         <ul data-testid="offers">
@@ -265,7 +296,8 @@ function Desk({ session, onSignedOut, onExpired }) {
           ))}
         </ul>
       </nav>
-      {open ? <Reader id={open} onError={fail} onWorked={refresh} /> : <section class="reader"><p>{t('choose')}</p></section>}
+      {open ? <Reader id={open} returned={returned} onError={fail} onWorked={refresh} /> : <section class="reader"><p>{t('choose')}</p></section>}
+      </>}
       {help && (
         <div role="dialog" aria-modal="true" aria-label={t('shortcuts')} class="help">
           <h2>{t('shortcuts')}</h2>
