@@ -168,4 +168,39 @@ test("a trainee's reply is reviewed, returned, revised, edited and approved, the
   const sent = mailTo('bo@example.com')[0];
   expect(sent).toContain('we refunded you today.');
   expect(sent).toMatch(/Subject: Re: Refund please/);
+  for (const p of [tina, rita]) await p.getByRole('button', { name: 'Sign out' }).click();
+  await expect(rita.getByRole('button', { name: 'Sign in' })).toBeVisible();
+});
+
+test('a supervisor watches the queues live, moves waiting work and is refused in words', async ({ page, request }) => {
+  const headers = admin();
+  expect((await request.post('/api/v1/admin/users', { headers, data: { name: 'sam', role: 'supervisor' } })).status()).toBe(201);
+  expect((await request.post('/api/v1/admin/users/sam/password', { headers, data: { password: 'sam long passphrase' } })).status()).toBe(204);
+  await signIn(page, 'sam', 'sam long passphrase');
+  await expect(page.getByRole('tab', { name: 'Dashboard' })).toHaveAttribute('aria-selected', 'true');
+  await expect(page.getByTestId('agents')).toContainText('alice');
+  const depth = page.getByTestId('depth-inbound');
+  const before = Number((await depth.textContent()) || '0');
+
+  // Nobody is ready: a customer's message waits, and the queue shows it without a reload.
+  await request.post('/api/v1/webform', {
+    data: { from: 'cy@example.com', subject: 'Invoice copy', body: 'Please send it again.' },
+  });
+  await expect(depth).toHaveText(String(before + 1));
+  await page.getByTestId('waiting').getByText('Invoice copy').click();
+  await page.getByLabel('Queue', { exact: true }).fill('vip');
+  await page.getByRole('button', { name: 'Move', exact: true }).click();
+  await expect(page.getByTestId('answers')).toContainText('done');
+  await expect(page.getByTestId('depth-vip')).toHaveText('1');
+  await shot(page, 'dashboard');
+
+  // Assigned to alice, it is hers: another change is refused, and the reason says who holds it.
+  await page.getByRole('button', { name: 'vip' }).click();
+  await page.getByTestId('waiting').getByText('Invoice copy').click();
+  await page.getByLabel('Agent', { exact: true }).fill('alice');
+  await page.getByRole('button', { name: 'Assign', exact: true }).click();
+  await expect(page.getByTestId('answers')).toContainText('done');
+  await page.getByLabel('priority', { exact: true }).fill('7');
+  await page.getByRole('button', { name: 'Set priority' }).click();
+  await expect(page.getByTestId('answers')).toContainText('held by alice');
 });

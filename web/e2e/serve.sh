@@ -14,6 +14,7 @@ sink=$!
 trap 'kill $sink 2>/dev/null || true' EXIT INT TERM
 cat > "$dir/postroom.toml" <<TOML
 [workflow]
+queues = ["vip"]
 # What reaches the SMTP server is the agents' replies alone.
 acknowledge = false
 

@@ -15,6 +15,10 @@ const words = {
     change: 'Your change', approve: 'Approve', editApprove: 'Approve as edited', comment: 'Comment for the author',
     returnIt: 'Return for revision', reassignTo: 'Reviewer', reassign: 'Reassign', chooseReview: 'Choose a review.',
     desk: 'Desk', returned: 'Returned by the reviewer', waiting: 'Released: it waits for a reviewer.',
+    dashboard: 'Dashboard', queues: 'Queues', queue: 'Queue', depth: 'Waiting', atRisk: 'At risk', breached: 'Breached',
+    oldest: 'Oldest', inTarget: 'In target', agents: 'Agents', agent: 'Agent', state: 'State', since: 'For', load: 'Load',
+    waitingIn: 'Waiting in', selected: 'The selected', moveTo: 'Queue', move: 'Move', assignTo: 'Agent', assign: 'Assign',
+    priority: 'priority', setPriority: 'Set priority', done: 'done',
   },
   de: {
     signIn: 'Anmelden', name: 'Name', password: 'Passwort', wrong: 'Name oder Passwort ist falsch.',
@@ -31,6 +35,10 @@ const words = {
     change: 'Ihre Änderung', approve: 'Freigeben', editApprove: 'Bearbeitet freigeben', comment: 'Kommentar an den Autor',
     returnIt: 'Zur Überarbeitung zurück', reassignTo: 'Prüfer', reassign: 'Neu zuweisen', chooseReview: 'Wählen Sie eine Prüfung.',
     desk: 'Arbeitsplatz', returned: 'Vom Prüfer zurückgegeben', waiting: 'Freigegeben: wartet auf die Prüfung.',
+    dashboard: 'Übersicht', queues: 'Warteschlangen', queue: 'Warteschlange', depth: 'Wartend', atRisk: 'Gefährdet', breached: 'Verletzt',
+    oldest: 'Älteste', inTarget: 'Im Ziel', agents: 'Agenten', agent: 'Agent', state: 'Zustand', since: 'Seit', load: 'Last',
+    waitingIn: 'Wartend in', selected: 'Die ausgewählten', moveTo: 'Warteschlange', move: 'Verschieben', assignTo: 'Agent', assign: 'Zuweisen',
+    priority: 'Priorität', setPriority: 'Priorität setzen', done: 'erledigt',
   },
 };
 

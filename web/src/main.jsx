@@ -6,6 +6,7 @@ import { useEffect, useState, useCallback } from 'preact/hooks';
 import { api, setCsrf, ApiError } from './api.js';
 import { t } from './i18n.js';
 import { Reviews } from './reviews.jsx';
+import { Dashboard } from './dashboard.jsx';
 import './style.css';
 
 function SignIn({ onSignedIn, notice }) {
@@ -174,7 +175,8 @@ function Desk({ session, onSignedOut, onExpired }) {
   const [lost, setLost] = useState(false);
   const [now, setNow] = useState(Date.now());
   const [help, setHelp] = useState(false);
-  const [tab, setTab] = useState('desk');
+  const supervising = session.role === 'supervisor' || session.role === 'admin';
+  const [tab, setTab] = useState(supervising ? 'dashboard' : 'desk');
   const [heardAny, setHeardAny] = useState(0);
   const [returned, setReturned] = useState(0);
 
@@ -200,8 +202,11 @@ function Desk({ session, onSignedOut, onExpired }) {
     const tick = setInterval(() => setNow(Date.now()), 1000);
     return () => clearInterval(tick);
   }, []);
-  // Offers and assignments arrive on the event stream; a lost stream reconnects on its own.
+  // Offers and assignments arrive on the event stream (an agent's); a lost stream reconnects on
+  // its own.
+  const isAgent = !!me;
   useEffect(() => {
+    if (!isAgent) return undefined;
     const events = new EventSource('/api/v1/me/events', { withCredentials: true });
     const heard = (e) => {
       setLost(false);
@@ -217,7 +222,7 @@ function Desk({ session, onSignedOut, onExpired }) {
     events.onopen = () => setLost(false);
     events.onerror = () => setLost(true);
     return () => events.close();
-  }, [refresh]);
+  }, [refresh, isAgent]);
 
   const act = async (id, action) => {
     try {
@@ -258,6 +263,9 @@ function Desk({ session, onSignedOut, onExpired }) {
         <strong>postroom</strong>
         <span data-testid="who">{session.name}</span>
         <div role="tablist" class="tabs">
+          {supervising && (
+            <button role="tab" aria-selected={tab === 'dashboard'} onClick={() => setTab('dashboard')}>{t('dashboard')}</button>
+          )}
           <button role="tab" aria-selected={tab === 'desk'} onClick={() => setTab('desk')}>{t('desk')}</button>
           {((me && me.reviewer) || session.role === 'supervisor' || session.role === 'admin') && (
             <button role="tab" aria-selected={tab === 'reviews'} onClick={() => setTab('reviews')}>{t('reviews')}</button>
@@ -272,7 +280,7 @@ function Desk({ session, onSignedOut, onExpired }) {
           {error} <button onClick={() => setError('')}>{t('close')}</button>
         </p>
       )}
-      {tab === 'reviews' ? <Reviews version={heardAny} onError={fail} /> : <>
+      {tab === 'dashboard' ? <Dashboard onError={fail} /> : tab === 'reviews' ? <Reviews version={heardAny} onError={fail} /> : <>
       <nav aria-label={t('offers')}>
         <h2>{t('offers')}</h2>
         <ul data-testid="offers">
