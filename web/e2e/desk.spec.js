@@ -204,3 +204,42 @@ test('a supervisor watches the queues live, moves waiting work and is refused in
   await page.getByRole('button', { name: 'Set priority' }).click();
   await expect(page.getByTestId('answers')).toContainText('held by alice');
 });
+
+test("an auditor finds a reviewer's actions, reads an event's hash, exports and verifies the chain", async ({ page, request }) => {
+  const headers = admin();
+  expect((await request.post('/api/v1/admin/users', { headers, data: { name: 'audrey', role: 'auditor' } })).status()).toBe(201);
+  expect((await request.post('/api/v1/admin/users/audrey/password', { headers, data: { password: 'audrey long passphrase' } })).status()).toBe(204);
+  await signIn(page, 'audrey', 'audrey long passphrase');
+  await expect(page.getByRole('tab', { name: 'Audit' })).toHaveAttribute('aria-selected', 'true');
+
+  await page.getByLabel('Principal').fill('user:rita');
+  await page.getByRole('button', { name: 'Search' }).click();
+  const events = page.getByTestId('events');
+  await expect(events).toContainText('ReturnedForRevision');
+  await expect(events).toContainText('ReviewEdited');
+  await expect(events.locator('tbody tr')).not.toHaveCount(0);
+  for (const principal of await events.locator('tbody tr td:nth-child(3)').allTextContents()) {
+    expect(principal).toBe('user:rita');
+  }
+  await events.locator('tbody tr').first().getByRole('button').click();
+  await expect(page.getByTestId('hash')).toHaveText(/^[0-9a-f]{64}$/);
+
+  // The QA reviews, exported as the command line exports them.
+  await page.getByLabel('Principal').fill('');
+  await page.getByLabel('Kind').selectOption('review');
+  await page.getByRole('button', { name: 'Search' }).click();
+  await expect(events).toContainText('ReviewDecided');
+  const found = await events.locator('tbody tr').count();
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('button', { name: 'Export' }).click(),
+  ]);
+  const lines = fs.readFileSync(await download.path(), 'utf8').trim().split('\n');
+  expect(lines).toHaveLength(found);
+  expect(JSON.parse(lines[0]).hash).toMatch(/^[0-9a-f]{64}$/);
+
+  await page.getByRole('button', { name: 'Verify the chain' }).click();
+  await expect(page.getByTestId('verified')).toContainText('The chain verifies');
+  await shot(page, 'audit');
+  await page.getByRole('button', { name: 'Sign out' }).click();
+});

@@ -19,6 +19,10 @@ const words = {
     oldest: 'Oldest', inTarget: 'In target', agents: 'Agents', agent: 'Agent', state: 'State', since: 'For', load: 'Load',
     waitingIn: 'Waiting in', selected: 'The selected', moveTo: 'Queue', move: 'Move', assignTo: 'Agent', assign: 'Assign',
     priority: 'priority', setPriority: 'Set priority', done: 'done',
+    audit: 'Audit', search: 'Search', principal: 'Principal', eventType: 'Type', kind: 'Kind', interventions: 'Interventions',
+    interaction: 'Interaction', fromTime: 'From', toTime: 'Until', found: 'events found', more: 'More', export: 'Export',
+    verify: 'Verify the chain', chainOk: 'The chain verifies', eventsLinks: 'events, links', chainBroken: 'The chain does not verify',
+    when: 'Recorded', stream: 'Stream', envelope: 'Envelope', hash: 'Hash', prevHash: 'Previous hash',
   },
   de: {
     signIn: 'Anmelden', name: 'Name', password: 'Passwort', wrong: 'Name oder Passwort ist falsch.',
@@ -39,6 +43,10 @@ const words = {
     oldest: 'Älteste', inTarget: 'Im Ziel', agents: 'Agenten', agent: 'Agent', state: 'Zustand', since: 'Seit', load: 'Last',
     waitingIn: 'Wartend in', selected: 'Die ausgewählten', moveTo: 'Warteschlange', move: 'Verschieben', assignTo: 'Agent', assign: 'Zuweisen',
     priority: 'Priorität', setPriority: 'Priorität setzen', done: 'erledigt',
+    audit: 'Prüfpfad', search: 'Suchen', principal: 'Handelnder', eventType: 'Typ', kind: 'Art', interventions: 'Eingriffe',
+    interaction: 'Interaktion', fromTime: 'Von', toTime: 'Bis', found: 'Ereignisse gefunden', more: 'Mehr', export: 'Exportieren',
+    verify: 'Kette prüfen', chainOk: 'Die Kette ist gültig', eventsLinks: 'Ereignisse, Verknüpfungen', chainBroken: 'Die Kette ist ungültig',
+    when: 'Aufgezeichnet', stream: 'Strom', envelope: 'Umschlag', hash: 'Hash', prevHash: 'Vorheriger Hash',
   },
 };
 

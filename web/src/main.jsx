@@ -7,6 +7,7 @@ import { api, setCsrf, ApiError } from './api.js';
 import { t } from './i18n.js';
 import { Reviews } from './reviews.jsx';
 import { Dashboard } from './dashboard.jsx';
+import { Audit } from './audit.jsx';
 import './style.css';
 
 function SignIn({ onSignedIn, notice }) {
@@ -176,7 +177,8 @@ function Desk({ session, onSignedOut, onExpired }) {
   const [now, setNow] = useState(Date.now());
   const [help, setHelp] = useState(false);
   const supervising = session.role === 'supervisor' || session.role === 'admin';
-  const [tab, setTab] = useState(supervising ? 'dashboard' : 'desk');
+  const auditing = session.role === 'auditor';
+  const [tab, setTab] = useState(auditing ? 'audit' : supervising ? 'dashboard' : 'desk');
   const [heardAny, setHeardAny] = useState(0);
   const [returned, setReturned] = useState(0);
 
@@ -186,6 +188,8 @@ function Desk({ session, onSignedOut, onExpired }) {
   }, [onExpired]);
 
   const refresh = useCallback(async () => {
+    // An auditor has no desk: only the log.
+    if (session.role === 'auditor') return;
     try {
       const [mine, agent] = await Promise.all([
         api('GET', '/me/interactions'),
@@ -244,13 +248,13 @@ function Desk({ session, onSignedOut, onExpired }) {
     const key = (e) => {
       if (e.target.closest('input, textarea')) return;
       if (e.key === '?') setHelp((h) => !h);
-      if (e.key === 'a' && work.offered[0]) act(work.offered[0].id, 'accept');
-      if (e.key === 'r') api('POST', '/me/state', { state: 'ready' }).then(refresh, fail);
+      if (e.key === 'a' && me && work.offered[0]) act(work.offered[0].id, 'accept');
+      if (e.key === 'r' && me) api('POST', '/me/state', { state: 'ready' }).then(refresh, fail);
       if (e.key === 'Escape') setHelp(false);
     };
     addEventListener('keydown', key);
     return () => removeEventListener('keydown', key);
-  }, [work, refresh, fail]);
+  }, [work, me, refresh, fail]);
 
   const deadline = (item) => {
     if (!item.offer_deadline) return '';
@@ -266,7 +270,12 @@ function Desk({ session, onSignedOut, onExpired }) {
           {supervising && (
             <button role="tab" aria-selected={tab === 'dashboard'} onClick={() => setTab('dashboard')}>{t('dashboard')}</button>
           )}
-          <button role="tab" aria-selected={tab === 'desk'} onClick={() => setTab('desk')}>{t('desk')}</button>
+          {!auditing && (
+            <button role="tab" aria-selected={tab === 'desk'} onClick={() => setTab('desk')}>{t('desk')}</button>
+          )}
+          {(auditing || session.role === 'admin') && (
+            <button role="tab" aria-selected={tab === 'audit'} onClick={() => setTab('audit')}>{t('audit')}</button>
+          )}
           {((me && me.reviewer) || session.role === 'supervisor' || session.role === 'admin') && (
             <button role="tab" aria-selected={tab === 'reviews'} onClick={() => setTab('reviews')}>{t('reviews')}</button>
           )}
@@ -280,7 +289,7 @@ function Desk({ session, onSignedOut, onExpired }) {
           {error} <button onClick={() => setError('')}>{t('close')}</button>
         </p>
       )}
-      {tab === 'dashboard' ? <Dashboard onError={fail} /> : tab === 'reviews' ? <Reviews version={heardAny} onError={fail} /> : <>
+      {tab === 'audit' ? <Audit onError={fail} /> : tab === 'dashboard' ? <Dashboard onError={fail} /> : tab === 'reviews' ? <Reviews version={heardAny} onError={fail} /> : <>
       <nav aria-label={t('offers')}>
         <h2>{t('offers')}</h2>
         <ul data-testid="offers">
