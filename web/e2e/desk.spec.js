@@ -56,6 +56,21 @@ test('an agent signs in, takes an offer as it arrives, answers it and signs out'
   await expect(page.locator('.reader .body')).toContainText('It has not arrived yet.');
   await expect(page.locator('.reader .meta')).toContainText('Ann Lee');
 
+  // A standard response, found by a word, is rendered for this customer.
+  const made = await request.post('/api/v1/standard-responses', {
+    headers: admin(),
+    data: {
+      name: 'Parcel on its way', categories: [], usage: 'suggestion', approved: true,
+      subject: 'Re: {{ subject }}', text: 'Dear {{ contact_name }}, your parcel left our warehouse today.',
+    },
+  });
+  expect(made.status()).toBe(201);
+  await page.getByText('Standard responses').click();
+  await page.getByLabel('Find a response').fill('parcel');
+  await page.getByRole('search').getByRole('button', { name: 'Search' }).click();
+  await page.getByRole('button', { name: 'Use' }).click();
+  await expect(page.getByLabel('Reply')).toHaveValue('Dear Ann Lee, your parcel left our warehouse today.');
+
   // The reply is kept as a draft across a reload.
   await page.getByLabel('Reply').fill('Dear Ann, your parcel is on its way.');
   await page.getByRole('button', { name: 'Save draft' }).click();

@@ -23,6 +23,8 @@ const words = {
     interaction: 'Interaction', fromTime: 'From', toTime: 'Until', found: 'events found', more: 'More', export: 'Export',
     verify: 'Verify the chain', chainOk: 'The chain verifies', eventsLinks: 'events, links', chainBroken: 'The chain does not verify',
     when: 'Recorded', stream: 'Stream', envelope: 'Envelope', hash: 'Hash', prevHash: 'Previous hash',
+    responses: 'Standard responses', suggested: 'Suggested', searchResponses: 'Find a response', use: 'Use',
+    inserted: 'Inserted',
   },
   de: {
     signIn: 'Anmelden', name: 'Name', password: 'Passwort', wrong: 'Name oder Passwort ist falsch.',
@@ -47,6 +49,8 @@ const words = {
     interaction: 'Interaktion', fromTime: 'Von', toTime: 'Bis', found: 'Ereignisse gefunden', more: 'Mehr', export: 'Exportieren',
     verify: 'Kette prüfen', chainOk: 'Die Kette ist gültig', eventsLinks: 'Ereignisse, Verknüpfungen', chainBroken: 'Die Kette ist ungültig',
     when: 'Aufgezeichnet', stream: 'Strom', envelope: 'Umschlag', hash: 'Hash', prevHash: 'Vorheriger Hash',
+    responses: 'Textbausteine', suggested: 'Vorgeschlagen', searchResponses: 'Baustein suchen', use: 'Verwenden',
+    inserted: 'Eingefügt',
   },
 };
 

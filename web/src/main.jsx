@@ -109,6 +109,49 @@ function Presence({ me, now, onChange, onError }) {
   );
 }
 
+// Standard responses for the reply: those suggested for the interaction's categories, and a
+// search of all; one chosen is rendered by the server for this customer (field codes filled).
+function Responses({ id, onUse, onError }) {
+  const [suggested, setSuggested] = useState([]);
+  const [q, setQ] = useState('');
+  const [found, setFound] = useState(null);
+  useEffect(() => {
+    api('GET', `/interactions/${id}/suggested-responses`).then(setSuggested, () => setSuggested([]));
+  }, [id]);
+  const search = async (e) => {
+    e.preventDefault();
+    try {
+      const params = new URLSearchParams({ usage: 'suggestion' });
+      if (q.trim()) params.set('q', q.trim());
+      setFound(await api('GET', `/standard-responses?${params}`));
+    } catch (err) { onError(err); }
+  };
+  const list = (rs) => (
+    <ul class="responses">
+      {rs.filter((r) => r.usable).map((r) => (
+        <li key={r.id}>
+          <span>{r.name}</span>
+          <button onClick={() => onUse(r)}>{t('use')}</button>
+        </li>
+      ))}
+    </ul>
+  );
+  return (
+    <details class="standard" open={suggested.length > 0}>
+      <summary>{t('responses')}</summary>
+      {suggested.length > 0 && <><h3>{t('suggested')}</h3>{list(suggested)}</>}
+      <form onSubmit={search} role="search">
+        <label>
+          {t('searchResponses')}
+          <input value={q} onInput={(e) => setQ(e.currentTarget.value)} />
+        </label>
+        <button type="submit">{t('search')}</button>
+      </form>
+      {found && (found.length ? list(found) : <p class="empty">{t('nothing')}</p>)}
+    </details>
+  );
+}
+
 function Reader({ id, returned, onError, onWorked }) {
   const [content, setContent] = useState(null);
   const [text, setText] = useState('');
@@ -137,6 +180,14 @@ function Reader({ id, returned, onError, onWorked }) {
       setNote(t('saved'));
     } catch (err) { onError(err); }
   };
+  const use = async (response) => {
+    try {
+      const d = await api('PUT', `/interactions/${id}/reply`, { standard_response_id: response.id });
+      setDraft(d);
+      setText(d.text || '');
+      setNote(`${t('inserted')}: ${response.name}`);
+    } catch (err) { onError(err); }
+  };
   const release = async () => {
     try {
       await api('PUT', `/interactions/${id}/reply`, { text });
@@ -155,6 +206,7 @@ function Reader({ id, returned, onError, onWorked }) {
       {draft && draft.status === 'draft' && draft.comment && (
         <p class="returned" role="note" data-testid="returned">{t('returned')}: {draft.comment}</p>
       )}
+      <Responses id={id} onUse={use} onError={onError} />
       <label class="reply">
         {t('reply')}
         <textarea rows={8} value={text} onInput={(e) => setText(e.currentTarget.value)} />
