@@ -188,6 +188,7 @@ where
                 .service(work::end_consult)
                 .service(work::give_back)
                 .service(work::done)
+                .service(work::desktop)
                 .service(reply::save_reply)
                 .service(reply::get_reply)
                 .service(reply::release)

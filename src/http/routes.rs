@@ -97,6 +97,7 @@ pub const ROUTES: &[Route] = &[
     route("POST", "/api/v1/interactions/{id}/consult/end", AGENTS),
     route("POST", "/api/v1/interactions/{id}/return", AGENTS),
     route("POST", "/api/v1/interactions/{id}/done", AGENTS),
+    route("GET", "/api/v1/desktop", AGENTS),
     route("PUT", "/api/v1/interactions/{id}/reply", AGENTS),
     route("GET", "/api/v1/interactions/{id}/reply", AGENTS),
     route("POST", "/api/v1/interactions/{id}/release", AGENTS),

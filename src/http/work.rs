@@ -16,7 +16,7 @@ use crate::domain::agent::Presence;
 use crate::domain::interaction::{Actor, InteractionCommand, TransferTarget};
 use crate::domain::{AgentId, Millis, QueueName};
 use crate::projections::ProjectionRunner;
-use actix_web::{post, web, HttpResponse};
+use actix_web::{get, post, web, HttpResponse};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
@@ -386,4 +386,30 @@ pub async fn done(
         at: crate::app::now(),
     };
     act(&interactions, &projections, id, command, &caller).await
+}
+
+/// What an agent's desktop offers (from the configuration).
+#[derive(Debug, serde::Serialize, ToSchema)]
+pub struct DesktopView {
+    /// The codes an interaction is finished with (`POST …/done`).
+    pub dispositions: Vec<String>,
+    /// How long an agent has to accept an offer, in seconds.
+    pub offer_secs: f64,
+}
+
+/// The desktop's settings: disposition codes and the offer's time.
+#[utoipa::path(
+    tag = "desktop",
+    responses(
+        (status = 200, body = DesktopView),
+        (status = 401, body = Problem), (status = 403, body = Problem),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/desktop")]
+pub async fn desktop(policy: web::Data<DeskPolicy>) -> HttpResponse {
+    HttpResponse::Ok().json(DesktopView {
+        dispositions: policy.dispositions.clone(),
+        offer_secs: policy.offer_secs,
+    })
 }

@@ -154,6 +154,7 @@ const MATRIX: &[(&str, &str, Option<u16>)] = &[
         "U . . F .",
         Some(403),
     ),
+    ("GET /api/v1/desktop", "U . . F .", None),
     (
         "PUT /api/v1/interactions/{id}/reply",
         "U . . F .",

@@ -471,6 +471,7 @@ fn the_openapi_document_covers_every_route() {
         "POST /api/v1/interactions/{id}/consult/end",
         "POST /api/v1/interactions/{id}/return",
         "POST /api/v1/interactions/{id}/done",
+        "GET /api/v1/desktop",
         "PUT /api/v1/interactions/{id}/reply",
         "GET /api/v1/interactions/{id}/reply",
         "POST /api/v1/interactions/{id}/release",

@@ -93,6 +93,11 @@ test('an agent signs in, takes an offer as it arrives, answers it and signs out'
   await expect.poll(() => mailTo('ann@example.com').length).toBe(1);
   expect(mailTo('ann@example.com')[0]).toContain('Dear Ann, your parcel is on its way.');
 
+  // Finished with a disposition: it leaves the desk.
+  await page.getByLabel('Disposition').selectOption('resolved');
+  await page.getByRole('button', { name: 'Done', exact: true }).click();
+  await expect(page.getByTestId('assigned')).toContainText('Nothing here.');
+
   // Signing out ends the session on the server.
   await page.getByRole('button', { name: 'Sign out' }).click();
   await expect(page.getByRole('button', { name: 'Sign in' })).toBeVisible();

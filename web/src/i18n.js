@@ -25,6 +25,8 @@ const words = {
     when: 'Recorded', stream: 'Stream', envelope: 'Envelope', hash: 'Hash', prevHash: 'Previous hash',
     responses: 'Standard responses', suggested: 'Suggested', searchResponses: 'Find a response', use: 'Use',
     inserted: 'Inserted',
+    finish: 'Finish', disposition: 'Disposition', markDone: 'Done', giveBack: 'Back to the queue', transferTo: 'Colleague',
+    transfer: 'Transfer', transferKind: 'Transfer to',
   },
   de: {
     signIn: 'Anmelden', name: 'Name', password: 'Passwort', wrong: 'Name oder Passwort ist falsch.',
@@ -51,6 +53,8 @@ const words = {
     when: 'Aufgezeichnet', stream: 'Strom', envelope: 'Umschlag', hash: 'Hash', prevHash: 'Vorheriger Hash',
     responses: 'Textbausteine', suggested: 'Vorgeschlagen', searchResponses: 'Baustein suchen', use: 'Verwenden',
     inserted: 'Eingefügt',
+    finish: 'Abschließen', disposition: 'Ergebnis', markDone: 'Erledigt', giveBack: 'Zurück in die Warteschlange',
+    transferTo: 'Kollege', transfer: 'Weiterleiten', transferKind: 'Weiterleiten an',
   },
 };
 

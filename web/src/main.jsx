@@ -152,7 +152,50 @@ function Responses({ id, onUse, onError }) {
   );
 }
 
-function Reader({ id, returned, onError, onWorked }) {
+// Finishing the work: done with a disposition, back to the queue with a reason, or transferred
+// to a colleague or a queue with a note.
+function Finish({ id, onError, onFinished }) {
+  const [codes, setCodes] = useState([]);
+  const [code, setCode] = useState('');
+  const [reason, setReason] = useState('');
+  const [to, setTo] = useState('');
+  const [toKind, setToKind] = useState('agent');
+  useEffect(() => {
+    api('GET', '/desktop').then((d) => { setCodes(d.dispositions); setCode(d.dispositions[0] || ''); }, onError);
+  }, []);
+  const post = async (action, body) => {
+    try {
+      await api('POST', `/interactions/${id}/${action}`, body);
+      onFinished();
+    } catch (err) { onError(err); }
+  };
+  return (
+    <div class="finish" role="group" aria-label={t('finish')}>
+      <label>
+        {t('disposition')}
+        <select aria-label={t('disposition')} value={code} onChange={(e) => setCode(e.currentTarget.value)}>
+          {codes.map((c) => <option key={c} value={c}>{c}</option>)}
+        </select>
+      </label>
+      <button disabled={!code} onClick={() => post('done', { disposition: code })}>{t('markDone')}</button>
+      <label>
+        {t('reason')}
+        <input aria-label={t('reason')} value={reason} onInput={(e) => setReason(e.currentTarget.value)} />
+      </label>
+      <button disabled={!reason.trim()} onClick={() => post('return', { reason })}>{t('giveBack')}</button>
+      <select aria-label={t('transferKind')} value={toKind} onChange={(e) => setToKind(e.currentTarget.value)}>
+        <option value="agent">{t('transferTo')}</option>
+        <option value="queue">{t('queue')}</option>
+      </select>
+      <input aria-label={toKind === 'agent' ? t('transferTo') : t('queue')} value={to} onInput={(e) => setTo(e.currentTarget.value)} />
+      <button disabled={!to.trim()} onClick={() => post('transfer', { [toKind]: to.trim(), note: reason.trim() || undefined })}>
+        {t('transfer')}
+      </button>
+    </div>
+  );
+}
+
+function Reader({ id, returned, onError, onWorked, onFinished }) {
   const [content, setContent] = useState(null);
   const [text, setText] = useState('');
   const [note, setNote] = useState('');
@@ -216,6 +259,7 @@ function Reader({ id, returned, onError, onWorked }) {
         <button onClick={release} disabled={!text.trim()}>{t('release')}</button>
         <span role="status">{note}</span>
       </div>
+      <Finish id={id} onError={onError} onFinished={onFinished} />
     </section>
   );
 }
@@ -365,7 +409,7 @@ function Desk({ session, onSignedOut, onExpired }) {
           ))}
         </ul>
       </nav>
-      {open ? <Reader id={open} returned={returned} onError={fail} onWorked={refresh} /> : <section class="reader"><p>{t('choose')}</p></section>}
+      {open ? <Reader id={open} returned={returned} onError={fail} onWorked={refresh} onFinished={() => { setOpen(null); refresh(); }} /> : <section class="reader"><p>{t('choose')}</p></section>}
       </>}
       {help && (
         <div role="dialog" aria-modal="true" aria-label={t('shortcuts')} class="help">
