@@ -1,0 +1,39 @@
+// Accessibility: axe-core in the browser finds no serious or critical violation on the sign-in
+// page, the agent's desk and the supervisor's dashboard.
+import { test, expect } from '@playwright/test';
+import AxeBuilder from '@axe-core/playwright';
+import fs from 'node:fs';
+
+const admin = () => ({ Authorization: `Bearer ${fs.readFileSync('e2e/.admin-token', 'utf8').trim()}` });
+
+async function serious(page) {
+  const { violations } = await new AxeBuilder({ page }).analyze();
+  return violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`);
+}
+
+test('the pages have no serious accessibility violations', async ({ page, request }) => {
+  await page.goto('/');
+  await expect(page.getByRole('button', { name: 'Sign in' })).toBeVisible();
+  expect(await serious(page)).toEqual([]);
+
+  const headers = admin();
+  await request.post('/api/v1/admin/users', { headers, data: { name: 'ada', role: 'agent' } });
+  await request.post('/api/v1/admin/agents', { headers, data: { user: 'ada' } });
+  await request.post('/api/v1/admin/users/ada/password', { headers, data: { password: 'ada long passphrase' } });
+  await page.getByLabel('Name').fill('ada');
+  await page.getByLabel('Password').fill('ada long passphrase');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByTestId('who')).toHaveText('ada');
+  expect(await serious(page)).toEqual([]);
+  await page.getByRole('button', { name: 'Sign out' }).click();
+
+  await request.post('/api/v1/admin/users', { headers, data: { name: 'sue', role: 'supervisor' } });
+  await request.post('/api/v1/admin/users/sue/password', { headers, data: { password: 'sue long passphrase' } });
+  await page.getByLabel('Name').fill('sue');
+  await page.getByLabel('Password').fill('sue long passphrase');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByTestId('queues')).toBeVisible();
+  expect(await serious(page)).toEqual([]);
+});
