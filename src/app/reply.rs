@@ -115,7 +115,38 @@ fn outbound() -> QueueName {
     QueueName::parse("outbound").unwrap_or_else(|_| unreachable!("a valid queue name"))
 }
 
-pub(super) fn checked(text: &str, max: usize, field: &str) -> Result<(), ReplyError> {
+/// A reply's text and HTML as written, checked (the text not blank, neither too long nor with
+/// NUL) and stored by hash: the content to append, and the references to record.
+pub(super) fn stored(
+    text: &str,
+    html: Option<&str>,
+) -> Result<
+    (
+        crate::events::Content,
+        Option<ContentRef>,
+        Option<ContentRef>,
+    ),
+    ReplyError,
+> {
+    if text.trim().is_empty() {
+        return Err(ReplyError::Invalid("text: must not be blank".into()));
+    }
+    checked(text, MAX_TEXT, "text")?;
+    if let Some(h) = html {
+        checked(h, MAX_HTML, "html")?;
+    }
+    let mut content: crate::events::Content = Vec::new();
+    let mut store = |bytes: &str| {
+        let hash = crate::events::codec::sha256(bytes.as_bytes());
+        content.push((hash, bytes.as_bytes().to_vec()));
+        ContentRef(hash)
+    };
+    let text_ref = Some(store(text));
+    let html_ref = html.map(store);
+    Ok((content, text_ref, html_ref))
+}
+
+fn checked(text: &str, max: usize, field: &str) -> Result<(), ReplyError> {
     if text.contains('\0') {
         return Err(ReplyError::Invalid(format!(
             "{field}: must not contain NUL"
@@ -258,21 +289,7 @@ impl Replies {
                 (text, html)
             }
         };
-        if text.trim().is_empty() {
-            return Err(ReplyError::Invalid("text: must not be blank".into()));
-        }
-        checked(&text, MAX_TEXT, "text")?;
-        if let Some(h) = &html {
-            checked(h, MAX_HTML, "html")?;
-        }
-        let mut content: crate::events::Content = Vec::new();
-        let mut stored = |bytes: Vec<u8>| {
-            let hash = crate::events::codec::sha256(&bytes);
-            content.push((hash, bytes));
-            ContentRef(hash)
-        };
-        let text_ref = Some(stored(text.clone().into_bytes()));
-        let html_ref = html.clone().map(|h| stored(h.into_bytes()));
+        let (content, text_ref, html_ref) = stored(&text, html.as_deref())?;
         let command = if reply.exists() {
             InteractionCommand::UpdateDraft {
                 agent: agent.clone(),
@@ -328,10 +345,44 @@ impl Replies {
         })
     }
 
-    /// The draft's text and HTML, read back.
-    fn bodies(&self, id: InteractionId) -> Result<(Option<String>, Option<String>), ReplyError> {
-        let r = self.record(id)?;
-        Ok((r.text, r.html))
+    /// Who replies come from: none without `[smtp]`, and then nothing can be sent.
+    pub(super) fn sender(&self) -> Result<&NamedAddress, ReplyError> {
+        self.sender.as_ref().ok_or_else(|| {
+            ReplyError::Conflict("no [smtp] is configured: replies cannot be sent".into())
+        })
+    }
+
+    /// Reply `reply` to `parent` composed from these texts: threaded to the customer's message
+    /// as received (without References when it cannot be read back). The release and a
+    /// reviewer's edit both compose through it.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn letter(
+        &self,
+        sender: &NamedAddress,
+        parent: &Interaction,
+        reply: InteractionId,
+        subject: &str,
+        text: String,
+        html: Option<String>,
+        at: crate::domain::Millis,
+    ) -> Result<super::compose::Composed, ReplyError> {
+        let received = match read_received(self.content.as_ref(), parent) {
+            Ok(r) => r,
+            Err(Check::Retry(e)) => return Err(ReplyError::Unavailable(e)),
+            Err(Check::Unanswerable(_)) => None,
+        };
+        compose(Letter {
+            sender,
+            parent,
+            received: received.as_ref(),
+            reply,
+            subject,
+            text,
+            html,
+            automatic: false,
+            at,
+        })
+        .map_err(ReplyError::Conflict)
     }
 
     /// What the reply's history holds: its texts as they stand, why it is (or is not) reviewed,
@@ -373,11 +424,7 @@ impl Replies {
     ) -> Result<Draft, ReplyError> {
         let (state, id, reply) = self.owned(agent, parent, true).await?;
         // A server configured without outbound mail cannot send (the draft stays).
-        let Some(sender) = &self.sender else {
-            return Err(ReplyError::Conflict(
-                "no [smtp] is configured: replies cannot be sent".into(),
-            ));
-        };
+        let sender = self.sender()?;
         if !reply.exists() {
             // Released before (and recorded by `owned`): the latest reply is the answer.
             if let Some(last) = state.replies.last() {
@@ -392,14 +439,8 @@ impl Replies {
                 Rejection::ConsultationActive,
             )));
         }
-        let (text, html) = self.bodies(id)?;
+        let Record { text, html, .. } = self.record(id)?;
         let text = text.ok_or_else(|| ReplyError::Conflict("the draft has no text".into()))?;
-        let received = match read_received(self.content.as_ref(), &state) {
-            Ok(r) => r,
-            Err(Check::Retry(e)) => return Err(ReplyError::Unavailable(e)),
-            // Answered without References when the message cannot be read back.
-            Err(Check::Unanswerable(_)) => None,
-        };
         let at = super::now();
         let (trainee, released_before) = self.projections.read(|p| {
             let trainee = p
@@ -422,18 +463,7 @@ impl Replies {
             },
             at,
         );
-        let composed = compose(Letter {
-            sender,
-            parent: &state,
-            received: received.as_ref(),
-            reply: id,
-            subject: &reply.subject,
-            text,
-            html,
-            automatic: false,
-            at,
-        })
-        .map_err(ReplyError::Conflict)?;
+        let composed = self.letter(sender, &state, id, &reply.subject, text, html, at)?;
         let command = InteractionCommand::SendReply {
             agent: agent.clone(),
             queue: outbound(),

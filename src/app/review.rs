@@ -4,10 +4,9 @@
 //! Message-ID, and a line diff in the history), reassign to another reviewer. Routing offers
 //! waiting reviews to reviewers (`app::route`); acting on a review offered to you accepts it.
 
-use super::compose::{compose, read_received, Check, Letter};
-use super::reply::{checked, Record, Replies, ReplyError, MAX_HTML, MAX_TEXT};
+use super::reply::{stored, Record, Replies, ReplyError};
 use crate::domain::interaction::{Interaction, InteractionCommand, ReplyStatus, Status};
-use crate::domain::{AgentId, ContentRef, InteractionId, Millis};
+use crate::domain::{AgentId, InteractionId, Millis};
 
 /// A reply in review, as the reviewer reads it: the reply beside the customer's message.
 #[derive(Debug, Clone)]
@@ -193,50 +192,18 @@ impl Replies {
         html: Option<String>,
         at: Millis,
     ) -> Result<(InteractionCommand, crate::events::Content), ReplyError> {
-        if text.trim().is_empty() {
-            return Err(ReplyError::Invalid("text: must not be blank".into()));
-        }
-        checked(&text, MAX_TEXT, "text")?;
-        if let Some(h) = &html {
-            checked(h, MAX_HTML, "html")?;
-        }
-        let Some(sender) = &self.sender else {
-            return Err(ReplyError::Conflict(
-                "no [smtp] is configured: replies cannot be sent".into(),
-            ));
-        };
+        let (mut content, text_ref, html_ref) = stored(&text, html.as_deref())?;
+        let sender = self.sender()?;
         let Some((parent, _)) = &review.customer else {
             return Err(ReplyError::Conflict(format!(
                 "the interaction reply {} answers is gone",
                 review.id
             )));
         };
-        let received = match read_received(self.content.as_ref(), parent) {
-            Ok(r) => r,
-            Err(Check::Retry(e)) => return Err(ReplyError::Unavailable(e)),
-            Err(Check::Unanswerable(_)) => None,
-        };
         let diff = crate::domain::diff::lines(review.record.text.as_deref().unwrap_or(""), &text);
-        let composed = compose(Letter {
-            sender,
-            parent,
-            received: received.as_ref(),
-            reply: review.id,
-            subject: &review.state.subject,
-            text: text.clone(),
-            html: html.clone(),
-            automatic: false,
-            at,
-        })
-        .map_err(ReplyError::Conflict)?;
-        let mut content: crate::events::Content = vec![(composed.hash.0, composed.bytes)];
-        let mut stored = |bytes: Vec<u8>| {
-            let hash = crate::events::codec::sha256(&bytes);
-            content.push((hash, bytes));
-            ContentRef(hash)
-        };
-        let text_ref = Some(stored(text.into_bytes()));
-        let html_ref = html.map(|h| stored(h.into_bytes()));
+        let subject = &review.state.subject;
+        let composed = self.letter(sender, parent, review.id, subject, text, html, at)?;
+        content.push((composed.hash.0, composed.bytes));
         let command = InteractionCommand::EditAndApprove {
             reviewer: reviewer.clone(),
             content: text_ref,

@@ -3,7 +3,7 @@
 //! which an interaction is at risk, and the priority a breach adds (escalation). Pure: the due
 //! times are computed from the arrival when an interaction is first queued, and recorded.
 
-use super::interaction::ServiceLevelSet;
+use super::interaction::{ServiceLevel, ServiceLevelSet};
 use super::{Millis, QueueName};
 use std::collections::BTreeMap;
 
@@ -176,8 +176,8 @@ impl ServiceLevels {
     }
 }
 
-/// How an interaction stands against one target at a moment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How an interaction stands against one target at a moment (in order: the later, the worse).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Standing {
     /// Met in time.
     Met,
@@ -185,6 +185,32 @@ pub enum Standing {
     Ok,
     AtRisk,
     Breached,
+}
+
+/// Where an interaction's first response and resolution stand at `now`, and the worse of the
+/// two (what a queue counts). A recorded breach stands whatever the clock says.
+pub fn standings(sla: &ServiceLevel, now: Millis) -> (Standing, Standing, Standing) {
+    let first = if sla.first_response_breached {
+        Standing::Breached
+    } else {
+        Standing::of(
+            sla.first_response_due,
+            sla.first_response_at_risk,
+            sla.first_response_at,
+            now,
+        )
+    };
+    let resolution = if sla.resolution_breached {
+        Standing::Breached
+    } else {
+        Standing::of(
+            sla.resolution_due,
+            sla.resolution_at_risk,
+            sla.resolved_at,
+            now,
+        )
+    };
+    (first, resolution, first.max(resolution))
 }
 
 impl Standing {

@@ -5,7 +5,8 @@ use super::views::{
     rfc3339_millis, OldestWaiting, QueueItem, QueueServiceLevel, QueueSummary, QueueView,
     ServiceLevelView, TargetsView,
 };
-use crate::domain::QueueName;
+use crate::domain::service_level::{standings, Standing};
+use crate::domain::{InteractionId, Millis, QueueName};
 use crate::projections::ProjectionRunner;
 use actix_web::{get, web, HttpResponse};
 use serde::Deserialize;
@@ -93,21 +94,8 @@ pub async fn get_queue(
     let view = projections.read(|p| {
         let depth = p.queues.depth(&name)?;
         let mut items = Vec::new();
-        let (mut at_risk, mut breached) = (0, 0);
-        for (i, entry) in p.queues.contents(&name)?.enumerate() {
-            let Some(s) = p.cache.get(&entry.id) else {
-                continue;
-            };
-            let sla = s
-                .service_level
-                .as_ref()
-                .map(|sla| ServiceLevelView::of(sla, now));
-            match sla.as_ref().map(|v| v.standing) {
-                Some("at_risk") => at_risk += 1,
-                Some("breached") => breached += 1,
-                _ => {}
-            }
-            if i < limit {
+        for (i, entry) in p.queues.contents(&name)?.take(limit).enumerate() {
+            if let Some(s) = p.cache.get(&entry.id) {
                 items.push(QueueItem {
                     rank: i + 1,
                     interaction_id: entry.id.to_string(),
@@ -117,15 +105,19 @@ pub async fn get_queue(
                     locked: s.status.is_locked_by_routing(),
                     from: s.from.clone(),
                     subject: s.subject.clone(),
-                    service_level: sla,
+                    service_level: s
+                        .service_level
+                        .as_ref()
+                        .map(|sla| ServiceLevelView::of(sla, now)),
                 });
             }
         }
+        let w = waiting(p, &name, now);
         Some(QueueView {
             name: name.to_string(),
             depth,
-            at_risk,
-            breached,
+            at_risk: w.at_risk,
+            breached: w.breached,
             items,
         })
     });
@@ -140,6 +132,41 @@ pub async fn get_queue(
         })),
         None => Err(ApiError::NotFound(format!("no queue named {name}"))),
     }
+}
+
+/// What waits in a queue now, by where its service level stands.
+struct Waiting {
+    waiting: usize,
+    at_risk: usize,
+    breached: usize,
+    oldest: Option<(Millis, InteractionId)>,
+}
+
+/// Counts a queue's waiting interactions at risk of missing a target, or past one (the worse of
+/// an interaction's two targets counts), and finds the oldest.
+fn waiting(p: &crate::projections::Projections, queue: &QueueName, now: Millis) -> Waiting {
+    let mut w = Waiting {
+        waiting: 0,
+        at_risk: 0,
+        breached: 0,
+        oldest: None,
+    };
+    for entry in p.queues.contents(queue).into_iter().flatten() {
+        w.waiting += 1;
+        if w.oldest.is_none_or(|(since, _)| entry.since < since) {
+            w.oldest = Some((entry.since, entry.id));
+        }
+        let standing = p
+            .cache
+            .get(&entry.id)
+            .and_then(|s| s.service_level.map(|sla| standings(&sla, now).2));
+        match standing {
+            Some(Standing::AtRisk) => w.at_risk += 1,
+            Some(Standing::Breached) => w.breached += 1,
+            _ => {}
+        }
+    }
+    w
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -186,24 +213,13 @@ pub async fn service_level(
         if !known && p.queues.depth(&name).is_none() {
             return None;
         }
-        let (mut waiting, mut at_risk, mut breached) = (0, 0, 0);
-        let mut oldest: Option<(crate::domain::Millis, crate::domain::InteractionId)> = None;
-        for entry in p.queues.contents(&name).into_iter().flatten() {
-            waiting += 1;
-            if oldest.is_none_or(|(since, _)| entry.since < since) {
-                oldest = Some((entry.since, entry.id));
-            }
-            let standing = p.cache.get(&entry.id).and_then(|s| {
-                s.service_level
-                    .map(|sla| ServiceLevelView::of(&sla, now).standing)
-            });
-            match standing {
-                Some("at_risk") => at_risk += 1,
-                Some("breached") => breached += 1,
-                _ => {}
-            }
-        }
-        let from = crate::domain::Millis(now.0 - window as i64 * 1000);
+        let Waiting {
+            waiting,
+            at_risk,
+            breached,
+            oldest,
+        } = waiting(p, &name, now);
+        let from = Millis(now.0 - window as i64 * 1000);
         let (answered, within) = p.service_levels.answered(&name, from, now);
         Some(QueueServiceLevel {
             queue: name.to_string(),

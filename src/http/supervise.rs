@@ -26,13 +26,17 @@ pub const MAX_PRIORITY: i32 = 1000;
 /// Who holds `id` now, for a 409's detail.
 fn holder(projections: &ProjectionRunner, id: InteractionId) -> Option<String> {
     let s = projections.read(|p| p.cache.get(&id))?;
-    match &s.status {
-        Status::Inbound(InboundStatus::Locked { router }) => Some(format!("routing ({router})")),
-        Status::Inbound(InboundStatus::Offered { agent, .. }) => {
-            Some(format!("an offer to {agent}"))
-        }
-        _ => s.owner.map(|o| format!("{o}")),
+    if let Status::Inbound(InboundStatus::Locked { router }) = &s.status {
+        return Some(format!("routing ({router})"));
     }
+    // An offer of work or of a review, a reviewer, else whoever works it.
+    if let Some((agent, _)) = s.status.offer() {
+        return Some(format!("an offer to {agent}"));
+    }
+    if let Some(reviewer) = s.status.reviewer() {
+        return Some(format!("{reviewer}, reviewing"));
+    }
+    s.owner.map(|o| format!("{o}"))
 }
 
 /// Runs a supervisor's command; a refusal because someone holds it names who.

@@ -335,38 +335,7 @@ pub struct ServiceLevelView {
 
 impl ServiceLevelView {
     pub fn of(sla: &crate::domain::interaction::ServiceLevel, now: Millis) -> ServiceLevelView {
-        use crate::domain::service_level::Standing;
-        let first = if sla.first_response_breached {
-            Standing::Breached
-        } else {
-            Standing::of(
-                sla.first_response_due,
-                sla.first_response_at_risk,
-                sla.first_response_at,
-                now,
-            )
-        };
-        let resolution = if sla.resolution_breached {
-            Standing::Breached
-        } else {
-            Standing::of(
-                sla.resolution_due,
-                sla.resolution_at_risk,
-                sla.resolved_at,
-                now,
-            )
-        };
-        let rank = |s: Standing| match s {
-            Standing::Breached => 3,
-            Standing::AtRisk => 2,
-            Standing::Ok => 1,
-            Standing::Met => 0,
-        };
-        let standing = if rank(first) >= rank(resolution) {
-            first
-        } else {
-            resolution
-        };
+        let (first, resolution, standing) = crate::domain::service_level::standings(sla, now);
         ServiceLevelView {
             queue: sla.queue.to_string(),
             first_response_due: rfc3339_millis(sla.first_response_due),

@@ -10,8 +10,12 @@ pub struct Authors {
     released: HashMap<AgentId, BTreeSet<InteractionId>>,
 }
 
-/// Released at least once: past its draft, or a draft returned by a reviewer.
+/// An agent's reply (an automatic answer has no author) released at least once: past its draft,
+/// or a draft returned by a reviewer.
 fn released(state: &Interaction) -> bool {
+    if !state.is_reply() || state.owner.is_none() {
+        return false;
+    }
     match &state.status {
         Status::Reply(ReplyStatus::Draft) => state.revisions > 0,
         Status::Reply(_) => true,
@@ -21,7 +25,7 @@ fn released(state: &Interaction) -> bool {
 
 impl Authors {
     pub fn update(&mut self, id: InteractionId, after: &Interaction) {
-        if !state_is_agents_reply(after) || !released(after) {
+        if !released(after) {
             return;
         }
         if let Some(author) = &after.owner {
@@ -33,11 +37,6 @@ impl Authors {
     pub fn released_before(&self, author: &AgentId, except: InteractionId) -> u32 {
         self.released
             .get(author)
-            .map_or(0, |s| s.iter().filter(|i| **i != except).count() as u32)
+            .map_or(0, |s| (s.len() - s.contains(&except) as usize) as u32)
     }
-}
-
-/// An agent's reply (an automatic answer has no author).
-fn state_is_agents_reply(s: &Interaction) -> bool {
-    s.is_reply() && s.owner.is_some()
 }

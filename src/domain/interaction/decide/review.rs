@@ -6,7 +6,7 @@ use super::super::command::*;
 use super::super::event::*;
 use super::super::rejection::Rejection;
 use super::super::state::*;
-use super::rules::{invalid, reply_status};
+use super::rules::{invalid, not_author, reply_status};
 use crate::domain::{AgentId, Millis};
 
 pub(super) fn decide(
@@ -120,14 +120,6 @@ fn accepted(agent: &AgentId, at: Millis) -> InteractionEvent {
         at,
     }
     .into()
-}
-
-/// The author never reviews their own reply.
-fn not_author(state: &Interaction, agent: &AgentId) -> Result<(), Rejection> {
-    if state.owner.as_ref() == Some(agent) {
-        return Err(Rejection::SelfReview);
-    }
-    Ok(())
 }
 
 /// `reviewer` reviews the reply now: in review by them, or offered to them (acting on the offer

@@ -6,7 +6,7 @@ use super::super::command::*;
 use super::super::event::*;
 use super::super::rejection::Rejection;
 use super::super::state::*;
-use super::rules::{inbound_only, invalid};
+use super::rules::{inbound_only, invalid, not_author};
 
 pub(super) fn decide(
     state: &Interaction,
@@ -44,11 +44,7 @@ pub(super) fn decide(
                 // Only routing offers inbound work, and only while it holds the lock.
                 Status::Inbound(InboundStatus::Locked { .. }) => {}
                 // A reply waiting for review goes to a reviewer, never to its author.
-                Status::Reply(ReplyStatus::AwaitingReview) => {
-                    if state.owner.as_ref() == Some(agent) {
-                        return Err(Rejection::SelfReview);
-                    }
-                }
+                Status::Reply(ReplyStatus::AwaitingReview) => not_author(state, agent)?,
                 _ => {
                     inbound_only(cmd, state)?;
                     return Err(invalid(cmd, state));

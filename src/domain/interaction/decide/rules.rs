@@ -48,6 +48,14 @@ pub(super) fn reply_status<'a>(
     }
 }
 
+/// A reply's author never reviews it (nor is it offered to them for review).
+pub(super) fn not_author(state: &Interaction, agent: &AgentId) -> Result<(), Rejection> {
+    if state.owner.as_ref() == Some(agent) {
+        return Err(Rejection::SelfReview);
+    }
+    Ok(())
+}
+
 pub(super) fn require_owner(state: &Interaction, agent: &AgentId) -> Result<(), Rejection> {
     if state.owner.as_ref() != Some(agent) {
         return Err(Rejection::NotOwner {
