@@ -239,43 +239,31 @@ impl Router {
             self.run(id, lock).await?;
         }
         let deadline = Millis(now.0 + (self.policy.offer_secs * 1000.0) as i64);
-        let offered = self
-            .run(
-                id,
-                InteractionCommand::Offer {
-                    agent: c.agent.clone(),
-                    deadline,
-                    at: now,
-                },
-            )
-            .await;
-        if let Err(e) = offered {
-            if review {
-                return Err(e);
-            }
-            self.run(id, InteractionCommand::UnlockRouting { at: now })
-                .await
-                .ok();
-            return Err(e);
-        }
         let rule = match widened {
             Some(after) => format!("{} (skills widened after {after} s)", c.rule.name()),
             None => c.rule.name().to_string(),
         };
-        self.run(
-            id,
-            InteractionCommand::ExplainOffer {
-                explained: Box::new(OfferExplained {
-                    agent: c.agent.clone(),
-                    eligible: c.eligible as u32,
-                    rank: c.rank as u32,
-                    rule,
-                    skills: skills.to_vec(),
-                    at: now,
-                }),
-            },
-        )
-        .await
+        let explained = OfferExplained {
+            agent: c.agent.clone(),
+            eligible: c.eligible as u32,
+            rank: c.rank as u32,
+            rule,
+            skills: skills.to_vec(),
+            at: now,
+        };
+        let offer = InteractionCommand::Offer {
+            agent: c.agent.clone(),
+            deadline,
+            at: now,
+            explained: Some(Box::new(explained)),
+        };
+        let offered = self.run(id, offer).await;
+        if offered.is_err() && !review {
+            self.run(id, InteractionCommand::UnlockRouting { at: now })
+                .await
+                .ok();
+        }
+        offered
     }
 }
 

@@ -318,6 +318,7 @@ fn the_matrix_holds_for_every_route_every_role_and_another_agents_work() {
             agent: agent("rita"),
             deadline: postroom::domain::Millis(now.0 + 3_600_000),
             at: now,
+            explained: None,
         },
         &Principal::System("router".into()),
     );

@@ -188,6 +188,7 @@ fn busy_day(app: &TestApp) -> Vec<InteractionId> {
                         agent: agent("alice"),
                         deadline,
                         at: t,
+                        explained: None,
                     },
                 );
             }
@@ -207,6 +208,7 @@ fn busy_day(app: &TestApp) -> Vec<InteractionId> {
                         agent: agent("bob"),
                         deadline,
                         at: t,
+                        explained: None,
                     },
                 );
                 ok(
@@ -306,6 +308,7 @@ fn busy_day(app: &TestApp) -> Vec<InteractionId> {
                         agent: agent("alice"),
                         deadline,
                         at: t,
+                        explained: None,
                     },
                 );
                 ok(

@@ -202,6 +202,7 @@ fn record_the_v1_log() {
             agent: alice(),
             deadline: t(60),
             at: t(4),
+            explained: None,
         },
         &router,
     );
@@ -227,6 +228,7 @@ fn record_the_v1_log() {
             agent: agent("bob"),
             deadline: t(7),
             at: t(6),
+            explained: None,
         },
         &router,
     );
@@ -245,6 +247,7 @@ fn record_the_v1_log() {
             agent: carol(),
             deadline: t(70),
             at: t(10),
+            explained: None,
         },
         &router,
     );
@@ -347,6 +350,7 @@ fn record_the_v1_log() {
             agent: agent("erin"),
             deadline: t(80),
             at: t(21),
+            explained: None,
         },
         &router,
     );

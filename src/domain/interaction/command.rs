@@ -56,10 +56,13 @@ pub enum InteractionCommand {
     UnlockRouting {
         at: Millis,
     },
+    /// Offers the work to `agent` until `deadline`, with routing's reasons recorded in the same
+    /// append (so nobody sees an offer whose explanation is still to come).
     Offer {
         agent: AgentId,
         deadline: Millis,
         at: Millis,
+        explained: Option<Box<OfferExplained>>,
     },
     AcceptOffer {
         agent: AgentId,
@@ -233,10 +236,6 @@ pub enum InteractionCommand {
     Screen {
         screened: Box<InteractionScreened>,
     },
-    /// Routing's reasons for the offer it just made.
-    ExplainOffer {
-        explained: Box<OfferExplained>,
-    },
     /// The business process's record of how it ran on a new inbound interaction.
     RunProcess {
         ran: Box<ProcessRan>,
@@ -331,7 +330,6 @@ impl InteractionCommand {
             RecordDeliveryReport { .. } => "record_delivery_report",
             Screen { .. } => "screen",
             RunProcess { .. } => "run_process",
-            ExplainOffer { .. } => "explain_offer",
             PlanAutoAnswer { .. } => "plan_auto_answer",
             SuppressAutoAnswer { .. } => "suppress_auto_answer",
             RecordAutoAnswer { .. } => "record_auto_answer",

@@ -38,7 +38,6 @@ pub fn decide(
         | C::AcceptOffer { .. }
         | C::RejectOffer { .. }
         | C::ExpireOffer { .. }
-        | C::ExplainOffer { .. }
         | C::WithdrawOffer { .. } => routing::decide(state, command),
         C::StartReview { .. }
         | C::ApproveReply { .. }

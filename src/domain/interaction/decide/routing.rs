@@ -39,6 +39,7 @@ pub(super) fn decide(
             agent,
             deadline,
             at,
+            explained,
         } => {
             match state.status {
                 // Only routing offers inbound work, and only while it holds the lock.
@@ -53,12 +54,27 @@ pub(super) fn decide(
             if deadline <= at {
                 return Err(Rejection::DeadlineInPast);
             }
-            Ok(vec![InteractionOffered {
+            let mut events: Vec<InteractionEvent> = vec![InteractionOffered {
                 agent: agent.clone(),
                 deadline: *deadline,
                 at: *at,
             }
-            .into()])
+            .into()];
+            if let Some(why) = explained {
+                // The reasons are of this offer: its agent, a rank among those eligible.
+                if why.agent != *agent {
+                    return Err(Rejection::InvalidValue(
+                        "the explanation must name the agent offered",
+                    ));
+                }
+                if why.rank == 0 || why.rank > why.eligible {
+                    return Err(Rejection::InvalidValue(
+                        "the rank must be between 1 and the number eligible",
+                    ));
+                }
+                events.push((**why).clone().into());
+            }
+            Ok(events)
         }
         C::AcceptOffer { agent, at } => {
             let (offered, deadline) = offer(cmd, state)?;
@@ -112,19 +128,6 @@ pub(super) fn decide(
             }
             .into()])
         }
-        C::ExplainOffer { explained } => match offer(cmd, state) {
-            // Right after the offer it explains.
-            Ok((agent, _)) if *agent == explained.agent => {
-                if explained.rank == 0 || explained.rank > explained.eligible {
-                    return Err(Rejection::InvalidValue(
-                        "the rank must be between 1 and the number eligible",
-                    ));
-                }
-                Ok(vec![(**explained).clone().into()])
-            }
-            Ok(_) => Err(invalid(cmd, state)),
-            Err(e) => Err(e),
-        },
         // Not a command of this concern (the dispatcher sends none here).
         _ => Err(super::rules::invalid(cmd, state)),
     }

@@ -43,6 +43,7 @@ fn an_inbound_interaction_goes_from_receipt_through_consultation_to_done() {
             agent: agent("alice"),
             deadline: DEADLINE,
             at: OFFERED_AT,
+            explained: None,
         },
         C::AcceptOffer {
             agent: agent("alice"),

@@ -515,6 +515,7 @@ fn inbound_commands() -> Vec<InteractionCommand> {
             agent: agent("alice"),
             deadline: DEADLINE,
             at: NOW,
+            explained: None,
         },
         C::AcceptOffer {
             agent: agent("alice"),
@@ -695,16 +696,20 @@ fn screen() -> InteractionCommand {
     }
 }
 
-fn explain(name: &str, eligible: u32, rank: u32) -> InteractionCommand {
-    InteractionCommand::ExplainOffer {
-        explained: Box::new(OfferExplained {
+/// Routing's offer to `offered` with its reasons naming `name` (rank of those eligible).
+fn explained_offer(offered: &str, name: &str, eligible: u32, rank: u32) -> InteractionCommand {
+    InteractionCommand::Offer {
+        agent: agent(offered),
+        deadline: Millis(NOW.0 + 30_000),
+        at: NOW,
+        explained: Some(Box::new(OfferExplained {
             agent: agent(name),
             eligible,
             rank,
             rule: "least load".into(),
             skills: vec!["billing".into()],
             at: NOW,
-        }),
+        })),
     }
 }
 
@@ -776,17 +781,16 @@ fn variant_index(command: &InteractionCommand) -> usize {
         ComposeAnswer { .. } => 33,
         Screen { .. } => 34,
         RunProcess { .. } => 35,
-        ExplainOffer { .. } => 36,
-        WithdrawOffer { .. } => 37,
-        Contribute { .. } => 38,
-        SendReply { .. } => 39,
-        EditAttributes { .. } => 40,
-        EditAndApprove { .. } => 41,
-        ReassignReview { .. } => 42,
-        RecordBreach { .. } => 43,
+        WithdrawOffer { .. } => 36,
+        Contribute { .. } => 37,
+        SendReply { .. } => 38,
+        EditAttributes { .. } => 39,
+        EditAndApprove { .. } => 40,
+        ReassignReview { .. } => 41,
+        RecordBreach { .. } => 42,
     }
 }
-const COMMAND_COUNT: usize = 44;
+const COMMAND_COUNT: usize = 43;
 
 #[test]
 fn the_samples_cover_every_command() {
@@ -804,7 +808,6 @@ fn the_samples_cover_every_command() {
         [
             screen(),
             run_process(),
-            explain("alice", 3, 1),
             InteractionCommand::WithdrawOffer {
                 reason: "not ready".into(),
                 at: NOW,

@@ -49,6 +49,7 @@ fn offer(name: &str) -> InteractionCommand {
         agent: agent(name),
         deadline: DEADLINE,
         at: NOW,
+        explained: None,
     }
 }
 

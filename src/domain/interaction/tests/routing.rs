@@ -115,6 +115,7 @@ fn routing_offers_a_locked_interaction_to_an_agent() {
             agent: agent("alice"),
             deadline: DEADLINE,
             at: NOW,
+            explained: None,
         })
         .then(vec![InteractionOffered {
             agent: agent("alice"),
@@ -144,6 +145,7 @@ fn offering_needs_the_routing_lock() {
                 agent: agent("alice"),
                 deadline: DEADLINE,
                 at: NOW,
+                explained: None,
             })
             .then_reject(Rejection::InvalidState {
                 command: "offer",
@@ -160,6 +162,7 @@ fn an_offer_deadline_must_be_later_than_the_offer() {
                 agent: agent("alice"),
                 deadline,
                 at: NOW,
+                explained: None,
             })
             .then_reject(Rejection::DeadlineInPast);
     }
@@ -332,32 +335,38 @@ fn expiring_needs_an_offer() {
 }
 
 #[test]
-fn an_offer_is_explained_for_its_agent_only_and_remembered() {
-    let deadline = Millis(NOW.0 + 30_000);
-    let InteractionCommand::ExplainOffer { explained } = explain("alice", 3, 2) else {
+fn an_offer_is_explained_in_its_own_append_for_its_agent_only_and_remembered() {
+    let offer = explained_offer("alice", "alice", 3, 2);
+    let InteractionCommand::Offer {
+        explained: Some(why),
+        deadline,
+        ..
+    } = offer.clone()
+    else {
         unreachable!()
     };
-    let state = Spec::given(offered_to("alice", deadline))
-        .when(explain("alice", 3, 2))
-        .then(vec![(*explained).clone().into()]);
+    let state = Spec::given(locked()).when(offer).then(vec![
+        InteractionOffered {
+            agent: agent("alice"),
+            deadline,
+            at: NOW,
+        }
+        .into(),
+        (*why).into(),
+    ]);
     assert_eq!(state.offered_to, [agent("alice")]);
-    Spec::given(offered_to("alice", deadline))
-        .when(explain("bob", 3, 1))
-        .then_reject(Rejection::InvalidState {
-            command: "explain_offer",
-            status: "offered",
-        });
-    Spec::given(offered_to("alice", deadline))
-        .when(explain("alice", 2, 3))
+    Spec::given(locked())
+        .when(explained_offer("alice", "bob", 3, 1))
         .then_reject(Rejection::InvalidValue(
-            "the rank must be between 1 and the number eligible",
+            "the explanation must name the agent offered",
         ));
-    Spec::given(queued("inbound"))
-        .when(explain("alice", 1, 1))
-        .then_reject(Rejection::InvalidState {
-            command: "explain_offer",
-            status: "queued",
-        });
+    for (eligible, rank) in [(2, 3), (1, 0)] {
+        Spec::given(locked())
+            .when(explained_offer("alice", "alice", eligible, rank))
+            .then_reject(Rejection::InvalidValue(
+                "the rank must be between 1 and the number eligible",
+            ));
+    }
 }
 
 #[test]
