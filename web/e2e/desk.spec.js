@@ -1,8 +1,11 @@
 // The agent's desktop in a real browser: sign in, go ready, an offer arriving live from a
-// customer's web form, accepted, read, answered; refusals in words; sign-out ending the session
-// on the server; no page without a session; no change without the CSRF token.
+// customer's mail fetched over IMAP, accepted, read, answered; refusals in words; sign-out ending
+// the session on the server; no page without a session; no change without the CSRF token; a
+// hostile mail that runs nothing and loads nothing.
 import { test, expect } from '@playwright/test';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
 
 const admin = () => ({ Authorization: `Bearer ${fs.readFileSync('e2e/.admin-token', 'utf8').trim()}` });
 
@@ -15,6 +18,13 @@ function mailTo(to) {
     .filter((f) => JSON.parse(fs.readFileSync(`${dir}/${f}`, 'utf8')).rcpt_tos.includes(to))
     .map((f) => fs.readFileSync(`${dir}/${f.replace('.json', '.eml')}`, 'latin1'));
 }
+// A customer's mail delivered into the support mailbox (Dovecot, IMAP APPEND); postroom fetches it.
+function deliver(lines) {
+  const port = fs.readFileSync('e2e/.imap-port', 'utf8').trim();
+  execFileSync('/usr/bin/python3', ['e2e/deliver.py', port], { input: Buffer.from(lines.join('\r\n'), 'utf8') });
+}
+const PDF = 'JVBERi0xLjQKJcOkw7zDtsOfCjEgMCBvYmoKPDwvVHlwZS9DYXRhbG9nPj4KZW5kb2JqCnRyYWlsZXIKPDwvUm9vdCAxIDAgUj4+CiUlRU9GCg==';
+
 const shot = (page, name) => page.screenshot({ path: `e2e/screenshots/${name}.png` });
 
 async function agent(request, name, password, flags = {}) {
@@ -42,19 +52,36 @@ test('an agent signs in, takes an offer as it arrives, answers it and signs out'
   await expect(page.getByTestId('time-in-state')).toBeVisible();
   await shot(page, 'ready');
 
-  // A customer writes; the offer appears without reloading, its deadline counting down.
-  const form = await request.post('/api/v1/webform', {
-    data: { from: 'ann@example.com', name: 'Ann Lee', subject: 'Where is my parcel?', body: 'It has not arrived yet.' },
-  });
-  expect(form.status()).toBe(202);
+  // A customer writes to the support mailbox; the offer appears without reloading, its deadline
+  // counting down.
+  deliver([
+    'From: Ann Lee <ann@example.com>', 'To: support@example.test', 'Subject: Where is my parcel?',
+    'Message-ID: <parcel-1@example.com>', 'Date: Thu, 26 Nov 2026 09:30:00 +0000', 'MIME-Version: 1.0',
+    'Content-Type: multipart/mixed; boundary="mixed"', '',
+    '--mixed', 'Content-Type: multipart/alternative; boundary="alt"', '',
+    '--alt', 'Content-Type: text/plain; charset=utf-8', '', 'It has not arrived yet.', '',
+    '--alt', 'Content-Type: text/html; charset=utf-8', '', '<p>It has <b>not arrived</b> yet.</p>', '',
+    '--alt--', '',
+    '--mixed', 'Content-Type: application/pdf; name="receipt.pdf"', 'Content-Disposition: attachment; filename="receipt.pdf"',
+    'Content-Transfer-Encoding: base64', '', PDF, '',
+    '--mixed--', '',
+  ]);
   const offers = page.getByTestId('offers');
-  await expect(offers).toContainText('Where is my parcel?');
+  await expect(offers).toContainText('Where is my parcel?', { timeout: 20_000 });
   await expect(offers).toContainText('s left');
   await shot(page, 'offer');
   await offers.getByRole('button', { name: 'Accept' }).click();
   await expect(page.getByTestId('assigned')).toContainText('Where is my parcel?');
+  // The mail's HTML in the sandboxed frame; its attachment to download, byte for byte.
+  await expect(page.frameLocator('iframe.mail').locator('b')).toHaveText('not arrived');
+  const attachment = page.getByRole('list', { name: 'Attachments' }).getByRole('link', { name: 'receipt.pdf' });
+  const download = await page.request.get(await attachment.getAttribute('href'));
+  expect(download.status()).toBe(200);
+  expect(Buffer.from(await download.body()).equals(Buffer.from(PDF, 'base64'))).toBe(true);
+  await page.getByRole('button', { name: 'Show plain text' }).click();
   await expect(page.locator('.reader .body')).toContainText('It has not arrived yet.');
-  await expect(page.locator('.reader .meta')).toContainText('Ann Lee');
+  await shot(page, 'reading');
+  await expect(page.locator('.reader > .meta')).toContainText('Ann Lee');
 
   // A standard response, found by a word, is rendered for this customer.
   const made = await request.post('/api/v1/standard-responses', {
@@ -91,7 +118,10 @@ test('an agent signs in, takes an offer as it arrives, answers it and signs out'
   await page.getByRole('button', { name: 'Release' }).click();
   await expect(page.locator('.actions [role=status]')).toHaveText('Released.');
   await expect.poll(() => mailTo('ann@example.com').length).toBe(1);
-  expect(mailTo('ann@example.com')[0]).toContain('Dear Ann, your parcel is on its way.');
+  const sent = mailTo('ann@example.com')[0];
+  expect(sent).toContain('Dear Ann, your parcel is on its way.');
+  // Threaded to the customer's message.
+  expect(sent).toMatch(/^In-Reply-To: <parcel-1@example\.com>$/m);
 
   // Finished with a disposition: it leaves the desk.
   await page.getByLabel('Disposition').selectOption('resolved');
@@ -261,5 +291,63 @@ test("an auditor finds a reviewer's actions, reads an event's hash, exports and 
   await page.getByRole('button', { name: 'Verify the chain' }).click();
   await expect(page.getByTestId('verified')).toContainText('The chain verifies');
   await shot(page, 'audit');
+  await page.getByRole('button', { name: 'Sign out' }).click();
+});
+
+test('a mail with script, event handlers, javascript: links and remote images runs nothing and loads nothing', async ({ page, request, baseURL }) => {
+  // Where the mail's remote references point: any request reaching it is a failure.
+  const hits = [];
+  const trap = http.createServer((req, res) => { hits.push(req.url); res.end('x'); });
+  await new Promise((ready) => trap.listen(0, '127.0.0.1', ready));
+  const remote = `http://127.0.0.1:${trap.address().port}`;
+  const dialogs = [];
+  page.on('dialog', (d) => { dialogs.push(d.message()); d.dismiss(); });
+  const requests = [];
+  page.on('request', (r) => requests.push(r.url()));
+
+  await agent(request, 'dave', 'dave long passphrase');
+  await signIn(page, 'dave', 'dave long passphrase');
+  await page.getByRole('button', { name: 'Ready', exact: true }).click();
+  const html = [
+    `<html><head><script>window.parent.pwned = 1; alert('script')</script>`,
+    `<link rel="stylesheet" href="${remote}/style.css"><meta http-equiv="refresh" content="0;url=${remote}/refresh"></head>`,
+    `<body onload="alert('onload')"><p>Please see the picture of the broken box.</p>`,
+    `<img src="${remote}/pixel.png" onerror="alert('onerror')" width="1" height="1">`,
+    `<img src="data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' onload='alert(1)'/%3E">`,
+    `<a href="javascript:alert('link')">Track your parcel</a> <a href="  JaVaScRiPt:alert('spaced')">or here</a>`,
+    `<div style="background:url(${remote}/background.png)" onmouseover="alert('hover')">Hover me</div>`,
+    `<iframe src="${remote}/frame"></iframe><object data="${remote}/object"></object>`,
+    `<svg><script>alert('svg')</script></svg><form action="${remote}/form"><button>Send</button></form>`,
+    `</body></html>`,
+  ].join('\r\n');
+  deliver([
+    'From: Mallory <mallory@example.com>', 'To: support@example.test', 'Subject: Broken box',
+    'Message-ID: <hostile-1@example.com>', 'Date: Thu, 26 Nov 2026 10:00:00 +0000', 'MIME-Version: 1.0',
+    'Content-Type: text/html; charset=utf-8', '', html, '',
+  ]);
+  const offers = page.getByTestId('offers');
+  await expect(offers).toContainText('Broken box', { timeout: 20_000 });
+  await offers.getByRole('button', { name: 'Accept' }).click();
+  const pane = page.locator('iframe.mail');
+  const frame = page.frameLocator('iframe.mail');
+  await expect(frame.locator('body')).toContainText('Please see the picture of the broken box.');
+  // The frame may run no script and is of no origin: nothing in it reaches the desktop.
+  const sandbox = await pane.getAttribute('sandbox');
+  expect(sandbox).not.toContain('allow-scripts');
+  expect(sandbox).not.toContain('allow-same-origin');
+  // What the server let through holds nothing active or remote.
+  await expect(frame.locator('script, iframe, object, link, meta[http-equiv=refresh], form')).toHaveCount(0);
+  await expect(frame.locator('[onload], [onerror], [onmouseover], [style]')).toHaveCount(0);
+  await expect(frame.locator('a[href*="javascript" i]')).toHaveCount(0);
+  await expect(frame.locator(`img[src^="${remote}"], img[src^="data:image/svg"]`)).toHaveCount(0);
+  await frame.getByText('Track your parcel').click();
+  await frame.getByText('Hover me').hover();
+  await page.waitForTimeout(1000);
+  await shot(page, 'hostile');
+  expect(dialogs).toEqual([]);
+  expect(hits).toEqual([]);
+  expect(await page.evaluate(() => window.pwned)).toBeUndefined();
+  expect(requests.filter((u) => !u.startsWith(baseURL) && u !== 'about:srcdoc' && !u.startsWith('data:'))).toEqual([]);
+  trap.close();
   await page.getByRole('button', { name: 'Sign out' }).click();
 });

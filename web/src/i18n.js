@@ -27,6 +27,9 @@ const words = {
     inserted: 'Inserted',
     finish: 'Finish', disposition: 'Disposition', markDone: 'Done', giveBack: 'Back to the queue', transferTo: 'Colleague',
     transfer: 'Transfer', transferKind: 'Transfer to',
+    malformed: 'This message was malformed; it is shown as far as it could be read.', showHtml: 'Show formatted',
+    showText: 'Show plain text', message: 'The customer\'s message', attachments: 'Attachments', thread: 'Earlier in this thread',
+    customerWrote: 'Customer', weWrote: 'Our reply',
   },
   de: {
     signIn: 'Anmelden', name: 'Name', password: 'Passwort', wrong: 'Name oder Passwort ist falsch.',
@@ -55,6 +58,9 @@ const words = {
     inserted: 'Eingefügt',
     finish: 'Abschließen', disposition: 'Ergebnis', markDone: 'Erledigt', giveBack: 'Zurück in die Warteschlange',
     transferTo: 'Kollege', transfer: 'Weiterleiten', transferKind: 'Weiterleiten an',
+    malformed: 'Diese Nachricht war fehlerhaft; sie wird so weit gezeigt, wie sie lesbar war.', showHtml: 'Formatiert zeigen',
+    showText: 'Als Text zeigen', message: 'Die Nachricht des Kunden', attachments: 'Anhänge', thread: 'Früher in diesem Verlauf',
+    customerWrote: 'Kunde', weWrote: 'Unsere Antwort',
   },
 };
 

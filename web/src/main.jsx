@@ -8,6 +8,7 @@ import { t } from './i18n.js';
 import { Reviews } from './reviews.jsx';
 import { Dashboard } from './dashboard.jsx';
 import { Audit } from './audit.jsx';
+import { Message, Thread } from './message.jsx';
 import './style.css';
 
 function SignIn({ onSignedIn, notice }) {
@@ -245,7 +246,8 @@ function Reader({ id, returned, onError, onWorked, onFinished }) {
     <section class="reader" aria-label="Reading pane">
       <h2>{content.subject}</h2>
       <p class="meta">{t('from')}: {content.from_name ? `${content.from_name} <${content.from}>` : content.from}</p>
-      <pre class="body">{content.text}</pre>
+      <Message id={id} content={content} />
+      <Thread id={id} onError={onError} />
       {draft && draft.status === 'draft' && draft.comment && (
         <p class="returned" role="note" data-testid="returned">{t('returned')}: {draft.comment}</p>
       )}

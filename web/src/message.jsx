@@ -1,0 +1,94 @@
+// A message in the reading pane: the sanitised HTML in a sandboxed frame that runs no script and
+// loads nothing remote (its own policy on top of the server's sanitising), else the plain text;
+// the attachments to download; the rest of the thread, each message opened in place.
+import { useEffect, useState } from 'preact/hooks';
+import { api } from './api.js';
+import { t } from './i18n.js';
+
+// The frame's document: nothing may load but inline raster images; links open outside.
+const FRAME_POLICY = "default-src 'none'; img-src data:; style-src 'unsafe-inline'";
+
+export function frameDocument(html) {
+  return '<!doctype html><html><head><meta charset="utf-8">'
+    + `<meta http-equiv="Content-Security-Policy" content="${FRAME_POLICY}">`
+    + '<meta name="referrer" content="no-referrer"><base target="_blank">'
+    + '<style>body{font:14px/1.45 system-ui,sans-serif;margin:8px;color:#111;background:#fff;word-wrap:break-word}'
+    + 'img{max-width:100%}</style></head><body>'
+    + html
+    + '</body></html>';
+}
+
+const size = (n) => (n < 1024 ? `${n} B` : n < 1048576 ? `${(n / 1024).toFixed(1)} KB` : `${(n / 1048576).toFixed(1)} MB`);
+
+export function Message({ id, content }) {
+  const [plain, setPlain] = useState(false);
+  const html = content.html_sanitized && !plain;
+  return (
+    <div class="message">
+      {content.malformed && <p class="flag" role="note">{t('malformed')}</p>}
+      {content.html_sanitized && (
+        <button class="link" onClick={() => setPlain(!plain)}>{plain ? t('showHtml') : t('showText')}</button>
+      )}
+      {html ? (
+        <iframe
+          class="mail"
+          title={t('message')}
+          sandbox="allow-popups allow-popups-to-escape-sandbox"
+          referrerpolicy="no-referrer"
+          srcdoc={frameDocument(content.html_sanitized)}
+        />
+      ) : (
+        <pre class="body">{content.text || ''}</pre>
+      )}
+      {content.attachments.length > 0 && (
+        <ul class="attachments" aria-label={t('attachments')}>
+          {content.attachments.map((a) => (
+            <li key={a.n}>
+              <a href={`/api/v1/interactions/${id}/attachments/${a.n}`} download={a.name}>{a.name}</a>
+              <span class="meta"> {a.content_type}, {size(a.size)}</span>
+            </li>
+          ))}
+        </ul>
+      )}
+    </div>
+  );
+}
+
+// The thread's other messages, oldest first: customer mails and our replies.
+export function Thread({ id, onError }) {
+  const [items, setItems] = useState([]);
+  const [open, setOpen] = useState(null);
+  const [content, setContent] = useState(null);
+  useEffect(() => {
+    let live = true;
+    setOpen(null);
+    api('GET', `/interactions/${id}/thread`)
+      .then((th) => live && setItems(th.interactions.filter((i) => i.id !== id)))
+      .catch(() => live && setItems([]));
+    return () => { live = false; };
+  }, [id]);
+  useEffect(() => {
+    if (!open) return undefined;
+    let live = true;
+    setContent(null);
+    api('GET', `/interactions/${open}/content`).then((c) => live && setContent(c)).catch(onError);
+    return () => { live = false; };
+  }, [open]);
+  if (items.length === 0) return null;
+  return (
+    <details class="thread" data-testid="thread">
+      <summary>{t('thread')} ({items.length})</summary>
+      <ol>
+        {items.map((i) => (
+          <li key={i.id}>
+            <button class="link" aria-expanded={open === i.id} onClick={() => setOpen(open === i.id ? null : i.id)}>
+              {i.kind === 'inbound' ? t('customerWrote') : t('weWrote')}: {i.subject}
+            </button>
+            <span class="meta"> {new Date(i.created_at).toLocaleString()} · {i.status}</span>
+            {open === i.id && content && <Message id={i.id} content={content} />}
+          </li>
+        ))}
+      </ol>
+    </details>
+  );
+}
