@@ -253,6 +253,22 @@ test('a supervisor watches the queues live, moves waiting work and is refused in
   await page.getByLabel('priority', { exact: true }).fill('7');
   await page.getByRole('button', { name: 'Set priority' }).click();
   await expect(page.getByTestId('answers')).toContainText('held by alice');
+
+  // Its replay: who did what when, and the state after each step.
+  await page.getByTestId('answers').getByRole('button', { name: 'Timeline' }).last().click();
+  const timeline = page.getByTestId('timeline');
+  await expect(timeline.locator('.steps li', { hasText: 'MovedBySupervisor' })).toContainText('user:sam');
+  await expect(timeline.locator('.steps li', { hasText: 'AssignedBySupervisor' })).toContainText('with alice');
+  await expect(timeline.locator('svg circle')).not.toHaveCount(0);
+
+  // The parcel alice took from an offer: the timeline says why routing chose her.
+  const ann = await (await page.request.get('/api/v1/contacts?email=ann@example.com')).json();
+  await page.getByLabel('Interaction', { exact: true }).fill(ann.interactions[0].interaction_id);
+  await page.getByRole('button', { name: 'Timeline' }).last().click();
+  await expect(timeline.locator('.steps li', { hasText: 'OfferExplained' })).toContainText('rank 1 / 1');
+  await expect(timeline.locator('.steps li', { hasText: 'InteractionOffered' })).toContainText('offered to alice');
+  await shot(page, 'timeline');
+  await page.getByRole('button', { name: 'Sign out' }).click();
 });
 
 test("an auditor finds a reviewer's actions, reads an event's hash, exports and verifies the chain", async ({ page, request }) => {

@@ -5,6 +5,7 @@
 import { useEffect, useState, useCallback } from 'preact/hooks';
 import { api } from './api.js';
 import { t } from './i18n.js';
+import { Timeline } from './timeline.jsx';
 
 function ago(iso, now) {
   if (!iso) return '';
@@ -22,6 +23,8 @@ export function Dashboard({ onError }) {
   const [answers, setAnswers] = useState([]);
   const [target, setTarget] = useState({ queue: '', agent: '', priority: '', reason: '' });
   const [now, setNow] = useState(Date.now());
+  const [replayed, setReplayed] = useState(null);
+  const [lookup, setLookup] = useState('');
 
   const load = useCallback(async () => {
     try {
@@ -105,6 +108,7 @@ export function Dashboard({ onError }) {
                 <input type="checkbox" checked={picked.includes(i.interaction_id)} onChange={() => toggle(i.interaction_id)} />
                 {i.subject} <span class="meta">({i.from}, {t('priority')} {i.priority}{i.service_level ? `, ${i.service_level.standing}` : ''})</span>
               </label>
+              {' '}<button class="link" onClick={() => setReplayed(i.interaction_id)}>{t('timeline')}</button>
             </li>
           ))}
         </ul>
@@ -120,9 +124,15 @@ export function Dashboard({ onError }) {
           {answers.map((a) => (
             <li key={a.id} class={a.status >= 300 ? 'error' : ''}>
               {a.id.slice(0, 8)}: {a.status < 300 ? t('done') : a.detail}
+              {' '}<button class="link" onClick={() => setReplayed(a.id)}>{t('timeline')}</button>
             </li>
           ))}
         </ul>
+        <form class="lookup" onSubmit={(e) => { e.preventDefault(); if (lookup.trim()) setReplayed(lookup.trim()); }}>
+          <label>{t('interaction')} <input value={lookup} onInput={(e) => setLookup(e.currentTarget.value)} /></label>
+          <button>{t('timeline')}</button>
+        </form>
+        {replayed && <Timeline id={replayed} onError={onError} onClose={() => setReplayed(null)} />}
       </section>
     </div>
   );

@@ -30,6 +30,7 @@ const words = {
     malformed: 'This message was malformed; it is shown as far as it could be read.', showHtml: 'Show formatted',
     showText: 'Show plain text', message: 'The customer\'s message', attachments: 'Attachments', thread: 'Earlier in this thread',
     customerWrote: 'Customer', weWrote: 'Our reply',
+    timeline: 'Timeline', offeredTo: 'offered to', owner: 'with', rank: 'rank',
   },
   de: {
     signIn: 'Anmelden', name: 'Name', password: 'Passwort', wrong: 'Name oder Passwort ist falsch.',
@@ -61,6 +62,7 @@ const words = {
     malformed: 'Diese Nachricht war fehlerhaft; sie wird so weit gezeigt, wie sie lesbar war.', showHtml: 'Formatiert zeigen',
     showText: 'Als Text zeigen', message: 'Die Nachricht des Kunden', attachments: 'Anhänge', thread: 'Früher in diesem Verlauf',
     customerWrote: 'Kunde', weWrote: 'Unsere Antwort',
+    timeline: 'Zeitleiste', offeredTo: 'angeboten an', owner: 'bei', rank: 'Rang',
   },
 };
 
