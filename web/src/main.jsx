@@ -9,6 +9,7 @@ import { Reviews } from './reviews.jsx';
 import { Dashboard } from './dashboard.jsx';
 import { Audit } from './audit.jsx';
 import { Message, Thread } from './message.jsx';
+import { VirtualList } from './virtual.jsx';
 import './style.css';
 
 function SignIn({ onSignedIn, notice }) {
@@ -390,26 +391,18 @@ function Desk({ session, onSignedOut, onExpired }) {
       {tab === 'audit' ? <Audit onError={fail} /> : tab === 'dashboard' ? <Dashboard onError={fail} /> : tab === 'reviews' ? <Reviews version={heardAny} onError={fail} /> : <>
       <nav aria-label={t('offers')}>
         <h2>{t('offers')}</h2>
-        <ul data-testid="offers">
-          {work.offered.length === 0 && <li class="empty">{t('nothing')}</li>}
-          {work.offered.map((i) => (
-            <li key={i.id}>
-              <span class="subject">{i.subject}</span>
-              <span class="deadline">{deadline(i)}</span>
-              <button onClick={() => act(i.id, 'accept')}>{t('accept')}</button>
-              <button onClick={() => act(i.id, 'reject')}>{t('reject')}</button>
-            </li>
-          ))}
-        </ul>
+        <VirtualList items={work.offered} testid="offers" label={t('offers')} empty={t('nothing')} render={(i) => (
+          <>
+            <span class="subject">{i.subject}</span>
+            <span class="deadline">{deadline(i)}</span>
+            <button onClick={() => act(i.id, 'accept')}>{t('accept')}</button>
+            <button onClick={() => act(i.id, 'reject')}>{t('reject')}</button>
+          </>
+        )} />
         <h2>{t('assigned')}</h2>
-        <ul data-testid="assigned">
-          {work.assigned.length === 0 && <li class="empty">{t('nothing')}</li>}
-          {work.assigned.map((i) => (
-            <li key={i.id}>
-              <button class="open" aria-current={open === i.id} onClick={() => setOpen(i.id)}>{i.subject}</button>
-            </li>
-          ))}
-        </ul>
+        <VirtualList items={work.assigned} testid="assigned" label={t('assigned')} empty={t('nothing')} render={(i) => (
+          <button class="open" aria-current={open === i.id} onClick={() => setOpen(i.id)}>{i.subject}</button>
+        )} />
       </nav>
       {open ? <Reader id={open} returned={returned} onError={fail} onWorked={refresh} onFinished={() => { setOpen(null); refresh(); }} /> : <section class="reader"><p>{t('choose')}</p></section>}
       </>}
