@@ -1,5 +1,5 @@
 // Accessibility: axe-core in the browser finds no serious or critical violation on the sign-in
-// page, the agent's desk and the supervisor's dashboard.
+// page, the agent's desk, the supervisor's dashboard and timeline; the dashboard on a wall screen.
 import { test, expect } from '@playwright/test';
 import AxeBuilder from '@axe-core/playwright';
 import fs from 'node:fs';
@@ -36,4 +36,20 @@ test('the pages have no serious accessibility violations', async ({ page, reques
   await page.getByRole('button', { name: 'Sign in' }).click();
   await expect(page.getByTestId('queues')).toBeVisible();
   expect(await serious(page)).toEqual([]);
+
+  // The timeline, opened on an id, is accessible too.
+  await page.getByLabel('Interaction', { exact: true }).fill('00000000-0000-4000-8000-000000000000');
+  await page.getByRole('button', { name: 'Timeline' }).last().click();
+  await expect(page.getByRole('alert')).toContainText('no interaction');
+  expect(await serious(page)).toEqual([]);
+
+  // On a wall screen the dashboard fills it, larger, with nothing cut off or scrolled sideways.
+  await page.setViewportSize({ width: 2560, height: 1440 });
+  await expect(page.getByTestId('queues')).toBeVisible();
+  const fits = await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
+  expect(fits).toBe(true);
+  const size = await page.evaluate(() => parseFloat(getComputedStyle(document.documentElement).fontSize));
+  expect(size).toBeGreaterThan(16);
+  await page.screenshot({ path: 'e2e/screenshots/wall.png' });
+  await page.getByRole('button', { name: 'Sign out' }).click();
 });

@@ -390,18 +390,18 @@ function Desk({ session, onSignedOut, onExpired }) {
       )}
       {tab === 'audit' ? <Audit onError={fail} /> : tab === 'dashboard' ? <Dashboard onError={fail} /> : tab === 'reviews' ? <Reviews version={heardAny} onError={fail} /> : <>
       <nav aria-label={t('offers')}>
-        <h2>{t('offers')}</h2>
+        <h2>{t('offers')} <span class="count">{work.offered.length || ''}</span></h2>
         <VirtualList items={work.offered} testid="offers" label={t('offers')} empty={t('nothing')} render={(i) => (
           <>
-            <span class="subject">{i.subject}</span>
+            <span class="subject" title={i.subject}>{i.subject}</span>
             <span class="deadline">{deadline(i)}</span>
             <button onClick={() => act(i.id, 'accept')}>{t('accept')}</button>
             <button onClick={() => act(i.id, 'reject')}>{t('reject')}</button>
           </>
         )} />
-        <h2>{t('assigned')}</h2>
+        <h2>{t('assigned')} <span class="count">{work.assigned.length || ''}</span></h2>
         <VirtualList items={work.assigned} testid="assigned" label={t('assigned')} empty={t('nothing')} render={(i) => (
-          <button class="open" aria-current={open === i.id} onClick={() => setOpen(i.id)}>{i.subject}</button>
+          <button class="open" title={i.subject} aria-current={open === i.id} onClick={() => setOpen(i.id)}>{i.subject}</button>
         )} />
       </nav>
       {open ? <Reader id={open} returned={returned} onError={fail} onWorked={refresh} onFinished={() => { setOpen(null); refresh(); }} /> : <section class="reader"><p>{t('choose')}</p></section>}
