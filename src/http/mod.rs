@@ -18,6 +18,7 @@ pub mod idempotency;
 pub mod interactions;
 pub mod json;
 pub mod metrics;
+pub mod notes;
 pub mod openapi;
 pub mod problem;
 pub mod queues;
@@ -153,6 +154,7 @@ where
                 .service(content::get_content)
                 .service(content::get_attachment)
                 .service(content::get_raw)
+                .service(notes::get_notes)
                 .service(contacts::find_contact)
                 .service(contacts::get_contact)
                 .service(queues::list_queues)

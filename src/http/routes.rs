@@ -58,6 +58,7 @@ pub const ROUTES: &[Route] = &[
     route("GET", "/api/v1/interactions/{id}/content", STAFF),
     route("GET", "/api/v1/interactions/{id}/attachments/{n}", STAFF),
     route("GET", "/api/v1/interactions/{id}/raw", STAFF),
+    route("GET", "/api/v1/interactions/{id}/notes", STAFF),
     route("GET", "/api/v1/contacts", STAFF),
     route("GET", "/api/v1/contacts/{id}", STAFF),
     route("GET", "/api/v1/queues", DESK),

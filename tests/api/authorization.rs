@@ -75,6 +75,11 @@ const MATRIX: &[(&str, &str, Option<u16>)] = &[
         Some(404),
     ),
     ("GET /api/v1/interactions/{id}/raw", "U . . . .", Some(404)),
+    (
+        "GET /api/v1/interactions/{id}/notes",
+        "U . . . .",
+        Some(200),
+    ),
     ("GET /api/v1/contacts", "U . . . .", None),
     ("GET /api/v1/contacts/{id}", "U . . . .", None),
     ("GET /api/v1/queues", "U . . F .", None),

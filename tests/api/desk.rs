@@ -198,6 +198,36 @@ fn scenario(app: &TestApp) {
     assert_eq!(back["reason"], "Needs someone who can issue refunds");
     assert_eq!(back["queue"], "inbound");
 
+    // The same, as the desktop reads them beside the thread: every note in order, for any agent.
+    let notes = app
+        .get(&format!("/api/v1/interactions/{a}/notes"), Some(&t["bob"]))
+        .body;
+    let said: Vec<(String, String, String)> = notes["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| {
+            let s = |k: &str| n[k].as_str().unwrap_or_default().to_string();
+            (s("kind"), s("by"), s("text"))
+        })
+        .collect();
+    let expected = [
+        ("question", "alice", "Was this refunded?"),
+        ("contribution", "carol", "Yes, on 3 May (ref R-1187)."),
+        ("consultation_ended", "carol", ""),
+        ("transfer", "alice", "Refunded already; tell her."),
+        ("returned", "bob", "Needs someone who can issue refunds"),
+    ]
+    .map(|(k, b, x)| (k.to_string(), b.to_string(), x.to_string()));
+    assert_eq!(said, expected, "{notes}");
+    assert_eq!(notes["notes"][0]["to"], "carol");
+    let unknown = uuid::Uuid::new_v4();
+    let r = app.get(
+        &format!("/api/v1/interactions/{unknown}/notes"),
+        Some(&t["bob"]),
+    );
+    assert_eq!(r.status, 404, "{:?}", r.body);
+
     // Done: with a configured disposition code only.
     let r = app.submit_webform("otto@example.com", "Invoice address", "Please change it.");
     let b = r.body["interaction_id"].as_str().unwrap().to_string();

@@ -435,6 +435,7 @@ fn the_openapi_document_covers_every_route() {
         "GET /api/v1/interactions/{id}/content",
         "GET /api/v1/interactions/{id}/attachments/{n}",
         "GET /api/v1/interactions/{id}/raw",
+        "GET /api/v1/interactions/{id}/notes",
         "GET /api/v1/interactions/{id}/thread",
         "GET /api/v1/contacts",
         "GET /api/v1/contacts/{id}",
