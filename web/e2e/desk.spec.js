@@ -367,3 +367,49 @@ test('a mail with script, event handlers, javascript: links and remote images ru
   trap.close();
   await page.getByRole('button', { name: 'Sign out' }).click();
 });
+
+test('an agent consults a colleague, who answers in their own desktop, and corrects the category', async ({ browser, request }) => {
+  await agent(request, 'erin', 'erin long passphrase');
+  await agent(request, 'finn', 'finn long passphrase');
+  const erin = await (await browser.newContext()).newPage();
+  const finn = await (await browser.newContext()).newPage();
+  await signIn(erin, 'erin', 'erin long passphrase');
+  await signIn(finn, 'finn', 'finn long passphrase');
+  await expect(finn.getByTestId('who')).toHaveText('finn');
+  await erin.getByRole('button', { name: 'Ready', exact: true }).click();
+  deliver([
+    'From: Gil <gil@example.com>', 'To: support@example.test', 'Subject: Charged twice',
+    'Message-ID: <charged-1@example.com>', 'Date: Thu, 26 Nov 2026 11:00:00 +0000',
+    'Content-Type: text/plain; charset=utf-8', '', 'My card was charged twice for order 4411.', '',
+  ]);
+  await expect(erin.getByTestId('offers')).toContainText('Charged twice', { timeout: 20_000 });
+  await erin.getByTestId('offers').getByRole('button', { name: 'Accept' }).click();
+  await expect(erin.locator('.reader .body')).toContainText('charged twice');
+
+  // Erin asks finn; the invitation appears on finn's desktop without a reload.
+  await erin.getByLabel('Colleague to consult').fill('finn');
+  await erin.getByLabel('Question').fill('Was order 4411 refunded already?');
+  await erin.getByRole('button', { name: 'Consult', exact: true }).click();
+  await expect(erin.getByTestId('notes')).toContainText('Was order 4411 refunded already?');
+  const invited = finn.getByTestId('consulting');
+  await expect(invited).toContainText('Charged twice');
+  await invited.getByRole('button', { name: 'Charged twice' }).click();
+  await expect(finn.getByTestId('notes')).toContainText('erin → finn');
+  await finn.getByLabel('Your answer (internal)').fill('Yes, refunded on 3 May (ref R-1187).');
+  await finn.getByRole('button', { name: 'Add answer' }).click();
+  await expect(finn.getByTestId('notes')).toContainText('ref R-1187');
+  await shot(finn, 'consulted');
+  await finn.getByRole('button', { name: 'End consultation' }).click();
+  await expect(finn.getByTestId('consulting')).toHaveCount(0);
+
+  // Erin reads the answer as it comes, corrects the category, and finishes.
+  await expect(erin.getByTestId('notes')).toContainText('Yes, refunded on 3 May (ref R-1187).');
+  await expect(erin.getByTestId('notes')).toContainText('consultation ended');
+  await erin.getByRole('combobox', { name: 'Category' }).fill('billing');
+  await erin.getByRole('button', { name: 'Change category' }).click();
+  await expect(erin.getByRole('group', { name: 'Category' }).getByRole('status')).toHaveText('Category: billing');
+  await erin.getByLabel('Disposition').selectOption('resolved');
+  await erin.getByRole('button', { name: 'Done', exact: true }).click();
+  await expect(erin.getByTestId('assigned')).toContainText('Nothing here.');
+  for (const p of [erin, finn]) await p.getByRole('button', { name: 'Sign out' }).click();
+});

@@ -31,6 +31,10 @@ const words = {
     showText: 'Show plain text', message: 'The customer\'s message', attachments: 'Attachments', thread: 'Earlier in this thread',
     customerWrote: 'Customer', weWrote: 'Our reply',
     timeline: 'Timeline', offeredTo: 'offered to', owner: 'with', rank: 'rank',
+    notes: 'Internal notes', note_question: 'asked', note_contribution: 'answered', note_consultation_ended: 'consultation ended',
+    note_transfer: 'transferred', note_returned: 'handed back', consult: 'Consult', consultWho: 'Colleague to consult',
+    question: 'Question', yourAnswer: 'Your answer (internal)', contribute: 'Add answer', endConsult: 'End consultation',
+    consulting: 'Consulted on', category: 'Category', recategorise: 'Change category', consultation: 'Consultation',
   },
   de: {
     signIn: 'Anmelden', name: 'Name', password: 'Passwort', wrong: 'Name oder Passwort ist falsch.',
@@ -63,6 +67,10 @@ const words = {
     showText: 'Als Text zeigen', message: 'Die Nachricht des Kunden', attachments: 'Anhänge', thread: 'Früher in diesem Verlauf',
     customerWrote: 'Kunde', weWrote: 'Unsere Antwort',
     timeline: 'Zeitleiste', offeredTo: 'angeboten an', owner: 'bei', rank: 'Rang',
+    notes: 'Interne Notizen', note_question: 'fragte', note_contribution: 'antwortete', note_consultation_ended: 'Rückfrage beendet',
+    note_transfer: 'weitergeleitet', note_returned: 'zurückgegeben', consult: 'Rückfrage', consultWho: 'Kollege für die Rückfrage',
+    question: 'Frage', yourAnswer: 'Ihre Antwort (intern)', contribute: 'Antwort hinzufügen', endConsult: 'Rückfrage beenden',
+    consulting: 'Rückfragen an mich', category: 'Kategorie', recategorise: 'Kategorie ändern', consultation: 'Rückfrage',
   },
 };
 

@@ -10,6 +10,7 @@ import { Dashboard } from './dashboard.jsx';
 import { Audit } from './audit.jsx';
 import { Message, Thread } from './message.jsx';
 import { VirtualList } from './virtual.jsx';
+import { Ask, Contribute, Notes, Recategorise } from './consult.jsx';
 import './style.css';
 
 function SignIn({ onSignedIn, notice }) {
@@ -197,11 +198,13 @@ function Finish({ id, onError, onFinished }) {
   );
 }
 
-function Reader({ id, returned, onError, onWorked, onFinished }) {
+function Reader({ id, returned, version, consulted, onError, onWorked, onFinished }) {
   const [content, setContent] = useState(null);
   const [text, setText] = useState('');
   const [note, setNote] = useState('');
   const [draft, setDraft] = useState(null);
+  // Notes written here (the event stream tells of others' only).
+  const [noted, setNoted] = useState(0);
   useEffect(() => {
     let live = true;
     setContent(null);
@@ -249,6 +252,8 @@ function Reader({ id, returned, onError, onWorked, onFinished }) {
       <p class="meta">{t('from')}: {content.from_name ? `${content.from_name} <${content.from}>` : content.from}</p>
       <Message id={id} content={content} />
       <Thread id={id} onError={onError} />
+      <Notes id={id} version={`${version}.${noted}`} onError={onError} />
+      {consulted ? <Contribute id={id} onError={onError} onDone={(ended) => { setNoted((n) => n + 1); if (ended) onFinished(); else onWorked(); }} /> : <>
       {draft && draft.status === 'draft' && draft.comment && (
         <p class="returned" role="note" data-testid="returned">{t('returned')}: {draft.comment}</p>
       )}
@@ -263,13 +268,16 @@ function Reader({ id, returned, onError, onWorked, onFinished }) {
         <span role="status">{note}</span>
       </div>
       <Finish id={id} onError={onError} onFinished={onFinished} />
+      <Ask id={id} onError={onError} onAsked={() => { setNoted((n) => n + 1); onWorked(); }} />
+      <Recategorise id={id} onError={onError} />
+      </>}
     </section>
   );
 }
 
 function Desk({ session, onSignedOut, onExpired }) {
   const [me, setMe] = useState(null);
-  const [work, setWork] = useState({ offered: [], assigned: [] });
+  const [work, setWork] = useState({ offered: [], assigned: [], consulting: [] });
   const [open, setOpen] = useState(null);
   const [error, setError] = useState('');
   const [lost, setLost] = useState(false);
@@ -403,8 +411,16 @@ function Desk({ session, onSignedOut, onExpired }) {
         <VirtualList items={work.assigned} testid="assigned" label={t('assigned')} empty={t('nothing')} render={(i) => (
           <button class="open" title={i.subject} aria-current={open === i.id} onClick={() => setOpen(i.id)}>{i.subject}</button>
         )} />
+        {work.consulting.length > 0 && <>
+          <h2>{t('consulting')} <span class="count">{work.consulting.length}</span></h2>
+          <VirtualList items={work.consulting} testid="consulting" label={t('consulting')} empty={t('nothing')} render={(i) => (
+            <button class="open" title={i.subject} aria-current={open === i.id} onClick={() => setOpen(i.id)}>{i.subject}</button>
+          )} />
+        </>}
       </nav>
-      {open ? <Reader id={open} returned={returned} onError={fail} onWorked={refresh} onFinished={() => { setOpen(null); refresh(); }} /> : <section class="reader"><p>{t('choose')}</p></section>}
+      {open ? <Reader id={open} returned={returned} version={heardAny}
+        consulted={work.consulting.some((i) => i.id === open) && !work.assigned.some((i) => i.id === open)}
+        onError={fail} onWorked={refresh} onFinished={() => { setOpen(null); refresh(); }} /> : <section class="reader"><p>{t('choose')}</p></section>}
       </>}
       {help && (
         <div role="dialog" aria-modal="true" aria-label={t('shortcuts')} class="help">
