@@ -160,6 +160,7 @@ where
                 .service(queues::list_queues)
                 .service(queues::get_queue)
                 .service(queues::service_level)
+                .service(queues::trend)
                 .service(audit::list_events)
                 .service(audit::verify)
                 .service(admin::create_user)

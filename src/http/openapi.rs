@@ -109,6 +109,10 @@ fn parameter_schema(path: &str, name: &str) -> Option<Value> {
         "from" | "to" | "at" => json!({"type": "string", "format": "date-time"}),
         "kind" => json!({"type": "string", "enum": ["intervention", "review"]}),
         "window_secs" => json!({"type": "integer", "minimum": 60, "maximum": 31_622_400}),
+        "hours" => json!({"type": "integer", "minimum": 1, "maximum": 168}),
+        "step_secs" => {
+            json!({"type": "integer", "minimum": 60, "maximum": 3600, "multipleOf": 60})
+        }
         "recipient" => email(),
         "principal" => json!({"type": "string", "pattern": "^(customer|user|system):"}),
         "stream" | "type" => json!({"type": "string"}),

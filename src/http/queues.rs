@@ -9,7 +9,8 @@ use crate::domain::service_level::{standings, Standing};
 use crate::domain::{InteractionId, Millis, QueueName};
 use crate::projections::ProjectionRunner;
 use actix_web::{get, web, HttpResponse};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 /// The queues the configuration names (shown even when empty).
 pub struct ConfiguredQueues(pub Vec<QueueName>);
@@ -242,6 +243,110 @@ pub async fn service_level(
             answered_within_target: within,
             percent_within_target: (answered > 0)
                 .then(|| (within as f64 * 10_000.0 / answered as f64).round() / 100.0),
+        })
+    });
+    view.map(|v| HttpResponse::Ok().json(v))
+        .ok_or_else(|| ApiError::NotFound(format!("no queue named {name}")))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct TrendQuery {
+    /// How far back, in hours (1 to 168, default 8).
+    pub hours: Option<u32>,
+    /// The length of one step, in seconds: whole minutes, 60 to 3600 (default 300). The last
+    /// step ends with the current minute.
+    pub step_secs: Option<u32>,
+}
+
+/// One step of a queue's trend.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TrendPoint {
+    /// The step's start.
+    pub at: String,
+    /// How many waited at the step's end.
+    pub depth: u32,
+    /// The most that waited during the step.
+    pub max_depth: u32,
+    /// First responses made during the step, and how many in time.
+    pub answered: usize,
+    pub answered_within_target: usize,
+    /// Of those answered, the share in time (absent when none were).
+    pub percent_within_target: Option<f64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct QueueTrendView {
+    pub queue: String,
+    pub hours: u32,
+    pub step_secs: u32,
+    /// Oldest first; the last step ends now.
+    pub points: Vec<TrendPoint>,
+}
+
+/// A queue's depth and service level over the last hours, step by step: what a wall screen's
+/// charts draw.
+#[utoipa::path(
+    tag = "queues",
+    params(("name" = String, Path, description = "Queue name"), TrendQuery),
+    responses(
+        (status = 200, body = QueueTrendView),
+        (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 404, body = Problem),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/queues/{name}/trend")]
+pub async fn trend(
+    projections: web::Data<ProjectionRunner>,
+    configured: web::Data<ConfiguredQueues>,
+    path: web::Path<String>,
+    query: web::Query<TrendQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let name = QueueName::parse(&path)
+        .map_err(|_| ApiError::NotFound(format!("no queue named {:?}", path.as_str())))?;
+    let hours = query.hours.unwrap_or(8);
+    let step_secs = query.step_secs.unwrap_or(300);
+    if !(1..=168).contains(&hours) {
+        return Err(ApiError::BadRequest(
+            "hours must be between 1 and 168".into(),
+        ));
+    }
+    if !(60..=3600).contains(&step_secs) || step_secs % 60 != 0 {
+        return Err(ApiError::BadRequest(
+            "step_secs must be whole minutes between 60 and 3600".into(),
+        ));
+    }
+    let step_ms = i64::from(step_secs) * 1000;
+    let count = (i64::from(hours) * 3_600_000).div_euclid(step_ms).max(1) as usize;
+    // Steps of whole minutes (the series' grain), the last ending with the current minute.
+    let end = (crate::app::now().0.div_euclid(60_000) + 1) * 60_000;
+    let from = Millis(end - step_ms * count as i64);
+    let view = projections.read(|p| {
+        let known =
+            configured.0.contains(&name) || p.queues.depth(&name).is_some() || p.trend.knows(&name);
+        known.then(|| QueueTrendView {
+            queue: name.to_string(),
+            hours,
+            step_secs,
+            points: p
+                .trend
+                .series(&name, from, step_ms, count)
+                .into_iter()
+                .map(|s| {
+                    let end = Millis(s.start.0 + step_ms - 1);
+                    let (answered, within) = p.service_levels.answered(&name, s.start, end);
+                    TrendPoint {
+                        at: rfc3339_millis(s.start),
+                        depth: s.depth,
+                        max_depth: s.max_depth,
+                        answered,
+                        answered_within_target: within,
+                        percent_within_target: (answered > 0)
+                            .then(|| (within as f64 * 10_000.0 / answered as f64).round() / 100.0),
+                    }
+                })
+                .collect(),
         })
     });
     view.map(|v| HttpResponse::Ok().json(v))

@@ -64,6 +64,7 @@ pub const ROUTES: &[Route] = &[
     route("GET", "/api/v1/queues", DESK),
     route("GET", "/api/v1/queues/{name}", DESK),
     route("GET", "/api/v1/queues/{name}/service-level", DESK),
+    route("GET", "/api/v1/queues/{name}/trend", DESK),
     route("GET", "/api/v1/audit/events", AUDIT),
     route("GET", "/api/v1/audit/verify", AUDIT),
     route("POST", "/api/v1/admin/users", ADMIN),

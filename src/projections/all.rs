@@ -22,6 +22,8 @@ pub struct Projections {
     pub authors: super::authors::Authors,
     /// Service-level targets open and first responses made.
     pub service_levels: super::service_levels::ServiceLevels,
+    /// Each queue's depth over the last week.
+    pub trend: super::trend::QueueTrend,
     pub users: Users,
     pub contacts: Contacts,
     pub threads: threads::Threads,
@@ -72,7 +74,11 @@ impl Projections {
                 {
                     self.corrections.insert(id, c.category.clone());
                 }
-                self.apply_interaction(id, &ev);
+                let at = crate::domain::Millis(e.recorded_at_micros.div_euclid(1000));
+                for queue in self.apply_interaction(id, &ev) {
+                    let depth = self.queues.depth(&queue).unwrap_or(0);
+                    self.trend.record(&queue, depth, at);
+                }
             }
             DomainEvent::User(ev) => self.users.apply(&ev),
             DomainEvent::Response(ev) => {
@@ -98,16 +104,28 @@ impl Projections {
         }
     }
 
-    pub(super) fn apply_interaction(&mut self, id: InteractionId, ev: &InteractionEvent) {
+    /// Applies one event to an interaction; answers the queues whose depth it changed.
+    pub(super) fn apply_interaction(
+        &mut self,
+        id: InteractionId,
+        ev: &InteractionEvent,
+    ) -> Vec<crate::domain::QueueName> {
         let before = self.cache.get(&id).unwrap_or_default();
         let after = evolve(before.clone(), ev);
-        self.index(id, Some(&before), &after);
+        let changed = self.index(id, Some(&before), &after);
         self.cache.insert(id, &after);
+        changed
     }
 
-    /// Keeps queues and workloads in step with one interaction's change of state.
-    fn index(&mut self, id: InteractionId, before: Option<&Interaction>, after: &Interaction) {
-        self.queues.update(id, before, after);
+    /// Keeps queues and workloads in step with one interaction's change of state; answers the
+    /// queues whose depth changed.
+    fn index(
+        &mut self,
+        id: InteractionId,
+        before: Option<&Interaction>,
+        after: &Interaction,
+    ) -> Vec<crate::domain::QueueName> {
+        let changed = self.queues.update(id, before, after);
         self.workloads.update(id, before, after);
         self.authors.update(id, after);
         self.service_levels.update(id, before, after);
@@ -125,6 +143,7 @@ impl Projections {
         } else {
             self.awaiting_workflow.remove(&id);
         }
+        changed
     }
 
     /// The thread a new inbound interaction `id` joins: by one of our Message-IDs among
@@ -210,7 +229,7 @@ impl Projections {
                 }
             });
             for (id, state) in cache.iter() {
-                queues.update(id, None, &state);
+                let _ = queues.update(id, None, &state);
                 workloads.update(id, None, &state);
                 authors.update(id, &state);
                 service_levels.update(id, None, &state);

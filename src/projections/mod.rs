@@ -18,6 +18,7 @@ pub mod runner;
 pub mod service_levels;
 pub mod snapshot;
 pub mod threads;
+pub mod trend;
 pub mod users;
 pub mod workloads;
 

@@ -45,13 +45,32 @@ fn place(state: &Interaction) -> Option<(&QueueName, QueueEntry)> {
 }
 
 impl Queues {
-    pub fn update(&mut self, id: InteractionId, before: Option<&Interaction>, after: &Interaction) {
+    /// Moves `id` from where `before` waited to where `after` waits; answers the queues whose
+    /// depth changed (none, one, or the two it moved between).
+    pub fn update(
+        &mut self,
+        id: InteractionId,
+        before: Option<&Interaction>,
+        after: &Interaction,
+    ) -> Vec<QueueName> {
         let old = before
             .and_then(place)
             .map(|(q, e)| (q.clone(), QueueEntry { id, ..e }));
         let new = place(after).map(|(q, e)| (q.clone(), QueueEntry { id, ..e }));
         if old == new {
-            return;
+            return Vec::new();
+        }
+        let mut changed: Vec<QueueName> = Vec::with_capacity(2);
+        for (q, _) in old.iter().chain(new.iter()) {
+            if !changed.contains(q) {
+                changed.push(q.clone());
+            }
+        }
+        // Only a change of place (not of priority within the same queue) changes a depth.
+        if let (Some((a, _)), Some((b, _))) = (&old, &new) {
+            if a == b {
+                changed.clear();
+            }
         }
         if let Some((q, e)) = old {
             if let Some(set) = self.queues.get_mut(&q) {
@@ -65,6 +84,7 @@ impl Queues {
         if let Some((q, e)) = new {
             self.queues.entry(q).or_default().insert(e);
         }
+        changed
     }
 
     /// Every queue that holds something now, with its depth.

@@ -1,4 +1,4 @@
-//! Projection snapshots on disk: `MAGIC ++ bincode(SnapshotV1) ++ sha256`, written to a temporary
+//! Projection snapshots on disk: `MAGIC ++ bincode(SnapshotV2) ++ sha256`, written to a temporary
 //! file, synced and renamed, so a crash leaves the old snapshot or the new one, never half of one.
 //!
 //! The snapshot stores the cache and the users; queues and workloads are derived from the cache
@@ -17,10 +17,12 @@ use serde::{Deserialize, Serialize};
 use std::io::Write;
 use std::path::Path;
 
-const MAGIC: &[u8; 8] = b"PRSNAP1\n";
+/// Version 2 added the queues' depth over time (a version 1 snapshot is ignored: rebuilt from
+/// the log).
+const MAGIC: &[u8; 8] = b"PRSNAP2\n";
 
 #[derive(Serialize, Deserialize)]
-struct SnapshotV1 {
+struct SnapshotV2 {
     fingerprint: [u8; 32],
     checkpoint: u64,
     checkpoint_hash: [u8; 32],
@@ -34,6 +36,7 @@ struct SnapshotV1 {
     )>,
     corrections: Vec<(InteractionId, String)>,
     agents: Vec<(AgentId, crate::domain::agent::Agent)>,
+    trend: super::trend::QueueTrend,
 }
 
 /// The projection snapshot's layout: users in every state and role, and the cached state.
@@ -99,7 +102,7 @@ fn fingerprint() -> [u8; 32] {
 
 /// Serialises the projections (under whatever lock the caller holds).
 pub fn encode(p: &Projections) -> Vec<u8> {
-    let snap = SnapshotV1 {
+    let snap = SnapshotV2 {
         fingerprint: fingerprint(),
         checkpoint: p.checkpoint,
         checkpoint_hash: p.checkpoint_hash,
@@ -109,6 +112,7 @@ pub fn encode(p: &Projections) -> Vec<u8> {
         responses: p.responses.for_snapshot(),
         corrections: p.corrections.iter().map(|(k, v)| (*k, v.clone())).collect(),
         agents: p.agents.for_snapshot(),
+        trend: p.trend.clone(),
     };
     let body = codec::encode(&snap);
     let mut out = Vec::with_capacity(MAGIC.len() + body.len() + 32);
@@ -156,7 +160,7 @@ fn decode(bytes: &[u8]) -> Result<Projections, String> {
         return Err("checksum mismatch".into());
     }
     // The checksum above vouches for the bytes; the snapshot may exceed the codec's input limit.
-    let snap: SnapshotV1 = codec::decode_verified(body)?;
+    let snap: SnapshotV2 = codec::decode_verified(body)?;
     if snap.fingerprint != fingerprint() {
         return Err("written by a build with another state layout".into());
     }
@@ -170,6 +174,7 @@ fn decode(bytes: &[u8]) -> Result<Projections, String> {
         responses: super::responses::Responses::from_snapshot(snap.responses),
         corrections: snap.corrections.into_iter().collect(),
         agents: super::agents::Agents::from_snapshot(snap.agents),
+        trend: snap.trend,
         checkpoint: snap.checkpoint,
         checkpoint_hash: snap.checkpoint_hash,
         undecodable: snap.undecodable,

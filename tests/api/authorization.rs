@@ -85,6 +85,7 @@ const MATRIX: &[(&str, &str, Option<u16>)] = &[
     ("GET /api/v1/queues", "U . . F .", None),
     ("GET /api/v1/queues/{name}", "U . . F .", None),
     ("GET /api/v1/queues/{name}/service-level", "U . . F .", None),
+    ("GET /api/v1/queues/{name}/trend", "U . . F .", None),
     ("GET /api/v1/audit/events", "U F F . .", None),
     ("GET /api/v1/audit/verify", "U F F . .", None),
     ("POST /api/v1/admin/users", "U F F F .", None),

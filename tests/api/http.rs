@@ -442,6 +442,7 @@ fn the_openapi_document_covers_every_route() {
         "GET /api/v1/queues",
         "GET /api/v1/queues/{name}",
         "GET /api/v1/queues/{name}/service-level",
+        "GET /api/v1/queues/{name}/trend",
         "GET /api/v1/audit/events",
         "GET /api/v1/audit/verify",
         "POST /api/v1/admin/users",

@@ -146,6 +146,42 @@ fn scenario(then: impl FnOnce(&TestApp)) {
     assert_eq!(r.status, 400, "{:?}", r.body);
     let r = app.get("/api/v1/queues/nowhere/service-level", Some(&sam));
     assert_eq!(r.status, 404, "{:?}", r.body);
+
+    // The same over the last hour, minute by minute: inbound held the invoice a while (the
+    // minute now holds its peak of 1 and its end of 0) and answered it in time.
+    let trend =
+        |name: &str, q: &str| app.get(&format!("/api/v1/queues/{name}/trend{q}"), Some(&sam));
+    let r = trend("inbound", "?hours=1&step_secs=60");
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let points = r.body["points"].as_array().unwrap().clone();
+    assert_eq!(points.len(), 60, "{:?}", r.body);
+    // (The test may cross a minute's end: the last two steps together.)
+    let recent = &points[58..];
+    assert_eq!(recent[1]["depth"], 0, "{recent:?}");
+    let peak = recent.iter().filter_map(|p| p["max_depth"].as_u64()).max();
+    assert_eq!(peak, Some(1), "{recent:?}");
+    let answered: u64 = recent.iter().filter_map(|p| p["answered"].as_u64()).sum();
+    assert_eq!(answered, 1, "{recent:?}");
+    assert!(recent
+        .iter()
+        .all(|p| p["answered"] == 0 || p["percent_within_target"] == 100.0));
+    assert!(points[..58]
+        .iter()
+        .all(|p| p["max_depth"] == 0 && p["answered"] == 0));
+    let urgent_now = trend("urgent", "?hours=1&step_secs=600").body;
+    assert_eq!(urgent_now["points"].as_array().unwrap().len(), 6);
+    assert_eq!(urgent_now["points"][5]["depth"], 1, "{urgent_now}");
+    for bad in [
+        "?hours=0",
+        "?hours=169",
+        "?step_secs=59",
+        "?step_secs=3601",
+        "?other=1",
+    ] {
+        let r = trend("inbound", bad);
+        assert_eq!(r.status, 400, "{bad}: {:?}", r.body);
+    }
+    assert_eq!(trend("nowhere", "").status, 404);
     then(&app);
 }
 
