@@ -33,10 +33,13 @@ impl QueueTrend {
         let slot = series.entry(minute).or_insert((0, 0));
         slot.0 = slot.0.max(depth);
         slot.1 = depth;
-        // A week back from the newest minute (out-of-order times only ever add).
-        if let Some((&newest, _)) = series.last_key_value() {
-            let keep = series.split_off(&(newest - KEPT_MINUTES));
-            *series = keep;
+        // A week back from the newest minute: the oldest minutes go, one at a time.
+        let newest = series.last_key_value().map_or(minute, |(&m, _)| m);
+        while let Some(oldest) = series.first_entry() {
+            if *oldest.key() >= newest - KEPT_MINUTES {
+                break;
+            }
+            oldest.remove();
         }
     }
 
