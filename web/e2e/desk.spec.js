@@ -242,6 +242,10 @@ test('a supervisor watches the queues live, moves waiting work and is refused in
   await page.getByRole('button', { name: 'Move', exact: true }).click();
   await expect(page.getByTestId('answers')).toContainText('done');
   await expect(page.getByTestId('depth-vip')).toHaveText('1');
+  // The queue's last hours, charted: how many waited, and the share answered in target.
+  await expect(page.getByTestId('chart-depth')).toContainText('Waiting over the last 8 h: inbound');
+  await expect(page.getByTestId('chart-depth').locator('path')).toHaveCount(2);
+  await expect(page.getByTestId('chart-service')).toBeVisible();
   await shot(page, 'dashboard');
 
   // Assigned to alice, it is hers: another change is refused, and the reason says who holds it.

@@ -6,6 +6,7 @@ import { useEffect, useState, useCallback } from 'preact/hooks';
 import { api } from './api.js';
 import { t } from './i18n.js';
 import { Timeline } from './timeline.jsx';
+import { QueueCharts } from './charts.jsx';
 
 function ago(iso, now) {
   if (!iso) return '';
@@ -83,6 +84,7 @@ export function Dashboard({ onError }) {
             })}
           </tbody>
         </table>
+        <QueueCharts queue={shown} onError={onError} />
         <h2>{t('agents')}</h2>
         <table data-testid="agents">
           <thead><tr><th>{t('agent')}</th><th>{t('state')}</th><th>{t('since')}</th><th>{t('load')}</th></tr></thead>

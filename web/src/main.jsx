@@ -2,7 +2,7 @@
 // the event stream, the work assigned, a reading pane, a reply). Every refusal and every lost
 // connection is said in words, and the desktop recovers from it.
 import { render } from 'preact';
-import { useEffect, useState, useCallback } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useRef, useState, useCallback } from 'preact/hooks';
 import { api, setCsrf, ApiError } from './api.js';
 import { t } from './i18n.js';
 import { Reviews } from './reviews.jsx';
@@ -351,17 +351,22 @@ function Desk({ session, onSignedOut, onExpired }) {
     setCsrf(null);
     onSignedOut();
   };
-  useEffect(() => {
+  // The shortcuts: listening from the moment the desk is on the screen (a layout effect runs
+  // before the first paint), reading the desk as it is when the key comes.
+  const current = useRef({});
+  current.current = { work, me, refresh, fail, act };
+  useLayoutEffect(() => {
     const key = (e) => {
-      if (e.target.closest('input, textarea')) return;
+      const { work: w, me: agent, refresh: again, fail: failed, act: take } = current.current;
+      if (e.target.closest('input, textarea, select')) return;
       if (e.key === '?') setHelp((h) => !h);
-      if (e.key === 'a' && me && work.offered[0]) act(work.offered[0].id, 'accept');
-      if (e.key === 'r' && me) api('POST', '/me/state', { state: 'ready' }).then(refresh, fail);
+      if (e.key === 'a' && agent && w.offered[0]) take(w.offered[0].id, 'accept');
+      if (e.key === 'r' && agent) api('POST', '/me/state', { state: 'ready' }).then(again, failed);
       if (e.key === 'Escape') setHelp(false);
     };
     addEventListener('keydown', key);
     return () => removeEventListener('keydown', key);
-  }, [work, me, refresh, fail]);
+  }, []);
 
   const deadline = (item) => {
     if (!item.offer_deadline) return '';
