@@ -158,6 +158,35 @@ test('nothing works without a session, and a change needs the CSRF token', async
   expect(pageAnswer.headers()['x-frame-options']).toBe('DENY');
 });
 
+test('a lost connection and an ended session are explained in words, and the desk recovers', async ({ page, request }) => {
+  await agent(request, 'hana', 'hana long passphrase');
+  await signIn(page, 'hana', 'hana long passphrase');
+  await expect(page.getByTestId('who')).toHaveText('hana');
+  // Not ready says why, in place.
+  await page.getByRole('button', { name: 'Not ready', exact: true }).click();
+  await page.getByLabel('Why not ready').fill('Lunch');
+  await page.getByRole('button', { name: 'Not ready', exact: true }).click();
+  await expect(page.getByRole('button', { name: 'Not ready (Lunch)' })).toHaveAttribute('aria-pressed', 'true');
+  // The network goes: an action says so in words; back, the same action works.
+  await page.context().setOffline(true);
+  await page.getByRole('button', { name: 'Ready', exact: true }).click();
+  await expect(page.getByRole('alert')).toContainText('The server cannot be reached');
+  await shot(page, 'offline');
+  await page.context().setOffline(false);
+  await page.getByRole('button', { name: 'Close' }).click();
+  await page.getByRole('button', { name: 'Ready', exact: true }).click();
+  await expect(page.getByRole('button', { name: 'Ready', exact: true })).toHaveAttribute('aria-pressed', 'true');
+  // The session ends on the server (signed out elsewhere): the next action leads back to sign-in.
+  const session = await (await page.request.get('/api/v1/auth/session')).json();
+  const out = await page.request.post('/api/v1/auth/signout', { headers: { 'X-CSRF-Token': session.csrf_token } });
+  expect(out.status()).toBe(204);
+  await page.getByRole('button', { name: 'Logged out', exact: true }).click();
+  await expect(page.getByText('Your session has ended. Please sign in again.')).toBeVisible();
+  await signIn(page, 'hana', 'hana long passphrase');
+  await expect(page.getByTestId('who')).toHaveText('hana');
+  await page.getByRole('button', { name: 'Sign out' }).click();
+});
+
 test('the keyboard shortcuts are shown on ?', async ({ page, request }) => {
   await agent(request, 'carol', 'carol long passphrase');
   await signIn(page, 'carol', 'carol long passphrase');
@@ -272,6 +301,19 @@ test('a supervisor watches the queues live, moves waiting work and is refused in
   await expect(timeline.locator('.steps li', { hasText: 'OfferExplained' })).toContainText('rank 1 / 1');
   await expect(timeline.locator('.steps li', { hasText: 'InteractionOffered' })).toContainText('offered to alice');
   await shot(page, 'timeline');
+
+  // Stopped with a reason, waiting work leaves the queue.
+  deliver([
+    'From: Prize Desk <win@example.net>', 'To: support@example.test', 'Subject: You won a prize',
+    'Message-ID: <prize-1@example.net>', 'Date: Thu, 26 Nov 2026 12:00:00 +0000',
+    'Content-Type: text/plain; charset=utf-8', '', 'Click here.', '',
+  ]);
+  await page.getByRole('button', { name: 'inbound' }).click();
+  await page.getByTestId('waiting').getByText('You won a prize').click({ timeout: 20_000 });
+  await page.getByLabel('Reason to stop').fill('spam');
+  await page.getByRole('button', { name: 'Stop', exact: true }).click();
+  await expect(page.getByTestId('answers')).toContainText('done');
+  await expect(page.getByTestId('waiting')).not.toContainText('You won a prize');
   await page.getByRole('button', { name: 'Sign out' }).click();
 });
 

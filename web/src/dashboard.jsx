@@ -121,6 +121,8 @@ export function Dashboard({ onError }) {
           <button disabled={!picked.length || !target.agent} onClick={() => act('assign')}>{t('assign')}</button>
           <label>{t('priority')} <input type="number" value={target.priority} onInput={field('priority')} /></label>
           <button disabled={!picked.length || target.priority === ''} onClick={() => act('priority')}>{t('setPriority')}</button>
+          <label>{t('stopReason')} <input value={target.reason} onInput={field('reason')} /></label>
+          <button disabled={!picked.length || !target.reason.trim()} onClick={() => act('stop')}>{t('stop')}</button>
         </div>
         <ul data-testid="answers" aria-live="polite">
           {answers.map((a) => (

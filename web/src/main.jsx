@@ -98,14 +98,30 @@ function Presence({ me, now, onChange, onError }) {
       onError(err);
     }
   };
-  const notReady = () => {
-    const reason = prompt(t('reason')) || '';
-    if (reason.trim()) set({ state: 'not_ready', reason });
+  // Not ready asks why first, in place (common reasons offered, any may be typed).
+  const [asking, setAsking] = useState(false);
+  const [reason, setReason] = useState('');
+  const notReady = (e) => {
+    e.preventDefault();
+    if (!reason.trim()) return;
+    setAsking(false);
+    set({ state: 'not_ready', reason: reason.trim() });
   };
   return (
     <div class="presence" role="group" aria-label="State">
       <button aria-pressed={state === 'ready'} onClick={() => set({ state: 'ready' })}>{t('ready')}</button>
-      <button aria-pressed={state === 'not_ready'} onClick={notReady}>{t('notReady')}</button>
+      {asking ? (
+        <form class="why" onSubmit={notReady}>
+          <input aria-label={t('notReadyWhy')} list="not-ready-reasons" value={reason} autoFocus
+            onInput={(e) => setReason(e.currentTarget.value)} onKeyDown={(e) => e.key === 'Escape' && setAsking(false)} />
+          <datalist id="not-ready-reasons">{t('notReadyReasons').split('|').map((r) => <option key={r} value={r} />)}</datalist>
+          <button disabled={!reason.trim()}>{t('notReady')}</button>
+        </form>
+      ) : (
+        <button aria-pressed={state === 'not_ready'} onClick={() => setAsking(true)}>
+          {t('notReady')}{state === 'not_ready' && me.reason ? ` (${me.reason})` : ''}
+        </button>
+      )}
       <button aria-pressed={state === 'logged_out'} onClick={() => set({ state: 'logged_out' })}>{t('loggedOut')}</button>
       {me && me.since && <span class="since" data-testid="time-in-state">{t('inState')} {since(me.since, now)}</span>}
     </div>
