@@ -312,7 +312,7 @@ pub async fn trend(
             "hours must be between 1 and 168".into(),
         ));
     }
-    if !(60..=3600).contains(&step_secs) || step_secs % 60 != 0 {
+    if !(60..=3600).contains(&step_secs) || !step_secs.is_multiple_of(60) {
         return Err(ApiError::BadRequest(
             "step_secs must be whole minutes between 60 and 3600".into(),
         ));
