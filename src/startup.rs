@@ -569,6 +569,7 @@ impl Application {
                 },
                 projections: engine.projections.clone(),
                 interactions: engine.registry.clone(),
+                written: Default::default(),
             };
             // Also at once when the projections change (new work, an agent ready, an offer
             // refused), so an offer follows its cause within milliseconds.

@@ -65,6 +65,10 @@ pub struct Router {
     pub policy: RoutingPolicy,
     pub projections: Arc<ProjectionRunner>,
     pub interactions: Interactions,
+    /// The log position of routing's own latest event: a pass reads the projections only once
+    /// they hold it, so it never plans from a state its last offers are missing from (an agent
+    /// offered past their capacity).
+    pub written: Arc<std::sync::atomic::AtomicU64>,
 }
 
 /// Who routing's commands are recorded under.
@@ -75,6 +79,7 @@ pub fn principal() -> Principal {
 impl Router {
     /// One pass: expire, then offer.
     pub async fn run_once(&self) {
+        self.caught_up().await;
         let now = super::now();
         for id in self.expired(now) {
             self.run(id, InteractionCommand::ExpireOffer { at: now })
@@ -85,6 +90,7 @@ impl Router {
             let cmd = InteractionCommand::WithdrawOffer { reason, at: now };
             self.run(id, cmd).await.ok();
         }
+        self.caught_up().await;
         // Widened skills, by interaction: the explanation says so.
         let mut widened: std::collections::HashMap<InteractionId, f64> = Default::default();
         // Replies waiting for a reviewer (offered without the routing lock).
@@ -211,11 +217,28 @@ impl Router {
     }
 
     async fn run(&self, id: InteractionId, command: InteractionCommand) -> Result<(), String> {
-        self.interactions
+        let outcome = self
+            .interactions
             .execute(id, CommandEnvelope::new(command, principal()))
             .await
-            .map(|_| ())
-            .map_err(|e| e.to_string())
+            .map_err(|e| e.to_string())?;
+        if let Some(position) = outcome.last_position {
+            self.written
+                .fetch_max(position, std::sync::atomic::Ordering::SeqCst);
+        }
+        Ok(())
+    }
+
+    /// Waits (a few seconds at most) until the projections hold routing's own latest event.
+    async fn caught_up(&self) {
+        let position = self.written.load(std::sync::atomic::Ordering::SeqCst);
+        let held = self
+            .projections
+            .wait_for(position, std::time::Duration::from_secs(5))
+            .await;
+        if !held {
+            tracing::warn!(position, "routing read projections that lag its own events");
+        }
     }
 
     /// Locks, offers and explains one choice (`skills` the interaction needed; `widened`: the
