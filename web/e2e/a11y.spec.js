@@ -1,5 +1,6 @@
 // Accessibility: axe-core in the browser finds no serious or critical violation on the sign-in
-// page, the agent's desk, the supervisor's dashboard and timeline; the dashboard on a wall screen.
+// page, the agent's desk, the supervisor's dashboard and timeline, the reviewer's and the auditor's
+// views; the dashboard on a wall screen.
 import { test, expect } from '@playwright/test';
 import AxeBuilder from '@axe-core/playwright';
 import fs from 'node:fs';
@@ -52,4 +53,21 @@ test('the pages have no serious accessibility violations', async ({ page, reques
   expect(size).toBeGreaterThan(16);
   await page.screenshot({ path: 'e2e/screenshots/wall.png' });
   await page.getByRole('button', { name: 'Sign out' }).click();
+
+  // The reviewer's view and the auditor's.
+  await request.post('/api/v1/admin/users', { headers, data: { name: 'rhea', role: 'agent' } });
+  await request.post('/api/v1/admin/agents', { headers, data: { user: 'rhea', reviewer: true } });
+  await request.post('/api/v1/admin/users/rhea/password', { headers, data: { password: 'rhea long passphrase' } });
+  await request.post('/api/v1/admin/users', { headers, data: { name: 'otto', role: 'auditor' } });
+  await request.post('/api/v1/admin/users/otto/password', { headers, data: { password: 'otto long passphrase' } });
+  await page.setViewportSize({ width: 1280, height: 800 });
+  for (const [name, tab, ready] of [['rhea', 'Reviews', 'reviews'], ['otto', 'Audit', 'events']]) {
+    await page.getByLabel('Name').fill(name);
+    await page.getByLabel('Password').fill(`${name} long passphrase`);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('tab', { name: tab }).click();
+    await expect(page.getByTestId(ready)).toBeVisible();
+    expect(await serious(page)).toEqual([]);
+    await page.getByRole('button', { name: 'Sign out' }).click();
+  }
 });

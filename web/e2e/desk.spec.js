@@ -78,9 +78,9 @@ test('an agent signs in, takes an offer as it arrives, answers it and signs out'
   const download = await page.request.get(await attachment.getAttribute('href'));
   expect(download.status()).toBe(200);
   expect(Buffer.from(await download.body()).equals(Buffer.from(PDF, 'base64'))).toBe(true);
+  await shot(page, 'reading');
   await page.getByRole('button', { name: 'Show plain text' }).click();
   await expect(page.locator('.reader .body')).toContainText('It has not arrived yet.');
-  await shot(page, 'reading');
   await expect(page.locator('.reader > .meta')).toContainText('Ann Lee');
 
   // A standard response, found by a word, is rendered for this customer.
@@ -156,6 +156,11 @@ test('nothing works without a session, and a change needs the CSRF token', async
   const pageAnswer = await page.request.get('/');
   expect(pageAnswer.headers()['content-security-policy']).toContain("script-src 'self'");
   expect(pageAnswer.headers()['x-frame-options']).toBe('DENY');
+  // Without a session the page asks to sign in, whatever it held before.
+  await page.request.post('/api/v1/auth/signout', { headers: { 'X-CSRF-Token': csrf_token } });
+  await page.goto('/');
+  await expect(page.getByRole('button', { name: 'Sign in' })).toBeVisible();
+  await shot(page, 'signin');
 });
 
 test('a lost connection and an ended session are explained in words, and the desk recovers', async ({ page, request }) => {
@@ -193,6 +198,7 @@ test('the keyboard shortcuts are shown on ?', async ({ page, request }) => {
   await expect(page.getByTestId('who')).toHaveText('carol');
   await page.keyboard.press('?');
   await expect(page.getByRole('dialog', { name: 'Keyboard shortcuts' })).toBeVisible();
+  await shot(page, 'shortcuts');
   await page.keyboard.press('Escape');
   await expect(page.getByRole('dialog')).toHaveCount(0);
   await page.getByRole('button', { name: 'Sign out' }).click();
