@@ -5,15 +5,14 @@ import { useEffect, useState } from 'preact/hooks';
 import { api } from './api.js';
 import { t } from './i18n.js';
 
-// The frame's document: nothing may load but inline raster images; links open outside.
-const FRAME_POLICY = "default-src 'none'; img-src data:; style-src 'unsafe-inline'";
+// The frame's document: nothing may load but inline raster images; links open outside. (The
+// page's own policy applies inside too, so not even an inline style of ours would apply.)
+const FRAME_POLICY = "default-src 'none'; img-src data:";
 
 export function frameDocument(html) {
   return '<!doctype html><html><head><meta charset="utf-8">'
     + `<meta http-equiv="Content-Security-Policy" content="${FRAME_POLICY}">`
-    + '<meta name="referrer" content="no-referrer"><base target="_blank">'
-    + '<style>body{font:14px/1.45 system-ui,sans-serif;margin:8px;color:#111;background:#fff;word-wrap:break-word}'
-    + 'img{max-width:100%}</style></head><body>'
+    + '<meta name="referrer" content="no-referrer"><base target="_blank"></head><body>'
     + html
     + '</body></html>';
 }
