@@ -103,7 +103,9 @@ test('an agent signs in, takes an offer as it arrives, answers it and signs out'
   await page.getByRole('button', { name: 'Save draft' }).click();
   await expect(page.locator('.actions [role=status]')).toHaveText('Draft saved.');
   await page.reload();
-  await page.getByTestId('assigned').getByRole('button', { name: 'Where is my parcel?' }).click();
+  // j opens the first of my work from the keyboard.
+  await expect(page.getByTestId('assigned')).toContainText('Where is my parcel?');
+  await page.keyboard.press('j');
   await expect(page.getByLabel('Reply')).toHaveValue('Dear Ann, your parcel is on its way.');
 
   // A refused action is said in words, and the desk goes on.

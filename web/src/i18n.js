@@ -35,7 +35,7 @@ const words = {
     note_transfer: 'transferred', note_returned: 'handed back', consult: 'Consult', consultWho: 'Colleague to consult',
     question: 'Question', yourAnswer: 'Your answer (internal)', contribute: 'Add answer', endConsult: 'End consultation',
     consulting: 'Consulted on', category: 'Category', recategorise: 'Change category', consultation: 'Consultation',
-    depthOver: 'Waiting over the last', inTargetOver: 'Answered in target over the last', stopReason: 'Reason to stop', stop: 'Stop', notReadyWhy: 'Why not ready', notReadyReasons: 'Break|Lunch|Meeting|Training|Coaching|Other work', now: 'now', noAnswers: 'No first responses in this time.',
+    depthOver: 'Waiting over the last', inTargetOver: 'Answered in target over the last', stopReason: 'Reason to stop', stop: 'Stop', notReadyWhy: 'Why not ready', readingPane: 'Reading pane', nextPrevious: 'Next / previous of my work', notReadyReasons: 'Break|Lunch|Meeting|Training|Coaching|Other work', now: 'now', noAnswers: 'No first responses in this time.',
   },
   de: {
     signIn: 'Anmelden', name: 'Name', password: 'Passwort', wrong: 'Name oder Passwort ist falsch.',
@@ -72,7 +72,7 @@ const words = {
     note_transfer: 'weitergeleitet', note_returned: 'zurückgegeben', consult: 'Rückfrage', consultWho: 'Kollege für die Rückfrage',
     question: 'Frage', yourAnswer: 'Ihre Antwort (intern)', contribute: 'Antwort hinzufügen', endConsult: 'Rückfrage beenden',
     consulting: 'Rückfragen an mich', category: 'Kategorie', recategorise: 'Kategorie ändern', consultation: 'Rückfrage',
-    depthOver: 'Wartend in den letzten', inTargetOver: 'Im Ziel beantwortet in den letzten', stopReason: 'Grund zum Beenden', stop: 'Beenden', notReadyWhy: 'Warum nicht bereit', notReadyReasons: 'Pause|Mittagspause|Besprechung|Schulung|Coaching|Andere Arbeit', now: 'jetzt', noAnswers: 'Keine Erstantworten in dieser Zeit.',
+    depthOver: 'Wartend in den letzten', inTargetOver: 'Im Ziel beantwortet in den letzten', stopReason: 'Grund zum Beenden', stop: 'Beenden', notReadyWhy: 'Warum nicht bereit', readingPane: 'Lesebereich', nextPrevious: 'Nächste / vorige meiner Arbeit', notReadyReasons: 'Pause|Mittagspause|Besprechung|Schulung|Coaching|Andere Arbeit', now: 'jetzt', noAnswers: 'Keine Erstantworten in dieser Zeit.',
   },
 };
 

@@ -108,7 +108,7 @@ function Presence({ me, now, onChange, onError }) {
     set({ state: 'not_ready', reason: reason.trim() });
   };
   return (
-    <div class="presence" role="group" aria-label="State">
+    <div class="presence" role="group" aria-label={t('state')}>
       <button aria-pressed={state === 'ready'} onClick={() => set({ state: 'ready' })}>{t('ready')}</button>
       {asking ? (
         <form class="why" onSubmit={notReady}>
@@ -263,7 +263,7 @@ function Reader({ id, returned, version, consulted, onError, onWorked, onFinishe
   };
   if (!content) return <section class="reader" aria-busy="true" />;
   return (
-    <section class="reader" aria-label="Reading pane">
+    <section class="reader" aria-label={t('readingPane')}>
       <h2>{content.subject}</h2>
       <p class="meta">{t('from')}: {content.from_name ? `${content.from_name} <${content.from}>` : content.from}</p>
       <Message id={id} content={content} />
@@ -377,6 +377,15 @@ function Desk({ session, onSignedOut, onExpired }) {
       if (e.target.closest('input, textarea, select')) return;
       if (e.key === '?') setHelp((h) => !h);
       if (e.key === 'a' && agent && w.offered[0]) take(w.offered[0].id, 'accept');
+      if (e.key === 'x' && agent && w.offered[0]) take(w.offered[0].id, 'reject');
+      if ((e.key === 'j' || e.key === 'k') && w.assigned.length) {
+        // The next (j) or previous (k) interaction of my work.
+        setOpen((o) => {
+          const at = w.assigned.findIndex((i) => i.id === o);
+          const to = at < 0 ? 0 : Math.min(w.assigned.length - 1, Math.max(0, at + (e.key === 'j' ? 1 : -1)));
+          return w.assigned[to].id;
+        });
+      }
       if (e.key === 'r' && agent) api('POST', '/me/state', { state: 'ready' }).then(again, failed);
       if (e.key === 'Escape') setHelp(false);
     };
@@ -448,6 +457,8 @@ function Desk({ session, onSignedOut, onExpired }) {
           <h2>{t('shortcuts')}</h2>
           <dl>
             <dt>a</dt><dd>{t('accept')}</dd>
+            <dt>x</dt><dd>{t('reject')}</dd>
+            <dt>j / k</dt><dd>{t('nextPrevious')}</dd>
             <dt>r</dt><dd>{t('ready')}</dd>
             <dt>?</dt><dd>{t('shortcuts')}</dd>
           </dl>
