@@ -12,6 +12,11 @@ use actix_web::{get, web, HttpResponse};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+/// The queue a path names: 404 when no queue could be named so.
+fn queue_named(path: &str) -> Result<QueueName, ApiError> {
+    QueueName::parse(path).map_err(|_| ApiError::NotFound(format!("no queue named {path:?}")))
+}
+
 /// The queues the configuration names (shown even when empty).
 pub struct ConfiguredQueues(pub Vec<QueueName>);
 
@@ -82,8 +87,7 @@ pub async fn get_queue(
     query: web::Query<QueueQuery>,
 ) -> Result<HttpResponse, ApiError> {
     // A name that cannot be a queue's names no queue.
-    let name = QueueName::parse(&path)
-        .map_err(|_| ApiError::NotFound(format!("no queue named {:?}", path.as_str())))?;
+    let name = queue_named(&path)?;
     let limit = query.limit.unwrap_or(100);
     if !(1..=1000).contains(&limit) {
         return Err(ApiError::BadRequest(
@@ -198,8 +202,7 @@ pub async fn service_level(
     path: web::Path<String>,
     query: web::Query<WindowQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let name = QueueName::parse(&path)
-        .map_err(|_| ApiError::NotFound(format!("no queue named {:?}", path.as_str())))?;
+    let name = queue_named(&path)?;
     let window = query.window_secs.unwrap_or(86_400);
     if !(60..=31_622_400).contains(&window) {
         return Err(ApiError::BadRequest(
@@ -303,8 +306,7 @@ pub async fn trend(
     path: web::Path<String>,
     query: web::Query<TrendQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let name = QueueName::parse(&path)
-        .map_err(|_| ApiError::NotFound(format!("no queue named {:?}", path.as_str())))?;
+    let name = queue_named(&path)?;
     let hours = query.hours.unwrap_or(8);
     let step_secs = query.step_secs.unwrap_or(300);
     if !(1..=168).contains(&hours) {

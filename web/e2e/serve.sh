@@ -16,56 +16,7 @@ mkdir -p "$dir/mail"
 echo "$dir/mail" > e2e/.mail-dir
 echo "$imap" > e2e/.imap-port
 
-# Dovecot, unprivileged: as nobody when run as root (it refuses root for mail access).
-d="$dir/dovecot"
-box="$d/mail/support@example.test"
-mkdir -p "$d/run" "$d/state" "$box/Maildir/cur" "$box/Maildir/new" "$box/Maildir/tmp"
-if [ "$(id -u)" = 0 ]; then user=nobody; group=nogroup; else user=$(id -un); group=$(id -gn); fi
-echo "support@example.test:{PLAIN}secret::::$box" > "$d/users"
-cat > "$d/dovecot.conf" <<CONF
-protocols = imap
-listen = 127.0.0.1
-base_dir = $d/run
-state_dir = $d/state
-instance_name = dovecot-e2e-$imap
-log_path = $d/dovecot.log
-default_internal_user = $user
-default_internal_group = $group
-default_login_user = $user
-first_valid_uid = 0
-first_valid_gid = 0
-ssl = no
-disable_plaintext_auth = no
-auth_mechanisms = plain login
-mail_location = maildir:~/Maildir
-passdb {
-  driver = passwd-file
-  args = scheme=PLAIN username_format=%u $d/users
-}
-userdb {
-  driver = passwd-file
-  args = username_format=%u $d/users
-}
-service imap-login {
-  inet_listener imap {
-    address = 127.0.0.1
-    port = $imap
-  }
-  inet_listener imaps {
-    port = 0
-  }
-  chroot =
-}
-service anvil {
-  chroot =
-}
-CONF
-asuser=""
-if [ "$(id -u)" = 0 ]; then
-  chown -R 65534:65534 "$d"
-  asuser="setpriv --reuid=65534 --regid=65534 --clear-groups"
-fi
-$asuser dovecot -c "$d/dovecot.conf" -F &
+sh ../scripts/dovecot.sh "$dir/dovecot" "$imap" e2e &
 imapd=$!
 /usr/bin/python3 ../scripts/smtp_sink.py "$dir/mail" "$smtp" &
 sink=$!
