@@ -11,7 +11,12 @@ port="$2"
 name="${3:-private}"
 user=support@example.test
 command -v dovecot >/dev/null || { echo "dovecot is missing: apt-get install dovecot-imapd" >&2; exit 1; }
-if [ "$(id -u)" = 0 ]; then run_user=nobody; run_group=nogroup; else run_user=$(id -un); run_group=$(id -gn); fi
+# As root: nobody, with its own group (nogroup on Debian, nobody elsewhere), by name and number.
+if [ "$(id -u)" = 0 ]; then
+  run_user=nobody; run_group=$(id -gn nobody); uid=$(id -u nobody); gid=$(id -g nobody)
+else
+  run_user=$(id -un); run_group=$(id -gn)
+fi
 mkdir -p "$dir/run" "$dir/state"
 for sub in cur new tmp; do mkdir -p "$dir/mail/$user/Maildir/$sub"; done
 chmod 755 "$dir"
@@ -55,7 +60,7 @@ service anvil {
 }
 CONF
 if [ "$(id -u)" = 0 ]; then
-  chown -R 65534:65534 "$dir"
-  exec setpriv --reuid=65534 --regid=65534 --clear-groups dovecot -c "$dir/dovecot.conf" -F
+  chown -R "$uid:$gid" "$dir"
+  exec setpriv --reuid="$uid" --regid="$gid" --clear-groups dovecot -c "$dir/dovecot.conf" -F
 fi
 exec dovecot -c "$dir/dovecot.conf" -F

@@ -33,13 +33,18 @@ impl QueueTrend {
         let slot = series.entry(minute).or_insert((0, 0));
         slot.0 = slot.0.max(depth);
         slot.1 = depth;
-        // A week back from the newest minute: the oldest minutes go, one at a time.
-        let newest = series.last_key_value().map_or(minute, |(&m, _)| m);
-        while let Some(oldest) = series.first_entry() {
-            if *oldest.key() >= newest - KEPT_MINUTES {
-                break;
+        // A week back from the newest minute: the oldest minutes go, one at a time, all but
+        // the last before the cut (the depth a series starting then carries in).
+        let cut = series.last_key_value().map_or(minute, |(&m, _)| m) - KEPT_MINUTES;
+        while series.len() > 1 {
+            let mut keys = series.keys();
+            let (first, second) = (keys.next().copied(), keys.next().copied());
+            match (first, second) {
+                (Some(a), Some(b)) if a < cut && b <= cut => {
+                    series.remove(&a);
+                }
+                _ => break,
             }
-            oldest.remove();
         }
     }
 
@@ -117,11 +122,17 @@ mod tests {
     }
 
     #[test]
-    fn only_a_week_is_kept() {
+    fn a_week_is_kept_and_the_depth_before_it() {
         let mut t = QueueTrend::default();
         let inbound = q("inbound");
-        t.record(&inbound, 5, Millis(0));
-        t.record(&inbound, 1, Millis((KEPT_MINUTES + 1) * 60_000));
-        assert_eq!(t.minutes[&inbound].len(), 1);
+        let min = |m: i64| Millis(m * 60_000);
+        t.record(&inbound, 5, min(0));
+        t.record(&inbound, 3, min(10));
+        // Nine days on, one more arrives: minute 0 goes, minute 10 stays (3 waited since).
+        t.record(&inbound, 4, min(9 * 24 * 60));
+        assert_eq!(t.minutes[&inbound].len(), 2);
+        let s = t.series(&inbound, min(9 * 24 * 60 - 1), 60_000, 2);
+        assert_eq!((s[0].depth, s[0].max_depth), (3, 3));
+        assert_eq!(s[1].depth, 4);
     }
 }

@@ -467,3 +467,31 @@ test('an agent consults a colleague, who answers in their own desktop, and corre
   await expect(erin.getByTestId('assigned')).toContainText('Nothing here.');
   for (const p of [erin, finn]) await p.getByRole('button', { name: 'Sign out' }).click();
 });
+
+test('moving between interactions never carries a typed reply over', async ({ page, request }) => {
+  await agent(request, 'ivy', 'ivy long passphrase');
+  await signIn(page, 'ivy', 'ivy long passphrase');
+  await page.getByRole('button', { name: 'Ready', exact: true }).click();
+  for (const [n, subject] of [[1, 'First question'], [2, 'Second question']]) {
+    deliver([
+      `From: Customer ${n} <c${n}@example.com>`, 'To: support@example.test', `Subject: ${subject}`,
+      `Message-ID: <switch-${n}@example.com>`, 'Date: Thu, 26 Nov 2026 13:00:00 +0000',
+      'Content-Type: text/plain; charset=utf-8', '', `Question ${n}.`, '',
+    ]);
+    await expect(page.getByTestId('offers')).toContainText(subject, { timeout: 20_000 });
+    await page.getByTestId('offers').getByRole('button', { name: 'Accept' }).click();
+    await expect(page.getByTestId('assigned')).toContainText(subject);
+  }
+  await page.getByTestId('assigned').getByRole('button', { name: 'First question' }).click();
+  await page.getByLabel('Reply').fill('Meant for the first customer only.');
+  // A modified key is no shortcut: Ctrl+J from the page changes nothing.
+  await page.locator('.reader h2').click();
+  await page.keyboard.press('Control+j');
+  await expect(page.locator('.reader h2')).toHaveText('First question');
+  const order = await page.getByTestId('assigned').locator('button.open').allTextContents();
+  await page.keyboard.press(order.indexOf('First question') === 0 ? 'j' : 'k');
+  await expect(page.locator('.reader h2')).toHaveText('Second question');
+  await expect(page.getByLabel('Reply')).toHaveValue('');
+  await shot(page, 'switched');
+  await page.getByRole('button', { name: 'Sign out' }).click();
+});

@@ -20,7 +20,20 @@ sh ../scripts/dovecot.sh "$dir/dovecot" "$imap" e2e &
 imapd=$!
 /usr/bin/python3 ../scripts/smtp_sink.py "$dir/mail" "$smtp" &
 sink=$!
-trap 'kill $sink $imapd 2>/dev/null || true' EXIT INT TERM
+server=""
+trap 'kill $server $sink $imapd 2>/dev/null; rm -rf "$dir"' EXIT
+trap 'exit 143' INT TERM
+# Dovecot answers before the server starts (else the tests' first delivery would fail).
+n=0
+until /usr/bin/python3 -c "import socket; socket.create_connection(('127.0.0.1', $imap), 1)" 2>/dev/null; do
+  n=$((n + 1))
+  if [ $n -gt 100 ] || ! kill -0 $imapd 2>/dev/null; then
+    echo "the private Dovecot did not start:" >&2
+    tail -5 "$dir/dovecot/dovecot.log" >&2 2>/dev/null || true
+    exit 1
+  fi
+  sleep 0.1
+done
 cat > "$dir/postroom.toml" <<TOML
 [workflow]
 queues = ["vip"]
@@ -28,7 +41,7 @@ queues = ["vip"]
 acknowledge = false
 
 [routing]
-# Long enough that the benchmark's 500 offers stand while it measures.
+# Long enough that the benchmark's 100 offers stand while it measures.
 offer_secs = 600
 
 [[mailboxes]]
@@ -49,4 +62,7 @@ retry_initial_secs = 0.2
 retry_max_secs = 1
 TOML
 "$bin" users add e2e-admin --role admin --data "$dir/data" > e2e/.admin-token 2>/dev/null
-POSTROOM_LOG=warn "$bin" serve --config "$dir/postroom.toml" --data "$dir/data" --listen "127.0.0.1:$port"
+# In the background, so a signal to this shell ends it too (the traps above).
+POSTROOM_LOG=warn "$bin" serve --config "$dir/postroom.toml" --data "$dir/data" --listen "127.0.0.1:$port" &
+server=$!
+wait $server

@@ -38,6 +38,7 @@ export function QueueCharts({ queue, onError }) {
   const [trend, setTrend] = useState(null);
   useEffect(() => {
     let live = true;
+    setTrend(null);
     const load = () => api('GET', `/queues/${encodeURIComponent(queue)}/trend?hours=8&step_secs=300`)
       .then((tr) => live && setTrend(tr))
       .catch((err) => { if (live) { setTrend(null); if (err.status !== 404) onError(err); } });

@@ -10,7 +10,7 @@ export function Notes({ id, version, onError }) {
   const [notes, setNotes] = useState([]);
   useEffect(() => {
     let live = true;
-    api('GET', `/interactions/${id}/notes`).then((n) => live && setNotes(n.notes)).catch(onError);
+    api('GET', `/interactions/${id}/notes`).then((n) => live && setNotes(n.notes)).catch((err) => live && onError(err));
     return () => { live = false; };
   }, [id, version]);
   if (notes.length === 0) return null;
@@ -85,7 +85,13 @@ export function Recategorise({ id, onError }) {
   const [category, setCategory] = useState('');
   const [said, setSaid] = useState('');
   useEffect(() => {
-    api('GET', `/interactions/${id}`).then((v) => { setView(v); setCategory(v.category || ''); }, onError);
+    let live = true;
+    setView(null);
+    setSaid('');
+    api('GET', `/interactions/${id}`)
+      .then((v) => { if (live) { setView(v); setCategory(v.category || ''); } })
+      .catch((err) => live && onError(err));
+    return () => { live = false; };
   }, [id]);
   const save = async () => {
     try {

@@ -370,12 +370,17 @@ function Desk({ session, onSignedOut, onExpired }) {
   // The shortcuts: listening from the moment the desk is on the screen (a layout effect runs
   // before the first paint), reading the desk as it is when the key comes.
   const current = useRef({});
-  current.current = { work, me, refresh, fail, act };
+  current.current = { work, me, refresh, fail, act, tab, help };
   useLayoutEffect(() => {
     const key = (e) => {
-      const { work: w, me: agent, refresh: again, fail: failed, act: take } = current.current;
-      if (e.target.closest('input, textarea, select')) return;
+      const { work: w, me: agent, refresh: again, fail: failed, act: take, tab: shown, help: helping } = current.current;
+      // Plain keys only, once per press, never while typing (Ctrl+X cuts, it does not reject).
+      if (e.ctrlKey || e.metaKey || e.altKey || e.repeat || e.isComposing) return;
+      if (e.target.closest('input, textarea, select, [contenteditable]')) return;
+      if (e.key === 'Escape') setHelp(false);
       if (e.key === '?') setHelp((h) => !h);
+      // The rest act on the desk, with the shortcuts dialog closed.
+      if (shown !== 'desk' || helping) return;
       if (e.key === 'a' && agent && w.offered[0]) take(w.offered[0].id, 'accept');
       if (e.key === 'x' && agent && w.offered[0]) take(w.offered[0].id, 'reject');
       if ((e.key === 'j' || e.key === 'k') && w.assigned.length) {
@@ -387,7 +392,6 @@ function Desk({ session, onSignedOut, onExpired }) {
         });
       }
       if (e.key === 'r' && agent) api('POST', '/me/state', { state: 'ready' }).then(again, failed);
-      if (e.key === 'Escape') setHelp(false);
     };
     addEventListener('keydown', key);
     return () => removeEventListener('keydown', key);
@@ -438,7 +442,7 @@ function Desk({ session, onSignedOut, onExpired }) {
           </>
         )} />
         <h2>{t('assigned')} <span class="count">{work.assigned.length || ''}</span></h2>
-        <VirtualList items={work.assigned} testid="assigned" label={t('assigned')} empty={t('nothing')} render={(i) => (
+        <VirtualList items={work.assigned} current={open} testid="assigned" label={t('assigned')} empty={t('nothing')} render={(i) => (
           <button class="open" title={i.subject} aria-current={open === i.id} onClick={() => setOpen(i.id)}>{i.subject}</button>
         )} />
         {work.consulting.length > 0 && <>
@@ -448,7 +452,7 @@ function Desk({ session, onSignedOut, onExpired }) {
           )} />
         </>}
       </nav>
-      {open ? <Reader id={open} returned={returned} version={heardAny}
+      {open ? <Reader key={open} id={open} returned={returned} version={heardAny}
         consulted={work.consulting.some((i) => i.id === open) && !work.assigned.some((i) => i.id === open)}
         onError={fail} onWorked={refresh} onFinished={() => { setOpen(null); refresh(); }} /> : <section class="reader"><p>{t('choose')}</p></section>}
       </>}

@@ -57,6 +57,7 @@ export function Message({ id, content }) {
 export function Thread({ id, onError }) {
   const [items, setItems] = useState([]);
   const [open, setOpen] = useState(null);
+  // The opened message's content, with whose it is (shown only under that one).
   const [content, setContent] = useState(null);
   useEffect(() => {
     let live = true;
@@ -69,8 +70,9 @@ export function Thread({ id, onError }) {
   useEffect(() => {
     if (!open) return undefined;
     let live = true;
-    setContent(null);
-    api('GET', `/interactions/${open}/content`).then((c) => live && setContent(c)).catch(onError);
+    api('GET', `/interactions/${open}/content`)
+      .then((c) => live && setContent({ id: open, c }))
+      .catch((err) => live && onError(err));
     return () => { live = false; };
   }, [open]);
   if (items.length === 0) return null;
@@ -84,7 +86,7 @@ export function Thread({ id, onError }) {
               {i.kind === 'inbound' ? t('customerWrote') : t('weWrote')}: {i.subject}
             </button>
             <span class="meta"> {new Date(i.created_at).toLocaleString()} · {i.status}</span>
-            {open === i.id && content && <Message id={i.id} content={content} />}
+            {open === i.id && content && content.id === i.id && <Message id={i.id} content={content.c} />}
           </li>
         ))}
       </ol>
