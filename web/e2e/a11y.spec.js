@@ -71,3 +71,23 @@ test('the pages have no serious accessibility violations', async ({ page, reques
     await page.getByRole('button', { name: 'Sign out' }).click();
   }
 });
+
+test.describe('in German', () => {
+  test.use({ locale: 'de-DE' });
+  test('a German browser gets the desktop in German, as accessible', async ({ page, request }) => {
+    const headers = admin();
+    await request.post('/api/v1/admin/users', { headers, data: { name: 'greta', role: 'agent' } });
+    await request.post('/api/v1/admin/agents', { headers, data: { user: 'greta' } });
+    await request.post('/api/v1/admin/users/greta/password', { headers, data: { password: 'greta long passphrase' } });
+    await page.goto('/');
+    await expect(page.locator('html')).toHaveAttribute('lang', 'de');
+    await page.getByLabel('Name').fill('greta');
+    await page.getByLabel('Passwort').fill('greta long passphrase');
+    await page.getByRole('button', { name: 'Anmelden' }).click();
+    await expect(page.getByRole('button', { name: 'Bereit', exact: true })).toBeVisible();
+    await expect(page.getByRole('heading', { name: 'Angebote' })).toBeVisible();
+    expect(await serious(page)).toEqual([]);
+    await page.screenshot({ path: 'e2e/screenshots/german.png' });
+    await page.getByRole('button', { name: 'Abmelden' }).click();
+  });
+});
