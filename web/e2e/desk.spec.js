@@ -23,6 +23,7 @@ function deliver(lines) {
   const port = fs.readFileSync('e2e/.imap-port', 'utf8').trim();
   execFileSync('/usr/bin/python3', ['e2e/deliver.py', port], { input: Buffer.from(lines.join('\r\n'), 'utf8') });
 }
+const PNG = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==';
 const PDF = 'JVBERi0xLjQKJcOkw7zDtsOfCjEgMCBvYmoKPDwvVHlwZS9DYXRhbG9nPj4KZW5kb2JqCnRyYWlsZXIKPDwvUm9vdCAxIDAgUj4+CiUlRU9GCg==';
 
 const shot = (page, name) => page.screenshot({ path: `e2e/screenshots/${name}.png` });
@@ -58,10 +59,15 @@ test('an agent signs in, takes an offer as it arrives, answers it and signs out'
     'From: Ann Lee <ann@example.com>', 'To: support@example.test', 'Subject: Where is my parcel?',
     'Message-ID: <parcel-1@example.com>', 'Date: Thu, 26 Nov 2026 09:30:00 +0000', 'MIME-Version: 1.0',
     'Content-Type: multipart/mixed; boundary="mixed"', '',
-    '--mixed', 'Content-Type: multipart/alternative; boundary="alt"', '',
+    '--mixed', 'Content-Type: multipart/related; boundary="rel"', '',
+    '--rel', 'Content-Type: multipart/alternative; boundary="alt"', '',
     '--alt', 'Content-Type: text/plain; charset=utf-8', '', 'It has not arrived yet.', '',
-    '--alt', 'Content-Type: text/html; charset=utf-8', '', '<p>It has <b>not arrived</b> yet.</p>', '',
+    '--alt', 'Content-Type: text/html; charset=utf-8', '',
+    '<p>It has <b>not arrived</b> yet.</p><p><img src="cid:label@example.com" alt="the parcel label" width="8" height="8"></p>', '',
     '--alt--', '',
+    '--rel', 'Content-Type: image/png', 'Content-ID: <label@example.com>', 'Content-Disposition: inline',
+    'Content-Transfer-Encoding: base64', '', PNG, '',
+    '--rel--', '',
     '--mixed', 'Content-Type: application/pdf; name="receipt.pdf"', 'Content-Disposition: attachment; filename="receipt.pdf"',
     'Content-Transfer-Encoding: base64', '', PDF, '',
     '--mixed--', '',
@@ -74,6 +80,10 @@ test('an agent signs in, takes an offer as it arrives, answers it and signs out'
   await expect(page.getByTestId('assigned')).toContainText('Where is my parcel?');
   // The mail's HTML in the sandboxed frame; its attachment to download, byte for byte.
   await expect(page.frameLocator('iframe.mail').locator('b')).toHaveText('not arrived');
+  // Its inline image, from the mail's own part, drawn without the frame loading anything.
+  const label = page.frameLocator('iframe.mail').getByRole('img', { name: 'the parcel label' });
+  await expect(label).toHaveAttribute('src', /^data:image\/png;base64,/);
+  expect(await label.evaluate((img) => img.complete && img.naturalWidth)).toBe(1);
   const attachment = page.getByRole('list', { name: 'Attachments' }).getByRole('link', { name: 'receipt.pdf' });
   const download = await page.request.get(await attachment.getAttribute('href'));
   expect(download.status()).toBe(200);

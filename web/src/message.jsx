@@ -17,10 +17,58 @@ export function frameDocument(html) {
     + '</body></html>';
 }
 
+// Inline images (`cid:`) the mail refers to: its raster image attachments, fetched with the
+// session and handed to the frame as `data:` URLs (the frame itself loads nothing).
+const RASTER = /^image\/(png|jpeg|gif|webp|bmp)$/i;
+const MAX_INLINE = 5 * 1024 * 1024;
+
+function dataUrl(blob) {
+  return new Promise((done) => {
+    const reader = new FileReader();
+    reader.onload = () => done(typeof reader.result === 'string' ? reader.result : null);
+    reader.onerror = () => done(null);
+    reader.readAsDataURL(blob);
+  });
+}
+
+function useInlineImages(id, content) {
+  const [images, setImages] = useState({});
+  useEffect(() => {
+    let live = true;
+    setImages({});
+    const html = content.html_sanitized || '';
+    const wanted = html.includes('cid:')
+      ? content.attachments.filter((a) => a.content_id && a.size <= MAX_INLINE
+        && RASTER.test(a.content_type.split(';')[0].trim()))
+      : [];
+    Promise.all(wanted.map(async (a) => {
+      const r = await fetch(`/api/v1/interactions/${id}/attachments/${a.n}`, { credentials: 'same-origin' });
+      if (!r.ok) return null;
+      const url = await dataUrl(await r.blob());
+      return url && RASTER.test(url.slice(5, url.indexOf(';'))) ? [a.content_id, url] : null;
+    }))
+      .then((pairs) => { if (live) setImages(Object.fromEntries(pairs.filter(Boolean))); })
+      .catch(() => { /* the images stay missing; the message reads without them */ });
+    return () => { live = false; };
+  }, [id, content]);
+  return images;
+}
+
+function withImages(html, images) {
+  if (!Object.keys(images).length) return html;
+  return html.replace(/src="cid:([^"]*)"/gi, (whole, cid) => {
+    let key = cid;
+    try { key = decodeURIComponent(cid); } catch { /* as written */ }
+    const url = images[key] || images[cid];
+    return url ? `src="${url}"` : whole;
+  });
+}
+
 const size = (n) => (n < 1024 ? `${n} B` : n < 1048576 ? `${(n / 1024).toFixed(1)} KB` : `${(n / 1048576).toFixed(1)} MB`);
 
 export function Message({ id, content }) {
   const [plain, setPlain] = useState(false);
+  const images = useInlineImages(id, content);
   const html = content.html_sanitized && !plain;
   return (
     <div class="message">
@@ -34,7 +82,7 @@ export function Message({ id, content }) {
           title={t('message')}
           sandbox="allow-popups allow-popups-to-escape-sandbox"
           referrerpolicy="no-referrer"
-          srcdoc={frameDocument(content.html_sanitized)}
+          srcdoc={frameDocument(withImages(content.html_sanitized, images))}
         />
       ) : (
         <pre class="body">{content.text || ''}</pre>
