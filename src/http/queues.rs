@@ -17,6 +17,11 @@ fn queue_named(path: &str) -> Result<QueueName, ApiError> {
     QueueName::parse(path).map_err(|_| ApiError::NotFound(format!("no queue named {path:?}")))
 }
 
+/// `part` of `whole` in percent, to two decimals; none of nothing.
+fn percent(part: usize, whole: usize) -> Option<f64> {
+    (whole > 0).then(|| (part as f64 * 10_000.0 / whole as f64).round() / 100.0)
+}
+
 /// The queues the configuration names (shown even when empty).
 pub struct ConfiguredQueues(pub Vec<QueueName>);
 
@@ -244,8 +249,7 @@ pub async fn service_level(
             window_secs: window,
             answered,
             answered_within_target: within,
-            percent_within_target: (answered > 0)
-                .then(|| (within as f64 * 10_000.0 / answered as f64).round() / 100.0),
+            percent_within_target: percent(within, answered),
         })
     });
     view.map(|v| HttpResponse::Ok().json(v))
@@ -344,8 +348,7 @@ pub async fn trend(
                         max_depth: s.max_depth,
                         answered,
                         answered_within_target: within,
-                        percent_within_target: (answered > 0)
-                            .then(|| (within as f64 * 10_000.0 / answered as f64).round() / 100.0),
+                        percent_within_target: percent(within, answered),
                     }
                 })
                 .collect(),

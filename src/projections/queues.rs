@@ -60,18 +60,11 @@ impl Queues {
         if old == new {
             return Vec::new();
         }
-        let mut changed: Vec<QueueName> = Vec::with_capacity(2);
-        for (q, _) in old.iter().chain(new.iter()) {
-            if !changed.contains(q) {
-                changed.push(q.clone());
-            }
-        }
         // Only a change of place (not of priority within the same queue) changes a depth.
-        if let (Some((a, _)), Some((b, _))) = (&old, &new) {
-            if a == b {
-                changed.clear();
-            }
-        }
+        let changed: Vec<QueueName> = match (&old, &new) {
+            (Some((a, _)), Some((b, _))) if a == b => Vec::new(),
+            _ => old.iter().chain(&new).map(|(q, _)| q.clone()).collect(),
+        };
         if let Some((q, e)) = old {
             if let Some(set) = self.queues.get_mut(&q) {
                 set.remove(&e);

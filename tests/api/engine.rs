@@ -489,6 +489,11 @@ fn a_restart_starts_from_the_snapshot_or_rebuilds_a_bad_one() {
         assert_eq!(now.cache, before.cache);
         assert_eq!(now.queues, before.queues);
         assert_eq!(now.workloads, before.workloads);
+        // The queues' depth over time is not in the cache: the snapshot keeps it.
+        assert!(before
+            .trend
+            .knows(&postroom::domain::QueueName::parse("inbound").unwrap()));
+        assert_eq!(now.trend, before.trend);
         app.new_interaction("after@example.com", "after restart");
     }
 

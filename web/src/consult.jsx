@@ -80,19 +80,11 @@ export function Contribute({ id, onError, onDone }) {
 }
 
 // A correction of the category, recorded under the agent's name (the classifier learns from it).
-export function Recategorise({ id, onError }) {
-  const [view, setView] = useState(null);
-  const [category, setCategory] = useState('');
+// `item`: the interaction as the desk's lists hold it (its category and the candidates).
+export function Recategorise({ id, item, onError }) {
+  const [view, setView] = useState(item);
+  const [category, setCategory] = useState(item.category || '');
   const [said, setSaid] = useState('');
-  useEffect(() => {
-    let live = true;
-    setView(null);
-    setSaid('');
-    api('GET', `/interactions/${id}`)
-      .then((v) => { if (live) { setView(v); setCategory(v.category || ''); } })
-      .catch((err) => live && onError(err));
-    return () => { live = false; };
-  }, [id]);
   const save = async () => {
     try {
       const v = await api('POST', `/interactions/${id}/categorise`, { category: category.trim() });
@@ -100,7 +92,6 @@ export function Recategorise({ id, onError }) {
       setSaid(`${t('category')}: ${v.category}`);
     } catch (err) { onError(err); }
   };
-  if (!view) return null;
   const known = [...new Set([view.category, ...(view.categories || []).map((c) => c.category)].filter(Boolean))];
   return (
     <div class="finish" role="group" aria-label={t('category')}>

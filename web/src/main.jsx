@@ -173,15 +173,12 @@ function Responses({ id, onUse, onError }) {
 
 // Finishing the work: done with a disposition, back to the queue with a reason, or transferred
 // to a colleague or a queue with a note.
-function Finish({ id, onError, onFinished }) {
-  const [codes, setCodes] = useState([]);
-  const [code, setCode] = useState('');
+function Finish({ id, codes, onError, onFinished }) {
+  const [picked, setCode] = useState('');
+  const code = picked || codes[0] || '';
   const [reason, setReason] = useState('');
   const [to, setTo] = useState('');
   const [toKind, setToKind] = useState('agent');
-  useEffect(() => {
-    api('GET', '/desktop').then((d) => { setCodes(d.dispositions); setCode(d.dispositions[0] || ''); }, onError);
-  }, []);
   const post = async (action, body) => {
     try {
       await api('POST', `/interactions/${id}/${action}`, body);
@@ -214,7 +211,10 @@ function Finish({ id, onError, onFinished }) {
   );
 }
 
-function Reader({ id, returned, version, consulted, onError, onWorked, onFinished }) {
+// One interaction, read and worked: a Reader is made for each (keyed by its id), so nothing
+// typed or loaded for one is ever shown with another. `item` is the interaction as the work
+// lists hold it; `codes` the dispositions; `version` counts the events heard about it.
+function Reader({ id, item, codes, returned, version, consulted, onError, onWorked, onFinished }) {
   const [content, setContent] = useState(null);
   const [text, setText] = useState('');
   const [note, setNote] = useState('');
@@ -223,11 +223,9 @@ function Reader({ id, returned, version, consulted, onError, onWorked, onFinishe
   const [noted, setNoted] = useState(0);
   useEffect(() => {
     let live = true;
-    setContent(null);
-    setNote('');
     api('GET', `/interactions/${id}/content`)
       .then((c) => live && setContent(c))
-      .catch(onError);
+      .catch((err) => live && onError(err));
     return () => { live = false; };
   }, [id]);
   // The draft, and again when a reviewer returns it (with their comment).
@@ -283,9 +281,9 @@ function Reader({ id, returned, version, consulted, onError, onWorked, onFinishe
         <button onClick={release} disabled={!text.trim()}>{t('release')}</button>
         <span role="status">{note}</span>
       </div>
-      <Finish id={id} onError={onError} onFinished={onFinished} />
+      <Finish id={id} codes={codes} onError={onError} onFinished={onFinished} />
       <Ask id={id} onError={onError} onAsked={() => { setNoted((n) => n + 1); onWorked(); }} />
-      <Recategorise id={id} onError={onError} />
+      {item && <Recategorise id={id} item={item} onError={onError} />}
       </>}
     </section>
   );
@@ -303,6 +301,10 @@ function Desk({ session, onSignedOut, onExpired }) {
   const auditing = session.role === 'auditor';
   const [tab, setTab] = useState(auditing ? 'audit' : supervising ? 'dashboard' : 'desk');
   const [heardAny, setHeardAny] = useState(0);
+  // Events heard, by the interaction they are about (what an open reading pane reads again).
+  const [heardOn, setHeardOn] = useState({});
+  // The desktop's settings (the disposition codes), read once.
+  const [codes, setCodes] = useState([]);
   const [returned, setReturned] = useState(0);
 
   const fail = useCallback((err) => {
@@ -333,11 +335,17 @@ function Desk({ session, onSignedOut, onExpired }) {
   // its own.
   const isAgent = !!me;
   useEffect(() => {
+    if (isAgent) api('GET', '/desktop').then((d) => setCodes(d.dispositions), fail);
+  }, [isAgent]);
+  useEffect(() => {
     if (!isAgent) return undefined;
     const events = new EventSource('/api/v1/me/events', { withCredentials: true });
     const heard = (e) => {
       setLost(false);
       setHeardAny((n) => n + 1);
+      let about = null;
+      try { about = JSON.parse(e.data).interaction_id; } catch { /* an event without one */ }
+      if (about) setHeardOn((m) => ({ ...m, [about]: (m[about] || 0) + 1 }));
       if (e.type === 'returned_for_revision') setReturned((n) => n + 1);
       refresh();
     };
@@ -452,7 +460,8 @@ function Desk({ session, onSignedOut, onExpired }) {
           )} />
         </>}
       </nav>
-      {open ? <Reader key={open} id={open} returned={returned} version={heardAny}
+      {open ? <Reader key={open} id={open} returned={returned} version={heardOn[open] || 0} codes={codes}
+        item={work.assigned.find((i) => i.id === open) || work.consulting.find((i) => i.id === open)}
         consulted={work.consulting.some((i) => i.id === open) && !work.assigned.some((i) => i.id === open)}
         onError={fail} onWorked={refresh} onFinished={() => { setOpen(null); refresh(); }} /> : <section class="reader"><p>{t('choose')}</p></section>}
       </>}
